@@ -1,0 +1,38 @@
+# Newsline: `make run` starts the local stack with the examples; `make test` runs every test.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run test lint unit integration schemas clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/duckdb --version
+	touch $(STAMP)
+
+run: setup
+	$(BIN)/newsline up --demo
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy schemas processors/resolve.py processors/timeline.py processors/store/project.py
+
+test: setup lint
+	$(BIN)/pytest -q -p no:cacheprovider
+
+unit: setup
+	$(BIN)/pytest -q tests/unit
+
+integration: setup
+	$(BIN)/pytest -q tests/integration
+
+schemas: setup
+	$(BIN)/newsline export-schemas
+
+clean:
+	rm -rf $(VENV) data

@@ -1,0 +1,112 @@
+"""The one place that writes raw articles: validate, key, envelope, publish with acks=all, archive.
+
+An article is acknowledged (HTTP 202) only after the broker acknowledged it with `acks=all` and the
+local archive fsync'ed it. The same URL and version (or the same `idempotency_key`) is stored once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from kafka import KafkaProducer
+from kafka.errors import KafkaError
+
+from ingest.archive import Archive, ArchivedRecord
+from processors.identity import article_key, canonical_url, version_id
+from schemas.articles import Article
+from schemas.codec import encode, envelope
+from schemas.topics import TOPICS
+
+log = logging.getLogger(__name__)
+SOURCE = "newsline/ingest"
+
+
+class BrokerUnavailable(Exception):
+    """The broker did not acknowledge in time: nothing was acknowledged to the producer."""
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """What the producer is told about one accepted article."""
+
+    id: str
+    article_key: str
+    canonical_url: str
+    version: str
+    duplicate: bool
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON shape returned by the API."""
+        return {"id": self.id, "article_key": self.article_key, "canonical_url": self.canonical_url,
+                "version": self.version, "duplicate": self.duplicate}
+
+
+def dedupe_key(article: Article, canonical: str) -> str:
+    """What makes two submissions the same one."""
+    if article.idempotency_key:
+        return f"key:{article.idempotency_key}"
+    return f"url:{canonical}@{article.version_time.isoformat()}"
+
+
+class Publisher:
+    """Publishes validated articles to the raw topic and archives them."""
+
+    def __init__(self, bootstrap: str, archive: Archive, timeout_s: float = 10.0) -> None:
+        """Connect a producer to `bootstrap`; nothing is sent until `publish`."""
+        self.archive = archive
+        self.timeout_s = timeout_s
+        self.topic = TOPICS["raw"].name
+        self._lock = threading.Lock()
+        self.producer = KafkaProducer(
+            bootstrap_servers=bootstrap, acks="all", linger_ms=2, retries=5,
+            max_request_size=20 * 1024 * 1024, client_id="newsline-ingest",
+            request_timeout_ms=int(timeout_s * 1000),
+        )
+
+    def publish(self, articles: list[Article]) -> list[Accepted]:
+        """Publish a whole batch or raise BrokerUnavailable; never half-acknowledge it."""
+        with self._lock:  # one batch at a time keeps the idempotency check race-free
+            results: list[Accepted] = []
+            fresh: list[ArchivedRecord] = []
+            futures = []
+            batch_keys: dict[str, str] = {}
+            for art in articles:
+                canonical = canonical_url(art.url)
+                key = article_key(art.url)
+                vid = version_id(canonical, art.version_time)
+                dkey = dedupe_key(art, canonical)
+                known = self.archive.known(dkey) or batch_keys.get(dkey)
+                results.append(Accepted(known or vid, key, canonical,
+                                        art.version_time.isoformat(), known is not None))
+                if known:
+                    continue
+                batch_keys[dkey] = vid
+                env = envelope(art, source=SOURCE, subject=canonical, id=vid)
+                value = encode(env)
+                fresh.append(ArchivedRecord(key, value, dkey, vid))
+                futures.append(self.producer.send(self.topic, key=key.encode(), value=value))
+            try:
+                self.producer.flush(timeout=self.timeout_s)
+                for fut in futures:
+                    fut.get(timeout=self.timeout_s)
+            except KafkaError as exc:
+                raise BrokerUnavailable(str(exc)) from exc
+            if fresh:
+                self.archive.append(fresh)
+            return results
+
+    def restore(self) -> int:
+        """Replay the whole archive into the raw topic (an empty embedded broker); return count."""
+        futures = [self.producer.send(self.topic, key=r.key.encode(), value=r.value)
+                   for r in self.archive.records()]
+        self.producer.flush(timeout=max(self.timeout_s, 60))
+        for fut in futures:
+            fut.get(timeout=self.timeout_s)
+        return len(futures)
+
+    def close(self) -> None:
+        """Flush and close the producer."""
+        self.producer.close(timeout=5)

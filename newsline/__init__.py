@@ -1,0 +1,1 @@
+"""Newsline's composition root: settings, the embedded broker, the stack runner and the CLI."""

@@ -1,0 +1,126 @@
+"""The `newsline` command line. Names and outputs here are a contract that scripts depend on."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from newsline import commands
+from newsline.settings import Settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {k: v for k, v in {
+        "data_dir": getattr(args, "data_dir", None),
+        "bootstrap_servers": getattr(args, "bootstrap_servers", None),
+        "api_host": getattr(args, "api_host", None),
+        "api_port": getattr(args, "api_port", None),
+    }.items() if v is not None}
+    return Settings(**overrides)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="newsline", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def cmd(name: str, help_text: str, data_dir: bool = True) -> argparse.ArgumentParser:
+        c = sub.add_parser(name, help=help_text, description=help_text)
+        if data_dir:
+            c.add_argument("--data-dir", type=Path, help="default ./data or NEWSLINE_DATA_DIR")
+        return c
+
+    up = cmd("up", "Run the stack in the foreground (embedded broker unless one is given).")
+    up.add_argument("--bootstrap-servers", help="use this Kafka; start no broker")
+    up.add_argument("--api-host")
+    up.add_argument("--api-port", type=int)
+    up.add_argument("--demo", action="store_true",
+                    help="post the bundled examples and print the timeline once ready")
+    for name, text in (("worker", "Run the faust processors."), ("sink", "Run the DuckDB sink.")):
+        c = cmd(name, text)
+        c.add_argument("--bootstrap-servers", required=True)
+        if name == "sink":
+            c.add_argument("--epoch", default=None, help="log identity (set by `newsline up`)")
+    topics = cmd("topics", "Create every Newsline topic on a Kafka cluster.", data_dir=False)
+    topics.add_argument("--bootstrap-servers", required=True)
+    topics.add_argument("--replication", type=int, default=1)
+
+    post = cmd("post", "Post article files (.json, .jsonl, .txt, .html) or folders of them.")
+    post.add_argument("paths", nargs="+", type=Path)
+    post.add_argument("--api", help="API URL (default: from DATA_DIR/newsline.json)")
+    post.add_argument("--token")
+    post.add_argument("--wait", action="store_true", help="return once visible to analysts")
+    post.add_argument("--timeout", type=float, default=180.0)
+    post.add_argument("--batch-size", type=int, default=50)
+    for flag in ("url", "published-at", "updated-at", "language", "source", "title"):
+        post.add_argument(f"--{flag}", help=f"{flag} for .txt/.html files")
+
+    tl = cmd("timeline", "Print the timeline.")
+    tl.add_argument("--entity")
+    tl.add_argument("--since")
+    tl.add_argument("--until")
+    tl.add_argument("--as-of")
+    tl.add_argument("--format", choices=("table", "json", "csv"), default="table")
+
+    ex = cmd("extract", "Tag dated expressions in JSONL articles (FILE or - for stdin).",
+             data_dir=False)
+    ex.add_argument("file")
+
+    st = cmd("status", "Say whether the stack answers, with counts and consumer lag.")
+    st.add_argument("--json", action="store_true")
+
+    dlq = cmd("dlq", "List dead letters (messages rejected by the processors).")
+    dlq.add_argument("--format", choices=("table", "json"), default="table")
+    dlq.add_argument("--replay", metavar="ID", help="re-submit one dead letter to the raw topic")
+
+    cmd("replay", "Rebuild every DuckDB projection from the changelog and compare.")
+    cmd("export-schemas", "Rewrite the JSON Schemas in schemas/json/.", data_dir=False)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `newsline` command."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=os.environ.get("NEWSLINE_LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("kafka", "aiokafka", "faust", "mode", "httpx", "uvicorn"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    settings = _settings(args)
+    if args.command == "up":
+        return commands.up(settings, demo=args.demo)
+    if args.command == "worker":
+        return commands.worker(settings)
+    if args.command == "sink":
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        return commands.sink(settings, args.epoch, stop)
+    if args.command == "topics":
+        return commands.topics(args.bootstrap_servers, args.replication)
+    if args.command == "post":
+        return commands.post(settings, args)
+    if args.command == "timeline":
+        return commands.timeline(settings, args)
+    if args.command == "extract":
+        return commands.extract(args.file)
+    if args.command == "status":
+        return commands.status(settings, as_json=args.json)
+    if args.command == "dlq":
+        return commands.dlq(settings, args.format, args.replay)
+    if args.command == "replay":
+        return commands.replay(settings)
+    if args.command == "export-schemas":
+        from schemas.export import write_all
+
+        for path in write_all():
+            print(path)
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

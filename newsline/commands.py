@@ -1,0 +1,188 @@
+"""What each `newsline` subcommand does; `newsline.cli` only parses arguments."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.progress import Progress
+
+from ingest.client import Client, runtime_info
+from newsline.render import print_dead_letters, print_timeline
+from newsline.settings import Settings
+from newsline.sources import SourceError, expand, read_articles
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def up(settings: Settings, demo: bool) -> int:
+    """`newsline up`."""
+    from newsline.stack import run_up
+
+    def on_ready(info: dict[str, Any]) -> None:
+        if demo:
+            client = Client(info["api_url"], info["token"])
+            items = [a for f in sorted(EXAMPLES.glob("*.json*")) if "gold" not in f.name
+                     for a in read_articles(f, {})]
+            result = client.post(items)
+            missing = client.wait_visible([a["id"] for a in result.accepted], timeout=180)
+            print_timeline(client.timeline(), "table")
+            if missing or result.rejected:
+                print(f"warning: {len(result.rejected)} rejected, {len(missing)} not visible yet")
+        print(f"\nAPI:    {info['api_url']}\nDocs:   {info['docs_url']}\n"
+              f"DuckDB: {info['duckdb']}  (open with .venv/bin/duckdb {info['duckdb']})\n"
+              f"Token:  in {settings.runtime_file}\nPress Ctrl-C to stop.", flush=True)
+
+    return run_up(settings, on_ready=on_ready)
+
+
+def worker(settings: Settings) -> int:
+    """`newsline worker`: the faust processors."""
+    from processors.app import create_app
+
+    app = create_app(str(settings.bootstrap_servers), data_dir=str(settings.data_dir),
+                     session_timeout_s=settings.session_timeout_s,
+                     heartbeat_s=settings.heartbeat_s)
+    sys.argv = ["newsline-worker", "worker", "--without-web", "--loglevel", "warning"]
+    app.main()
+    return 0
+
+
+def sink(settings: Settings, epoch: str | None, stop: threading.Event) -> int:
+    """`newsline sink`: the single DuckDB writer."""
+    from processors.store.sink import Sink
+    from schemas.topics import TOPICS
+
+    Sink(settings.data_dir, str(settings.bootstrap_servers), TOPICS["changelog"].name,
+         epoch or "default", settings.sink_batch_max, settings.sink_flush_s).run(stop)
+    return 0
+
+
+def topics(bootstrap: str, replication: int) -> int:
+    """`newsline topics`: create every topic (the compose init job)."""
+    from newsline.kafka_admin import ensure_topics
+
+    created = ensure_topics(bootstrap, replication=replication)
+    print(json.dumps({"created": created}))
+    return 0
+
+
+def _client(settings: Settings, args: argparse.Namespace) -> Client:
+    if args.api:
+        return Client(args.api, args.token)
+    info = runtime_info(settings.data_dir)
+    return Client(info["api_url"], args.token or info["token"])
+
+
+def post(settings: Settings, args: argparse.Namespace) -> int:
+    """`newsline post`: exit 0 only if every article was accepted (and, with --wait, visible)."""
+    meta = {"url": args.url, "published_at": args.published_at, "updated_at": args.updated_at,
+            "language": args.language, "source": args.source, "title": args.title}
+    client = _client(settings, args)
+    accepted, rejected = [], []
+    files = expand(args.paths)
+    with Progress(transient=True) as progress:
+        task = progress.add_task("posting", total=len(files))
+        for path in files:
+            try:
+                items = list(read_articles(path, meta))
+            except SourceError as exc:
+                rejected.append({"file": str(path), "errors": [{"path": "(file)",
+                                                                 "message": str(exc)}]})
+                progress.advance(task)
+                continue
+            for i in range(0, len(items), args.batch_size):
+                result = client.post(items[i:i + args.batch_size])
+                accepted.extend(result.accepted)
+                rejected.extend({"file": str(path), **r} for r in result.rejected)
+            progress.advance(task)
+    for r in rejected:
+        where = r.get("item", {}).get("url") if isinstance(r.get("item"), dict) else None
+        for e in r["errors"]:
+            print(f"rejected {r['file']}{' ' + where if where else ''}: {e['path']}: "
+                  f"{e['message']}", file=sys.stderr)
+    missing: list[str] = []
+    if args.wait and accepted:
+        missing = client.wait_visible([a["id"] for a in accepted], timeout=args.timeout)
+    print(json.dumps({"accepted": len(accepted), "rejected": len(rejected),
+                      "duplicates": sum(1 for a in accepted if a.get("duplicate")),
+                      "not_visible": missing, "ids": [a["id"] for a in accepted]}))
+    return 0 if not rejected and not missing else 1
+
+
+def timeline(settings: Settings, args: argparse.Namespace) -> int:
+    """`newsline timeline`."""
+    from processors.store.read import read_timeline
+
+    events = read_timeline(
+        settings.duckdb_path, entity=args.entity,
+        since=date.fromisoformat(args.since) if args.since else None,
+        until=date.fromisoformat(args.until) if args.until else None,
+        as_of=datetime.fromisoformat(args.as_of.replace("Z", "+00:00")) if args.as_of else None,
+    )
+    print_timeline(events, args.format)
+    return 0
+
+
+def extract(file: str) -> int:
+    """`newsline extract`: one JSON line of expressions per input line."""
+    from processors.extract_cli import extract_line
+
+    stream = sys.stdin if file == "-" else open(file, encoding="utf-8")  # noqa: SIM115
+    status = 0
+    with stream:
+        for number, line in enumerate(stream, 1):
+            if not line.strip():
+                continue
+            out, ok = extract_line(line)
+            if not ok:
+                print(f"line {number}: {out['error']}", file=sys.stderr)
+                status = 1
+            print(json.dumps(out, ensure_ascii=False))
+    return status
+
+
+def status(settings: Settings, as_json: bool) -> int:
+    """`newsline status`: exit 0 once the stack answers."""
+    from newsline.health import stack_status
+
+    report = stack_status(settings)
+    if as_json:
+        print(json.dumps(report, indent=2))
+    else:
+        for key, value in report.items():
+            print(f"{key}: {value}")
+    return 0 if report.get("api") == "ok" else 1
+
+
+def dlq(settings: Settings, fmt: str, replay_id: str | None) -> int:
+    """`newsline dlq`: list dead letters, or re-submit one."""
+    from newsline.health import read_dead_letters, resubmit
+
+    info = runtime_info(settings.data_dir)
+    letters = read_dead_letters(info["bootstrap_servers"])
+    if replay_id:
+        match = [d for d in letters if d["id"] == replay_id]
+        if not match:
+            print(f"no dead letter {replay_id!r}", file=sys.stderr)
+            return 1
+        resubmit(info["bootstrap_servers"], match[0])
+        print(json.dumps({"resubmitted": replay_id}))
+        return 0
+    print_dead_letters(letters, fmt)
+    return 0
+
+
+def replay(settings: Settings) -> int:
+    """`newsline replay`: rebuild the projections from the changelog and compare them."""
+    from processors.store.replay import rebuild_and_compare
+
+    report = rebuild_and_compare(settings.data_dir)
+    print(json.dumps(report, indent=2))
+    return 0 if report["identical"] else 1
+

@@ -1,0 +1,91 @@
+"""What `newsline status` and `newsline dlq` read from the running stack."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import duckdb
+import httpx
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from ingest.client import runtime_info
+from newsline.kafka_admin import group_lag, high_watermarks
+from newsline.settings import Settings
+from schemas.codec import Rejection, decode
+from schemas.topics import TOPICS
+
+
+def stack_status(settings: Settings) -> dict[str, Any]:
+    """API health, row counts of the analysts' file, and lag per topic."""
+    try:
+        info = runtime_info(settings.data_dir)
+    except FileNotFoundError as exc:
+        return {"api": "down", "error": str(exc)}
+    report: dict[str, Any] = {"api_url": info["api_url"], "duckdb": info["duckdb"]}
+    try:
+        ok = httpx.get(f"{info['api_url']}/healthz", timeout=5).status_code == 200
+        report["api"] = "ok" if ok else "unhealthy"
+    except httpx.HTTPError as exc:
+        report["api"] = f"down ({exc})"
+    bootstrap = info["bootstrap_servers"]
+    try:
+        report["lag"] = {
+            "raw (newsline)": sum(group_lag(bootstrap, "newsline", TOPICS["raw"].name).values()),
+            "analysed (newsline)": sum(group_lag(bootstrap, "newsline",
+                                                 TOPICS["analysed"].name).values()),
+        }
+        changelog_end = sum(high_watermarks(bootstrap, TOPICS["changelog"].name).values())
+        report["dead_letters"] = sum(high_watermarks(bootstrap,
+                                                     TOPICS["dead_letter"].name).values())
+    except Exception as exc:  # status must report, not crash
+        report["lag"] = f"unavailable ({exc})"
+        changelog_end = None
+    try:
+        con = duckdb.connect(info["duckdb"], read_only=True)
+        report["counts"] = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                            for t in ("articles", "mentions", "events", "changelog")}
+        row = con.execute("SELECT next_offset FROM sink_offsets").fetchone()
+        con.close()
+        if changelog_end is not None and row:
+            report["lag"]["changelog (sink)"] = max(0, changelog_end - row[0])
+    except duckdb.Error as exc:
+        report["counts"] = f"unavailable ({exc})"
+    return report
+
+
+def read_dead_letters(bootstrap: str) -> list[dict[str, Any]]:
+    """Every dead letter, oldest first."""
+    topic = TOPICS["dead_letter"].name
+    end = high_watermarks(bootstrap, topic).get(0, 0)
+    out: list[dict[str, Any]] = []
+    if end == 0:
+        return out
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                             client_id="newsline-dlq", consumer_timeout_ms=5000)
+    tp = TopicPartition(topic, 0)
+    consumer.assign([tp])
+    consumer.seek_to_beginning(tp)
+    try:
+        for message in consumer:
+            env = decode(message.value)
+            if not isinstance(env, Rejection):
+                d = env.data
+                out.append({"id": env.id, "received_at": d.received_at.isoformat(),
+                            "error": d.error, "errors": d.errors, "source_topic": d.topic,
+                            "source_partition": d.partition, "source_offset": d.offset,
+                            "key_b64": d.key_b64, "value_b64": d.value_b64})
+            if message.offset + 1 >= end:
+                break
+    finally:
+        consumer.close()
+    return out
+
+
+def resubmit(bootstrap: str, letter: dict[str, Any]) -> None:
+    """Put a dead letter's original bytes back on the raw topic (after a fix)."""
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    key = base64.b64decode(letter["key_b64"]) if letter["key_b64"] else None
+    producer.send(TOPICS["raw"].name, key=key, value=base64.b64decode(letter["value_b64"]))
+    producer.flush(timeout=10)
+    producer.close()

@@ -1,0 +1,44 @@
+"""All of Newsline's settings in one frozen model, read from `NEWSLINE_*` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Settings of every Newsline process. Flags on the CLI override the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSLINE_", frozen=True, extra="ignore")
+
+    data_dir: Path = Field(default=Path("data"), description="State, archive and the DuckDB file")
+    bootstrap_servers: str | None = Field(
+        default=None, description="Kafka to use; unset = start the embedded broker"
+    )
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8765, ge=0, le=65535)
+    tokens: str = Field(default="", description="Comma-separated bearer tokens accepted for writes")
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # Short sessions: the embedded broker holds group joins for session_timeout/2.
+    session_timeout_s: float = Field(default=6.0, gt=0)
+    heartbeat_s: float = Field(default=1.5, gt=0)
+    sink_batch_max: int = Field(default=5000, ge=1)
+    sink_flush_s: float = Field(default=0.5, gt=0)
+    log_level: str = "INFO"
+
+    @property
+    def embedded(self) -> bool:
+        """True when Newsline must start its own broker."""
+        return not self.bootstrap_servers
+
+    @property
+    def duckdb_path(self) -> Path:
+        """The analysts' DuckDB file."""
+        return self.data_dir / "newsline.duckdb"
+
+    @property
+    def runtime_file(self) -> Path:
+        """Where `newsline up` writes how to reach the running stack."""
+        return self.data_dir / "newsline.json"

@@ -1,0 +1,156 @@
+"""`newsline up`: the whole stack in the foreground, on an embedded broker or a given Kafka.
+
+Processes: this one runs the ingest API; a faust worker (`newsline worker`) runs the processors;
+a sink (`newsline sink`) is the single DuckDB writer. The embedded broker, when used, is a child
+too. Everything stops with this process.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import uvicorn
+from kafka import KafkaAdminClient
+
+from ingest.api import create_app
+from ingest.archive import Archive
+from ingest.publisher import Publisher
+from newsline.broker import EmbeddedBroker, free_port, wait_for_port
+from newsline.kafka_admin import ensure_topics
+from newsline.settings import Settings
+from schemas.topics import TOPICS
+
+log = logging.getLogger(__name__)
+
+
+def log_epoch(bootstrap: str, embedded: bool) -> str:
+    """Identity of the log: a fresh embedded broker is a new log, a Kafka cluster keeps its id."""
+    if embedded:
+        return f"embedded-{uuid.uuid4().hex[:12]}"
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="newsline-admin")
+    try:
+        return f"kafka-{admin.describe_cluster().get('cluster_id') or 'unknown'}"
+    finally:
+        admin.close()
+
+
+def _child(args: list[str], log_path: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    out = log_path.open("ab")
+    return subprocess.Popen([sys.executable, "-m", "newsline.cli", *args], stdout=out,
+                            stderr=subprocess.STDOUT, env=env)
+
+
+def write_runtime(settings: Settings, api_url: str, token: str, bootstrap: str) -> Path:
+    """Write DATA_DIR/newsline.json (mode 0600) saying how to reach the running stack."""
+    info = {
+        "api_url": api_url, "docs_url": f"{api_url}/docs", "token": token,
+        "bootstrap_servers": bootstrap,
+        "topics": {role: t.name for role, t in TOPICS.items()},
+        "duckdb": str(settings.duckdb_path.resolve()), "pid": os.getpid(),
+    }
+    path = settings.runtime_file
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(info, fh, indent=2)
+    os.replace(tmp, path)
+    return path
+
+
+class Stack:
+    """The running stack and its child processes."""
+
+    def __init__(self, settings: Settings) -> None:
+        """Prepare, but start nothing yet."""
+        self.settings = settings
+        self.broker: EmbeddedBroker | None = None
+        self.children: list[subprocess.Popen[bytes]] = []
+        self.logs = settings.data_dir / "logs"
+
+    def start_backend(self) -> tuple[str, Publisher]:
+        """Broker, topics, archive restore, worker and sink; returns (bootstrap, publisher)."""
+        s = self.settings
+        s.data_dir.mkdir(parents=True, exist_ok=True)
+        self.logs.mkdir(exist_ok=True)
+        if s.embedded:
+            self.broker = EmbeddedBroker(log_path=self.logs / "broker.log").start()
+            bootstrap = self.broker.bootstrap_servers
+        else:
+            bootstrap = str(s.bootstrap_servers)
+        ensure_topics(bootstrap)
+        publisher = Publisher(bootstrap, Archive(s.data_dir / "archive" / "raw.jsonl"))
+        if s.embedded:
+            restored = publisher.restore()
+            if restored:
+                log.info("restored %d archived articles into the embedded broker", restored)
+        epoch = log_epoch(bootstrap, s.embedded)
+        env = {**os.environ, "NEWSLINE_DATA_DIR": str(s.data_dir),
+               "NEWSLINE_BOOTSTRAP_SERVERS": bootstrap}
+        common = ["--data-dir", str(s.data_dir), "--bootstrap-servers", bootstrap]
+        self.children.append(_child(["worker", *common], self.logs / "worker.log", env))
+        self.children.append(_child(["sink", *common, "--epoch", epoch],
+                                    self.logs / "sink.log", env))
+        return bootstrap, publisher
+
+    def stop(self) -> None:
+        """Stop children (SIGTERM, then SIGKILL after a grace period) and the broker."""
+        for child in self.children:
+            if child.poll() is None:
+                child.terminate()
+        deadline = time.monotonic() + 15
+        for child in self.children:
+            try:
+                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+        if self.broker:
+            self.broker.stop()
+
+
+def run_up(settings: Settings, on_ready: object = None) -> int:
+    """Run the stack until SIGINT/SIGTERM. `on_ready(info)` runs once the API answers."""
+    stack = Stack(settings)
+    bootstrap, publisher = stack.start_backend()
+    token = (settings.tokens.split(",")[0] if settings.tokens else secrets.token_urlsafe(24))
+    tokens = [t for t in settings.tokens.split(",") if t] or [token]
+    port = settings.api_port or free_port(settings.api_host)
+    api = create_app(publisher, tokens, settings.duckdb_path, settings.max_body_bytes)
+    server = uvicorn.Server(uvicorn.Config(api, host=settings.api_host, port=port,
+                                           log_level="warning", lifespan="off"))
+    api_url = f"http://{settings.api_host}:{port}"
+
+    def announce() -> None:
+        wait_for_port(settings.api_host, port, 30)
+        path = write_runtime(settings, api_url, token, bootstrap)
+        log.info("newsline is up: API %s (docs %s/docs), DuckDB %s, runtime %s", api_url,
+                 api_url, settings.duckdb_path, path)
+        if callable(on_ready):
+            on_ready(json.loads(path.read_text(encoding="utf-8")))
+
+    def watch_children() -> None:
+        while not server.should_exit:
+            for child in stack.children:
+                if child.poll() is not None:
+                    log.error("child %s exited with %s; stopping", child.args, child.returncode)
+                    server.should_exit = True
+            time.sleep(0.5)
+
+    threading.Thread(target=announce, daemon=True).start()
+    threading.Thread(target=watch_children, daemon=True).start()
+    try:
+        server.run()
+    finally:
+        publisher.close()
+        stack.stop()
+        settings.runtime_file.unlink(missing_ok=True)
+    return 0

@@ -1,0 +1,40 @@
+"""The per-article stage: clean, identify, fingerprint and extract. Pure: envelope in, analysis out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from processors.clean import clean_article
+from processors.dedupe import content_hash, minhash_signature
+from processors.identity import article_key, canonical_url, version_id
+from processors.language import detect_language
+from processors.mentions import build_mentions
+from processors.temporal import extract_dates
+from schemas.articles import Article, ArticleAnalysed
+from schemas.envelope import Envelope
+
+SUPPORTED_LANGUAGES = frozenset({"fr", "en"})
+
+
+def analyse_article(env: Envelope[Any]) -> ArticleAnalysed:
+    """Everything later stages need to know about one submitted article version."""
+    art: Article = env.data
+    cleaned = clean_article(text=art.text, html=art.html, language=art.language)
+    language = art.language or detect_language(cleaned.text)
+    canonical = canonical_url(art.url)
+    vid = version_id(canonical, art.version_time)
+    mentions = []
+    if language in SUPPORTED_LANGUAGES:
+        expressions = extract_dates(cleaned.text, published_at=art.published_at,
+                                    language=language, updated_at=art.updated_at)
+        mentions = build_mentions(cleaned.text, expressions, language=language, version_id=vid,
+                                  title=art.title)
+    return ArticleAnalysed(
+        article_key=article_key(art.url), version_id=vid, canonical_url=canonical, url=art.url,
+        title=art.title, source=art.source, language=language,
+        language_detected=art.language is None, published_at=art.published_at,
+        updated_at=art.updated_at, submitted_at=env.time,
+        content_hash=content_hash(cleaned.text),
+        signature=list(minhash_signature(cleaned.text)), clean_chars=len(cleaned.text),
+        mentions=mentions,
+    )

@@ -1,0 +1,135 @@
+"""The faust app: two thin agents around the pure stages.
+
+- `analyse`: raw articles -> analysed articles (or dead letters). Stateless; scales with the raw
+  topic's partitions.
+- `resolve`: analysed articles -> timeline changes. Its state (versions, statuses, events) lives in
+  faust tables, so a restart recovers it from their changelog topics.
+
+Settings follow the embedded broker's measured quirks: short sessions, one record per producer
+batch (table recovery reads end offsets the broker reports short otherwise), no web server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+from typing import Any
+
+import faust
+
+from processors.analyse import analyse_article
+from processors.timeline import Status, TimelineState, apply_article
+from schemas.articles import ARTICLE_ANALYSED, ARTICLE_SUBMITTED, ArticleAnalysed
+from schemas.codec import Rejection, decode, encode, envelope
+from schemas.dead_letters import DeadLetter
+from schemas.envelope import now_utc
+from schemas.timeline import EventChange, EventState
+from schemas.topics import TOPICS
+
+log = logging.getLogger(__name__)
+
+
+def dead_letter(message: Any, reason: str, errors: list[dict[str, str]]) -> bytes:
+    """A dead-letter envelope keeping the original bytes, the error and where it came from."""
+    letter = DeadLetter(
+        topic=message.topic, partition=message.partition, offset=message.offset,
+        key_b64=base64.b64encode(message.key).decode() if message.key is not None else None,
+        value_b64=base64.b64encode(message.value or b"").decode(),
+        error=reason, errors=errors, received_at=now_utc(),
+    )
+    return encode(envelope(letter, source="newsline/analyse",
+                           id=f"{message.topic}:{message.partition}:{message.offset}"))
+
+
+def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "data",
+               session_timeout_s: float = 6.0, heartbeat_s: float = 1.5) -> faust.App:
+    """Build the faust app for a broker."""
+    app = faust.App(
+        app_id, broker=f"kafka://{bootstrap}", store="memory://", datadir=f"{data_dir}/faust",
+        web_enabled=False, topic_partitions=1, topic_replication_factor=1,
+        broker_session_timeout=session_timeout_s, broker_heartbeat_interval=heartbeat_s,
+        broker_request_timeout=30.0, producer_max_batch_size=1,
+        producer_max_request_size=20 * 1024 * 1024, consumer_max_fetch_size=20 * 1024 * 1024,
+        stream_wait_empty=False, table_cleanup_interval=3600.0,
+    )
+    raw = app.topic(TOPICS["raw"].name, key_serializer="raw", value_serializer="raw",
+                    internal=False)
+    analysed = app.topic(TOPICS["analysed"].name, key_serializer="raw", value_serializer="raw")
+    dead = app.topic(TOPICS["dead_letter"].name, key_serializer="raw", value_serializer="raw")
+    changelog = app.topic(TOPICS["changelog"].name, key_serializer="raw", value_serializer="raw")
+    versions = app.Table("versions", partitions=1, key_serializer="raw", value_serializer="raw")
+    statuses = app.Table("statuses", partitions=1, key_serializer="raw", value_serializer="raw")
+    events = app.Table("events", partitions=1, key_serializer="raw", value_serializer="raw")
+
+    @app.agent(raw)
+    async def analyse(stream: Any) -> None:
+        async for event in stream.events():
+            message = event.message
+            env = decode(message.value, expected=ARTICLE_SUBMITTED)
+            if isinstance(env, Rejection):
+                await dead.send(key=message.key, value=dead_letter(message, env.reason, env.errors))
+                continue
+            try:
+                # In a thread so the event loop keeps heartbeating through a long article.
+                result = await asyncio.to_thread(analyse_article, env)
+            except Exception as exc:  # a bug must not stall the stream: park the message
+                log.exception("analysis failed at %s:%d", message.partition, message.offset)
+                err = [{"path": "(processing)", "message": repr(exc)}]
+                await dead.send(key=message.key,
+                                value=dead_letter(message, f"analysis failed: {exc!r}", err))
+                continue
+            out = envelope(result, source="newsline/analyse", subject=result.canonical_url,
+                           id=result.version_id)
+            await analysed.send(key=result.article_key.encode(), value=encode(out))
+
+    state: dict[str, TimelineState] = {}
+
+    def loaded() -> TimelineState:
+        if "s" not in state:
+            s = TimelineState()
+            for value in versions.values():
+                art = ArticleAnalysed.model_validate_json(value)
+                s.versions[art.version_id] = art
+                s.index(art)
+            for key, value in statuses.items():
+                s.statuses[key.decode()] = Status(**json.loads(value))
+            for key, value in events.items():
+                s.events[key.decode()] = EventState.model_validate_json(value)
+            log.info("resolver state loaded: %d versions, %d events", len(s.versions),
+                     len(s.events))
+            state["s"] = s
+        return state["s"]
+
+    @app.agent(analysed)
+    async def resolve(stream: Any) -> None:
+        async for value in stream:
+            env = decode(value, expected=ARTICLE_ANALYSED)
+            if isinstance(env, Rejection):
+                log.error("undecodable analysed record: %s", env.reason)
+                continue
+            art: ArticleAnalysed = env.data
+            t = apply_article(loaded(), art)
+            for i, change in enumerate(t.changes):
+                subject = change.event_id if isinstance(change, EventChange) else \
+                    getattr(change, "version_id", art.version_id)
+                out = envelope(change, source="newsline/resolve", subject=subject,
+                               id=f"{art.version_id}:{i}", time=change.known_at)
+                await changelog.send(key=subject.encode(), value=encode(out))
+            if t.changes:
+                versions[art.version_id.encode()] = art.model_dump_json().encode()
+            for vid, st in t.statuses.items():
+                statuses[vid.encode()] = json.dumps(_status_dict(st)).encode()
+            for eid, ev in t.events.items():
+                if ev is None:
+                    events.pop(eid.encode(), None)
+                else:
+                    events[eid.encode()] = ev.model_dump_json().encode()
+
+    return app
+
+
+def _status_dict(st: Status) -> dict[str, Any]:
+    return {"status": st.status, "superseded_by": st.superseded_by,
+            "duplicate_of": st.duplicate_of}

@@ -1,0 +1,1 @@
+"""The DuckDB side: the analysts' schema, the changelog sink, and the read queries."""

@@ -1,0 +1,216 @@
+"""The single DuckDB writer: projects the changelog into tables and publishes analysts' snapshots.
+
+Exactly-once effect: each batch's rows and the next offset to read are written in one transaction,
+and the sink resumes from that offset, so a crash and a redelivery never duplicate or lose a row.
+
+Analysts never open the writer's file. After each committed batch the sink checkpoints it and
+publishes a copy as `newsline.duckdb` by atomic rename: any number of analysts can open that file
+(read-only or not) at any time without taking a lock that could block ingestion; a session that is
+already open keeps seeing the snapshot it opened until it reopens the file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from processors.store.project import ProjectionBatch, event_row, fold
+from schemas.codec import Rejection, decode
+from schemas.envelope import Envelope
+
+log = logging.getLogger(__name__)
+SCHEMA_SQL = (Path(__file__).parent / "schema.sql").read_text(encoding="utf-8")
+
+_COLUMNS = {
+    "changelog": {"log_offset": "BIGINT", "change_id": "VARCHAR", "type": "VARCHAR",
+                  "known_at": "TIMESTAMPTZ", "cause": "VARCHAR", "subject": "VARCHAR",
+                  "data": "JSON"},
+    "articles": {"version_id": "VARCHAR", "article_key": "VARCHAR", "canonical_url": "VARCHAR",
+                 "url": "VARCHAR", "title": "VARCHAR", "source": "VARCHAR",
+                 "language": "VARCHAR", "published_at": "TIMESTAMPTZ",
+                 "updated_at": "TIMESTAMPTZ", "known_at": "TIMESTAMPTZ",
+                 "content_hash": "VARCHAR", "mention_count": "INTEGER", "status": "VARCHAR",
+                 "superseded_by": "VARCHAR", "duplicate_of": "VARCHAR"},
+    "mentions": {"mention_id": "VARCHAR", "version_id": "VARCHAR", "article_key": "VARCHAR",
+                 "sentence": "VARCHAR", "sentence_start": "INTEGER", "expression": "VARCHAR",
+                 "start_char": "INTEGER", "end_char": "INTEGER", "start_date": "DATE",
+                 "end_date": "DATE", "granularity": "VARCHAR", "value": "VARCHAR",
+                 "entities": "VARCHAR[]", "keywords": "VARCHAR[]", "summary": "VARCHAR",
+                 "known_at": "TIMESTAMPTZ"},
+    "events": {"event_id": "VARCHAR", "start_date": "DATE", "end_date": "DATE",
+               "granularity": "VARCHAR", "summary": "VARCHAR", "entities": "VARCHAR[]",
+               "mention_count": "INTEGER", "source_count": "INTEGER", "sources": "VARCHAR[]",
+               "languages": "VARCHAR[]", "first_reported_at": "TIMESTAMPTZ",
+               "last_reported_at": "TIMESTAMPTZ"},
+    "event_mentions": {"event_id": "VARCHAR", "mention_id": "VARCHAR"},
+    "statuses": {"version_id": "VARCHAR", "status": "VARCHAR", "superseded_by": "VARCHAR",
+                 "duplicate_of": "VARCHAR"},
+}
+
+
+def open_writer(path: Path) -> duckdb.DuckDBPyConnection:
+    """Open (creating) a writer database with the analysts' schema."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path))
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(SCHEMA_SQL)
+    return con
+
+
+def _stage(con: duckdb.DuckDBPyConnection, name: str, rows: Iterable[dict[str, Any]],
+           tmp: Path) -> str:
+    """Bulk-load rows into a temp table through one NDJSON file (no row-by-row INSERTs)."""
+    path = tmp / f"{name}.ndjson"
+    with path.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False))
+            fh.write("\n")
+    cols = ", ".join(f"'{c}': '{t}'" for c, t in _COLUMNS[name].items())
+    con.execute(f"CREATE OR REPLACE TEMP TABLE stage_{name} AS SELECT * FROM "
+                f"read_json('{path}', format='newline_delimited', columns={{{cols}}})")
+    return f"stage_{name}"
+
+
+def apply_batch(con: duckdb.DuckDBPyConnection, batch: ProjectionBatch, *, topic: str,
+                epoch: str) -> None:
+    """Write one folded batch and its next offset in a single transaction."""
+    with tempfile.TemporaryDirectory(prefix="newsline-sink-") as tmpdir:
+        tmp = Path(tmpdir)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            if batch.changelog:
+                stage = _stage(con, "changelog", batch.changelog, tmp)
+                con.execute(f"INSERT INTO changelog SELECT * FROM {stage} ON CONFLICT DO NOTHING")
+            if batch.articles:
+                stage = _stage(con, "articles", batch.articles.values(), tmp)
+                con.execute(f"INSERT OR REPLACE INTO articles SELECT * FROM {stage}")
+            if batch.statuses:
+                stage = _stage(con, "statuses", batch.statuses.values(), tmp)
+                con.execute(f"UPDATE articles a SET status = s.status, superseded_by = "
+                            f"s.superseded_by, duplicate_of = s.duplicate_of FROM {stage} s "
+                            f"WHERE a.version_id = s.version_id")
+            if batch.mentions:
+                stage = _stage(con, "mentions", batch.mentions.values(), tmp)
+                con.execute(f"INSERT OR REPLACE INTO mentions SELECT * FROM {stage}")
+            if batch.events:
+                ids = list(batch.events)
+                con.execute("DELETE FROM event_mentions WHERE event_id IN "
+                            "(SELECT unnest($1::VARCHAR[]))", [ids])
+                con.execute("DELETE FROM events WHERE event_id IN "
+                            "(SELECT unnest($1::VARCHAR[]))", [ids])
+                alive = [s for s in batch.events.values() if s is not None]
+                if alive:
+                    stage = _stage(con, "events", (event_row(s) for s in alive), tmp)
+                    con.execute(f"INSERT INTO events SELECT * FROM {stage}")
+                    pairs = ({"event_id": s.event_id, "mention_id": m}
+                             for s in alive for m in s.mention_ids)
+                    stage = _stage(con, "event_mentions", pairs, tmp)
+                    con.execute(f"INSERT INTO event_mentions SELECT * FROM {stage}")
+            con.execute("INSERT OR REPLACE INTO sink_offsets VALUES (?, 0, ?, ?)",
+                        [topic, batch.next_offset, epoch])
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+
+
+def stored_position(con: duckdb.DuckDBPyConnection, topic: str) -> tuple[int, str | None]:
+    """(next offset, epoch) recorded by the last committed batch."""
+    row = con.execute("SELECT next_offset, epoch FROM sink_offsets WHERE topic = ? "
+                      "AND \"partition\" = 0", [topic]).fetchone()
+    return (int(row[0]), str(row[1])) if row else (0, None)
+
+
+def publish_snapshot(con: duckdb.DuckDBPyConnection, writer_path: Path, target: Path) -> None:
+    """Checkpoint the writer and atomically replace the analysts' file with a copy of it."""
+    con.execute("CHECKPOINT")
+    fd, tmp_name = tempfile.mkstemp(prefix=".newsline-snapshot-", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        shutil.copyfile(writer_path, tmp)
+        with tmp.open("rb") as fh:
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def decode_changes(records: Iterable[tuple[int, bytes]]) -> list[tuple[int, Envelope[Any]]]:
+    """Decode changelog records; undecodable ones are logged and skipped (they are bugs)."""
+    out = []
+    for offset, value in records:
+        env = decode(value)
+        if isinstance(env, Rejection):
+            log.error("changelog offset %d undecodable: %s", offset, env.reason)
+            continue
+        out.append((offset, env))
+    return out
+
+
+class Sink:
+    """Consumes the changelog topic and keeps the DuckDB projections and snapshot current."""
+
+    def __init__(self, data_dir: Path, bootstrap: str, topic: str, epoch: str,
+                 batch_max: int = 5000, flush_s: float = 0.5) -> None:
+        """Prepare the writer database under `data_dir/.sink/`."""
+        self.writer_path = data_dir / ".sink" / "writer.duckdb"
+        self.target = data_dir / "newsline.duckdb"
+        self.bootstrap, self.topic, self.epoch = bootstrap, topic, epoch
+        self.batch_max, self.flush_s = batch_max, flush_s
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        con = open_writer(self.writer_path)
+        _, epoch = stored_position(con, self.topic)
+        if epoch is not None and epoch != self.epoch:
+            log.warning("changelog epoch changed (%s -> %s): rebuilding projections", epoch,
+                        self.epoch)
+            con.close()
+            self.writer_path.unlink()
+            Path(str(self.writer_path) + ".wal").unlink(missing_ok=True)
+            con = open_writer(self.writer_path)
+        return con
+
+    def run(self, stop: Any) -> None:
+        """Project until `stop.is_set()`; publishes a snapshot after every committed batch."""
+        from kafka import KafkaConsumer, TopicPartition
+
+        con = self._open()
+        publish_snapshot(con, self.writer_path, self.target)
+        tp = TopicPartition(self.topic, 0)
+        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False,
+                                 client_id="newsline-sink", max_partition_fetch_bytes=20 << 20,
+                                 fetch_max_bytes=50 << 20)
+        consumer.assign([tp])
+        consumer.seek(tp, stored_position(con, self.topic)[0])
+        try:
+            while not stop.is_set():
+                records: list[tuple[int, bytes]] = []
+                deadline = time.monotonic() + self.flush_s
+                while len(records) < self.batch_max and time.monotonic() < deadline:
+                    polled = consumer.poll(timeout_ms=100, max_records=self.batch_max)
+                    for msgs in polled.values():
+                        records.extend((m.offset, m.value) for m in msgs)
+                    if not polled and records:
+                        break
+                if not records:
+                    continue
+                batch = fold(decode_changes(records))
+                batch.next_offset = max(batch.next_offset, records[-1][0] + 1)
+                apply_batch(con, batch, topic=self.topic, epoch=self.epoch)
+                publish_snapshot(con, self.writer_path, self.target)
+                log.info("sink projected %d changes up to offset %d", len(records),
+                         batch.next_offset)
+        finally:
+            consumer.close()
+            con.close()

@@ -1,0 +1,117 @@
+"""Messages about articles: what producers submit, and what the analysis stage makes of them."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from schemas.envelope import AwareDatetime, now_utc
+
+ARTICLE_SUBMITTED = "org.newsline.article.submitted"
+ARTICLE_ANALYSED = "org.newsline.article.analysed"
+MAX_TEXT_CHARS = 8_000_000
+FUTURE_TOLERANCE = timedelta(days=1)
+
+
+class Article(BaseModel):
+    """One version of a news article, as a producer posts it (the raw topic's `data`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    url: str = Field(min_length=1, max_length=4096, description="http(s) URL of the article")
+    published_at: AwareDatetime = Field(description="ISO 8601 instant with its UTC offset")
+    text: str | None = Field(default=None, max_length=MAX_TEXT_CHARS)
+    html: str | None = Field(default=None, max_length=MAX_TEXT_CHARS)
+    title: str | None = Field(default=None, max_length=2000)
+    language: str | None = Field(
+        default=None, pattern=r"^[a-z]{2,3}$", description="ISO 639-1 code; detected when absent"
+    )
+    source: str | None = Field(default=None, max_length=500, description="Outlet name")
+    authors: list[str] = Field(default_factory=list, max_length=100)
+    updated_at: AwareDatetime | None = Field(
+        default=None, description="Set on a newer version of the same URL"
+    )
+    idempotency_key: str | None = Field(default=None, max_length=200)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme.lower() not in ("http", "https"):
+            raise ValueError("must be an http or https URL")
+        if not parts.netloc or any(c.isspace() for c in value):
+            raise ValueError("must be an absolute URL with a host and no spaces")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Article:
+        if not (self.text and self.text.strip()) and not (self.html and self.html.strip()):
+            raise ValueError("an article needs `text` or `html` (at least one, not empty)")
+        horizon = now_utc() + FUTURE_TOLERANCE
+        if self.published_at > horizon:
+            raise ValueError("`published_at` is in the future")
+        if self.updated_at is not None:
+            if self.updated_at < self.published_at:
+                raise ValueError("`updated_at` is before `published_at`")
+            if self.updated_at > horizon:
+                raise ValueError("`updated_at` is in the future")
+        return self
+
+    @property
+    def version_time(self) -> AwareDatetime:
+        """The instant that orders versions of one URL: `updated_at`, else `published_at`."""
+        return self.updated_at or self.published_at
+
+
+Granularity = Literal[
+    "day", "week", "part-of-month", "month", "season", "quarter", "year", "decade"
+]
+
+
+class Mention(BaseModel):
+    """A dated expression with role `event` in a story sentence: one report of something."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    mention_id: str
+    sentence: str
+    sentence_start: int = Field(ge=0, description="Offset of the sentence in the clean text")
+    expression: str
+    start_char: int = Field(ge=0, description="Offset of the expression in the clean text")
+    end_char: int = Field(ge=0)
+    start: date
+    end: date
+    granularity: Granularity
+    value: str | None = None
+    mod: str | None = None
+    entities: list[str] = Field(default_factory=list, description="Canonical entity names")
+    context_entities: list[str] = Field(
+        default_factory=list, description="Entities of neighbouring sentences and the title"
+    )
+    keywords: list[str] = Field(default_factory=list, description="Cross-language keyword keys")
+    summary: str
+
+
+class ArticleAnalysed(BaseModel):
+    """An article version after cleaning, identity and extraction (the analysed topic's `data`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    article_key: str = Field(description="Stable id of the canonical URL (the Kafka key)")
+    version_id: str = Field(description="Stable id of this version")
+    canonical_url: str
+    url: str
+    title: str | None
+    source: str | None
+    language: str
+    language_detected: bool
+    published_at: AwareDatetime
+    updated_at: AwareDatetime | None
+    submitted_at: AwareDatetime = Field(description="When Newsline accepted the article")
+    content_hash: str
+    signature: list[int] = Field(description="MinHash signature of the clean text")
+    clean_chars: int = Field(ge=0)
+    mentions: list[Mention]

@@ -1,0 +1,46 @@
+"""The one envelope every Newsline message travels in: CloudEvents 1.0 attribute names plus `data`.
+
+`type` is a stable string per message family (see `MESSAGE_TYPES`), and `schemaversion` (a CloudEvents
+extension attribute) is the version of that family's `data` model, so consumers can upcast old ones.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Generic, Literal, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+SPECVERSION = "1.0"
+Data = TypeVar("Data", bound=BaseModel)
+
+
+def _require_aware(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("must carry a UTC offset (e.g. 2023-09-04T19:40:00+02:00)")
+    return value
+
+
+AwareDatetime = Annotated[datetime, AfterValidator(_require_aware)]
+
+
+def now_utc() -> datetime:
+    """Return the current instant, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class Envelope(BaseModel, Generic[Data]):
+    """A CloudEvents 1.0 structured-mode event carrying one Newsline message."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    specversion: Literal["1.0"] = SPECVERSION
+    id: str = Field(default_factory=lambda: uuid.uuid4().hex, min_length=1, max_length=200)
+    source: str = Field(min_length=1, max_length=2000, description="URI-reference of the producer")
+    type: str = Field(min_length=1, max_length=200, description="Stable message type string")
+    schemaversion: int = Field(ge=1, description="Version of the data model for this type")
+    time: AwareDatetime = Field(default_factory=now_utc)
+    subject: str | None = Field(default=None, max_length=2000)
+    datacontenttype: Literal["application/json"] = "application/json"
+    data: Data

@@ -1,0 +1,136 @@
+"""Domain events of the timeline changelog: facts in the past tense, folded into projections.
+
+Every change says when it became known (`known_at`: when Newsline accepted the article that caused
+it), so "the timeline as of T" is the fold of the changes known at T, and a replay gives the same
+answer. Event changes carry the event's resulting state, so a projection is "latest state wins".
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.articles import Granularity, Mention
+from schemas.envelope import AwareDatetime
+
+ArticleStatus = Literal["current", "superseded", "duplicate"]
+
+
+class EventState(BaseModel):
+    """One real-world event as the timeline currently knows it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_id: str
+    start: date
+    end: date
+    granularity: Granularity
+    summary: str
+    entities: list[str]
+    mention_ids: list[str]
+    sources: list[str] = Field(description="Canonical URLs of the original articles reporting it")
+    languages: list[str]
+    first_reported_at: AwareDatetime
+    last_reported_at: AwareDatetime
+
+
+class Change(BaseModel):
+    """Fields every timeline change carries."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    known_at: AwareDatetime = Field(description="When the causing article was accepted")
+    cause: str = Field(description="version_id of the article version that caused the change")
+
+
+class ArticleVersionRecorded(Change):
+    """A version of an article was analysed and recorded.
+
+    The resolver emits it last among the changes an article causes, so once it is projected
+    everything that article changed is projected too (what `newsline post --wait` waits for).
+    """
+
+    article_key: str
+    version_id: str
+    canonical_url: str
+    url: str
+    title: str | None
+    source: str | None
+    language: str
+    published_at: AwareDatetime
+    updated_at: AwareDatetime | None
+    content_hash: str
+    mention_count: int
+    status: ArticleStatus = Field(description="Its status when recorded (changes follow)")
+    superseded_by: str | None = None
+    duplicate_of: str | None = Field(default=None, description="version_id of the original")
+
+
+class ArticleStatusChanged(Change):
+    """A version became current, was superseded by a newer one, or was found to be a copy."""
+
+    version_id: str
+    status: ArticleStatus
+    superseded_by: str | None = None
+    duplicate_of: str | None = Field(default=None, description="version_id of the original")
+
+
+class MentionRecorded(Change):
+    """A dated event mention was found in an article version."""
+
+    version_id: str
+    article_key: str
+    mention: Mention
+
+
+class EventChange(Change):
+    """A change to one event; `event` is its resulting state (None once it no longer exists)."""
+
+    event_id: str
+    event: EventState | None
+
+
+class EventCreated(EventChange):
+    """A new event appeared on the timeline."""
+
+
+class MentionAttached(EventChange):
+    """A mention was attached to an existing event."""
+
+    mention_id: str
+
+
+class MentionRetracted(EventChange):
+    """A mention left an event (its article was superseded, found a copy, or it moved)."""
+
+    mention_id: str
+
+
+class EventsMerged(EventChange):
+    """Other events turned out to be this one; `merged_ids` no longer exist."""
+
+    merged_ids: list[str]
+
+
+class EventRevised(EventChange):
+    """An event's date, summary or sources changed without a change of mentions."""
+
+
+class EventDissolved(EventChange):
+    """An event lost all its mentions and left the timeline."""
+
+
+CHANGE_TYPES: dict[str, type[Change]] = {
+    "org.newsline.article.version-recorded": ArticleVersionRecorded,
+    "org.newsline.article.status-changed": ArticleStatusChanged,
+    "org.newsline.mention.recorded": MentionRecorded,
+    "org.newsline.event.created": EventCreated,
+    "org.newsline.event.mention-attached": MentionAttached,
+    "org.newsline.event.mention-retracted": MentionRetracted,
+    "org.newsline.event.merged": EventsMerged,
+    "org.newsline.event.revised": EventRevised,
+    "org.newsline.event.dissolved": EventDissolved,
+}
+TYPE_OF_CHANGE: dict[type[Change], str] = {model: name for name, model in CHANGE_TYPES.items()}
