@@ -48,7 +48,7 @@ def worker(settings: Settings) -> int:
     app = create_app(str(settings.bootstrap_servers), data_dir=str(settings.data_dir),
                      session_timeout_s=settings.session_timeout_s,
                      heartbeat_s=settings.heartbeat_s)
-    sys.argv = ["newsline-worker", "worker", "--without-web", "--loglevel", "warning"]
+    sys.argv = ["newsline-worker", "worker", "--without-web", "--loglevel", "warn"]
     app.main()
     return 0
 

@@ -28,7 +28,7 @@ def analyse_article(env: Envelope[Any]) -> ArticleAnalysed:
         expressions = extract_dates(cleaned.text, published_at=art.published_at,
                                     language=language, updated_at=art.updated_at)
         mentions = build_mentions(cleaned.text, expressions, language=language, version_id=vid,
-                                  title=art.title)
+                                  title=art.title, source=art.source)
     return ArticleAnalysed(
         article_key=article_key(art.url), version_id=vid, canonical_url=canonical, url=art.url,
         title=art.title, source=art.source, language=language,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Sequence
 
-from processors.entities import extract_entities, keywords
+from processors.entities import entity_key, extract_entities, keywords
 from processors.sentences import split_sentences
 from processors.temporal import TemporalExpression
 from schemas.articles import Mention
@@ -24,22 +24,27 @@ def summarise(sentence: str, limit: int = SUMMARY_CHARS) -> str:
     return flat[: flat.rfind(" ", 0, limit)].rstrip(",;:") + " …"
 
 
-def _entity_names(text: str, language: str) -> list[str]:
-    return sorted({e.name for e in extract_entities(text, language)})
+def _entities(text: str, language: str, noise: frozenset[str]) -> dict[str, str]:
+    """Canonical name -> kind, without the outlet's own name (datelines are not news)."""
+    return {e.name: e.kind for e in extract_entities(text, language)
+            if entity_key(e.name) not in noise}
 
 
 def build_mentions(text: str, expressions: Sequence[TemporalExpression], *, language: str,
-                   version_id: str, title: str | None = None) -> list[Mention]:
+                   version_id: str, title: str | None = None,
+                   source: str | None = None) -> list[Mention]:
     """One mention per dated event expression that lies in a sentence of `text`."""
     spans = split_sentences(text)
     starts = [s for s, _ in spans]
-    title_entities = set(_entity_names(title, language)) if title else set()
-    sentence_entities: dict[int, list[str]] = {}
+    noise = frozenset({entity_key(source)}) if source else frozenset()
+    noise_words = keywords(source, language) if source else frozenset()
+    title_entities = _entities(title, language, noise) if title else {}
+    sentence_entities: dict[int, dict[str, str]] = {}
 
-    def entities_of(index: int) -> list[str]:
+    def entities_of(index: int) -> dict[str, str]:
         if index not in sentence_entities:
             s, e = spans[index]
-            sentence_entities[index] = _entity_names(text[s:e], language)
+            sentence_entities[index] = _entities(text[s:e], language, noise)
         return sentence_entities[index]
 
     mentions = []
@@ -54,17 +59,20 @@ def build_mentions(text: str, expressions: Sequence[TemporalExpression], *, lang
         s, e = spans[index]
         sentence = text[s:e]
         own = entities_of(index)
-        context = set(title_entities)
+        context = dict(title_entities)
         for neighbour in (index - 1, index + 1):
             if 0 <= neighbour < len(spans):
                 context.update(entities_of(neighbour))
+        kinds = {**context, **own}
         mentions.append(Mention(
             mention_id=f"{version_id}:{expr.start_char}",
             sentence=sentence, sentence_start=s, expression=expr.text,
             start_char=expr.start_char, end_char=expr.end_char, start=expr.start, end=expr.end,
             granularity=expr.granularity,  # type: ignore[arg-type]
-            value=expr.value, mod=expr.mod, entities=own,
-            context_entities=sorted(context - set(own)),
-            keywords=sorted(keywords(sentence, language)), summary=summarise(sentence),
+            value=expr.value, mod=expr.mod, entities=sorted(own),
+            context_entities=sorted(set(context) - set(own)),
+            places=sorted(n for n, kind in kinds.items() if kind == "place"),
+            keywords=sorted(keywords(sentence, language) - noise_words),
+            summary=summarise(sentence),
         ))
     return mentions

@@ -41,31 +41,64 @@ class MentionRef:
         return (self.version_id, self.mention.sentence_start)
 
 
-def evidence(a: Mention, b: Mention) -> tuple[float, int]:
-    """(score, shared keywords): entities named in both sentences count 1, in context 0.5."""
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """How much two mentions' sentences say they report the same thing."""
+
+    score: float
+    shared_entities: int
+    shared_keywords: int
+
+
+def evidence(a: Mention, b: Mention, common: frozenset[str] = frozenset()) -> Evidence:
+    """Shared names and keywords, weighted by how specific they are.
+
+    A person or organisation named in both sentences counts 1 (a place 0.5); named only in the
+    neighbouring sentences or the title, half that. A keyword counts 0.5 unless it is `common`
+    (found in most articles of the story, like "junta"), when it says nothing.
+    """
+    places = set(a.places) | set(b.places)
     own_a, own_b = set(a.entities), set(b.entities)
+    ctx_a, ctx_b = own_a | set(a.context_entities), own_b | set(b.context_entities)
     shared = own_a & own_b
-    context = ((own_a | set(a.context_entities)) & (own_b | set(b.context_entities))) - shared
-    kws = set(a.keywords) & set(b.keywords)
-    return len(shared) + 0.5 * len(context) + 0.5 * len(kws), len(kws)
+    context = (ctx_a & ctx_b) - shared
+    kws = (set(a.keywords) & set(b.keywords)) - common
+    score = sum(0.5 if e in places else 1.0 for e in shared)
+    score += sum(0.25 if e in places else 0.5 for e in context)
+    score += 0.5 * len(kws)
+    return Evidence(score, len(shared), len(kws))
 
 
-def compatible(a: MentionRef, b: MentionRef) -> float | None:
+def compatible(a: MentionRef, b: MentionRef, common: frozenset[str] = frozenset()) -> float | None:
     """Evidence that a and b are one event, or None when they cannot be."""
     ma, mb = a.mention, b.mention
     if a.sentence_key == b.sentence_key:
         return None
     if ma.end < mb.start or mb.end < ma.start:
         return None
-    score, kws = evidence(ma, mb)
-    same_interval = (ma.start, ma.end) == (mb.start, mb.end)
-    if same_interval:
-        return score if score >= SAME_DATE_EVIDENCE else None
+    ev = evidence(ma, mb, common)
+    if (ma.start, ma.end) == (mb.start, mb.end):
+        return ev.score if ev.score >= SAME_DATE_EVIDENCE else None
     inner, outer = (ma, mb) if ma.end - ma.start <= mb.end - mb.start else (mb, ma)
     contained = outer.start <= inner.start and inner.end <= outer.end
-    if contained and GRANULARITY_RANK[outer.granularity] <= GRANULARITY_RANK["month"]:
-        return score if score >= COARSE_EVIDENCE and kws >= 1 else None
-    return None
+    if not contained or GRANULARITY_RANK[outer.granularity] > GRANULARITY_RANK["month"]:
+        return None
+    # Two dates of different precision in one article are two things the article tells apart.
+    if a.version_id == b.version_id:
+        return None
+    strong = ev.score >= COARSE_EVIDENCE and ev.shared_entities >= 1 and ev.shared_keywords >= 1
+    return ev.score if strong else None
+
+
+def common_keywords(refs: list[MentionRef]) -> frozenset[str]:
+    """Keywords found in more than half of the articles (with at least three articles)."""
+    versions: dict[str, set[str]] = {}
+    for r in refs:
+        versions.setdefault(r.version_id, set()).update(r.mention.keywords)
+    if len(versions) < 3:
+        return frozenset()
+    counts = Counter(k for kws in versions.values() for k in kws)
+    return frozenset(k for k, n in counts.items() if n > len(versions) / 2)
 
 
 class _Clusters:
@@ -103,6 +136,7 @@ class _Clusters:
 def cluster_mentions(refs: list[MentionRef]) -> list[list[MentionRef]]:
     """Group mentions into events; each group is sorted earliest-reported first."""
     refs = sorted(refs, key=lambda r: r.order_key)
+    common = common_keywords(refs)
     by_start = sorted(range(len(refs)), key=lambda i: (refs[i].mention.start, i))
     pairs: list[tuple[float, int, int]] = []
     for pos, i in enumerate(by_start):
@@ -114,7 +148,7 @@ def cluster_mentions(refs: list[MentionRef]) -> list[list[MentionRef]]:
             if "year" in (a.mention.granularity, b.mention.granularity) and \
                     a.mention.granularity != b.mention.granularity:
                 continue
-            score = compatible(a, b)
+            score = compatible(a, b, common)
             if score is not None:
                 pairs.append((-score, min(i, j), max(i, j)))
     clusters = _Clusters(refs)

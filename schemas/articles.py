@@ -88,6 +88,9 @@ class Mention(BaseModel):
     value: str | None = None
     mod: str | None = None
     entities: list[str] = Field(default_factory=list, description="Canonical entity names")
+    places: list[str] = Field(
+        default_factory=list, description="Those of `entities` and `context_entities` that are places"
+    )
     context_entities: list[str] = Field(
         default_factory=list, description="Entities of neighbouring sentences and the title"
     )

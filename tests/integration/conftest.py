@@ -1,0 +1,74 @@
+"""A real stack for integration tests: `newsline up` on the embedded broker, in a temp data dir."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+STARTUP_S = 120
+
+
+class RunningStack:
+    """A `newsline up` process and helpers to drive it through the CLI."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> "RunningStack":
+        env = {**os.environ, "NEWSLINE_LOG_LEVEL": "INFO"}
+        env.pop("NEWSLINE_BOOTSTRAP_SERVERS", None)
+        self.log = (self.data_dir / "up.log").open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "newsline.cli", "up", "--data-dir", str(self.data_dir),
+             "--api-port", "0"], cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+            start_new_session=True)
+        deadline = time.monotonic() + STARTUP_S
+        runtime = self.data_dir / "newsline.json"
+        while not runtime.exists():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("stack did not start:\n" + self.logs())
+            time.sleep(0.2)
+        self.info = json.loads(runtime.read_text())
+        return self
+
+    def logs(self) -> str:
+        out = []
+        for p in sorted(self.data_dir.rglob("*.log")):
+            out.append(f"== {p.name}\n" + p.read_text(errors="replace")[-4000:])
+        return "\n".join(out)
+
+    def cli(self, *args: str, timeout: float = 300, check: bool = True) -> subprocess.CompletedProcess:
+        result = subprocess.run([sys.executable, "-m", "newsline.cli", *args], cwd=ROOT,
+                                capture_output=True, text=True, timeout=timeout)
+        if check and result.returncode != 0:
+            raise AssertionError(f"newsline {' '.join(args)} -> {result.returncode}\n"
+                                 f"{result.stdout}\n{result.stderr}\n{self.logs()}")
+        return result
+
+    def timeline(self, *args: str) -> list[dict]:
+        out = self.cli("timeline", "--data-dir", str(self.data_dir), "--format", "json", *args)
+        return json.loads(out.stdout)
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc and self.proc.poll() is None:
+            if sig == signal.SIGKILL:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            else:
+                self.proc.send_signal(sig)
+            self.proc.wait(timeout=60)
+        self.log.close()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    s = RunningStack(tmp_path_factory.mktemp("stack")).start()
+    yield s
+    s.stop()

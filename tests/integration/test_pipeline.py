@@ -1,0 +1,112 @@
+"""End to end through the embedded broker, real faust workers and a real DuckDB file."""
+
+import json
+from datetime import date
+
+import httpx
+import pytest
+from kafka import KafkaProducer
+
+from processors.identity import canonical_url
+from tests.conftest import EXAMPLES, SHARED
+
+pytestmark = pytest.mark.integration
+NIGER_RECALL_MIN = 0.75
+
+
+def test_seed_article_gives_its_timeline_in_order(stack):
+    stack.cli("post", str(EXAMPLES / "seed-rtl-2023-09-04.json"), "--data-dir",
+              str(stack.data_dir), "--wait", "--timeout", "240")
+    events = stack.timeline()
+    mid_aug = [i for i, e in enumerate(events) if e["start"] >= "2023-08-10"
+               and e["end"] <= "2023-08-21" and e["start"] != e["end"]]
+    aug30 = [i for i, e in enumerate(events) if e["start"] == e["end"] == "2023-08-30"]
+    sep4 = [i for i, e in enumerate(events) if e["start"] == e["end"] == "2023-09-04"]
+    assert len(mid_aug) == 1 and len(aug30) == 1 and len(sep4) == 1, events
+    assert mid_aug[0] < aug30[0] < sep4[0]
+    assert events[sep4[0]]["mentions"] == 3  # the White House statement, reported three times
+    assert "2019" not in json.dumps(events) and not any(e["start"].startswith("2022")
+                                                        for e in events)
+
+
+def gold_recall(events, gold):
+    urls = [canonical_url(u) for u in gold["articles"]]
+    found = 0
+    for g in gold["events"]:
+        want = {urls[i] for i in g["articles"]}
+        day = g["date"]
+        if any(e["start"] == e["end"] == day and want & set(e["sources"]) for e in events):
+            found += 1
+    return found / len(gold["events"])
+
+
+def test_dev_set_story_recall_against_gold(stack):
+    stack.cli("post", str(EXAMPLES / "niger-2023.jsonl"), "--data-dir", str(stack.data_dir),
+              "--wait", "--timeout", "240")
+    gold = json.loads((SHARED / "examples" / "niger-2023.gold.json").read_text())
+    events = stack.timeline("--until", "2023-08-31", "--since", "2023-07-01")
+    recall = gold_recall(events, gold)
+    print(f"niger-2023 gold recall through the stack: {recall:.3f}")
+    assert recall >= NIGER_RECALL_MIN, events
+    copy_url = canonical_url(gold["articles"][3])
+    assert not any(copy_url in e["sources"] for e in events), "the copy must collapse"
+
+
+def test_bad_raw_messages_go_to_dead_letters_and_the_stream_goes_on(stack):
+    producer = KafkaProducer(bootstrap_servers=stack.info["bootstrap_servers"], acks="all")
+    topic = stack.info["topics"]["raw"]
+    for junk in (b"\xff\xfe not json", b"{}", b'{"type": "org.newsline.article.submitted"}'):
+        producer.send(topic, key=b"junk", value=junk)
+    producer.flush()
+    producer.close()
+    article = {"url": "https://example.org/after-junk", "published_at": "2023-09-05T10:00:00Z",
+               "language": "en", "text": "On Monday, the Niger junta met ECOWAS envoys in Niamey."}
+    path = stack.data_dir / "after.json"
+    path.write_text(json.dumps(article))
+    stack.cli("post", str(path), "--data-dir", str(stack.data_dir), "--wait", "--timeout", "240")
+    letters = json.loads(stack.cli("dlq", "--data-dir", str(stack.data_dir), "--format",
+                                   "json").stdout)
+    assert len(letters) >= 3
+    assert any("not UTF-8" in d["error"] or "invalid JSON" in d["error"] for d in letters)
+    assert all(d["value_b64"] and d["source_topic"] == topic for d in letters)
+
+
+def test_api_rejects_bad_input_with_problem_details(stack):
+    api, token = stack.info["api_url"], stack.info["token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    good = {"url": "https://e.example/x", "published_at": "2023-09-04T10:00:00Z", "text": "t"}
+    assert httpx.post(f"{api}/articles", json=good).status_code == 401
+    assert httpx.post(f"{api}/articles", json=good, headers={"Authorization": "Bearer no"}
+                      ).status_code == 401
+    r = httpx.post(f"{api}/articles", content=b"{", headers={**auth,
+                   "Content-Type": "application/json"})
+    assert r.status_code == 400 and r.headers["content-type"] == "application/problem+json"
+    assert httpx.post(f"{api}/articles", content=b"x", headers={**auth,
+                      "Content-Type": "text/plain"}).status_code == 415
+    r = httpx.post(f"{api}/articles", json=[good, {**good, "url": "javascript:alert(1)"},
+                                           {**good, "published_at": "yesterday"}], headers=auth)
+    assert r.status_code == 422
+    paths = {e["path"] for e in r.json()["errors"]}
+    assert {"1.url", "2.published_at"} <= paths
+    big = b"[" + b" " * (11 * 1024 * 1024) + b"]"
+    assert httpx.post(f"{api}/articles", content=big, headers={
+        **auth, "Content-Type": "application/json"}).status_code == 413
+    assert httpx.get(f"{api}/healthz").json()["status"] == "ok"
+    assert httpx.get(f"{api}/docs").status_code == 200
+
+
+def test_idempotent_retries_store_once(stack):
+    api, token = stack.info["api_url"], stack.info["token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    art = {"url": "https://e.example/idem?utm_source=x", "published_at": "2023-09-04T10:00:00Z",
+           "text": "Le 3 septembre, rien."}
+    first = httpx.post(f"{api}/articles", json=art, headers=auth).json()["accepted"][0]
+    again = httpx.post(f"{api}/articles", json={**art, "url": "https://www.e.example/idem"},
+                       headers=auth).json()["accepted"][0]
+    assert first["id"] == again["id"] and again["duplicate"] and not first["duplicate"]
+
+
+def test_status_reports_the_stack(stack):
+    out = json.loads(stack.cli("status", "--data-dir", str(stack.data_dir), "--json").stdout)
+    assert out["api"] == "ok" and out["counts"]["articles"] >= 1
+    assert date.fromisoformat("2023-09-04")
