@@ -15,7 +15,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Query, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import ValidationError
 
@@ -142,7 +142,7 @@ def create_app(publisher: Publisher | None, tokens: list[str], duckdb_path: Path
     @app.get("/timeline", summary="The timeline, as `newsline timeline --format json`")
     async def get_timeline(entity: str | None = None, since: date | None = None,
                            until: date | None = None,
-                           as_of: datetime | None = Query(default=None)) -> JSONResponse:
+                           as_of: datetime | None = None) -> JSONResponse:
         events = await asyncio.to_thread(read_timeline, duckdb_path, entity=entity,
                                          since=since, until=until, as_of=as_of)
         return JSONResponse(events)

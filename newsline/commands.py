@@ -75,7 +75,10 @@ def topics(bootstrap: str, replication: int) -> int:
 def _client(settings: Settings, args: argparse.Namespace) -> Client:
     if args.api:
         return Client(args.api, args.token)
-    info = runtime_info(settings.data_dir)
+    try:
+        info = runtime_info(settings.data_dir)
+    except FileNotFoundError as exc:
+        raise SystemExit(f"newsline: {exc} (or pass --api URL --token T)") from exc
     return Client(info["api_url"], args.token or info["token"])
 
 

@@ -73,7 +73,7 @@ def group_lag(bootstrap: str, group: str, topic: str) -> dict[int, int]:
     try:
         hws = high_watermarks(bootstrap, topic)
         tps = [TopicPartition(topic, p) for p in hws]
-        committed = admin.list_consumer_group_offsets(group, partitions=tps)
+        committed = admin.list_group_offsets({group: tps}).get(group, {})
     finally:
         admin.close()
     lag = {}

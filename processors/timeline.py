@@ -15,6 +15,7 @@ from processors.dedupe import choose_original, estimate_jaccard, lsh_bands
 from processors.resolve import MentionRef, resolve_events
 from schemas.articles import ArticleAnalysed
 from schemas.timeline import (
+    ArticleStatus,
     ArticleStatusChanged,
     ArticleVersionRecorded,
     Change,
@@ -35,7 +36,7 @@ NEAR_DUPLICATE_JACCARD = 0.8
 class Status:
     """Where one article version stands."""
 
-    status: str = "current"
+    status: ArticleStatus = "current"
     superseded_by: str | None = None
     duplicate_of: str | None = None
 
@@ -152,7 +153,7 @@ def apply_article(state: TimelineState, art: ArticleAnalysed) -> Transition:
     """Record one analysed version and return the changes it causes (none if already known)."""
     if art.version_id in state.versions:
         return Transition()
-    base = {"known_at": art.submitted_at, "cause": art.version_id}
+    base: dict[str, Any] = {"known_at": art.submitted_at, "cause": art.version_id}
     state.versions[art.version_id] = art
     state.index(art)
     statuses = compute_statuses(state)

@@ -81,7 +81,8 @@ def envelope(data: BaseModel, *, source: str, subject: str | None = None, **attr
     if kind is None:
         kind = next(name for name, (_, m) in MESSAGE_TYPES.items() if m is type(data))
     version = MESSAGE_TYPES[kind][0]
-    return Envelope[type(data)](  # type: ignore[misc]
+    model: Any = Envelope[type(data)]  # type: ignore[misc]
+    return model(  # type: ignore[no-any-return]
         source=source, type=kind, schemaversion=version, subject=subject, data=data, **attrs
     )
 

@@ -35,7 +35,7 @@ class Envelope(BaseModel, Generic[Data]):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    specversion: Literal["1.0"] = SPECVERSION
+    specversion: Literal["1.0"] = "1.0"
     id: str = Field(default_factory=lambda: uuid.uuid4().hex, min_length=1, max_length=200)
     source: str = Field(min_length=1, max_length=2000, description="URI-reference of the producer")
     type: str = Field(min_length=1, max_length=200, description="Stable message type string")
