@@ -1,0 +1,309 @@
+"""Named entities and cross-language keywords of one sentence, by rules and data tables.
+
+No model: known names come from ``data/aliases.tsv`` (longest match first, case-, accent- and
+hyphen-insensitive), other names are runs of capitalised words and acronyms, minus the
+``entities`` stopwords of ``data/stopwords.tsv``. Keywords are light stems of content words, with
+French and English news vocabulary mapped to one English key by ``data/lexicon.tsv``.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+
+import regex
+
+MAX_ALIAS_TOKENS = 10
+
+_TOKEN = regex.compile(r"(?:\p{Lu}\.){2,}|\p{L}+(?:[-‑]\p{L}+)*|\p{N}+")
+_JOINING_GAP = regex.compile(r"\s*['’]?\s*")
+_OPENING = regex.compile(r"[\"«“(:—–-]\s*$")
+_KEY_PUNCTUATION = regex.compile(r"[-‐‑–'’`.]+")
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A name mentioned in a sentence."""
+
+    name: str  # canonical name (English form from the alias table when known)
+    kind: str  # "person" | "organisation" | "place" | "other"
+    text: str  # surface form
+
+
+@dataclass(frozen=True)
+class KnownName:
+    """One alias-table entry, as reached from one matching key."""
+
+    canonical: str
+    kind: str
+    capitals_only: bool  # every alias with this key is an acronym written in capitals
+    lowercase_ok: bool  # an alias with this key is written starting in lower case
+
+
+def entity_key(name: str) -> str:
+    """Return the matching key of a name: no accents, casefolded, ``-'.`` as spaces."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    bare = "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
+    return " ".join(_KEY_PUNCTUATION.sub(" ", bare).split())
+
+
+def _data(name: str) -> list[list[str]]:
+    text = files("processors.data").joinpath(name).read_text(encoding="utf-8")
+    return [row.split("\t") for row in text.splitlines() if row.strip() and row[0] != "#"]
+
+
+@cache
+def known_names() -> dict[str, KnownName]:
+    """Load the alias table, by matching key (cached)."""
+    found: dict[str, list[tuple[str, str, str]]] = {}
+    for canonical, kind, *rest in _data("aliases.tsv"):
+        aliases = [a for a in (rest[0].split("|") if rest else []) if a.strip()]
+        for alias in [canonical, *aliases]:
+            found.setdefault(entity_key(alias), []).append((canonical, kind, alias.strip()))
+    return {
+        key: KnownName(
+            canonical=entries[0][0],
+            kind=entries[0][1],
+            capitals_only=all(_is_acronym(alias) for _, _, alias in entries),
+            lowercase_ok=any(alias[:1].islower() for _, _, alias in entries),
+        )
+        for key, entries in found.items()
+    }
+
+
+@cache
+def stopwords(use: str, language: str | None = None) -> frozenset[str]:
+    """Return the word keys listed for ``use`` in ``stopwords.tsv`` (all languages if None)."""
+    words: set[str] = set()
+    for row_language, row_use, listed in _data("stopwords.tsv"):
+        if row_use == use and (language is None or row_language in (language, "*")):
+            words.update(entity_key(word) for word in listed.split("|"))
+    return frozenset(words)
+
+
+def _is_acronym(surface: str) -> bool:
+    letters = [c for c in surface if c.isalpha()]
+    return len(letters) >= 2 and all(c.isupper() for c in letters)
+
+
+def _language(language: str | None) -> str | None:
+    short = (language or "").lower()[:2]
+    return short if short in ("fr", "en") else None
+
+
+def canonical_entity(name: str) -> str:
+    """Canonical name: the alias table's English form if known, else the tidied surface form."""
+    known = known_names().get(entity_key(name))
+    if known and (_is_acronym(name) or not known.capitals_only):
+        return known.canonical
+    tidy = " ".join(name.split())
+    if _is_acronym(tidy) and any(len(word) > 5 for word in tidy.split()):
+        return tidy.title()  # a shouted dateline or headline word, not an acronym
+    return tidy
+
+
+@dataclass(frozen=True)
+class _Token:
+    text: str
+    start: int
+    end: int
+
+
+def _tokens(sentence: str) -> list[_Token]:
+    return [_Token(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(sentence)]
+
+
+def _joined(sentence: str, left: _Token, right: _Token) -> bool:
+    """Whether two tokens are separated only by spaces or an apostrophe (same name)."""
+    return _JOINING_GAP.fullmatch(sentence[left.end : right.start]) is not None
+
+
+def _opens_clause(sentence: str, token: _Token) -> bool:
+    before = sentence[: token.start]
+    return not before.strip() or _OPENING.search(before) is not None
+
+
+def _match_known(sentence: str, tokens: list[_Token], i: int) -> tuple[int, KnownName] | None:
+    """Longest alias starting at token ``i``: (number of tokens, entry)."""
+    names = known_names()
+    for n in range(min(MAX_ALIAS_TOKENS, len(tokens) - i), 0, -1):
+        span = tokens[i : i + n]
+        if any(not _joined(sentence, a, b) for a, b in zip(span, span[1:], strict=False)):
+            continue
+        surface = sentence[span[0].start : span[-1].end]
+        known = names.get(entity_key(surface))
+        if known is None or (known.capitals_only and not _is_acronym(surface)):
+            continue
+        if span[0].text[0].isupper() or known.lowercase_ok:
+            return n, known
+    return None
+
+
+def _unknown_kind(words: list[str], after_title: bool) -> str:
+    keys = {entity_key(word) for word in words}
+    if (len(words) == 1 and _is_acronym(words[0])) or keys & stopwords("organisation_words"):
+        return "organisation"
+    if keys & stopwords("place_words"):
+        return "place"
+    return "person" if after_title or len(words) >= 2 else "other"
+
+
+def _capitalised_run(sentence: str, tokens: list[_Token], i: int, taken: set[int]) -> int:
+    """Count the tokens of the run of capitalised words (with particles) starting at ``i``."""
+    end = i + 1
+    while end < len(tokens) and end not in taken and _joined(sentence, tokens[end - 1], tokens[end]):
+        word = tokens[end].text
+        if word[0].isupper():
+            end += 1
+        elif (
+            word in stopwords("particles")
+            and end + 1 < len(tokens)
+            and end + 1 not in taken
+            and tokens[end + 1].text[0].isupper()
+            and _joined(sentence, tokens[end], tokens[end + 1])
+        ):
+            end += 2
+        else:
+            break
+    return end - i
+
+
+def extract_entities(sentence: str, language: str | None) -> list[Entity]:
+    """Entities of one sentence, in order of first mention, one per canonical name."""
+    stop = stopwords("entities", _language(language))
+    tokens = _tokens(sentence)
+    found: list[tuple[int, Entity]] = []
+    taken: set[int] = set()
+    for i in range(len(tokens)):
+        if i in taken:
+            continue
+        match = _match_known(sentence, tokens, i)
+        if match:
+            n, known = match
+            taken.update(range(i, i + n))
+            surface = sentence[tokens[i].start : tokens[i + n - 1].end]
+            found.append((i, Entity(known.canonical, known.kind, surface)))
+    i = 0
+    while i < len(tokens):
+        if i in taken or not tokens[i].text[0].isupper():
+            i += 1
+            continue
+        n = _capitalised_run(sentence, tokens, i, taken)
+        run = tokens[i : i + n]
+        lead = 0
+        while lead < len(run) and entity_key(run[lead].text) in stop:
+            lead += 1
+        while run and entity_key(run[-1].text) in stop | stopwords("particles"):
+            run = run[:-1]
+        words = [t.text for t in run[lead:]]
+        at_start = lead == 0 and _opens_clause(sentence, run[0]) if run else False
+        if words and not (at_start and len(words) == 1 and not _is_acronym(words[0])):
+            surface = sentence[run[lead].start : run[-1].end]
+            kind = _unknown_kind(words, after_title=lead > 0)
+            found.append((i + lead, Entity(canonical_entity(surface), kind, surface)))
+        i += n
+    seen: set[str] = set()
+    entities = []
+    for _, entity in sorted(found, key=lambda pair: pair[0]):
+        if entity.name not in seen:
+            seen.add(entity.name)
+            entities.append(entity)
+    return entities
+
+
+# ---------------------------------------------------------------- keywords
+
+_STEM_SUFFIXES = {
+    "fr": (
+        "ements",
+        "ement",
+        "issent",
+        "ations",
+        "ation",
+        "aient",
+        "ait",
+        "ees",
+        "ee",
+        "es",
+        "ent",
+        "er",
+        "ez",
+        "ir",
+        "it",
+        "is",
+        "e",
+        "i",
+        "s",
+        "x",
+    ),
+    "en": ("ations", "ation", "ing", "ies", "ed", "es", "ly", "s", "e"),
+}
+MIN_STEM = 3
+
+
+def _bare(word: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def stem(word: str, language: str | None) -> str:
+    """Light suffix-stripping stem of an accent-free, casefolded word."""
+    for suffix in _STEM_SUFFIXES["fr" if language == "fr" else "en"]:
+        if word.endswith(suffix) and len(word) - len(suffix) >= MIN_STEM:
+            return word[: -len(suffix)]
+    return word
+
+
+@cache
+def lexicon() -> tuple[dict[str, str], dict[tuple[str, str], str], int]:
+    """(form -> key, (language, stem) -> key, longest form in words) from ``lexicon.tsv``."""
+    forms: dict[str, str] = {}
+    stems: dict[tuple[str, str], str | None] = {}
+    longest = 1
+    for key, listed in _data("lexicon.tsv"):
+        for form in listed.split("|"):
+            words = _KEY_PUNCTUATION.sub(" ", _bare(form)).split()
+            forms[" ".join(words)] = key
+            longest = max(longest, len(words))
+            if len(words) == 1:
+                for language in ("fr", "en"):
+                    slot = (language, stem(words[0], language))
+                    stems[slot] = key if stems.get(slot, key) == key else None
+    return forms, {slot: key for slot, key in stems.items() if key}, longest
+
+
+def keywords(sentence: str, language: str | None) -> frozenset[str]:
+    """Content-word keys of a sentence: English lexicon keys where known, else light stems.
+
+    Names (capitalised words after the first word, acronyms) are left to ``extract_entities``.
+    """
+    lang = _language(language)
+    stop = stopwords("keywords", lang)
+    forms, stems, longest = lexicon()
+    tokens = _tokens(sentence)
+    words = [_KEY_PUNCTUATION.sub(" ", _bare(t.text)).split() for t in tokens]
+    flat = [(piece, t) for t, parts in zip(tokens, words, strict=True) for piece in parts]
+    found: set[str] = set()
+    i = 0
+    while i < len(flat):
+        for n in range(min(longest, len(flat) - i), 1, -1):
+            key = forms.get(" ".join(piece for piece, _ in flat[i : i + n]))
+            if key:
+                found.add(key)
+                i += n
+                break
+        else:
+            piece, token = flat[i]
+            i += 1
+            is_name = (
+                _is_acronym(token.text)
+                or entity_key(token.text) in known_names()
+                or (token.text[0].isupper() and not _opens_clause(sentence, token))
+            )
+            if piece in stop or piece.isdigit() or len(piece) < MIN_STEM or is_name:
+                continue
+            stemmed = stem(piece, lang)
+            found.add(forms.get(piece) or stems.get((lang or "en", stemmed)) or stemmed)
+    return frozenset(found)

@@ -1,0 +1,145 @@
+"""Find temporal expressions in a text with a language table, resolve them, keep the longest."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+
+from .expression import TemporalExpression
+from .lexicon import Lexicon, load_lexicon, normalize_word
+from .patterns import NUMERIC_SLOTS, CompiledRule, compile_rules
+from .resolution import Candidate, Context, Slots
+from .resolvers import RESOLVERS
+from .roles import RolePatterns, classify_lines, role_of
+
+CLAUSE_LOOKBACK_CHARS = 100
+_CLAUSE_END = re.compile(r"[.!?;\n]")
+_PREVIOUS_WORD = re.compile(r"(\S+)\s*$")
+
+
+@dataclass(frozen=True)
+class Tagger:
+    """A language table with everything compiled once."""
+
+    lexicon: Lexicon
+    rules: tuple[CompiledRule, ...]
+    future_cue: re.Pattern[str] | None
+    roles: RolePatterns
+
+
+@cache
+def tagger_for(language: str) -> Tagger | None:
+    """Return the compiled tagger of a language, or None when there is no table for it."""
+    lexicon = load_lexicon(language)
+    if lexicon is None:
+        return None
+    unknown = {rule.kind for rule in lexicon.rules} - RESOLVERS.keys()
+    if unknown:
+        raise ValueError(f"{language}: rules of unknown kinds {sorted(unknown)}")
+    future = None
+    if lexicon.future_cues:
+        future = re.compile(r"(?<!\w)(?:" + "|".join(lexicon.future_cues) + r")(?!\w)", re.I)
+    return Tagger(lexicon, compile_rules(lexicon), future, RolePatterns.of(lexicon))
+
+
+def extract_dates(
+    text: str,
+    *,
+    published_at: datetime,
+    language: str,
+    updated_at: datetime | None = None,
+) -> list[TemporalExpression]:
+    """Return the temporal expressions of an article, sorted and non-overlapping.
+
+    Relative expressions resolve against the day of ``updated_at`` (when given) or
+    ``published_at``, in that datetime's own offset. Unknown languages give ``[]``.
+    """
+    reference = updated_at or published_at
+    if reference.tzinfo is None or reference.utcoffset() is None:
+        raise ValueError("published_at and updated_at must be timezone-aware")
+    tagger = tagger_for(language) if isinstance(language, str) else None
+    if tagger is None or not text:
+        return []
+    anchor = reference.date()
+    chosen = select_longest(find_candidates(text, tagger, anchor))
+    lines = classify_lines(text, tagger.roles)
+    return [
+        TemporalExpression(
+            text=text[found.start : found.end],
+            start_char=found.start,
+            end_char=found.end,
+            start=found.resolved.start,
+            end=found.resolved.end,
+            granularity=found.resolved.granularity,
+            value=found.resolved.value,
+            mod=found.resolved.mod,
+            anchor=anchor,
+            role=role_of(found, text, lines, tagger.roles, anchor),
+        )
+        for found in chosen
+    ]
+
+
+def find_candidates(text: str, tagger: Tagger, anchor: date) -> list[Candidate]:
+    """Run every rule over the text and resolve each match it accepts."""
+    candidates = []
+    for compiled in tagger.rules:
+        resolver = RESOLVERS[compiled.rule.kind]
+        for match in compiled.regex.finditer(text):
+            start, end = match.span("span") if "span" in match.re.groupindex else match.span()
+            if not accepts_cue(text, start, end, tagger.lexicon):
+                continue
+            context = Context(anchor, is_future_clause(text, start, tagger.future_cue))
+            resolved = resolver(read_slots(match, tagger.lexicon), context)
+            if resolved is not None:
+                kind = compiled.rule.kind
+                candidates.append(Candidate(start, end, compiled.index, kind, resolved))
+    return candidates
+
+
+def read_slots(match: re.Match[str], lexicon: Lexicon) -> Slots:
+    """Translate the filled slots of a match into their meanings."""
+    slots: dict[str, object] = {}
+    for name, surface in match.groupdict().items():
+        if surface is None or name == "span":
+            continue
+        category = name.rstrip("0123456789")
+        if category in NUMERIC_SLOTS:
+            slots[name] = int(surface)
+        elif category == "number" and surface[:1].isdigit():
+            slots[name] = surface
+        else:
+            slots[name] = lexicon.meaning(category, surface)
+    return slots
+
+
+def accepts_cue(text: str, start: int, end: int, lexicon: Lexicon) -> bool:
+    """Reject an ambiguous word alone (``May``, ``mars``) unless a cue word precedes it."""
+    if normalize_word(text[start:end]) not in lexicon.needs_cue:
+        return True
+    previous = _PREVIOUS_WORD.search(text, max(0, start - 30), start)
+    cues = lexicon.normalized_words.get("cue", {})
+    return previous is not None and normalize_word(previous.group(1)) in cues
+
+
+def is_future_clause(text: str, start: int, future_cue: re.Pattern[str] | None) -> bool:
+    """Tell whether the clause before ``start`` carries a future marker (``will``, ``doit``)."""
+    if future_cue is None:
+        return False
+    window_start = max(0, start - CLAUSE_LOOKBACK_CHARS)
+    clause_start = window_start
+    for boundary in _CLAUSE_END.finditer(text, window_start, start):
+        clause_start = boundary.end()
+    return future_cue.search(text, clause_start, start) is not None
+
+
+def select_longest(candidates: list[Candidate]) -> list[Candidate]:
+    """Keep non-overlapping candidates, longest first, earlier rules winning ties."""
+    ordered = sorted(candidates, key=lambda c: (-(c.end - c.start), c.priority, c.start))
+    kept: list[Candidate] = []
+    for candidate in ordered:
+        if all(candidate.end <= other.start or other.end <= candidate.start for other in kept):
+            kept.append(candidate)
+    return sorted(kept, key=lambda c: c.start)

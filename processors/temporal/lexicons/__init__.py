@@ -1,0 +1,1 @@
+"""One table per language: ``<code>.py`` exposing ``LEXICON``."""

@@ -1,0 +1,105 @@
+"""Turn the rules of a language table into compiled regular expressions.
+
+A rule pattern names slots as ``<category>``; this module expands each slot into a named
+group: the words of that category (accent-, apostrophe- and hyphen-tolerant, longest first)
+or a built-in numeric slot. Numbers inside a word (``2,024``, ``COVID-19``) never match.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .lexicon import Lexicon, Rule
+
+BUILTIN_SLOTS = {
+    "day": r"(?:0?[1-9]|[12]\d|3[01])",
+    "month_num": r"(?:0?[1-9]|1[0-2])",
+    "year": r"(?:1[5-9]\d\d|20\d\d)",
+    "yy": r"(?:\d\d)",
+    "hour": r"(?:[01]?\d|2[0-3])",
+    "minute": r"(?:[0-5]\d)",
+    "digits": r"(?:\d+(?:[.,]\d+)?)",
+    "decade_year": r"(?:1[5-9]|20)\d0",
+}
+NUMERIC_SLOTS = frozenset({"day", "month_num", "year", "yy", "hour", "minute", "decade_year"})
+_SLOT = re.compile(r"(?<!\?P)<([a-z_]+?)(\d?)>")
+_ACCENTED = {
+    "a": "àâä",
+    "c": "ç",
+    "e": "éèêë",
+    "i": "îï",
+    "o": "ôö",
+    "u": "ùûü",
+}
+_BASE_OF = {accented: base for base, group in _ACCENTED.items() for accented in group}
+_START = r"(?<![\w/-])(?<!\d[.,])"
+_END = r"(?!\w)(?![.,/-]?\d)"
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    """A rule of a table with its pattern compiled."""
+
+    index: int
+    rule: Rule
+    regex: re.Pattern[str]
+
+
+def compile_rules(lexicon: Lexicon) -> tuple[CompiledRule, ...]:
+    """Compile every rule of ``lexicon`` (order kept: earlier rules win ties)."""
+    return tuple(
+        CompiledRule(index, rule, re.compile(expand(rule.pattern, lexicon), re.IGNORECASE))
+        for index, rule in enumerate(lexicon.rules)
+    )
+
+
+def expand(pattern: str, lexicon: Lexicon) -> str:
+    """Expand slots and spaces of a rule pattern into a plain regular expression."""
+
+    def slot(match: re.Match[str]) -> str:
+        category, suffix = match.group(1), match.group(2)
+        return f"(?P<{category}{suffix}>{slot_body(category, lexicon)})"
+
+    body = _SLOT.sub(slot, _spaced(pattern))
+    return f"{_START}(?:{body}){_END}"
+
+
+def _spaced(pattern: str) -> str:
+    """Let a pattern's spaces stand for white space and its apostrophes for either form."""
+    return pattern.replace(" ?", r"\s*").replace(" ", r"\s+").replace("'", "['\u2019]")
+
+
+def slot_body(category: str, lexicon: Lexicon) -> str:
+    """Return the alternation one slot stands for."""
+    if category in BUILTIN_SLOTS:
+        return BUILTIN_SLOTS[category]
+    if category not in lexicon.words:
+        raise KeyError(f"{lexicon.code}: rule uses unknown slot <{category}>")
+    capitalized = category in lexicon.capitalized
+    words = sorted(lexicon.words[category], key=len, reverse=True)
+    alternatives = [word_pattern(word, capitalized) for word in words]
+    if category == "number":
+        alternatives.append(BUILTIN_SLOTS["digits"])
+    return "|".join(alternatives)
+
+
+def word_pattern(word: str, capitalized: bool = False) -> str:
+    """Return a pattern matching ``word`` with or without accents, any apostrophe or hyphen."""
+    parts = []
+    for position, char in enumerate(word):
+        lower = char.lower()
+        if capitalized and position == 0 and char.isalpha():
+            parts.append(f"(?-i:{re.escape(char.upper())})")
+        elif lower in _ACCENTED or lower in _BASE_OF:
+            base = _BASE_OF.get(lower, lower)
+            parts.append(f"[{base}{_ACCENTED[base]}]")
+        elif char in "'\u2019":
+            parts.append("['\u2019]")
+        elif char == "-":
+            parts.append(r"(?:[-\u2010\u2011]|\s+)")
+        elif char == " ":
+            parts.append(r"\s+")
+        else:
+            parts.append(re.escape(char))
+    return "".join(parts)

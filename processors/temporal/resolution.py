@@ -1,0 +1,88 @@
+"""What a resolver receives (slot meanings, context) and what it returns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+
+Slots = Mapping[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a resolver may know beyond the slots: the anchor day and the clause's tense."""
+
+    anchor: date
+    future: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """The language-independent meaning of one match."""
+
+    start: date | None
+    end: date | None
+    granularity: str
+    value: str | None
+    mod: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One resolved match, before overlaps are settled: its span, rule and meaning."""
+
+    start: int
+    end: int
+    priority: int
+    kind: str
+    resolved: Resolved
+
+
+Resolver = Callable[[Slots, Context], Resolved | None]
+
+RELATION_DELTA = {"past": -1, "next": 1, "this": 0}
+
+
+def relation(slots: Slots) -> str | None:
+    """Return ``past``/``next``/``this`` from the ``rel`` or ``this`` slot, if any."""
+    if "rel" in slots:
+        return str(slots["rel"])
+    if "this" in slots:
+        return "this"
+    return None
+
+
+def direction(slots: Slots, context: Context) -> str | None:
+    """Return the search direction for a partial date: marker first, then tense."""
+    rel = relation(slots)
+    if rel == "past":
+        return "past"
+    if rel == "next":
+        return "next"
+    if rel == "this":
+        return "this"
+    return "future" if context.future else None
+
+
+def year_of(slots: Slots) -> int | None:
+    """Return the explicit year of a match (four digits, or two digits after an apostrophe)."""
+    if "year" in slots:
+        return int(slots["year"])  # type: ignore[call-overload]
+    if "yy" in slots:
+        short = int(slots["yy"])  # type: ignore[call-overload]
+        return 2000 + short if short < 50 else 1900 + short
+    return None
+
+
+def month_of(slots: Slots, suffix: str = "") -> int | None:
+    """Return the month named (``juin``) or numbered (``06``) in a match."""
+    for name in (f"month{suffix}", f"month_full{suffix}", f"month_num{suffix}"):
+        if name in slots:
+            return int(slots[name])  # type: ignore[call-overload]
+    return None
+
+
+def day_value(day: date, part_of_day: object = None) -> str:
+    """Return the TIMEX3 value of a day, with a part of day (``2023-07-26TEV``) if given."""
+    return day.isoformat() + (f"T{part_of_day}" if part_of_day else "")

@@ -1,0 +1,102 @@
+"""Resolvers for expressions that name one day (or a range of days)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from .calendar_spans import (
+    month_span,
+    pick_occurrence,
+    safe_date,
+    shift_month,
+    weekday_date,
+    year_span,
+)
+from .resolution import Context, Resolved, Slots, day_value, direction, month_of, year_of
+
+_NEXT_AS_FUTURE = {"next": "future", "this": None}
+
+
+def resolve_date(slots: Slots, context: Context) -> Resolved | None:
+    """``4 septembre 2023``, ``le 30 août dernier``, ``lundi 4 septembre``, ``Sept. 4``."""
+    day = find_day(slots, context, int(slots["day"]), month_of(slots))  # type: ignore[call-overload]
+    if day is None:
+        return None
+    return Resolved(day, day, "day", day_value(day, slots.get("pod")))
+
+
+def find_day(slots: Slots, context: Context, day: int, month: int | None) -> date | None:
+    """Return the date meant by a day and month, choosing the year when none is given."""
+    if month is None:
+        return None
+    year = year_of(slots)
+    if year is not None:
+        return safe_date(year, month, day)
+    years = range(context.anchor.year - 1, context.anchor.year + 2)
+    candidates = [found for found in (safe_date(y, month, day) for y in years) if found]
+    if "weekday" in slots:
+        agreeing = [found for found in candidates if found.weekday() == slots["weekday"]]
+        candidates = agreeing or candidates
+        if len(agreeing) == 1:
+            return agreeing[0]
+    way = direction(slots, context)
+    return pick_occurrence(candidates, context.anchor, _NEXT_AS_FUTURE.get(way, way))
+
+
+def resolve_date_range(slots: Slots, context: Context) -> Resolved | None:
+    """``du 9 au 12 juin``, ``from June 9 to 12``, ``du 30 juin au 2 juillet``."""
+    last_month = month_of(slots, "2") or month_of(slots)
+    first_month = month_of(slots) if month_of(slots, "2") else last_month
+    first = find_day(slots, context, int(slots["day"]), first_month)  # type: ignore[call-overload]
+    if first is None or last_month is None:
+        return None
+    last = safe_date(first.year, last_month, int(slots["day2"]))  # type: ignore[call-overload]
+    if last is not None and last < first:
+        last = safe_date(first.year + 1, last_month, last.day)
+    if last is None or last <= first:
+        return None
+    return Resolved(first, last, "day", f"{first.isoformat()}/{last.isoformat()}")
+
+
+def resolve_weekday(slots: Slots, context: Context) -> Resolved | None:
+    """``lundi``, ``ce jeudi``, ``mardi dernier``, ``next Friday``, ``Sunday night``."""
+    day = weekday_date(context.anchor, int(slots["weekday"]), direction(slots, context))  # type: ignore[call-overload]
+    return Resolved(day, day, "day", day_value(day, slots.get("pod")))
+
+
+def resolve_deictic(slots: Slots, context: Context) -> Resolved | None:
+    """``hier``, ``avant-hier``, ``demain matin``, ``tonight``, ``yesterday``."""
+    offset, part_of_day = slots["deictic"]  # type: ignore[misc]
+    day = context.anchor + timedelta(days=offset)
+    return Resolved(day, day, "day", day_value(day, slots.get("pod", part_of_day)))
+
+
+def resolve_offset(slots: Slots, context: Context, sign: int) -> Resolved | None:
+    """``il y a trois jours``, ``three days ago``, ``dans deux semaines``, ``in two years``."""
+    amount = slots.get("number", 1)
+    if isinstance(amount, str):
+        amount = float(amount.replace(",", ".")) if amount[:1].isdigit() else None
+    if amount is None or amount != int(amount):  # type: ignore[call-overload]
+        return None
+    count = sign * int(amount)  # type: ignore[call-overload]
+    unit = slots["unit"]
+    if unit in ("D", "W"):
+        day = context.anchor + timedelta(days=count * (7 if unit == "W" else 1))
+        return Resolved(day, day, "day", day.isoformat())
+    if unit == "M":
+        year, month = shift_month(context.anchor.year, context.anchor.month, count)
+        return Resolved(*month_span(year, month), "month", f"{year}-{month:02d}")
+    if unit == "Y":
+        year = context.anchor.year + count
+        return Resolved(*year_span(year), "year", str(year))
+    return None
+
+
+def resolve_ago(slots: Slots, context: Context) -> Resolved | None:
+    """An offset into the past from the anchor."""
+    return resolve_offset(slots, context, -1)
+
+
+def resolve_ahead(slots: Slots, context: Context) -> Resolved | None:
+    """An offset into the future from the anchor."""
+    return resolve_offset(slots, context, 1)

@@ -1,0 +1,186 @@
+"""Resolvers for expressions that name a span longer than a day."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from .calendar_spans import (
+    month_span,
+    part_of_month_span,
+    pick_occurrence,
+    quarter_span,
+    season_of,
+    season_span,
+    shift_month,
+    week_span,
+    week_value,
+    year_span,
+)
+from .resolution import (
+    RELATION_DELTA,
+    Context,
+    Resolved,
+    Slots,
+    direction,
+    month_of,
+    relation,
+    year_of,
+)
+
+
+def find_month(slots: Slots, context: Context) -> tuple[int, int] | None:
+    """Return (year, month) of a named month, choosing the year when none is given."""
+    month = month_of(slots)
+    if month is None:
+        return None
+    year = year_of(slots)
+    if year is not None:
+        return year, month
+    anchor_month = context.anchor.replace(day=1)
+    years = range(context.anchor.year - 1, context.anchor.year + 2)
+    way = direction(slots, context)
+    if way == "next":  # "juin prochain" said in June is next year's June
+        anchor_month = date(*shift_month(anchor_month.year, anchor_month.month, 1), 1)
+        way = "future"
+    elif way == "this":
+        way = None
+    found = pick_occurrence([date(y, month, 1) for y in years], anchor_month, way)
+    return (found.year, found.month) if found else None
+
+
+def resolve_month(slots: Slots, context: Context) -> Resolved | None:
+    """``juin 2023``, ``juin prochain``, ``septembre dernier``, ``in February``."""
+    found = find_month(slots, context)
+    if found is None:
+        return None
+    year, month = found
+    return Resolved(*month_span(year, month), "month", f"{year}-{month:02d}")
+
+
+def resolve_part_of_month(slots: Slots, context: Context) -> Resolved | None:
+    """``mi-août``, ``début février``, ``late July``, ``early next month``, ``fin 2022``."""
+    mod = str(slots["pom"])
+    anchor = context.anchor
+    unit = slots.get("cal_unit")
+    if unit == "Y" or (unit is None and "year" in slots and month_of(slots) is None):
+        year = year_of(slots) or anchor.year + RELATION_DELTA.get(relation(slots) or "this", 0)
+        return _part_of_year(year, mod, anchor)
+    if unit == "M":
+        delta = RELATION_DELTA.get(relation(slots) or "this", 0)
+        year, month = shift_month(anchor.year, anchor.month, delta)
+    else:
+        found = find_month(slots, context)
+        if found is None:
+            return None
+        year, month = found
+    value = f"{year}-{month:02d}"
+    if mod == "EARLIER":
+        first = date(year, month, 1)
+        return Resolved(first, max(first, anchor - timedelta(days=1)), "part-of-month", value)
+    if mod == "LATER":
+        last = month_span(year, month)[1]
+        return Resolved(min(last, anchor + timedelta(days=1)), last, "part-of-month", value)
+    return Resolved(*part_of_month_span(year, month, mod), "part-of-month", value, mod)
+
+
+def _part_of_year(year: int, mod: str, anchor: date) -> Resolved:
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    if mod == "EARLIER":
+        return Resolved(first, max(first, anchor - timedelta(days=1)), "year", str(year))
+    if mod == "LATER":
+        return Resolved(min(last, anchor + timedelta(days=1)), last, "year", str(year))
+    return Resolved(*year_span(year, mod), "year", str(year), mod)
+
+
+def resolve_relative_unit(slots: Slots, context: Context) -> Resolved | None:
+    """``la semaine dernière``, ``ce mois-ci``, ``l'an dernier``, ``this week``, ``next year``."""
+    delta = RELATION_DELTA[relation(slots) or "this"]
+    anchor = context.anchor
+    unit = slots["cal_unit"]
+    if unit == "W":
+        start, end = week_span(anchor + timedelta(weeks=delta))
+        return Resolved(start, end, "week", week_value(start))
+    if unit == "WE":
+        monday = week_span(anchor + timedelta(weeks=delta))[0]
+        if delta == 0 and anchor.weekday() <= 1:  # said on Monday or Tuesday: just past
+            monday -= timedelta(weeks=1)
+        saturday = monday + timedelta(days=5)
+        sunday = saturday + timedelta(days=1)
+        return Resolved(saturday, sunday, "week", week_value(saturday) + "-WE")
+    if unit == "M":
+        year, month = shift_month(anchor.year, anchor.month, delta)
+        return Resolved(*month_span(year, month), "month", f"{year}-{month:02d}")
+    if unit == "Y":
+        year = anchor.year + delta
+        return Resolved(*year_span(year), "year", str(year))
+    return None
+
+
+def resolve_year(slots: Slots, context: Context) -> Resolved | None:
+    """``en 1987``, ``since 1990``, ``l'année 2001``."""
+    year = year_of(slots)
+    if year is None:
+        return None
+    return Resolved(*year_span(year), "year", str(year))
+
+
+def resolve_year_range(slots: Slots, context: Context) -> Resolved | None:
+    """``entre 1990 et 1995``, ``from 2009 to 2010``, ``2009-2010``."""
+    first = int(slots["year"])  # type: ignore[call-overload]
+    if "yy" in slots:  # "1957-58"
+        last = first // 100 * 100 + int(slots["yy"])  # type: ignore[call-overload]
+    else:
+        last = int(slots["year2"])  # type: ignore[call-overload]
+    if last <= first:
+        return None
+    return Resolved(date(first, 1, 1), date(last, 12, 31), "year", f"{first}/{last}")
+
+
+def resolve_decade(slots: Slots, context: Context) -> Resolved | None:
+    """``les années 60``, ``the 1990s``, ``début des années 2000``."""
+    if "decade_year" in slots:
+        decade = int(slots["decade_year"])  # type: ignore[call-overload]
+    else:
+        decade = 1900 + int(slots["yy"])  # type: ignore[call-overload]
+    if decade % 10:
+        return None
+    mod = str(slots["pom"]) if slots.get("pom") in ("START", "MID", "END") else None
+    return Resolved(date(decade, 1, 1), date(decade + 9, 12, 31), "decade", str(decade // 10), mod)
+
+
+def resolve_season(slots: Slots, context: Context) -> Resolved | None:
+    """``l'été dernier``, ``cet été``, ``last summer``, ``summer 2022``."""
+    season = str(slots["season"])
+    anchor = context.anchor
+    year = year_of(slots)
+    if year is None:
+        current_year, current_season = season_of(anchor)
+        current_start = season_span(current_year, current_season)[0]
+        starts = [season_span(y, season)[0] for y in range(anchor.year - 2, anchor.year + 2)]
+        rel = direction(slots, context)
+        if rel == "past":
+            found = max(start for start in starts if start < current_start)
+        elif rel in ("next", "future"):
+            found = min(start for start in starts if start > anchor)
+        else:
+            found = min(starts, key=lambda start: abs((start - current_start).days))
+            if rel is None:
+                found = pick_occurrence(starts, anchor, None) or found
+        year = found.year
+    return Resolved(*season_span(year, season), "season", f"{year}-{season}")
+
+
+def resolve_quarter(slots: Slots, context: Context) -> Resolved | None:
+    """``au premier trimestre 2023``, ``the fourth quarter``, ``Q1 2023``."""
+    quarter = int(slots["ordinal"])  # type: ignore[call-overload]
+    if not 1 <= quarter <= 4:
+        return None
+    year = year_of(slots)
+    if year is None:
+        current = (context.anchor.month - 1) // 3 + 1
+        year = context.anchor.year
+        if context.future and quarter < current:
+            year += 1
+        elif not context.future and quarter > current:
+            year -= 1
+    return Resolved(*quarter_span(year, quarter), "quarter", f"{year}-Q{quarter}")

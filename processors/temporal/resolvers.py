@@ -1,0 +1,52 @@
+"""The resolver for each rule kind a language table may use."""
+
+from __future__ import annotations
+
+from .resolution import Resolver
+from .resolve_days import (
+    resolve_ago,
+    resolve_ahead,
+    resolve_date,
+    resolve_date_range,
+    resolve_deictic,
+    resolve_weekday,
+)
+from .resolve_periods import (
+    resolve_decade,
+    resolve_month,
+    resolve_part_of_month,
+    resolve_quarter,
+    resolve_relative_unit,
+    resolve_season,
+    resolve_year,
+    resolve_year_range,
+)
+from .resolve_times import (
+    resolve_duration,
+    resolve_present,
+    resolve_set,
+    resolve_time,
+    resolve_time_range,
+)
+
+RESOLVERS: dict[str, Resolver] = {
+    "date": resolve_date,
+    "date_range": resolve_date_range,
+    "weekday": resolve_weekday,
+    "deictic": resolve_deictic,
+    "ago": resolve_ago,
+    "ahead": resolve_ahead,
+    "month": resolve_month,
+    "part_of_month": resolve_part_of_month,
+    "relative_unit": resolve_relative_unit,
+    "year": resolve_year,
+    "year_range": resolve_year_range,
+    "decade": resolve_decade,
+    "season": resolve_season,
+    "quarter": resolve_quarter,
+    "time": resolve_time,
+    "time_range": resolve_time_range,
+    "duration": resolve_duration,
+    "set": resolve_set,
+    "present": resolve_present,
+}
