@@ -45,8 +45,9 @@ def stack_status(settings: Settings) -> dict[str, Any]:
         con = duckdb.connect(info["duckdb"], read_only=True)
         report["counts"] = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
                             for t in ("articles", "mentions", "events", "changelog")}
-        row = con.execute("SELECT next_offset FROM sink_offsets").fetchone()
+        row = con.execute("SELECT next_offset, epoch FROM sink_offsets").fetchone()
         con.close()
+        report["log_epoch"] = row[1] if row else None
         if changelog_end is not None and row:
             report["lag"]["changelog (sink)"] = max(0, changelog_end - row[0])
     except duckdb.Error as exc:

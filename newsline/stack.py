@@ -74,7 +74,32 @@ class Stack:
         self.settings = settings
         self.broker: EmbeddedBroker | None = None
         self.children: list[subprocess.Popen[bytes]] = []
+        self.specs: list[tuple[list[str], Path, dict[str, str]]] = []
+        self.restarts: list[float] = []
+        self.stopping = False
         self.logs = settings.data_dir / "logs"
+
+    def spawn(self, args: list[str], log_path: Path, env: dict[str, str]) -> None:
+        """Start a child process and remember how, so that it can be restarted."""
+        self.specs.append((args, log_path, env))
+        self.children.append(_child(args, log_path, env))
+
+    def supervise(self) -> bool:
+        """Restart children that died (at most 5 in a minute); False once that budget is spent."""
+        if self.stopping:
+            return True
+        for i, child in enumerate(self.children):
+            if child.poll() is None:
+                continue
+            now = time.monotonic()
+            self.restarts = [t for t in self.restarts if now - t < 60] + [now]
+            if len(self.restarts) > 5:
+                log.error("children keep dying; giving up (see %s)", self.logs)
+                return False
+            args, log_path, env = self.specs[i]
+            log.warning("%s exited with %s; restarting it", args[0], child.returncode)
+            self.children[i] = _child(args, log_path, env)
+        return True
 
     def start_backend(self) -> tuple[str, Publisher]:
         """Broker, topics, archive restore, worker and sink; returns (bootstrap, publisher)."""
@@ -96,13 +121,13 @@ class Stack:
         env = {**os.environ, "NEWSLINE_DATA_DIR": str(s.data_dir),
                "NEWSLINE_BOOTSTRAP_SERVERS": bootstrap}
         common = ["--data-dir", str(s.data_dir), "--bootstrap-servers", bootstrap]
-        self.children.append(_child(["worker", *common], self.logs / "worker.log", env))
-        self.children.append(_child(["sink", *common, "--epoch", epoch],
-                                    self.logs / "sink.log", env))
+        self.spawn(["worker", *common], self.logs / "worker.log", env)
+        self.spawn(["sink", *common, "--epoch", epoch], self.logs / "sink.log", env)
         return bootstrap, publisher
 
     def stop(self) -> None:
         """Stop children (SIGTERM, then SIGKILL after a grace period) and the broker."""
+        self.stopping = True
         for child in self.children:
             if child.poll() is None:
                 child.terminate()
@@ -139,10 +164,8 @@ def run_up(settings: Settings, on_ready: object = None) -> int:
 
     def watch_children() -> None:
         while not server.should_exit:
-            for child in stack.children:
-                if child.poll() is not None:
-                    log.error("child %s exited with %s; stopping", child.args, child.returncode)
-                    server.should_exit = True
+            if not stack.supervise():
+                server.should_exit = True
             time.sleep(0.5)
 
     threading.Thread(target=announce, daemon=True).start()

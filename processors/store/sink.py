@@ -168,25 +168,39 @@ class Sink:
         self.target = data_dir / "newsline.duckdb"
         self.bootstrap, self.topic, self.epoch = bootstrap, topic, epoch
         self.batch_max, self.flush_s = batch_max, flush_s
+        self.hold_until_articles = 0
 
     def _open(self) -> duckdb.DuckDBPyConnection:
         con = open_writer(self.writer_path)
         _, epoch = stored_position(con, self.topic)
         if epoch is not None and epoch != self.epoch:
-            log.warning("changelog epoch changed (%s -> %s): rebuilding projections", epoch,
-                        self.epoch)
+            # A new log (a fresh embedded broker refilled from the archive): rebuild from offset
+            # 0, but keep the old snapshot published until the rebuild holds as many articles.
+            row = con.execute("SELECT count(*) FROM articles").fetchone()
+            self.hold_until_articles = int(row[0]) if row else 0
+            log.warning("changelog epoch changed (%s -> %s): rebuilding projections, publishing "
+                        "again once %d articles are back", epoch, self.epoch,
+                        self.hold_until_articles)
             con.close()
             self.writer_path.unlink()
             Path(str(self.writer_path) + ".wal").unlink(missing_ok=True)
             con = open_writer(self.writer_path)
         return con
 
+    def _publish(self, con: duckdb.DuckDBPyConnection) -> None:
+        if self.hold_until_articles:
+            row = con.execute("SELECT count(*) FROM articles").fetchone()
+            if row is None or row[0] < self.hold_until_articles:
+                return
+            self.hold_until_articles = 0
+        publish_snapshot(con, self.writer_path, self.target)
+
     def run(self, stop: Any) -> None:
         """Project until `stop.is_set()`; publishes a snapshot after every committed batch."""
         from kafka import KafkaConsumer, TopicPartition
 
         con = self._open()
-        publish_snapshot(con, self.writer_path, self.target)
+        self._publish(con)
         tp = TopicPartition(self.topic, 0)
         consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False,
                                  client_id="newsline-sink", max_partition_fetch_bytes=20 << 20,
@@ -208,7 +222,7 @@ class Sink:
                 batch = fold(decode_changes(records))
                 batch.next_offset = max(batch.next_offset, records[-1][0] + 1)
                 apply_batch(con, batch, topic=self.topic, epoch=self.epoch)
-                publish_snapshot(con, self.writer_path, self.target)
+                self._publish(con)
                 log.info("sink projected %d changes up to offset %d", len(records),
                          batch.next_offset)
         finally:
