@@ -20,6 +20,7 @@ MAX_ALIAS_TOKENS = 10
 _TOKEN = regex.compile(r"(?:\p{Lu}\.){2,}|\p{L}+(?:[-‑]\p{L}+)*|\p{N}+")
 _JOINING_GAP = regex.compile(r"\s*['’]?\s*")
 _OPENING = regex.compile(r"[\"«“(:—–-]\s*$")
+_URL = regex.compile(r"(?:https?://|www\.)\S+(?:\s+[^\s/]*[./]\S*)*|\S+@\S+\.\w+")
 _KEY_PUNCTUATION = regex.compile(r"[-‐‑–'’`.]+")
 
 
@@ -170,21 +171,21 @@ def _capitalised_run(sentence: str, tokens: list[_Token], i: int, taken: set[int
     return end - i
 
 
-def extract_entities(sentence: str, language: str | None) -> list[Entity]:
-    """Entities of one sentence, in order of first mention, one per canonical name."""
-    stop = stopwords("entities", _language(language))
-    tokens = _tokens(sentence)
-    found: list[tuple[int, Entity]] = []
-    taken: set[int] = set()
+def _known_entities(sentence: str, tokens: list[_Token], taken: set[int]):
+    """Alias-table names, longest first; marks their tokens as taken."""
     for i in range(len(tokens)):
-        if i in taken:
-            continue
-        match = _match_known(sentence, tokens, i)
+        match = None if i in taken else _match_known(sentence, tokens, i)
         if match:
             n, known = match
             taken.update(range(i, i + n))
             surface = sentence[tokens[i].start : tokens[i + n - 1].end]
-            found.append((i, Entity(known.canonical, known.kind, surface)))
+            yield i, Entity(known.canonical, known.kind, surface)
+
+
+def _unknown_entities(sentence: str, tokens: list[_Token], taken: set[int], language: str | None):
+    """Runs of capitalised words and acronyms that are not in the alias table."""
+    stop, titles = stopwords("entities", language), stopwords("titles")
+    trailing_stop = stop | stopwords("particles")
     i = 0
     while i < len(tokens):
         if i in taken or not tokens[i].text[0].isupper():
@@ -195,15 +196,50 @@ def extract_entities(sentence: str, language: str | None) -> list[Entity]:
         lead = 0
         while lead < len(run) and entity_key(run[lead].text) in stop:
             lead += 1
-        while run and entity_key(run[-1].text) in stop | stopwords("particles"):
+        while run and entity_key(run[-1].text) in trailing_stop:
             run = run[:-1]
         words = [t.text for t in run[lead:]]
-        at_start = lead == 0 and _opens_clause(sentence, run[0]) if run else False
-        if words and not (at_start and len(words) == 1 and not _is_acronym(words[0])):
-            surface = sentence[run[lead].start : run[-1].end]
-            kind = _unknown_kind(words, after_title=lead > 0)
-            found.append((i + lead, Entity(canonical_entity(surface), kind, surface)))
         i += n
+        if not words or (len(words) == 1 and len(words[0]) < 2):
+            continue
+        if lead == 0 and len(words) == 1 and _opens_clause(sentence, run[0]):
+            if not _is_acronym(words[0]):
+                continue  # "Selon", "Hier": a capital that only marks the sentence start
+        before = [entity_key(t.text) for t in tokens[max(0, i - n - 1) : i - n]]
+        after_title = bool({entity_key(t.text) for t in run[:lead]} & titles or set(before) & titles)
+        surface = sentence[run[lead].start : run[-1].end]
+        yield i - n + lead, Entity(canonical_entity(surface), _unknown_kind(words, after_title), surface)
+
+
+def _is_headline_case(sentence: str, tokens: list[_Token]) -> bool:
+    """Whether capitals carry no information: an all-caps or Title Case Headline line."""
+    words = [t.text for t in tokens if t.text[0].isalpha() and len(t.text) > 3]
+    capitalised = sum(word[0].isupper() for word in words)
+    return len(words) >= 4 and capitalised / len(words) >= 0.8
+
+
+def extract_entities(sentence: str, language: str | None) -> list[Entity]:
+    """Entities of one sentence, in order of first mention, one per canonical name.
+
+    In an all-caps or Title Case line only alias-table names (and acronyms, in a Title Case line)
+    are taken, since capitals there do not mark names.
+    """
+    tokens = _tokens(sentence)
+    taken = {
+        i
+        for i, t in enumerate(tokens)
+        for url in _URL.finditer(sentence)
+        if url.start() <= t.start < url.end()
+    }
+    found = list(_known_entities(sentence, tokens, taken))
+    if not _is_headline_case(sentence, tokens):
+        found += _unknown_entities(sentence, tokens, taken, _language(language))
+    elif not _is_acronym(sentence):
+        found += [
+            (i, Entity(t.text, "organisation", t.text))
+            for i, t in enumerate(tokens)
+            if i not in taken and _is_acronym(t.text) and entity_key(t.text) not in stopwords("entities")
+        ]
     seen: set[str] = set()
     entities = []
     for _, entity in sorted(found, key=lambda pair: pair[0]):
@@ -215,30 +251,9 @@ def extract_entities(sentence: str, language: str | None) -> list[Entity]:
 
 # ---------------------------------------------------------------- keywords
 
-_STEM_SUFFIXES = {
-    "fr": (
-        "ements",
-        "ement",
-        "issent",
-        "ations",
-        "ation",
-        "aient",
-        "ait",
-        "ees",
-        "ee",
-        "es",
-        "ent",
-        "er",
-        "ez",
-        "ir",
-        "it",
-        "is",
-        "e",
-        "i",
-        "s",
-        "x",
-    ),
-    "en": ("ations", "ation", "ing", "ies", "ed", "es", "ly", "s", "e"),
+_STEM_SUFFIXES = {  # tried in order, longest first
+    "fr": tuple("ements ement issent ations ation aient ait ees ee es ent er ez ir it is e i s x".split()),
+    "en": tuple("ations ation ing ies ed es ly s e".split()),
 }
 MIN_STEM = 3
 

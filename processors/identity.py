@@ -101,6 +101,8 @@ def canonical_url(url: str) -> str:
     for prefix in ("www.", "amp."):
         if host.startswith(prefix) and host.count(".") >= 2:
             host = host[len(prefix) :]
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 literal
     port = parts.port
     netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
     query = sorted(

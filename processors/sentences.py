@@ -11,128 +11,19 @@ from __future__ import annotations
 import regex
 
 # Words that take an abbreviation period and are usually followed by a name or a number, so a
-# period after them is never a sentence end (compared case-insensitively, without the period).
+# period after them is not a sentence end. They count only when capitalised ("Sept. 2023", but
+# "ils étaient sept."), except the LOWERCASE_ABBREVIATIONS.
 TITLE_ABBREVIATIONS = frozenset(
-    {
-        "m",
-        "mm",
-        "mme",
-        "mmes",
-        "mlle",
-        "mlles",
-        "me",
-        "mgr",
-        "dr",
-        "pr",
-        "prof",
-        "mr",
-        "mrs",
-        "ms",
-        "messrs",
-        "gen",
-        "gén",
-        "lt",
-        "col",
-        "cmdt",
-        "cdt",
-        "maj",
-        "capt",
-        "cpt",
-        "sgt",
-        "adm",
-        "gov",
-        "sen",
-        "rep",
-        "rev",
-        "st",
-        "ste",
-        "sr",
-        "jr",
-        "pres",
-        "hon",
-        "amb",
-        "lieut",
-        "no",
-        "nos",
-        "vol",
-        "art",
-        "al",
-        "cf",
-        "env",
-        "av",
-        "bd",
-        "vs",
-        "approx",
-        "dept",
-        "est",
-        "inc",
-        "ltd",
-        "co",
-        "corp",
-        "jan",
-        "feb",
-        "fév",
-        "mar",
-        "apr",
-        "avr",
-        "jun",
-        "jul",
-        "juil",
-        "aug",
-        "sep",
-        "sept",
-        "oct",
-        "nov",
-        "dec",
-        "déc",
-        "p",
-        "pp",
-        "fig",
-        "ch",
-    }
+    "m mm mme mmes mlle mlles me mgr dr pr prof mr mrs ms messrs gen gén lt col cmdt cdt maj capt "
+    "cpt sgt adm gov sen rep rev st ste sr jr pres hon amb lieut no nos vol art inc ltd co corp "
+    "jan feb fév mar apr avr jun jul juil aug sep sept oct nov dec déc fig ch".split()
 )
+LOWERCASE_ABBREVIATIONS = frozenset("cf env av approx vs p pp al art".split())
 
 # After a dotted acronym (U.S., U.N.) the sentence ends only if one of these opens the next one.
 SENTENCE_OPENERS = frozenset(
-    {
-        "the",
-        "a",
-        "an",
-        "he",
-        "she",
-        "it",
-        "they",
-        "we",
-        "i",
-        "but",
-        "and",
-        "in",
-        "on",
-        "this",
-        "that",
-        "there",
-        "his",
-        "her",
-        "their",
-        "its",
-        "le",
-        "la",
-        "les",
-        "il",
-        "elle",
-        "ils",
-        "elles",
-        "un",
-        "une",
-        "des",
-        "ce",
-        "cette",
-        "ces",
-        "mais",
-        "en",
-        "selon",
-        "pour",
-    }
+    "the a an he she it they we i but and in on this that there his her their its le la les il "
+    "elle ils elles on un une des ce cette ces mais en selon pour".split()
 )
 
 _END = regex.compile(r"[.!?…]+(?:[\u00a0\u202f ]?[\"'”»)\]’])*(?=\s)|\n")
@@ -150,7 +41,7 @@ def _is_false_end(text: str, dot_at: int, after: int) -> bool:
     line_start = text.rfind("\n", 0, dot_at) + 1
     if _LIST_MARKER.fullmatch(text, line_start, dot_at):
         return True
-    match = _WORD_BEFORE.search(text, 0, dot_at + 1)
+    match = _WORD_BEFORE.search(text, max(0, dot_at - 40), dot_at + 1)
     if not match:
         return False
     word = match.group(1)
@@ -158,7 +49,8 @@ def _is_false_end(text: str, dot_at: int, after: int) -> bool:
     if _DOTTED_ACRONYM.fullmatch(word) or regex.fullmatch(r"(?:\p{L}\.)+-?\p{L}", word):
         nxt = _NEXT_WORD.match(text, after)
         return not (nxt and nxt.group(1).casefold() in SENTENCE_OPENERS)
-    if core.casefold() in TITLE_ABBREVIATIONS:
+    folded = core.casefold()
+    if folded in LOWERCASE_ABBREVIATIONS or (folded in TITLE_ABBREVIATIONS and core[:1].isupper()):
         return True
     # A single capital letter is an initial ("John F. Kennedy", "J.-C.").
     return len(core) == 1 and core.isupper()

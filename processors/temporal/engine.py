@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cache
 
 from .expression import TemporalExpression
 from .lexicon import Lexicon, load_lexicon, normalize_word
 from .patterns import NUMERIC_SLOTS, CompiledRule, compile_rules
-from .resolution import Candidate, Context, Slots
+from .resolution import NOT_A_DATE, Candidate, Context, Slots
 from .resolvers import RESOLVERS
 from .roles import RolePatterns, classify_lines, role_of
+from .windows import TriggerIndex
 
 CLAUSE_LOOKBACK_CHARS = 100
 _CLAUSE_END = re.compile(r"[.!?;\n]")
+_SENTENCE_END = re.compile(r"[.!?\n]")
 _PREVIOUS_WORD = re.compile(r"(\S+)\s*$")
+_SENTENCE_OPENER = re.compile(r"[\s\"«»“”'(—-]*(?:\w+\s+)?")  # at most one word ("Dès", "On")
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,7 @@ class Tagger:
     rules: tuple[CompiledRule, ...]
     future_cue: re.Pattern[str] | None
     roles: RolePatterns
+    triggers: TriggerIndex
 
 
 @cache
@@ -41,7 +45,7 @@ def tagger_for(language: str) -> Tagger | None:
     future = None
     if lexicon.future_cues:
         future = re.compile(r"(?<!\w)(?:" + "|".join(lexicon.future_cues) + r")(?!\w)", re.I)
-    return Tagger(lexicon, compile_rules(lexicon), future, RolePatterns.of(lexicon))
+    return Tagger(lexicon, compile_rules(lexicon), future, RolePatterns.of(lexicon), TriggerIndex.of(lexicon))
 
 
 def extract_dates(
@@ -63,7 +67,7 @@ def extract_dates(
     if tagger is None or not text:
         return []
     anchor = reference.date()
-    chosen = select_longest(find_candidates(text, tagger, anchor))
+    chosen = date_times_of_day(select_longest(find_candidates(text, tagger, anchor)), text)
     lines = classify_lines(text, tagger.roles)
     return [
         TemporalExpression(
@@ -79,19 +83,21 @@ def extract_dates(
             role=role_of(found, text, lines, tagger.roles, anchor),
         )
         for found in chosen
+        if found.resolved.granularity != NOT_A_DATE
     ]
 
 
 def find_candidates(text: str, tagger: Tagger, anchor: date) -> list[Candidate]:
     """Run every rule over the text and resolve each match it accepts."""
     candidates = []
-    for compiled in tagger.rules:
+    for compiled, windows in zip(tagger.rules, tagger.triggers.windows(text), strict=True):
         resolver = RESOLVERS[compiled.rule.kind]
-        for match in compiled.regex.finditer(text):
+        matches = (m for start, end in windows for m in compiled.regex.finditer(text, start, end))
+        for match in matches:
             start, end = match.span("span") if "span" in match.re.groupindex else match.span()
             if not accepts_cue(text, start, end, tagger.lexicon):
                 continue
-            context = Context(anchor, is_future_clause(text, start, tagger.future_cue))
+            context = Context(anchor, is_future_clause(text, start, end, tagger.future_cue))
             resolved = resolver(read_slots(match, tagger.lexicon), context)
             if resolved is not None:
                 kind = compiled.rule.kind
@@ -124,15 +130,57 @@ def accepts_cue(text: str, start: int, end: int, lexicon: Lexicon) -> bool:
     return previous is not None and normalize_word(previous.group(1)) in cues
 
 
-def is_future_clause(text: str, start: int, future_cue: re.Pattern[str] | None) -> bool:
-    """Tell whether the clause before ``start`` carries a future marker (``will``, ``doit``)."""
+def is_future_clause(text: str, start: int, end: int, future_cue: re.Pattern[str] | None) -> bool:
+    """Tell whether the verb governing a match is marked future (``will``, ``sera``).
+
+    The clause before the match is searched; when the match opens its sentence ("Dimanche
+    soir, le bal sera animé par..."), the verb follows it, so the rest of the sentence is.
+    """
     if future_cue is None:
         return False
     window_start = max(0, start - CLAUSE_LOOKBACK_CHARS)
-    clause_start = window_start
+    sentence_start = window_start
     for boundary in _CLAUSE_END.finditer(text, window_start, start):
-        clause_start = boundary.end()
-    return future_cue.search(text, clause_start, start) is not None
+        sentence_start = boundary.end()
+    if future_cue.search(text, sentence_start, start):
+        return True
+    if _SENTENCE_OPENER.fullmatch(text, sentence_start, start) is None:
+        return False
+    after = _CLAUSE_END.search(text, end, end + CLAUSE_LOOKBACK_CHARS)
+    sentence_end = after.start() if after else min(len(text), end + CLAUSE_LOOKBACK_CHARS)
+    return future_cue.search(text, end, sentence_end) is not None
+
+
+def date_times_of_day(chosen: list[Candidate], text: str) -> list[Candidate]:
+    """Give a time of day the date of a day named in the same sentence, before it or else after.
+
+    "samedi 29 mai, à 8 h" and "à 4 h mardi" date their times; a time alone stays ``T08:00``.
+    """
+    days = [
+        found
+        for found in chosen
+        if found.resolved.granularity == "day" and found.resolved.start == found.resolved.end
+    ]
+    dated = []
+    for found in chosen:
+        value = found.resolved.value or ""
+        if found.resolved.granularity == "time" and value.startswith("T"):
+            day = _day_in_sentence(found, days, text)
+            if day is not None:
+                value = "/".join(day.isoformat() + bound for bound in value.split("/"))
+                found = replace(found, resolved=replace(found.resolved, value=value))
+        dated.append(found)
+    return dated
+
+
+def _day_in_sentence(time_of_day: Candidate, days: list[Candidate], text: str) -> date | None:
+    before = [day for day in days if day.end <= time_of_day.start]
+    if before and not _SENTENCE_END.search(text, before[-1].end, time_of_day.start):
+        return before[-1].resolved.start
+    after = [day for day in days if day.start >= time_of_day.end]
+    if after and not _SENTENCE_END.search(text, time_of_day.end, after[0].start):
+        return after[0].resolved.start
+    return None
 
 
 def select_longest(candidates: list[Candidate]) -> list[Candidate]:

@@ -27,7 +27,8 @@ class TemporalExpression:
 
     ``start``/``end`` are inclusive calendar days; both are ``None`` for times of day,
     durations and recurring sets, which name no day by themselves. ``value`` and ``mod``
-    follow TIMEX3 (``2023-08-30``, ``2023-08`` + ``MID``, ``2023-W35``, ``P3D``, ``T22:00``).
+    follow TIMEX3 (``2023-08-30``, ``2023-08`` + ``MID``, ``2023-W35``, ``P3D``, ``T22:00``);
+    an interval's value names both bounds (``2023-06-09/2023-06-12``, ``T22:00/T05:00``).
     """
 
     text: str

@@ -33,7 +33,8 @@ _ACCENTED = {
     "u": "ùûü",
 }
 _BASE_OF = {accented: base for base, group in _ACCENTED.items() for accented in group}
-_START = r"(?<![\w/-])(?<!\d[.,])"
+# Every match starts on a word character; a leading \b lets the engine skip mid-word positions.
+_START = r"\b(?<![/-])(?<!\d[.,])"
 _END = r"(?!\w)(?![.,/-]?\d)"
 
 

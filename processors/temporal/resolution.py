@@ -41,6 +41,8 @@ class Candidate:
 
 Resolver = Callable[[Slots, Context], Resolved | None]
 
+NOT_A_DATE = "not-a-date"  # granularity of names such as "Sunday Times": they win and vanish
+
 RELATION_DELTA = {"past": -1, "next": 1, "this": 0}
 
 

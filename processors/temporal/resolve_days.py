@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import cast
 
 from .calendar_spans import (
     month_span,
@@ -13,8 +14,6 @@ from .calendar_spans import (
     year_span,
 )
 from .resolution import Context, Resolved, Slots, day_value, direction, month_of, year_of
-
-_NEXT_AS_FUTURE = {"next": "future", "this": None}
 
 
 def resolve_date(slots: Slots, context: Context) -> Resolved | None:
@@ -40,7 +39,11 @@ def find_day(slots: Slots, context: Context, day: int, month: int | None) -> dat
         if len(agreeing) == 1:
             return agreeing[0]
     way = direction(slots, context)
-    return pick_occurrence(candidates, context.anchor, _NEXT_AS_FUTURE.get(way, way))
+    if way == "next":  # "le 4 septembre prochain": on or after the anchor
+        way = "future"
+    elif way == "this":
+        way = None
+    return pick_occurrence(candidates, context.anchor, way)
 
 
 def resolve_date_range(slots: Slots, context: Context) -> Resolved | None:
@@ -66,7 +69,7 @@ def resolve_weekday(slots: Slots, context: Context) -> Resolved | None:
 
 def resolve_deictic(slots: Slots, context: Context) -> Resolved | None:
     """``hier``, ``avant-hier``, ``demain matin``, ``tonight``, ``yesterday``."""
-    offset, part_of_day = slots["deictic"]  # type: ignore[misc]
+    offset, part_of_day = cast(tuple[int, str | None], slots["deictic"])
     day = context.anchor + timedelta(days=offset)
     return Resolved(day, day, "day", day_value(day, slots.get("pod", part_of_day)))
 

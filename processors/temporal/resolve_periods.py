@@ -65,6 +65,8 @@ def resolve_part_of_month(slots: Slots, context: Context) -> Resolved | None:
     if unit == "Y" or (unit is None and "year" in slots and month_of(slots) is None):
         year = year_of(slots) or anchor.year + RELATION_DELTA.get(relation(slots) or "this", 0)
         return _part_of_year(year, mod, anchor)
+    if unit == "W":
+        return _part_of_week(anchor, mod, RELATION_DELTA.get(relation(slots) or "this", 0))
     if unit == "M":
         delta = RELATION_DELTA.get(relation(slots) or "this", 0)
         year, month = shift_month(anchor.year, anchor.month, delta)
@@ -81,6 +83,17 @@ def resolve_part_of_month(slots: Slots, context: Context) -> Resolved | None:
         last = month_span(year, month)[1]
         return Resolved(min(last, anchor + timedelta(days=1)), last, "part-of-month", value)
     return Resolved(*part_of_month_span(year, month, mod), "part-of-month", value, mod)
+
+
+def _part_of_week(anchor: date, mod: str, delta: int) -> Resolved:
+    monday, sunday = week_span(anchor + timedelta(weeks=delta))
+    value = week_value(monday)
+    if mod == "EARLIER":
+        return Resolved(monday, max(monday, anchor - timedelta(days=1)), "week", value)
+    if mod == "LATER":
+        return Resolved(min(sunday, anchor + timedelta(days=1)), sunday, "week", value)
+    first, last = {"START": (0, 2), "MID": (2, 4), "END": (4, 6)}[mod]
+    return Resolved(monday + timedelta(days=first), monday + timedelta(days=last), "week", value, mod)
 
 
 def _part_of_year(year: int, mod: str, anchor: date) -> Resolved:
@@ -102,9 +115,11 @@ def resolve_relative_unit(slots: Slots, context: Context) -> Resolved | None:
         return Resolved(start, end, "week", week_value(start))
     if unit == "WE":
         monday = week_span(anchor + timedelta(weeks=delta))[0]
-        if delta == 0 and anchor.weekday() <= 1:  # said on Monday or Tuesday: just past
-            monday -= timedelta(weeks=1)
         saturday = monday + timedelta(days=5)
+        if relation(slots) is None and saturday > anchor:  # "over the weekend": the last one
+            saturday -= timedelta(weeks=1)
+        elif delta == 0 and anchor.weekday() <= 1:  # "ce week-end" said on Monday: just past
+            saturday -= timedelta(weeks=1)
         sunday = saturday + timedelta(days=1)
         return Resolved(saturday, sunday, "week", week_value(saturday) + "-WE")
     if unit == "M":
@@ -154,18 +169,17 @@ def resolve_season(slots: Slots, context: Context) -> Resolved | None:
     anchor = context.anchor
     year = year_of(slots)
     if year is None:
-        current_year, current_season = season_of(anchor)
-        current_start = season_span(current_year, current_season)[0]
         starts = [season_span(y, season)[0] for y in range(anchor.year - 2, anchor.year + 2)]
-        rel = direction(slots, context)
-        if rel == "past":
+        current_start = season_span(*season_of(anchor))[0]
+        way = direction(slots, context)
+        if way == "past":  # the last such season that is over
             found = max(start for start in starts if start < current_start)
-        elif rel in ("next", "future"):
+        elif way in ("next", "future"):
             found = min(start for start in starts if start > anchor)
-        else:
+        elif way == "this":  # the current one, or the nearest
             found = min(starts, key=lambda start: abs((start - current_start).days))
-            if rel is None:
-                found = pick_occurrence(starts, anchor, None) or found
+        else:
+            found = pick_occurrence(starts, anchor, None) or starts[-1]
         year = found.year
     return Resolved(*season_span(year, season), "season", f"{year}-{season}")
 

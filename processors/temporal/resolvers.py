@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .resolution import Resolver
+from .resolution import NOT_A_DATE, Context, Resolved, Resolver, Slots
 from .resolve_days import (
     resolve_ago,
     resolve_ahead,
@@ -29,7 +29,14 @@ from .resolve_times import (
     resolve_time_range,
 )
 
+
+def resolve_not_a_date(slots: Slots, context: Context) -> Resolved | None:
+    """A name that contains a date word but is none ("Sunday Times", "mardi gras")."""
+    return Resolved(None, None, NOT_A_DATE, None)
+
+
 RESOLVERS: dict[str, Resolver] = {
+    "not_a_date": resolve_not_a_date,
     "date": resolve_date,
     "date_range": resolve_date_range,
     "weekday": resolve_weekday,

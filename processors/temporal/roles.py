@@ -85,9 +85,7 @@ def _looks_like_caption(line: str) -> bool:
     return 0 < len(stripped) <= CAPTION_MAX_CHARS and not stripped.endswith(_FINAL_PUNCTUATION)
 
 
-def role_of(
-    found: Candidate, text: str, lines: LineRoles, patterns: RolePatterns, anchor: date
-) -> str:
+def role_of(found: Candidate, text: str, lines: LineRoles, patterns: RolePatterns, anchor: date) -> str:
     """Return the role of one expression given its line and what precedes it."""
     resolved, kind, start_char = found.resolved, found.kind, found.start
     forced = lines.role_at(start_char)

@@ -129,6 +129,21 @@ def test_english_boilerplate():
     assert cleaned.text == "Soldiers detained the president on Wednesday."
 
 
+def test_credit_with_licence_and_its_caption_go():
+    text = (
+        "Le texte de l'article, avec sa phrase.\n\nLe palais présidentiel à Niamey\n"
+        "Photo (cc) : svenwerk\n\nLa suite de l'article."
+    )
+    cleaned = clean_article(text=text, html=None, language="fr")
+    assert cleaned.text == "Le texte de l'article, avec sa phrase.\n\nLa suite de l'article."
+
+
+def test_english_lines_that_only_look_like_boilerplate_stay():
+    text = "Updated figures show prices rose sharply in March\n\nShare prices fell on Monday."
+    cleaned = clean_article(text=text, html=None, language="en")
+    assert cleaned.text == text
+
+
 def test_hard_wrapped_plain_text_is_rejoined():
     text = "Les militaires ont annoncé mercredi\nsoir avoir renversé le président.\nUne autre ligne."
     cleaned = clean_article(text=text, html=None, language="fr")

@@ -120,6 +120,12 @@ def test_exact_copy_is_found_by_hash_and_original_is_earliest():
     assert index.find_duplicate("b", signature, "h") == "a"
 
 
+def test_empty_texts_are_never_duplicates():
+    index = DedupeIndex()
+    index.add("a", minhash_signature(""), content_hash(""), T0)
+    assert index.find_duplicate("b", minhash_signature("  "), content_hash("  ")) is None
+
+
 def test_choose_original():
     assert choose_original([(T0 + timedelta(1), "a"), (T0, "z"), (T0, "m")]) == "m"
     with pytest.raises(ValueError):
@@ -156,7 +162,7 @@ def test_index_rejects_naive_times():
 # Measured with `PYTHONPATH=. python bench/dedupe_eval.py --docs 120 --seed 3` at the default
 # threshold; the test allows a small margin below.
 MEASURED_PRECISION = 1.0
-MEASURED_RECALL = 0.953
+MEASURED_RECALL = 0.948
 MARGIN = 0.05
 CORPUS = ROOT.parent / "shared" / "corpora" / "ecbplus"
 

@@ -231,3 +231,24 @@ def test_keywords_map_french_and_english_news_words_to_one_key():
 def test_keywords_skip_stopwords_names_and_numbers():
     found = keywords("Le 30 août dernier, John Kirby a averti la Russie.", "fr")
     assert found == {"warn"}
+
+
+def test_headline_case_lines_only_give_known_names_and_acronyms():
+    assert names("Powerful Quake in Iran Kills 10; 80 Hurt and 7 Villages Damaged", "en") == ["Iran"]
+    assert names("NIGER JUNTA CLOSES AIRSPACE AS ECOWAS DEADLINE EXPIRES", "en") == [
+        "Niger",
+        "ECOWAS",
+    ]
+    assert names("Junta Names Former Finance Minister As Premier, Says CNSP", "en") == ["CNSP"]
+
+
+def test_urls_and_time_zones_give_no_entity():
+    assert names("Source : https://www.Example.com/Niger/Bazoum-Renverse", "fr") == []
+    assert names("Published 4:31 PM GMT, updated 5 PM CET", "en") == []
+
+
+def test_title_before_an_unknown_name_makes_a_person():
+    found = extract_entities("Le porte-parole Amadou Diallo a parlé, puis Kouyaté.", "fr")
+    assert [(e.name, e.kind) for e in found] == [("Amadou Diallo", "person"), ("Kouyaté", "other")]
+    found = extract_entities("Ils ont rencontré le président Doumbouya à Conakry.", "fr")
+    assert [(e.name, e.kind) for e in found] == [("Doumbouya", "person"), ("Conakry", "other")]

@@ -6,6 +6,8 @@ match wins, then the earlier rule. In a pattern, ``<category>`` is a slot, a spa
 white space, `` ?`` optional white space, ``(?P<span>...)`` marks the reported text.
 """
 
+from collections.abc import Mapping
+
 from ..lexicon import Lexicon, Rule
 
 # fmt: off
@@ -34,7 +36,7 @@ UNITS = {
     "centuries": "CE",
 }
 
-WORDS = {
+WORDS: dict[str, Mapping[str, object]] = {
     "month": {**MONTHS_FULL, **MONTH_ABBREVIATIONS},
     "month_full": MONTHS_FULL,
     "weekday": {
@@ -65,7 +67,7 @@ WORDS = {
         "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
     },
     "clock": {"noon": "12:00", "midday": "12:00", "midnight": "00:00"},
-    "ampm": {"a.m.": "am", "am": "am", "p.m.": "pm", "pm": "pm"},
+    "ampm": {"a.m.": "am", "a. m.": "am", "am": "am", "p.m.": "pm", "p. m.": "pm", "pm": "pm"},
     "present": {
         "now": "PRESENT_REF", "currently": "PRESENT_REF", "nowadays": "PRESENT_REF",
         "at present": "PRESENT_REF", "right now": "PRESENT_REF",
@@ -73,7 +75,7 @@ WORDS = {
     "every": {"every": True, "each": True},
     "set_phrase": {"annually": "P1Y", "per year": "P1Y", "per day": "P1D"},
     "quant": {
-        "more than": "MORE_THAN", "over": "MORE_THAN", "less than": "LESS_THAN",
+        "more than": "MORE_THAN", "less than": "LESS_THAN",
         "about": "APPROX", "around": "APPROX", "nearly": "LESS_THAN", "almost": "LESS_THAN",
         "at least": "EQUAL_OR_MORE", "approximately": "APPROX",
     },
@@ -113,6 +115,8 @@ RULES = (
     Rule("relative_unit", r"(?:the )?<rel> <cal_unit>",
          ("last week", "the past week", "next year")),
     Rule("relative_unit", r"<this> (?:fiscal )?<cal_unit>", ("this month", "this fiscal year")),
+    Rule("relative_unit", r"(?:over|during|at|on) (?P<span>the (?P<cal_unit>weekend|week-end))",
+         ("over the weekend",)),
     Rule("month", r"<month_full>,? <year>", ("May 2010",)),
     Rule("month", r"<rel> <month_full>", ("last June", "next March")),
     Rule("month", r"<month_full>", ("February",)),
@@ -131,10 +135,11 @@ RULES = (
     Rule("year", r"(?:a|his|her|its|their|our) (?P<span>(?P<year>(?:19|20)\d\d))(?!-)",
          ("a 2009", "his 2007")),
     Rule("decade", r"(?:the )?(?:<pom>(?:-| ))?<decade_year>'?s", ("the 1990s", "the mid-1990s")),
-    Rule("decade", r"(?:the )?'<yy>s", ("the '90s",)),
+    Rule("decade", r"the '<yy>s", ("the '90s",)),
     Rule("season", r"(?:the )?(?:<rel>|<this>) <season>", ("last summer", "this fall")),
     Rule("season", r"(?:the )?<season> (?:of )?<year>", ("summer 2022", "the fall of 2022")),
-    Rule("quarter", r"(?:the )?<ordinal> quarter(?: (?:of )?<year>)?", ("the first quarter",)),
+    Rule("quarter", r"(?:the )?<ordinal>(?:-| )quarter(?: (?:of )?<year>)?",
+         ("the first quarter", "third-quarter")),
     # not days
     Rule("time_range", r"(?:from |between )?<hour>(?::<minute>)?(?: ?<ampm>)?"
          r" ?(?:-|–|to|and|until) ?<hour2>(?::<minute2>)? ?<ampm2>",
@@ -155,6 +160,14 @@ RULES = (
     Rule("set", r"<every> <pod>", ("every morning",)),
     Rule("set", r"<set_phrase>", ("annually",)),
     Rule("present", r"<present>", ("now", "currently")),
+    # names that contain a date word but are no date: they outrank it, then are dropped
+    Rule("not_a_date", r"<weekday> (?:Times|Telegraph|Mirror|Express|Herald|Post)",
+         ("Sunday Times",)),
+    Rule("not_a_date", r"(?:Mail|Independent) on <weekday>", ("Mail on Sunday",)),
+    Rule("not_a_date", r"(?:Black|Cyber|Good|Super|Bloody|Ash|Holy|Easter) <weekday>",
+         ("Black Friday", "Super Tuesday")),
+    Rule("not_a_date", r"(?:USA|Russia) <deictic>", ("USA Today",)),
+    Rule("not_a_date", r"(?:Theresa|Brian) <month_full>", ("Theresa May",)),
 )
 
 LEXICON = Lexicon(

@@ -5,6 +5,8 @@ Rules are tried all together; the longest match wins, then the earlier rule. In 
 ``<category>`` is a slot, a space is any white space, ``(?P<span>...)`` marks the reported text.
 """
 
+from collections.abc import Mapping
+
 from ..lexicon import Lexicon, Rule
 
 # fmt: off
@@ -28,11 +30,11 @@ NUMBERS = {
 UNITS = {
     "jour": "D", "jours": "D", "journée": "D", "journées": "D", "semaine": "W", "semaines": "W",
     "mois": "M", "an": "Y", "ans": "Y", "année": "Y", "années": "Y", "heure": "H",
-    "heures": "H", "minute": "MIN", "minutes": "MIN", "min": "MIN", "seconde": "S",
+    "heures": "H", "h": "H", "minute": "MIN", "minutes": "MIN", "min": "MIN", "seconde": "S",
     "secondes": "S", "décennie": "DE", "décennies": "DE", "siècle": "CE", "siècles": "CE",
 }
 
-WORDS = {
+WORDS: dict[str, Mapping[str, object]] = {
     "month": {**MONTHS_FULL, **MONTH_ABBREVIATIONS},
     "month_full": MONTHS_FULL,
     "weekday": {
@@ -107,11 +109,14 @@ RULES = (
     Rule("date", r"<day>\.<month_num>\.<year>", ("04.09.2023",)),
     Rule("date", r"<year>-<month_num>-<day>", ("2023-09-04",)),
     Rule("date_range",
-         r"(?:du|entre le|les) <day>(?:er)? (?:au|et le|et) <day2> <month>(?: <year>)?",
+         r"(?:du|entre le|les) <day>(?:er)? (?:au|et le|et) <day2> <month>"
+         r"(?: <year>)?(?: <rel>)?",
          ("du 9 au 12 juin", "entre le 9 et le 12 juin 2023", "les 9 et 10 juin")),
     Rule("date_range",
          r"(?:du|entre le) <day>(?:er)? <month> (?:au|et le) <day2> <month2>(?: <year>)?",
          ("du 30 juin au 2 juillet",)),
+    Rule("weekday", r"(?:dans )?la <pod> (?:de|du) <weekday> (?:à|au) <weekday2>",
+         ("dans la nuit de samedi à dimanche",)),
     Rule("weekday", r"(?:<this> )?<weekday>(?: <pod>)?(?: <rel>)?",
          ("lundi", "ce jeudi", "mercredi soir", "mardi dernier", "lundi prochain")),
     Rule("deictic", r"<deictic>(?: <pod>)?(?: <weekday>)?",
@@ -121,6 +126,9 @@ RULES = (
     # longer spans
     Rule("relative_unit", r"(?:la |le |l')?<cal_unit> <rel>",
          ("la semaine dernière", "le mois dernier", "l'an dernier", "l'année prochaine")),
+    Rule("relative_unit",
+         r"(?:pendant|durant|au cours du|lors du|depuis) (?P<span>(?:le )?(?P<cal_unit>week-end))",
+         ("pendant le week-end",)),
     Rule("relative_unit", r"<this> <cal_unit>(?:-ci)?",
          ("ce mois-ci", "cette année", "ce week-end")),
     Rule("month", r"<month_full> <year>", ("avril 2001",)),
@@ -137,7 +145,7 @@ RULES = (
     Rule("year", r"<cue> (?P<span><year>)", ("en 1987", "depuis 1990")),
     Rule("year_range", r"(?:de|entre) <year> (?:à|et) <year2>", ("de 1990 à 1995",)),
     Rule("year_range", r"<year>(?:-|/)<year2>", ("2009-2010", "2002/2003")),
-    Rule("year", r"en (?P<span><yy>)(?=\s*(?:[,.;:)]|$)|\s+(?:et|puis|avant|après|contre)\b)",
+    Rule("year", r"en (?P<span><yy>)(?=\s*(?:[,.;:()]|$)|\s+(?:et|puis|avant|après|contre)\b)",
          ("en 97",)),
     Rule("decade", r"(?:(?:le |au )?<pom> des )?(?:les |des |aux )?années (?:<decade_year>|<yy>)",
          ("les années 60", "début des années 60", "les années 1990")),
@@ -147,6 +155,13 @@ RULES = (
     Rule("quarter", r"(?:le )?<ordinal> trimestre(?: (?:de )?<year>)?",
          ("premier trimestre 2023",)),
     # not days
+    # "2h de route", "pendant 3h": hours written like a clock time (before the times: ties go
+    # to the earlier rule)
+    Rule("duration",
+         r"(?:pendant|durant|en|sous|plus de|moins de|près de|environ) (?P<span><number> ?<unit>)",
+         ("pendant 3h", "en 2 h")),
+    Rule("duration", r"(?P<span><number> ?<unit>) de (?:route|trajet|vol|marche|retard|débat|grève)",
+         ("2h de route",)),
     Rule("time_range", rf"(?:de|entre) {CLOCK} (?:à|et) {CLOCK2}",
          ("de 22h à 5h", "entre 9 h et midi")),
     Rule("time", r"<hour> ?h(?: ?<minute>)?", ("22h", "21 h 45", "21h12", "14 h")),
@@ -158,19 +173,28 @@ RULES = (
     Rule("duration",
          r"(?:(?:ces|les) (?:derniers|dernières|prochains|prochaines) )?"
          r"(?:<quant> )?<number> (?!ans\b)<unit>",
-         ("trois jours", "48 heures", "plus de vingt ans", "ces dernières 24 heures",
-          "30,4 secondes")),
+         ("trois jours", "48 heures", "ces dernières 24 heures", "30,4 secondes")),
     # "54 ans" after "de", "à", "(" or "," is an age, not a duration
     Rule("duration", r"(?<!de\s)(?<!à\s)(?<!\()(?<!,\s)(?:<quant> )?<number> (?=ans\b)<unit>",
          ("15 ans", "plus de vingt ans")),
+    Rule("duration",
+         r"(?P<span>(?:<quant> )?<number> <unit>) (?:de (?:prison|réclusion|détention)|après)",
+         ("10 ans de prison", "six ans après")),
     Rule("duration", r"<duration_phrase>", ("quinquennat", "un demi-siècle")),
     Rule("duration", r"(?:ces|les) (?:derniers|dernières|prochains|prochaines) <unit>",
          ("ces derniers jours",)),
     Rule("set", r"<every> <unit>", ("chaque jour", "tous les ans", "chaque année")),
     Rule("set", r"<every> <weekday>s?", ("chaque lundi", "tous les lundis")),
     Rule("set", r"<every> <pod>s?", ("chaque matin", "tous les soirs")),
-    Rule("set", r"<set_phrase>", ("par an", "quotidiennement")),
+    Rule("set", r"<set_phrase>", ("annuel", "quotidiennement")),
+    Rule("set", r"par (?P<span><unit>)", ("par an", "par jour")),
     Rule("present", r"<present>", ("maintenant", "pour l'instant")),
+    # noms qui contiennent un mot de date sans en être une : ils l'emportent puis disparaissent
+    Rule("not_a_date", r"Journal du <weekday>", ("Journal du Dimanche",)),
+    Rule("not_a_date", r"<month_full> (?:68|1968)", ("Mai 68",)),
+    Rule("not_a_date", r"<day>-<month_full>", ("11-Septembre", "14-Juillet")),
+    Rule("not_a_date", r"<weekday> (?:gras|saint|de Pâques|de Pentecôte)", ("mardi gras",)),
+    Rule("not_a_date", r"<deictic> en France", ("Aujourd'hui en France",)),
 )
 
 LEXICON = Lexicon(
@@ -180,7 +204,8 @@ LEXICON = Lexicon(
     needs_cue=frozenset({"mars", "une seconde", "des jours", "des heures", "des minutes"}),
     future_cues=(
         r"doi(?:t|vent)", r"devr(?:a|ont|ait|aient)", r"prévu(?:e|s|es)?", r"aura lieu",
-        r"auront lieu", r"se tiendr(?:a|ont)", r"ser(?:a|ont)", r"va", r"vont", r"à venir",
+        r"auront lieu", r"se tiendr(?:a|ont)", r"rendez-vous", r"ser(?:a|ont)", r"va", r"vont",
+        r"à venir",
         r"\w{2,}(?:dra|era|ira|rra|ura|ront)", r"ira", r"projet(?:te|tent|terait)",
     ),
     background_cues=(
