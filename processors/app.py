@@ -94,11 +94,11 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
             for value in versions.values():
                 art = ArticleAnalysed.model_validate_json(value)
                 s.versions[art.version_id] = art
-                s.index(art)
             for key, value in statuses.items():
                 s.statuses[key.decode()] = Status(**json.loads(value))
             for key, value in events.items():
                 s.events[key.decode()] = EventState.model_validate_json(value)
+            s.rebuild()
             log.info("resolver state loaded: %d versions, %d events", len(s.versions),
                      len(s.events))
             state["s"] = s

@@ -46,39 +46,48 @@ class Evidence:
     """How much two mentions' sentences say they report the same thing."""
 
     score: float
-    shared_entities: int
-    shared_keywords: int
+    named: int        # shared people and organisations (in the sentences or around them)
+    places: int       # places named in both sentences themselves
+    keywords: int     # shared keywords
 
 
-def evidence(a: Mention, b: Mention, common: frozenset[str] = frozenset()) -> Evidence:
+def evidence(a: Mention, b: Mention) -> Evidence:
     """Shared names and keywords, weighted by how specific they are.
 
     A person or organisation named in both sentences counts 1 (a place 0.5); named only in the
-    neighbouring sentences or the title, half that. A keyword counts 0.5 unless it is `common`
-    (found in most articles of the story, like "junta"), when it says nothing.
+    neighbouring sentences or the title, half that. Each shared keyword counts 0.5.
     """
     places = set(a.places) | set(b.places)
     own_a, own_b = set(a.entities), set(b.entities)
-    ctx_a, ctx_b = own_a | set(a.context_entities), own_b | set(b.context_entities)
     shared = own_a & own_b
-    context = (ctx_a & ctx_b) - shared
-    kws = (set(a.keywords) & set(b.keywords)) - common
+    context = ((own_a | set(a.context_entities)) & (own_b | set(b.context_entities))) - shared
+    kws = set(a.keywords) & set(b.keywords)
     score = sum(0.5 if e in places else 1.0 for e in shared)
     score += sum(0.25 if e in places else 0.5 for e in context)
     score += 0.5 * len(kws)
-    return Evidence(score, len(shared), len(kws))
+    named = sum(1 for e in shared | context if e not in places)
+    return Evidence(score, named, sum(1 for e in shared if e in places), len(kws))
 
 
-def compatible(a: MentionRef, b: MentionRef, common: frozenset[str] = frozenset()) -> float | None:
-    """Evidence that a and b are one event, or None when they cannot be."""
+def compatible(a: MentionRef, b: MentionRef) -> float | None:
+    """Evidence that a and b are one event, or None when they cannot be.
+
+    Depends on a and b alone, never on what else is known: that is what lets the resolver
+    recompute only the part of the timeline an article touches.
+    """
     ma, mb = a.mention, b.mention
     if a.sentence_key == b.sentence_key:
         return None
     if ma.end < mb.start or mb.end < ma.start:
         return None
-    ev = evidence(ma, mb, common)
+    ev = evidence(ma, mb)
+    # Places alone are weak (a story's places recur in all its events): a shared place needs to
+    # be in both sentences and come with a shared keyword.
+    specific = ev.named >= 1 or (ev.places >= 1 and ev.keywords >= 1)
     if (ma.start, ma.end) == (mb.start, mb.end):
-        return ev.score if ev.score >= SAME_DATE_EVIDENCE else None
+        return ev.score if ev.score >= SAME_DATE_EVIDENCE and specific else None
+    if "year" in (ma.granularity, mb.granularity) or "decade" in (ma.granularity, mb.granularity):
+        return None
     inner, outer = (ma, mb) if ma.end - ma.start <= mb.end - mb.start else (mb, ma)
     contained = outer.start <= inner.start and inner.end <= outer.end
     if not contained or GRANULARITY_RANK[outer.granularity] > GRANULARITY_RANK["month"]:
@@ -86,19 +95,8 @@ def compatible(a: MentionRef, b: MentionRef, common: frozenset[str] = frozenset(
     # Two dates of different precision in one article are two things the article tells apart.
     if a.version_id == b.version_id:
         return None
-    strong = ev.score >= COARSE_EVIDENCE and ev.shared_entities >= 1 and ev.shared_keywords >= 1
+    strong = ev.score >= COARSE_EVIDENCE and ev.named >= 1 and ev.keywords >= 1
     return ev.score if strong else None
-
-
-def common_keywords(refs: list[MentionRef]) -> frozenset[str]:
-    """Keywords found in more than half of the articles (with at least three articles)."""
-    versions: dict[str, set[str]] = {}
-    for r in refs:
-        versions.setdefault(r.version_id, set()).update(r.mention.keywords)
-    if len(versions) < 3:
-        return frozenset()
-    counts = Counter(k for kws in versions.values() for k in kws)
-    return frozenset(k for k, n in counts.items() if n > len(versions) / 2)
 
 
 class _Clusters:
@@ -133,28 +131,47 @@ class _Clusters:
         del self.members[other]
 
 
+COARSE = frozenset({"year", "decade"})
+
+
+def features(m: Mention) -> set[str]:
+    """Names and keywords: two mentions with none in common are never one event."""
+    return {f"e:{e}" for e in (*m.entities, *m.context_entities)} | {f"k:{k}" for k in m.keywords}
+
+
+def candidate_pairs(refs: list[MentionRef]) -> list[tuple[float, int, int]]:
+    """(-score, i, j) for every compatible pair; only pairs sharing a feature are scored."""
+    index: dict[str, list[int]] = {}
+    for i, r in enumerate(refs):
+        for f in features(r.mention):
+            index.setdefault(f, []).append(i)
+    seen: set[tuple[int, int]] = set()
+    pairs = []
+    for members in index.values():
+        for x, i in enumerate(members):
+            for j in members[x + 1:]:
+                if (i, j) in seen:
+                    continue
+                seen.add((i, j))
+                score = compatible(refs[i], refs[j])
+                if score is not None:
+                    pairs.append((-score, i, j))
+    return pairs
+
+
 def cluster_mentions(refs: list[MentionRef]) -> list[list[MentionRef]]:
-    """Group mentions into events; each group is sorted earliest-reported first."""
-    refs = sorted(refs, key=lambda r: r.order_key)
-    common = common_keywords(refs)
-    by_start = sorted(range(len(refs)), key=lambda i: (refs[i].mention.start, i))
-    pairs: list[tuple[float, int, int]] = []
-    for pos, i in enumerate(by_start):
-        a = refs[i]
-        for j in by_start[pos + 1:]:
-            b = refs[j]
-            if b.mention.start > a.mention.end:
-                break
-            if "year" in (a.mention.granularity, b.mention.granularity) and \
-                    a.mention.granularity != b.mention.granularity:
-                continue
-            score = compatible(a, b, common)
-            if score is not None:
-                pairs.append((-score, min(i, j), max(i, j)))
-    clusters = _Clusters(refs)
-    for _, i, j in sorted(pairs):
+    """Group mentions into events; each group is sorted earliest-reported first.
+
+    Pairs merge strongest first, ties in the mentions' canonical order, and a merge is refused if
+    the event would no longer have one consistent date: so the result depends only on the set.
+    Pairs of different connected components of the candidate graph never interact, so clustering
+    a union of whole components gives the same events as clustering everything.
+    """
+    members = sorted(refs, key=lambda r: r.order_key)
+    clusters = _Clusters(members)
+    for _, i, j in sorted(candidate_pairs(members)):
         clusters.try_merge(i, j)
-    return [[refs[k] for k in members] for _, members in sorted(clusters.members.items())]
+    return [[members[k] for k in group] for _, group in sorted(clusters.members.items())]
 
 
 def event_id_for(founding: MentionRef) -> str:

@@ -1,18 +1,21 @@
 """The timeline as a fold: (state, analysed article) -> (state, changes).
 
-Statuses (current / superseded / duplicate) and events are recomputed from the set of recorded
-article versions, then diffed against what was already published; the diff is the changelog.
-Because the recomputation depends only on the set, the same articles in any order end in the same
-timeline, and a redelivered article (already recorded) changes nothing.
+Statuses (current / superseded / duplicate) and events are recomputed for the part of the state an
+article touches, then diffed against what was already published; the diff is the changelog. Both
+recomputations are functions of the *set* of recorded versions (`processors.resolve` explains why
+recomputing only the touched groups agrees with recomputing everything), so the same articles in
+any order end in the same timeline, and a redelivered article (already recorded) changes nothing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from processors.dedupe import choose_original, estimate_jaccard, lsh_bands
+from processors.dedupe import DEFAULT_THRESHOLD, choose_original, estimate_jaccard, lsh_bands
 from processors.resolve import MentionRef, resolve_events
+from processors.timeline_index import ActiveMentions
 from schemas.articles import ArticleAnalysed
 from schemas.timeline import (
     ArticleStatus,
@@ -29,8 +32,6 @@ from schemas.timeline import (
     MentionRetracted,
 )
 
-NEAR_DUPLICATE_JACCARD = 0.8
-
 
 @dataclass(frozen=True, slots=True)
 class Status:
@@ -43,17 +44,33 @@ class Status:
 
 @dataclass
 class TimelineState:
-    """Everything the resolver knows; `versions`, `statuses` and `events` are persisted."""
+    """What the resolver knows. `versions`, `statuses`, `events` are persisted; the rest derived."""
 
     versions: dict[str, ArticleAnalysed] = field(default_factory=dict)
     statuses: dict[str, Status] = field(default_factory=dict)
     events: dict[str, EventState] = field(default_factory=dict)
-    bands: dict[str, set[str]] = field(default_factory=dict)  # derived: LSH band -> versions
+    bands: dict[str, set[str]] = field(default_factory=dict)
+    by_url: dict[str, set[str]] = field(default_factory=dict)
+    copies: dict[str, set[str]] = field(default_factory=dict)  # original -> its copies
+    active: ActiveMentions = field(default_factory=ActiveMentions)
+    owner: dict[str, str] = field(default_factory=dict)  # mention id -> event id
 
     def index(self, art: ArticleAnalysed) -> None:
-        """Add a version to the derived near-duplicate index."""
-        for band in lsh_bands(tuple(art.signature)):
+        """Add a version to the derived near-duplicate and URL indexes."""
+        for band in lsh_bands(art.signature):
             self.bands.setdefault(band, set()).add(art.version_id)
+        self.by_url.setdefault(art.canonical_url, set()).add(art.version_id)
+
+    def rebuild(self) -> None:
+        """Derive every index from the persisted parts (after a restart)."""
+        for art in self.versions.values():
+            self.index(art)
+            if self.statuses.get(art.version_id, Status()).status == "current":
+                self.active.add(_refs(art))
+        for vid, st in self.statuses.items():
+            if st.duplicate_of:
+                self.copies.setdefault(st.duplicate_of, set()).add(vid)
+        self.owner = {m: eid for eid, ev in self.events.items() for m in ev.mention_ids}
 
 
 @dataclass
@@ -65,58 +82,65 @@ class Transition:
     events: dict[str, EventState | None] = field(default_factory=dict)
 
 
+def _refs(art: ArticleAnalysed) -> list[MentionRef]:
+    return [MentionRef(m, art.version_id, art.canonical_url, art.language, art.published_at)
+            for m in art.mentions]
+
+
 def _version_order(art: ArticleAnalysed) -> tuple[Any, str]:
     return (art.updated_at or art.published_at, art.version_id)
 
 
-def compute_statuses(state: TimelineState) -> dict[str, Status]:
-    """Newest version of each URL is current; current copies point at the earliest original."""
-    newest: dict[str, ArticleAnalysed] = {}
-    for art in state.versions.values():
-        best = newest.get(art.canonical_url)
-        if best is None or _version_order(art) > _version_order(best):
-            newest[art.canonical_url] = art
-    current = {a.version_id for a in newest.values()}
-    parent = {vid: vid for vid in current}
+def _group(state: TimelineState, vid: str) -> set[str]:
+    """The version, its original and the original's other copies."""
+    st = state.statuses.get(vid)
+    original = st.duplicate_of if st and st.duplicate_of else vid
+    return {original, vid} | state.copies.get(original, set())
+
+
+def _near_copies(state: TimelineState, vid: str, among: Callable[[str], bool]) -> set[str]:
+    art = state.versions[vid]
+    found = {o for band in lsh_bands(art.signature) for o in state.bands.get(band, ())}
+    return {o for o in found if o != vid and among(o) and (
+        state.versions[o].content_hash == art.content_hash
+        or estimate_jaccard(art.signature, state.versions[o].signature) >= DEFAULT_THRESHOLD)}
+
+
+def recompute_statuses(state: TimelineState, art: ArticleAnalysed) -> dict[str, Status]:
+    """Statuses of every version whose status can depend on `art` (newest of a URL is current;
+    current copies point at the earliest-published original)."""
+    same_url = state.by_url[art.canonical_url]
+    newest = max(same_url, key=lambda v: _version_order(state.versions[v]))
+    out = {v: Status("superseded", superseded_by=newest) for v in same_url if v != newest}
+    def current(v: str) -> bool:
+        if v in same_url:
+            return v == newest
+        st = state.statuses.get(v)
+        return st is not None and st.status != "superseded"
+
+    touched = {newest} | _near_copies(state, newest, current)
+    for v in list(touched) + [v for v in same_url if v in state.statuses]:
+        touched |= _group(state, v)
+    touched = {v for v in touched if current(v)}
+    parent = {v: v for v in touched}
 
     def find(v: str) -> str:
         while parent[v] != v:
             v = parent[v]
         return v
 
-    for vid in sorted(current):
-        art = state.versions[vid]
-        sig = tuple(art.signature)
-        candidates = {o for band in lsh_bands(sig) for o in state.bands.get(band, ())}
-        for other in sorted(candidates & current):
-            if other == vid or find(other) == find(vid):
-                continue
-            o = state.versions[other]
-            if o.content_hash == art.content_hash or \
-                    estimate_jaccard(sig, tuple(o.signature)) >= NEAR_DUPLICATE_JACCARD:
-                a, b = sorted((find(vid), find(other)))
-                parent[b] = a
+    for v in sorted(touched):
+        for o in sorted(_near_copies(state, v, touched.__contains__)):
+            a, b = sorted((find(v), find(o)))
+            parent[b] = a
     groups: dict[str, list[str]] = {}
-    for vid in current:
-        groups.setdefault(find(vid), []).append(vid)
-    out: dict[str, Status] = {}
+    for v in touched:
+        groups.setdefault(find(v), []).append(v)
     for members in groups.values():
         original = choose_original([(state.versions[v].published_at, v) for v in members])
-        for vid in members:
-            out[vid] = Status() if vid == original else Status("duplicate", duplicate_of=original)
-    for art in state.versions.values():
-        if art.version_id not in current:
-            out[art.version_id] = Status("superseded",
-                                         superseded_by=newest[art.canonical_url].version_id)
+        for v in members:
+            out[v] = Status() if v == original else Status("duplicate", duplicate_of=original)
     return out
-
-
-def _mention_refs(state: TimelineState, statuses: dict[str, Status]) -> list[MentionRef]:
-    return [
-        MentionRef(m, art.version_id, art.canonical_url, art.language, art.published_at)
-        for art in state.versions.values() if statuses[art.version_id].status == "current"
-        for m in art.mentions
-    ]
 
 
 def diff_events(old: dict[str, EventState], new: dict[str, EventState],
@@ -149,6 +173,50 @@ def diff_events(old: dict[str, EventState], new: dict[str, EventState],
     return changes
 
 
+def _update_statuses(state: TimelineState, statuses: dict[str, Status]) -> tuple[list, list]:
+    """Apply status changes; return (mentions that became active, mention ids that left)."""
+    added: list[MentionRef] = []
+    removed: list[MentionRef] = []
+    for vid, st in statuses.items():
+        before = state.statuses.get(vid)
+        if before and before.duplicate_of:
+            state.copies.get(before.duplicate_of, set()).discard(vid)
+        if st.duplicate_of:
+            state.copies.setdefault(st.duplicate_of, set()).add(vid)
+        was = before is not None and before.status == "current"
+        if st.status == "current" and not was:
+            added.extend(_refs(state.versions[vid]))
+        elif was and st.status != "current":
+            removed.extend(_refs(state.versions[vid]))
+        state.statuses[vid] = st
+    return added, removed
+
+
+def _resolve_region(state: TimelineState, added: list[MentionRef], removed: list[MentionRef],
+                    base: dict[str, Any]) -> tuple[list[Change], dict[str, EventState | None]]:
+    state.active.remove(r.mention.mention_id for r in removed)
+    state.active.add(added)
+    # Seeds: the new mentions, and what is left of every event that lost a mention.
+    gone = {r.mention.mention_id for r in removed}
+    seeds = list(added)
+    for eid in sorted({state.owner[m] for m in gone if m in state.owner}):
+        seeds.extend(state.active.refs[m] for m in state.events[eid].mention_ids if m not in gone)
+    region = state.active.component(seeds)
+    old_ids = {state.owner[m] for m in region | gone if m in state.owner}
+    old = {eid: state.events[eid] for eid in old_ids}
+    new = resolve_events([state.active.refs[m] for m in region])
+    for ev in old.values():
+        for m in ev.mention_ids:
+            state.owner.pop(m, None)
+        del state.events[ev.event_id]
+    for eid, ev in new.items():
+        state.events[eid] = ev
+        state.owner.update({m: eid for m in ev.mention_ids})
+    touched: dict[str, EventState | None] = {e: None for e in old if e not in new}
+    touched.update({e: ev for e, ev in new.items() if old.get(e) != ev})
+    return diff_events(old, new, base), touched
+
+
 def apply_article(state: TimelineState, art: ArticleAnalysed) -> Transition:
     """Record one analysed version and return the changes it causes (none if already known)."""
     if art.version_id in state.versions:
@@ -156,29 +224,26 @@ def apply_article(state: TimelineState, art: ArticleAnalysed) -> Transition:
     base: dict[str, Any] = {"known_at": art.submitted_at, "cause": art.version_id}
     state.versions[art.version_id] = art
     state.index(art)
-    statuses = compute_statuses(state)
-    events = resolve_events(_mention_refs(state, statuses))
-    t = Transition()
+    statuses = {v: s for v, s in recompute_statuses(state, art).items()
+                if s != state.statuses.get(v)}
+    t = Transition(statuses=statuses)
     t.changes.extend(MentionRecorded(**base, version_id=art.version_id,
                                      article_key=art.article_key, mention=m)
                      for m in art.mentions)
     for vid in sorted(statuses):
-        if vid != art.version_id and statuses[vid] != state.statuses.get(vid):
+        if vid != art.version_id:
             s = statuses[vid]
             t.changes.append(ArticleStatusChanged(**base, version_id=vid, status=s.status,
                                                   superseded_by=s.superseded_by,
                                                   duplicate_of=s.duplicate_of))
-    t.statuses = {v: s for v, s in statuses.items() if s != state.statuses.get(v)}
-    t.changes.extend(diff_events(state.events, events, base))
-    t.events = {eid: ev for eid, ev in events.items() if state.events.get(eid) != ev}
-    t.events.update({eid: None for eid in state.events if eid not in events})
-    own = statuses[art.version_id]
+    added, removed = _update_statuses(state, statuses)
+    event_changes, t.events = _resolve_region(state, added, removed, base)
+    t.changes.extend(event_changes)
+    own = state.statuses[art.version_id]
     t.changes.append(ArticleVersionRecorded(
         **base, article_key=art.article_key, version_id=art.version_id,
         canonical_url=art.canonical_url, url=art.url, title=art.title, source=art.source,
         language=art.language, published_at=art.published_at, updated_at=art.updated_at,
         content_hash=art.content_hash, mention_count=len(art.mentions), status=own.status,
         superseded_by=own.superseded_by, duplicate_of=own.duplicate_of))
-    state.statuses = statuses
-    state.events = events
     return t

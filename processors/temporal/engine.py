@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -155,17 +156,20 @@ def date_times_of_day(chosen: list[Candidate], text: str) -> list[Candidate]:
     """Give a time of day the date of a day named in the same sentence, before it or else after.
 
     "samedi 29 mai, à 8 h" and "à 4 h mardi" date their times; a time alone stays ``T08:00``.
+    ``chosen`` is sorted and disjoint, so the nearest days are found by bisection.
     """
     days = [
         found
         for found in chosen
         if found.resolved.granularity == "day" and found.resolved.start == found.resolved.end
     ]
+    starts = [day.start for day in days]
     dated = []
     for found in chosen:
         value = found.resolved.value or ""
         if found.resolved.granularity == "time" and value.startswith("T"):
-            day = _day_in_sentence(found, days, text)
+            following = bisect.bisect_left(starts, found.end)
+            day = _same_sentence_day(found, days[max(0, following - 1) : following + 1], text)
             if day is not None:
                 value = "/".join(day.isoformat() + bound for bound in value.split("/"))
                 found = replace(found, resolved=replace(found.resolved, value=value))
@@ -173,21 +177,28 @@ def date_times_of_day(chosen: list[Candidate], text: str) -> list[Candidate]:
     return dated
 
 
-def _day_in_sentence(time_of_day: Candidate, days: list[Candidate], text: str) -> date | None:
-    before = [day for day in days if day.end <= time_of_day.start]
-    if before and not _SENTENCE_END.search(text, before[-1].end, time_of_day.start):
-        return before[-1].resolved.start
-    after = [day for day in days if day.start >= time_of_day.end]
-    if after and not _SENTENCE_END.search(text, time_of_day.end, after[0].start):
-        return after[0].resolved.start
+def _same_sentence_day(time_of_day: Candidate, around: list[Candidate], text: str) -> date | None:
+    """Return the day of the neighbour before (else after) a time, if no sentence ends between."""
+    for day in around:
+        if day.end <= time_of_day.start and not _SENTENCE_END.search(text, day.end, time_of_day.start):
+            return day.resolved.start
+    for day in around:
+        if day.start >= time_of_day.end and not _SENTENCE_END.search(text, time_of_day.end, day.start):
+            return day.resolved.start
     return None
 
 
 def select_longest(candidates: list[Candidate]) -> list[Candidate]:
     """Keep non-overlapping candidates, longest first, earlier rules winning ties."""
     ordered = sorted(candidates, key=lambda c: (-(c.end - c.start), c.priority, c.start))
-    kept: list[Candidate] = []
+    kept: list[Candidate] = []  # disjoint, sorted by start
+    starts: list[int] = []
     for candidate in ordered:
-        if all(candidate.end <= other.start or other.end <= candidate.start for other in kept):
-            kept.append(candidate)
-    return sorted(kept, key=lambda c: c.start)
+        index = bisect.bisect_left(starts, candidate.start)
+        if index > 0 and kept[index - 1].end > candidate.start:
+            continue
+        if index < len(kept) and kept[index].start < candidate.end:
+            continue
+        kept.insert(index, candidate)
+        starts.insert(index, candidate.start)
+    return kept

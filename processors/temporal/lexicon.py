@@ -35,7 +35,15 @@ class Rule:
 
 @dataclass(frozen=True)
 class Lexicon:
-    """Everything language-specific the tagger knows about one language."""
+    """Everything language-specific the tagger knows about one language.
+
+    ``words``: category -> surface form -> meaning (``"month": {"juin": 6}``).
+    ``capitalized``: categories whose words only count when capitalized (English months).
+    ``needs_cue``: spans that are dates only after a ``cue`` word (``May``, ``mars``).
+    ``future_cues``: regexes that put a clause in the future (``will``, ``sera``).
+    ``background_cues``: regexes that, right before a past year, make it background.
+    ``metadata_lines`` / ``credit_lines``: regexes marking publication lines / photo credits.
+    """
 
     code: str
     words: Mapping[str, Mapping[str, object]]

@@ -103,3 +103,8 @@ def resolve_ago(slots: Slots, context: Context) -> Resolved | None:
 def resolve_ahead(slots: Slots, context: Context) -> Resolved | None:
     """An offset into the future from the anchor."""
     return resolve_offset(slots, context, 1)
+
+
+def resolve_ahead_if_future(slots: Slots, context: Context) -> Resolved | None:
+    """ "will meet in two weeks" is a date; "the first time in five years" is a duration."""
+    return resolve_offset(slots, context, 1) if context.future else None

@@ -76,33 +76,33 @@ def resolve_part_of_month(slots: Slots, context: Context) -> Resolved | None:
             return None
         year, month = found
     value = f"{year}-{month:02d}"
-    if mod == "EARLIER":
-        first = date(year, month, 1)
-        return Resolved(first, max(first, anchor - timedelta(days=1)), "part-of-month", value)
-    if mod == "LATER":
-        last = month_span(year, month)[1]
-        return Resolved(min(last, anchor + timedelta(days=1)), last, "part-of-month", value)
-    return Resolved(*part_of_month_span(year, month, mod), "part-of-month", value, mod)
+    around = _around_anchor(*month_span(year, month), anchor, mod, "part-of-month", value)
+    return around or Resolved(*part_of_month_span(year, month, mod), "part-of-month", value, mod)
 
 
 def _part_of_week(anchor: date, mod: str, delta: int) -> Resolved:
     monday, sunday = week_span(anchor + timedelta(weeks=delta))
     value = week_value(monday)
-    if mod == "EARLIER":
-        return Resolved(monday, max(monday, anchor - timedelta(days=1)), "week", value)
-    if mod == "LATER":
-        return Resolved(min(sunday, anchor + timedelta(days=1)), sunday, "week", value)
-    first, last = {"START": (0, 2), "MID": (2, 4), "END": (4, 6)}[mod]
-    return Resolved(monday + timedelta(days=first), monday + timedelta(days=last), "week", value, mod)
+    around = _around_anchor(monday, sunday, anchor, mod, "week", value)
+    first, last = {"START": (0, 2), "MID": (2, 4), "END": (4, 6)}.get(mod, (0, 6))
+    span = (monday + timedelta(days=first), monday + timedelta(days=last))
+    return around or Resolved(*span, "week", value, mod)
 
 
 def _part_of_year(year: int, mod: str, anchor: date) -> Resolved:
-    first, last = date(year, 1, 1), date(year, 12, 31)
+    around = _around_anchor(date(year, 1, 1), date(year, 12, 31), anchor, mod, "year", str(year))
+    return around or Resolved(*year_span(year, mod), "year", str(year), mod)
+
+
+def _around_anchor(
+    first: date, last: date, anchor: date, mod: str, granularity: str, value: str
+) -> Resolved | None:
+    """ "earlier this month": its first day to the day before the anchor; "later": after it."""
     if mod == "EARLIER":
-        return Resolved(first, max(first, anchor - timedelta(days=1)), "year", str(year))
+        return Resolved(first, max(first, anchor - timedelta(days=1)), granularity, value)
     if mod == "LATER":
-        return Resolved(min(last, anchor + timedelta(days=1)), last, "year", str(year))
-    return Resolved(*year_span(year, mod), "year", str(year), mod)
+        return Resolved(min(last, anchor + timedelta(days=1)), last, granularity, value)
+    return None
 
 
 def resolve_relative_unit(slots: Slots, context: Context) -> Resolved | None:

@@ -6,6 +6,7 @@ from .resolution import NOT_A_DATE, Context, Resolved, Resolver, Slots
 from .resolve_days import (
     resolve_ago,
     resolve_ahead,
+    resolve_ahead_if_future,
     resolve_date,
     resolve_date_range,
     resolve_deictic,
@@ -43,6 +44,7 @@ RESOLVERS: dict[str, Resolver] = {
     "deictic": resolve_deictic,
     "ago": resolve_ago,
     "ahead": resolve_ahead,
+    "ahead_if_future": resolve_ahead_if_future,
     "month": resolve_month,
     "part_of_month": resolve_part_of_month,
     "relative_unit": resolve_relative_unit,

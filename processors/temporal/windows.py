@@ -8,6 +8,7 @@ keeps the cost of an article proportional to its temporal content, not to its le
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from collections import defaultdict
@@ -68,14 +69,18 @@ class TriggerIndex:
         for token in _TOKEN.finditer(text):
             for category in self.categories_of(token.group()):
                 occurrences[category].append(token.span())
+        spaces = [space.start() for space in _WHITESPACE.finditer(text)]
+        merged: dict[frozenset[str], Windows] = {}  # rules sharing triggers share windows
         per_rule = []
         for categories, required in self.rule_triggers:
             if required:
-                rarest = min(categories, key=lambda category: len(occurrences[category]))
-                spans = occurrences[rarest]
+                key = frozenset({min(categories, key=lambda category: len(occurrences[category]))})
             else:
-                spans = sorted(span for category in categories for span in occurrences[category])
-            per_rule.append(merge_windows(text, spans))
+                key = categories
+            if key not in merged:
+                spans = sorted(span for category in key for span in occurrences[category])
+                merged[key] = merge_windows(text, spans, spaces)
+            per_rule.append(merged[key])
         return per_rule
 
 
@@ -141,22 +146,23 @@ def mandatory_slots(pattern: str) -> set[str]:
 def slot_positions(pattern: str) -> list[tuple[int, str]]:
     """Return (offset, category) of each slot of a pattern, ``<month>`` or ``(?P<month>...)``."""
     return [
-        (match.start(), match.group(1))
-        for match in _SLOT_ANY.finditer(pattern)
-        if match.group(1) != "span"
+        (match.start(), match.group(1)) for match in _SLOT_ANY.finditer(pattern) if match.group(1) != "span"
     ]
 
 
 _SLOT_ANY = re.compile(r"(?:(?<!\?P)<|\(\?P<)([a-z_]+?)\d?>")
 
 
-def merge_windows(text: str, spans: list[tuple[int, int]]) -> Windows:
-    """Return disjoint windows around the spans, each ending on white space."""
+def merge_windows(text: str, spans: list[tuple[int, int]], spaces: list[int]) -> Windows:
+    """Return disjoint windows around the spans, each ending on white space.
+
+    ``spaces`` lists the offsets of white space in ``text`` (found once per text).
+    """
     windows: Windows = []
     for start, end in spans:
         start = max(0, start - WINDOW_CHARS)
-        space = _WHITESPACE.search(text, end + WINDOW_CHARS)
-        end = space.start() if space else len(text)
+        following = bisect.bisect_left(spaces, end + WINDOW_CHARS)
+        end = spaces[following] if following < len(spaces) else len(text)
         if windows and start <= windows[-1][1]:
             windows[-1] = (windows[-1][0], max(end, windows[-1][1]))
         else:

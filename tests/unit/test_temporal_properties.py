@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta, timezone
 
 from hypothesis import given, settings
@@ -49,3 +50,18 @@ def test_any_text_gives_sorted_disjoint_exact_spans(
         assert item.anchor == published.date()
         assert item.role in ("event", "background", "caption", "metadata")
         item.to_json()
+
+
+def test_long_adversarial_texts_stay_linear() -> None:
+    published = datetime(2023, 9, 4, tzinfo=UTC)
+    texts = {
+        "fr": "-".join(str(number) for number in range(20_000)),  # no white space at all
+        "en": " ".join(
+            f"on May {number % 28 + 1}, 20{number % 30:02d} at {number % 12 + 1} pm"
+            for number in range(3_000)
+        ),
+    }
+    for language, text in texts.items():
+        began = time.perf_counter()
+        extract_dates(text, published_at=published, language=language)
+        assert time.perf_counter() - began < 10, language  # quadratic passes took 25 s

@@ -109,7 +109,7 @@ RULES = (
     Rule("deictic", r"<deictic>(?: <pod>)?",
          ("yesterday", "today", "tonight", "yesterday afternoon")),
     Rule("ago", r"<number> <unit> ago", ("three days ago", "a year ago")),
-    Rule("ahead", r"in <number> <unit>", ("in two weeks",)),
+    Rule("ahead_if_future", r"in <number> <unit>", ("in two weeks",)),
     Rule("ahead", r"<number> <unit> from now", ("two weeks from now",)),
     # longer spans
     Rule("relative_unit", r"(?:the )?<rel> <cal_unit>",
@@ -179,6 +179,7 @@ LEXICON = Lexicon(
     future_cues=(
         r"will", r"'ll", r"(?:is|are) (?:due |set |scheduled |expected )?to", r"scheduled",
         r"expected to", r"plans? to", r"planned", r"upcoming", r"shall", r"going to",
+        r"(?:postponed|delayed|rescheduled|adjourned) (?:until|to|till)",
     ),
     background_cues=(
         r"(?:elected|born|founded|established|created|died|married|since)(?:\s+in)?",
