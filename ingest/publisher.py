@@ -63,7 +63,8 @@ class Publisher:
         self.producer = KafkaProducer(
             bootstrap_servers=bootstrap, acks="all", linger_ms=2, retries=5,
             max_request_size=20 * 1024 * 1024, client_id="newsline-ingest",
-            request_timeout_ms=int(timeout_s * 1000),
+            request_timeout_ms=int(timeout_s * 1000), max_block_ms=int(timeout_s * 1000),
+            delivery_timeout_ms=int(timeout_s * 1000) + 2000,
         )
 
     def publish(self, articles: list[Article]) -> list[Accepted]:
@@ -71,7 +72,6 @@ class Publisher:
         with self._lock:  # one batch at a time keeps the idempotency check race-free
             results: list[Accepted] = []
             fresh: list[ArchivedRecord] = []
-            futures = []
             batch_keys: dict[str, str] = {}
             for art in articles:
                 canonical = canonical_url(art.url)
@@ -87,13 +87,14 @@ class Publisher:
                 env = envelope(art, source=SOURCE, subject=canonical, id=vid)
                 value = encode(env)
                 fresh.append(ArchivedRecord(key, value, dkey, vid))
-                futures.append(self.producer.send(self.topic, key=key.encode(), value=value))
             try:
+                futures = [self.producer.send(self.topic, key=r.key.encode(), value=r.value)
+                           for r in fresh]
                 self.producer.flush(timeout=self.timeout_s)
                 for fut in futures:
                     fut.get(timeout=self.timeout_s)
-            except KafkaError as exc:
-                raise BrokerUnavailable(str(exc)) from exc
+            except (KafkaError, TimeoutError) as exc:
+                raise BrokerUnavailable(str(exc) or type(exc).__name__) from exc
             if fresh:
                 self.archive.append(fresh)
             return results
@@ -108,5 +109,8 @@ class Publisher:
         return len(futures)
 
     def close(self) -> None:
-        """Flush and close the producer."""
-        self.producer.close(timeout=5)
+        """Flush and close the producer (what cannot be flushed was never acknowledged)."""
+        try:
+            self.producer.close(timeout=5)
+        except KafkaError as exc:
+            log.warning("producer closed with unsent records: %s", exc)

@@ -96,8 +96,15 @@ def main(argv: list[str] | None = None) -> int:
         return commands.worker(settings)
     if args.command == "sink":
         stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        signal.signal(signal.SIGINT, lambda *_: stop.set())
+
+        def on_signal(*_: object) -> None:
+            # Graceful: finish the batch in hand. Every batch commits atomically, so if the
+            # broker is gone and the consumer hangs, exiting hard after a grace period is safe.
+            stop.set()
+            threading.Timer(10.0, os._exit, [0]).start()
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
         return commands.sink(settings, args.epoch, stop)
     if args.command == "topics":
         return commands.topics(args.bootstrap_servers, args.replication)

@@ -7,15 +7,18 @@ too. Everything stops with this process.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import uvicorn
@@ -142,6 +145,15 @@ class Stack:
             self.broker.stop()
 
 
+class _Server(uvicorn.Server):
+    """uvicorn re-raises SIGTERM/SIGINT after its own shutdown, which would kill this process
+    before it stops its children: signals are handled by `run_up` instead."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 def run_up(settings: Settings, on_ready: object = None) -> int:
     """Run the stack until SIGINT/SIGTERM. `on_ready(info)` runs once the API answers."""
     stack = Stack(settings)
@@ -150,8 +162,10 @@ def run_up(settings: Settings, on_ready: object = None) -> int:
     tokens = [t for t in settings.tokens.split(",") if t] or [token]
     port = settings.api_port or free_port(settings.api_host)
     api = create_app(publisher, tokens, settings.duckdb_path, settings.max_body_bytes)
-    server = uvicorn.Server(uvicorn.Config(api, host=settings.api_host, port=port,
-                                           log_level="warning", lifespan="off"))
+    server = _Server(uvicorn.Config(api, host=settings.api_host, port=port,
+                                    log_level="warning", lifespan="off"))
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: setattr(server, "should_exit", True))
     api_url = f"http://{settings.api_host}:{port}"
 
     def announce() -> None:

@@ -18,8 +18,9 @@ STARTUP_S = 120
 class RunningStack:
     """A `newsline up` process and helpers to drive it through the CLI."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *extra: str) -> None:
         self.data_dir = data_dir
+        self.extra = extra
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> "RunningStack":
@@ -28,7 +29,7 @@ class RunningStack:
         self.log = (self.data_dir / "up.log").open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "newsline.cli", "up", "--data-dir", str(self.data_dir),
-             "--api-port", "0"], cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+             "--api-port", "0", *self.extra], cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
             start_new_session=True)
         deadline = time.monotonic() + STARTUP_S
         runtime = self.data_dir / "newsline.json"
