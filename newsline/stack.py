@@ -13,6 +13,7 @@ import logging
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -145,6 +146,17 @@ class Stack:
             self.broker.stop()
 
 
+def port_is_free(host: str, port: int) -> bool:
+    """True if a server could bind host:port now."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 class _Server(uvicorn.Server):
     """uvicorn re-raises SIGTERM/SIGINT after its own shutdown, which would kill this process
     before it stops its children: signals are handled by `run_up` instead."""
@@ -161,6 +173,11 @@ def run_up(settings: Settings, on_ready: object = None) -> int:
     token = (settings.tokens.split(",")[0] if settings.tokens else secrets.token_urlsafe(24))
     tokens = [t for t in settings.tokens.split(",") if t] or [token]
     port = settings.api_port or free_port(settings.api_host)
+    if not port_is_free(settings.api_host, port):
+        fallback = free_port(settings.api_host)
+        log.warning("port %d is taken on %s: serving the API on %d instead", port,
+                    settings.api_host, fallback)
+        port = fallback
     api = create_app(publisher, tokens, settings.duckdb_path, settings.max_body_bytes)
     server = _Server(uvicorn.Config(api, host=settings.api_host, port=port,
                                     log_level="warning", lifespan="off"))

@@ -11,7 +11,7 @@ from processors.identity import canonical_url
 from tests.conftest import EXAMPLES, SHARED
 
 pytestmark = pytest.mark.integration
-NIGER_RECALL_MIN = 0.75
+NIGER_RECALL_MIN = 1.0  # measured: every gold event, with its sources (see the unit test)
 
 
 def test_seed_article_gives_its_timeline_in_order(stack):

@@ -1,0 +1,55 @@
+"""`newsline api`: the ingest API alone, for deployments that run each process separately.
+
+`newsline up` serves the API too, but it also starts the worker and the sink (and maybe a broker)
+and writes `DATA_DIR/newsline.json`. In docker compose those are separate services, so this runs
+only the API: a publisher to the given Kafka, the archive under `DATA_DIR/archive/`, and uvicorn.
+SIGTERM and SIGINT stop uvicorn gracefully (in-flight requests finish); the producer is then
+flushed and closed.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+
+from ingest.api import create_app
+from ingest.archive import Archive
+from ingest.publisher import Publisher
+from newsline.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def parse_tokens(raw: str) -> list[str]:
+    """The bearer tokens of a comma-separated list such as `NEWSLINE_TOKENS`."""
+    return [token.strip() for token in raw.split(",") if token.strip()]
+
+
+def serve_api(settings: Settings, tokens: list[str]) -> int:
+    """Serve the ingest API on `settings.api_host:settings.api_port` until SIGTERM; exit status."""
+    if not settings.bootstrap_servers:
+        log.error("newsline api needs a Kafka: pass --bootstrap-servers or set "
+                  "NEWSLINE_BOOTSTRAP_SERVERS (it never starts the embedded broker)")
+        return 2
+    if not tokens:
+        # Without a token every write would be refused with 401: say so at start instead.
+        log.error("newsline api needs at least one bearer token: set NEWSLINE_TOKENS")
+        return 2
+    if settings.api_port == 0:
+        log.error("newsline api needs a fixed port: set --api-port or NEWSLINE_API_PORT")
+        return 2
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    publisher = Publisher(settings.bootstrap_servers,
+                          Archive(settings.data_dir / "archive" / "raw.jsonl"))
+    app = create_app(publisher, tokens, settings.duckdb_path, settings.max_body_bytes)
+    server = uvicorn.Server(uvicorn.Config(app, host=settings.api_host, port=settings.api_port,
+                                           log_level="warning", lifespan="off"))
+    log.info("newsline API on http://%s:%d (docs /docs), Kafka %s, DuckDB %s",
+             settings.api_host, settings.api_port, settings.bootstrap_servers,
+             settings.duckdb_path)
+    try:
+        server.run()
+    finally:
+        publisher.close()
+    return 0
