@@ -101,7 +101,9 @@ def main(argv: list[str] | None = None) -> int:
             # Graceful: finish the batch in hand. Every batch commits atomically, so if the
             # broker is gone and the consumer hangs, exiting hard after a grace period is safe.
             stop.set()
-            threading.Timer(10.0, os._exit, [0]).start()
+            deadline = threading.Timer(10.0, os._exit, [0])
+            deadline.daemon = True
+            deadline.start()
 
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
