@@ -78,6 +78,9 @@ def _parser() -> argparse.ArgumentParser:
     dlq.add_argument("--replay", metavar="ID", help="re-submit one dead letter to the raw topic")
 
     cmd("replay", "Rebuild every DuckDB projection from the changelog and compare.")
+    export = cmd("export", "Write the analysts' tables as Parquet files into DIR.")
+    export.add_argument("--format", choices=("parquet",), default="parquet")
+    export.add_argument("out_dir", type=Path, metavar="DIR")
     cmd("export-schemas", "Rewrite the JSON Schemas in schemas/json/.", data_dir=False)
     return p
 
@@ -122,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         return commands.dlq(settings, args.format, args.replay)
     if args.command == "replay":
         return commands.replay(settings)
+    if args.command == "export":
+        return commands.export(settings, args.out_dir)
     if args.command == "export-schemas":
         from schemas.export import write_all
 

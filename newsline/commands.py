@@ -189,3 +189,12 @@ def replay(settings: Settings) -> int:
     print(json.dumps(report, indent=2))
     return 0 if report["identical"] else 1
 
+
+
+def export(settings: Settings, out_dir: Path) -> int:
+    """`newsline export --format parquet DIR`."""
+    from processors.store.export import export_parquet
+
+    for path in export_parquet(settings.duckdb_path, out_dir):
+        print(path)
+    return 0

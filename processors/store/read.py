@@ -41,7 +41,7 @@ def read_timeline(path: Path, *, entity: str | None = None, since: date | None =
             where.append("start_date <= $until")
             params["until"] = until
         if entity:
-            where.append("list_contains(list_transform(entities, x -> lower(strip_accents(x))),"
+            where.append("list_contains(list_transform(entities, lambda x: lower(strip_accents(x))),"
                          " $entity)")
             params["entity"] = _match_key(canonical_entity(entity))
         rows = con.execute(

@@ -106,8 +106,8 @@ COMMENT ON TABLE events IS 'Real-world events: mentions of the same event merged
 COMMENT ON COLUMN events.event_id IS 'Stable id, derived from the earliest-reported mention of the event.';
 COMMENT ON COLUMN events.start_date IS 'First day the event may have happened (inclusive).';
 COMMENT ON COLUMN events.end_date IS 'Last day (inclusive); equals start_date for a day-precise event.';
-COMMENT ON COLUMN events.granularity IS 'Precision of the date: day, week, part-of-month, month, season, quarter, year.';
-COMMENT ON COLUMN events.summary IS 'What happened, from the earliest-reported mention.';
+COMMENT ON COLUMN events.granularity IS 'Precision of the date: day, week, part-of-month, month, season, quarter, year or decade.';
+COMMENT ON COLUMN events.summary IS 'What happened: the sentence of the earliest-reported mention that has the event''s date.';
 COMMENT ON COLUMN events.entities IS 'Canonical entities of its mentions.';
 COMMENT ON COLUMN events.mention_count IS 'Mentions attached to it.';
 COMMENT ON COLUMN events.source_count IS 'Independent sources (original articles; copies collapsed).';
@@ -138,21 +138,52 @@ COMMENT ON COLUMN sink_offsets."partition" IS 'Partition.';
 COMMENT ON COLUMN sink_offsets.next_offset IS 'First offset not yet projected.';
 COMMENT ON COLUMN sink_offsets.epoch IS 'Identity of the log incarnation (a fresh embedded broker starts a new one).';
 
+CREATE TABLE IF NOT EXISTS entity_aliases (
+    alias     VARCHAR NOT NULL,
+    alias_key VARCHAR NOT NULL,
+    name      VARCHAR NOT NULL,
+    kind      VARCHAR NOT NULL,
+    PRIMARY KEY (alias, name)
+);
+COMMENT ON TABLE entity_aliases IS 'The maintained alias table (processors/data/aliases.tsv): names as written, in any language, and the canonical entity they stand for.';
+COMMENT ON COLUMN entity_aliases.alias IS 'A name as it is written (Poutine, Cédéao, Maison-Blanche).';
+COMMENT ON COLUMN entity_aliases.alias_key IS 'lower(strip_accents(alias)): compare with lower(strip_accents(your text)).';
+COMMENT ON COLUMN entity_aliases.name IS 'The canonical name used in events.entities (Vladimir Putin, ECOWAS, White House).';
+COMMENT ON COLUMN entity_aliases.kind IS 'person, organisation, place or other.';
+
 CREATE OR REPLACE VIEW event_sources AS
     SELECT e.event_id, s.canonical_url
     FROM events e, unnest(e.sources) AS s(canonical_url);
 COMMENT ON VIEW event_sources IS 'One row per (event, original article URL reporting it).';
+COMMENT ON COLUMN event_sources.event_id IS 'The event.';
+COMMENT ON COLUMN event_sources.canonical_url IS 'Canonical URL of one original article reporting it.';
 
 CREATE OR REPLACE VIEW entities AS
     SELECT name, count(*) AS event_count, min(e.start_date) AS first_date, max(e.end_date) AS last_date
     FROM events e, unnest(e.entities) AS n(name)
     GROUP BY name;
 COMMENT ON VIEW entities IS 'Canonical entities (aliases resolved) with how many events name them.';
+COMMENT ON COLUMN entities.name IS 'Canonical entity name.';
+COMMENT ON COLUMN entities.event_count IS 'Events naming it.';
+COMMENT ON COLUMN entities.first_date IS 'Earliest start_date of those events.';
+COMMENT ON COLUMN entities.last_date IS 'Latest end_date of those events.';
 
 CREATE OR REPLACE VIEW timeline AS
     SELECT * FROM events
     ORDER BY start_date, end_date, first_reported_at, event_id;
 COMMENT ON VIEW timeline IS 'Events in timeline order: start, then end, then first report (newsline timeline).';
+COMMENT ON COLUMN timeline.event_id IS 'Stable id, derived from the earliest-reported mention of the event.';
+COMMENT ON COLUMN timeline.start_date IS 'First day the event may have happened (inclusive).';
+COMMENT ON COLUMN timeline.end_date IS 'Last day (inclusive); equals start_date for a day-precise event.';
+COMMENT ON COLUMN timeline.granularity IS 'Precision of the date: day, week, part-of-month, month, season, quarter, year or decade.';
+COMMENT ON COLUMN timeline.summary IS 'What happened: the sentence of the earliest-reported mention that has the event''s date.';
+COMMENT ON COLUMN timeline.entities IS 'Canonical entities of its mentions.';
+COMMENT ON COLUMN timeline.mention_count IS 'Mentions attached to it.';
+COMMENT ON COLUMN timeline.source_count IS 'Independent sources (original articles; copies collapsed).';
+COMMENT ON COLUMN timeline.sources IS 'Canonical URLs of the original articles reporting it.';
+COMMENT ON COLUMN timeline.languages IS 'Languages it was reported in.';
+COMMENT ON COLUMN timeline.first_reported_at IS 'Earliest publication instant among its sources.';
+COMMENT ON COLUMN timeline.last_reported_at IS 'Latest publication instant among its sources.';
 
 -- The timeline as it was known at instant ts: the last state of each event among the changes known
 -- then (an event absorbed by a merge or left without mentions ends with a state of null).
@@ -172,7 +203,9 @@ CREATE OR REPLACE MACRO timeline_as_of(ts) AS TABLE
            json_array_length(data->'$.event.mention_ids')::INTEGER AS mention_count,
            json_array_length(data->'$.event.sources')::INTEGER AS source_count,
            from_json(data->'$.event.sources', '["VARCHAR"]') AS sources,
-           (data->>'$.event.first_reported_at')::TIMESTAMPTZ AS first_reported_at
+           from_json(data->'$.event.languages', '["VARCHAR"]') AS languages,
+           (data->>'$.event.first_reported_at')::TIMESTAMPTZ AS first_reported_at,
+           (data->>'$.event.last_reported_at')::TIMESTAMPTZ AS last_reported_at
     FROM latest
     WHERE json_type(data->'$.event') = 'OBJECT'
     ORDER BY start_date, end_date, first_reported_at, event_id;

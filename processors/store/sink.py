@@ -23,6 +23,7 @@ from typing import Any
 
 import duckdb
 
+from processors.entities import alias_rows
 from processors.store.project import ProjectionBatch, event_row, fold
 from schemas.codec import Rejection, decode
 from schemas.envelope import Envelope
@@ -63,6 +64,12 @@ def open_writer(path: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(path))
     con.execute("SET TimeZone = 'UTC'")
     con.execute(SCHEMA_SQL)
+    aliases = alias_rows()
+    con.execute("BEGIN TRANSACTION")
+    con.execute("DELETE FROM entity_aliases")
+    con.executemany("INSERT OR IGNORE INTO entity_aliases VALUES (?, lower(strip_accents(?)), ?, ?)",
+                    [(a, a, name, kind) for a, name, kind in aliases])
+    con.execute("COMMIT")
     return con
 
 
