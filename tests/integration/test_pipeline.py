@@ -110,3 +110,17 @@ def test_status_reports_the_stack(stack):
     out = json.loads(stack.cli("status", "--data-dir", str(stack.data_dir), "--json").stdout)
     assert out["api"] == "ok" and out["counts"]["articles"] >= 1
     assert date.fromisoformat("2023-09-04")
+
+
+def test_replay_rebuilds_identical_projections_and_export_writes_parquet(stack):
+    report = json.loads(stack.cli("replay", "--data-dir", str(stack.data_dir)).stdout)
+    assert report["identical"] and report["tables"]["events"]["rows"] > 0, report
+    out = stack.data_dir / "export"
+    stack.cli("export", "--data-dir", str(stack.data_dir), "--format", "parquet", str(out))
+    assert (out / "events.parquet").exists() and (out / "timeline.parquet").exists()
+
+
+def test_status_reports_lag_per_topic(stack):
+    report = json.loads(stack.cli("status", "--data-dir", str(stack.data_dir), "--json").stdout)
+    assert isinstance(report["lag"], dict), report
+    assert set(report["lag"]) >= {"raw (newsline)", "changelog (sink)"}
