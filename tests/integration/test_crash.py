@@ -85,3 +85,18 @@ def test_kill9_of_the_whole_stack_then_restart_gives_the_clean_timeline(tmp_path
         assert report["log_epoch"] != old_epoch and report["counts"]["articles"] == 9
     finally:
         s2.stop()
+
+
+def test_reverse_arrival_order_gives_the_same_timeline(tmp_path, reference):
+    lines = (EXAMPLES / "niger-2023.jsonl").read_text().splitlines()
+    seed = json.loads((EXAMPLES / "seed-rtl-2023-09-04.json").read_text())
+    reversed_file = tmp_path / "reversed.jsonl"
+    reversed_file.write_text("\n".join([json.dumps(seed), *reversed(lines)]) + "\n")
+    (tmp_path / "stack").mkdir()
+    s = RunningStack(tmp_path / "stack").start()
+    try:
+        s.cli("post", str(reversed_file), "--data-dir", str(s.data_dir), "--batch-size", "1",
+              "--wait", "--timeout", "300")
+        assert s.timeline() == reference
+    finally:
+        s.stop()
