@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint unit integration schemas clean
+.PHONY: setup run test lint unit integration schemas clean compose-check
 
 setup: $(STAMP)
 
@@ -22,14 +22,17 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy schemas processors/temporal processors/resolve.py processors/timeline.py processors/timeline_index.py processors/store/project.py processors/dedupe.py processors/identity.py
 
-test: setup lint
+test: setup lint compose-check
 	$(BIN)/pytest -q -p no:cacheprovider
 
-unit: setup
+unit: setup compose-check
 	$(BIN)/pytest -q tests/unit
 
 integration: setup
 	$(BIN)/pytest -q tests/integration
+
+compose-check:
+	bash scripts/install-compose-check.sh
 
 schemas: setup
 	$(BIN)/newsline export-schemas

@@ -45,6 +45,10 @@ def _parser() -> argparse.ArgumentParser:
         c.add_argument("--bootstrap-servers", required=True)
         if name == "sink":
             c.add_argument("--epoch", default=None, help="log identity (set by `newsline up`)")
+    api = cmd("api", "Serve only the ingest API (the docker compose `api` service).")
+    api.add_argument("--bootstrap-servers", help="default NEWSLINE_BOOTSTRAP_SERVERS")
+    api.add_argument("--api-host")
+    api.add_argument("--api-port", type=int)
     topics = cmd("topics", "Create every Newsline topic on a Kafka cluster.", data_dir=False)
     topics.add_argument("--bootstrap-servers", required=True)
     topics.add_argument("--replication", type=int, default=1)
@@ -111,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
         return commands.sink(settings, args.epoch, stop)
+    if args.command == "api":
+        return commands.api(settings)
     if args.command == "topics":
         return commands.topics(args.bootstrap_servers, args.replication)
     if args.command == "post":

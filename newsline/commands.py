@@ -63,6 +63,13 @@ def sink(settings: Settings, epoch: str | None, stop: threading.Event) -> int:
     return 0
 
 
+def api(settings: Settings) -> int:
+    """`newsline api`: only the ingest API, publishing to --bootstrap-servers."""
+    from newsline.serve import parse_tokens, serve_api
+
+    return serve_api(settings, parse_tokens(settings.tokens))
+
+
 def topics(bootstrap: str, replication: int) -> int:
     """`newsline topics`: create every topic (the compose init job)."""
     from newsline.kafka_admin import ensure_topics

@@ -4,12 +4,15 @@
 and writes `DATA_DIR/newsline.json`. In docker compose those are separate services, so this runs
 only the API: a publisher to the given Kafka, the archive under `DATA_DIR/archive/`, and uvicorn.
 SIGTERM and SIGINT stop uvicorn gracefully (in-flight requests finish); the producer is then
-flushed and closed.
+closed and the process exits with status 0.
 """
 
 from __future__ import annotations
 
 import logging
+import signal
+import threading
+from typing import Any
 
 import uvicorn
 
@@ -48,8 +51,18 @@ def serve_api(settings: Settings, tokens: list[str]) -> int:
     log.info("newsline API on http://%s:%d (docs /docs), Kafka %s, DuckDB %s",
              settings.api_host, settings.api_port, settings.bootstrap_servers,
              settings.duckdb_path)
+    previous: dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        # uvicorn drains requests on SIGTERM/SIGINT, puts back the handlers it found and raises the
+        # signal again. With these handlers that ends here (producer closed, status 0) instead of
+        # killing the process before `finally` runs; they also cover a signal before uvicorn's own.
+        previous = {sig: signal.signal(sig, lambda *_: setattr(server, "should_exit", True))
+                    for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         server.run()
     finally:
         publisher.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    log.info("newsline API stopped")
     return 0
