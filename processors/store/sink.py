@@ -177,6 +177,8 @@ class Sink:
         self.bootstrap, self.topic, self.epoch = bootstrap, topic, epoch
         self.batch_max, self.flush_s = batch_max, flush_s
         self.hold_until_articles = 0
+        self.pending = False
+        self.next_publish = 0.0
 
     def _open(self) -> duckdb.DuckDBPyConnection:
         con = open_writer(self.writer_path)
@@ -195,16 +197,28 @@ class Sink:
             con = open_writer(self.writer_path)
         return con
 
-    def _publish(self, con: duckdb.DuckDBPyConnection) -> None:
+    def _publish(self, con: duckdb.DuckDBPyConnection, idle: bool = True) -> None:
+        """Publish pending batches: at once when the log is drained, else at a bounded cost.
+
+        A publish copies the whole file (measured: 0.3 s at 1 M events, 2.2 s at 10 M), so under
+        sustained load publishes are spaced to keep copying under a fifth of the sink's time.
+        """
+        self.pending = True
+        if not idle and time.monotonic() < self.next_publish:
+            return
         if self.hold_until_articles:
             row = con.execute("SELECT count(*) FROM articles").fetchone()
             if row is None or row[0] < self.hold_until_articles:
                 return
             self.hold_until_articles = 0
+        started = time.monotonic()
         publish_snapshot(con, self.writer_path, self.target)
+        took = time.monotonic() - started
+        self.next_publish = time.monotonic() + 4 * took
+        self.pending = False
 
     def run(self, stop: Any) -> None:
-        """Project until `stop.is_set()`; publishes a snapshot after every committed batch."""
+        """Project until `stop.is_set()`, publishing snapshots as `_publish` decides."""
         from kafka import KafkaConsumer, TopicPartition
 
         con = self._open()
@@ -226,11 +240,13 @@ class Sink:
                     if not polled and records:
                         break
                 if not records:
+                    if self.pending:
+                        self._publish(con)
                     continue
                 batch = fold(decode_changes(records))
                 batch.next_offset = max(batch.next_offset, records[-1][0] + 1)
                 apply_batch(con, batch, topic=self.topic, epoch=self.epoch)
-                self._publish(con)
+                self._publish(con, idle=len(records) < self.batch_max)
                 log.info("sink projected %d changes up to offset %d", len(records),
                          batch.next_offset)
         finally:
