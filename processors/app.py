@@ -20,12 +20,12 @@ from typing import Any
 import faust
 
 from processors.analyse import analyse_article
-from processors.timeline import Status, TimelineState, apply_article
+from processors.timeline import Status, TimelineState, apply_article, change_envelopes
 from schemas.articles import ARTICLE_ANALYSED, ARTICLE_SUBMITTED, ArticleAnalysed
 from schemas.codec import Rejection, decode, encode, envelope
 from schemas.dead_letters import DeadLetter
 from schemas.envelope import now_utc
-from schemas.timeline import EventChange, EventState
+from schemas.timeline import EventState
 from schemas.topics import TOPICS
 
 log = logging.getLogger(__name__)
@@ -113,12 +113,8 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
                 continue
             art: ArticleAnalysed = env.data
             t = apply_article(loaded(), art)
-            for i, change in enumerate(t.changes):
-                subject = change.event_id if isinstance(change, EventChange) else \
-                    getattr(change, "version_id", art.version_id)
-                out = envelope(change, source="newsline/resolve", subject=subject,
-                               id=f"{art.version_id}:{i}", time=change.known_at)
-                await changelog.send(key=subject.encode(), value=encode(out))
+            for out in change_envelopes(t.changes, art.version_id):
+                await changelog.send(key=str(out.subject).encode(), value=encode(out))
             if t.changes:
                 versions[art.version_id.encode()] = art.model_dump_json().encode()
             for vid, st in t.statuses.items():

@@ -17,11 +17,14 @@ from processors.dedupe import DEFAULT_THRESHOLD, choose_original, estimate_jacca
 from processors.resolve import MentionRef, resolve_events
 from processors.timeline_index import ActiveMentions
 from schemas.articles import ArticleAnalysed
+from schemas.codec import envelope
+from schemas.envelope import Envelope
 from schemas.timeline import (
     ArticleStatus,
     ArticleStatusChanged,
     ArticleVersionRecorded,
     Change,
+    EventChange,
     EventCreated,
     EventDissolved,
     EventRevised,
@@ -247,3 +250,17 @@ def apply_article(state: TimelineState, art: ArticleAnalysed) -> Transition:
         content_hash=art.content_hash, mention_count=len(art.mentions), status=own.status,
         superseded_by=own.superseded_by, duplicate_of=own.duplicate_of))
     return t
+
+
+def change_envelopes(changes: list[Change], version_id: str) -> list[Envelope[Any]]:
+    """The changes an article caused, enveloped for the changelog topic (keyed by `subject`).
+
+    Ids are `version_id:index`, so a redelivered article's changes carry the same ids.
+    """
+    out = []
+    for i, change in enumerate(changes):
+        subject = change.event_id if isinstance(change, EventChange) else \
+            getattr(change, "version_id", version_id)
+        out.append(envelope(change, source="newsline/resolve", subject=subject,
+                            id=f"{version_id}:{i}", time=change.known_at))
+    return out

@@ -23,10 +23,9 @@ from typing import Any
 from processors.analyse import analyse_article
 from processors.store.project import fold
 from processors.store.sink import apply_batch, decode_changes, open_writer, publish_snapshot
-from processors.timeline import TimelineState, apply_article
+from processors.timeline import TimelineState, apply_article, change_envelopes
 from schemas.articles import Article
 from schemas.codec import encode, envelope
-from schemas.timeline import EventChange
 from schemas.topics import TOPICS
 
 SUBMIT_DELAY = timedelta(minutes=5)  # default gap between a version's own time and its submission
@@ -61,12 +60,7 @@ def changelog_records(articles: list[dict[str, Any]],
     offset = 0
     for art, at in zip(models, times, strict=True):
         analysed = analyse_article(envelope(art, source="newsline/devdb", time=at))
-        for i, change in enumerate(apply_article(state, analysed).changes):
-            # Envelope exactly as the resolve agent does (processors/app.py).
-            subject = change.event_id if isinstance(change, EventChange) else \
-                getattr(change, "version_id", analysed.version_id)
-            env = envelope(change, source="newsline/resolve", subject=subject,
-                           id=f"{analysed.version_id}:{i}", time=change.known_at)
+        for env in change_envelopes(apply_article(state, analysed).changes, analysed.version_id):
             yield offset, encode(env)
             offset += 1
 

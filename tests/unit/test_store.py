@@ -10,21 +10,18 @@ import duckdb
 from processors.store.project import fold
 from processors.store.replay import rebuild_and_compare
 from processors.store.sink import apply_batch, decode_changes, open_writer, publish_snapshot
-from schemas.codec import encode, envelope
-from schemas.timeline import EventChange
-from tests.unit.test_timeline import ARTICLES, T0, run
+from processors.timeline import TimelineState, apply_article, change_envelopes
+from schemas.codec import encode
+from tests.unit.test_timeline import ARTICLES, T0
 
 TOPIC = "newsline.timeline.changelog"
 
 
 def changelog_records(articles=ARTICLES):
-    _, changes = run(articles)
-    out = []
-    for i, c in enumerate(changes):
-        subject = c.event_id if isinstance(c, EventChange) else c.version_id
-        env = envelope(c, source="test", subject=subject, id=f"{c.cause}:{i}", time=c.known_at)
-        out.append((i, encode(env)))
-    return out
+    state = TimelineState()
+    envs = [env for a in articles for env in change_envelopes(apply_article(state, a).changes,
+                                                             a.version_id)]
+    return [(i, encode(env)) for i, env in enumerate(envs)]
 
 
 def project(path: Path, records, batch=4):
