@@ -124,3 +124,24 @@ def test_status_reports_lag_per_topic(stack):
     report = json.loads(stack.cli("status", "--data-dir", str(stack.data_dir), "--json").stdout)
     assert isinstance(report["lag"], dict), report
     assert set(report["lag"]) >= {"raw (newsline)", "changelog (sink)"}
+
+
+def test_cli_posts_text_files_with_flags_and_reports_rejections(stack, tmp_path):
+    ok = stack.cli("post", str(EXAMPLES / "seed-rtl-2023-09-04.txt"), "--data-dir",
+                   str(stack.data_dir), "--url", "https://www.rtl.fr/seed-as-text?utm_source=x",
+                   "--published-at", "2023-09-04T19:40:00+02:00", "--language", "fr",
+                   "--source", "RTL", "--wait", "--timeout", "240")
+    assert json.loads(ok.stdout.splitlines()[-1])["accepted"] == 1
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_text("\n".join([
+        json.dumps({"url": "https://e.example/good", "published_at": "2023-09-01T10:00:00Z",
+                    "text": "Hier, rien."}),
+        json.dumps({"url": "ftp://e.example/bad", "published_at": "2023-09-01T10:00:00Z",
+                    "text": "x"}),
+        json.dumps({"url": "https://e.example/nodate", "text": "x"}),
+    ]) + "\n")
+    out = stack.cli("post", str(mixed), "--data-dir", str(stack.data_dir), check=False)
+    assert out.returncode == 1
+    summary = json.loads(out.stdout.splitlines()[-1])
+    assert summary["accepted"] == 1 and summary["rejected"] == 2
+    assert "url" in out.stderr and "published_at" in out.stderr
