@@ -14,6 +14,7 @@ import json
 import random
 import sys
 import time
+import tracemalloc
 from datetime import timedelta
 from pathlib import Path
 
@@ -64,16 +65,20 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=2000)
     parser.add_argument("--slice", type=int, default=250)
     args = parser.parse_args()
-    arts = synthetic(base_articles(), args.articles)
+    # As the agent receives them: JSON, decoded per message (so tracemalloc sees the state).
+    arts = [a.model_dump_json() for a in synthetic(base_articles(), args.articles)]
     state = TimelineState()
-    print("| articles so far | events | articles/s in this slice |")
-    print("|---|---|---|")
+    print("| articles so far | events | articles/s in this slice | resolver state (MB, tracemalloc) |")
+    print("|---|---|---|---|")
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
     for start in range(0, len(arts), args.slice):
         t0 = time.perf_counter()
-        for art in arts[start:start + args.slice]:
-            apply_article(state, art)
+        for raw in arts[start:start + args.slice]:
+            apply_article(state, ArticleAnalysed.model_validate_json(raw))
         rate = len(arts[start:start + args.slice]) / (time.perf_counter() - t0)
-        print(f"| {start + args.slice} | {len(state.events)} | {rate:,.0f} |")
+        mb = (tracemalloc.get_traced_memory()[0] - base) / 1e6
+        print(f"| {start + args.slice} | {len(state.events)} | {rate:,.0f} | {mb:,.1f} |")
 
 
 if __name__ == "__main__":
