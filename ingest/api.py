@@ -11,6 +11,7 @@ import hmac
 import json
 import logging
 from collections import Counter
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -56,8 +57,12 @@ def _parse_items(body: str, ndjson: bool) -> tuple[list[Any], bool]:
 
 
 def create_app(publisher: Publisher | None, tokens: list[str], duckdb_path: Path,
-               max_body_bytes: int = 10 * 1024 * 1024) -> FastAPI:
-    """Build the API around a publisher (None: read-only) and the analysts' DuckDB file."""
+               max_body_bytes: int = 10 * 1024 * 1024,
+               lag: Callable[[], dict[str, int]] | None = None) -> FastAPI:
+    """Build the API around a publisher (None: read-only) and the analysts' DuckDB file.
+
+    `lag`, when given, returns consumer lag per topic for GET /metrics.
+    """
     app = FastAPI(title="Newsline ingest API", version="1")
     metrics: Counter[str] = Counter()
 
@@ -158,6 +163,25 @@ def create_app(publisher: Publisher | None, tokens: list[str], duckdb_path: Path
             metric, _, labels = name.partition("{")
             label_text = "{" + labels if labels else ""
             lines.append(f"newsline_articles_{metric}_total{label_text} {value}")
+        if lag is not None:
+            lines.append("# TYPE newsline_consumer_lag gauge")
+            try:
+                for topic, n in sorted((await asyncio.to_thread(lag)).items()):
+                    lines.append(f'newsline_consumer_lag{{topic="{topic}"}} {n}')
+            except Exception as exc:  # a broker hiccup must not fail the scrape
+                log.warning("lag unavailable: %s", exc)
+        sink = duckdb_path.parent / ".sink" / "metrics.json"
+        if sink.exists():
+            doc = json.loads(sink.read_text(encoding="utf-8"))
+            lines.append("# TYPE newsline_processing_latency_seconds summary")
+            for q in ("p50", "p95"):
+                if doc["latency_seconds"][q] is not None:
+                    quantile = "0.5" if q == "p50" else "0.95"
+                    lines.append(f'newsline_processing_latency_seconds{{quantile="{quantile}"}} '
+                                 f'{doc["latency_seconds"][q]:.3f}')
+            lines.append(f"newsline_processing_latency_seconds_count "
+                         f"{doc['latency_seconds']['count']}")
+            lines.append(f"newsline_snapshots_published_total {doc['published_snapshots']}")
         return PlainTextResponse("\n".join(lines) + "\n")
 
     return app

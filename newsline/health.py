@@ -10,7 +10,7 @@ import httpx
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from ingest.client import runtime_info
-from newsline.kafka_admin import group_lag, high_watermarks
+from newsline.kafka_admin import consumer_lag, high_watermarks
 from newsline.settings import Settings
 from schemas.codec import Rejection, decode
 from schemas.topics import TOPICS
@@ -30,11 +30,9 @@ def stack_status(settings: Settings) -> dict[str, Any]:
         report["api"] = f"down ({exc})"
     bootstrap = info["bootstrap_servers"]
     try:
-        report["lag"] = {
-            "raw (newsline)": sum(group_lag(bootstrap, "newsline", TOPICS["raw"].name).values()),
-            "analysed (newsline)": sum(group_lag(bootstrap, "newsline",
-                                                 TOPICS["analysed"].name).values()),
-        }
+        lags = consumer_lag(bootstrap)
+        report["lag"] = {"raw (newsline)": lags[TOPICS["raw"].name],
+                         "analysed (newsline)": lags[TOPICS["analysed"].name]}
         changelog_end = sum(high_watermarks(bootstrap, TOPICS["changelog"].name).values())
         report["dead_letters"] = sum(high_watermarks(bootstrap,
                                                      TOPICS["dead_letter"].name).values())

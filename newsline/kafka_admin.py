@@ -82,3 +82,9 @@ def group_lag(bootstrap: str, group: str, topic: str) -> dict[int, int]:
         done = meta.offset if meta is not None and meta.offset >= 0 else 0
         lag[tp.partition] = max(0, hws[tp.partition] - done)
     return lag
+
+
+def consumer_lag(bootstrap: str) -> dict[str, int]:
+    """Records the faust processors have not yet committed, per input topic."""
+    return {TOPICS[role].name: sum(group_lag(bootstrap, "newsline", TOPICS[role].name).values())
+            for role in ("raw", "analysed")}

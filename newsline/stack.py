@@ -29,7 +29,7 @@ from ingest.api import create_app
 from ingest.archive import Archive
 from ingest.publisher import Publisher
 from newsline.broker import EmbeddedBroker, free_port, wait_for_port
-from newsline.kafka_admin import ensure_topics
+from newsline.kafka_admin import consumer_lag, ensure_topics
 from newsline.settings import Settings
 from schemas.topics import TOPICS
 
@@ -178,7 +178,8 @@ def run_up(settings: Settings, on_ready: object = None) -> int:
         log.warning("port %d is taken on %s: serving the API on %d instead", port,
                     settings.api_host, fallback)
         port = fallback
-    api = create_app(publisher, tokens, settings.duckdb_path, settings.max_body_bytes)
+    api = create_app(publisher, tokens, settings.duckdb_path, settings.max_body_bytes,
+                     lag=lambda: consumer_lag(bootstrap))
     server = _Server(uvicorn.Config(api, host=settings.api_host, port=port,
                                     log_level="warning", lifespan="off"))
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -17,7 +17,9 @@ import os
 import shutil
 import tempfile
 import time
+from collections import deque
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -179,6 +181,10 @@ class Sink:
         self.hold_until_articles = 0
         self.pending = False
         self.next_publish = 0.0
+        self.metrics_path = data_dir / ".sink" / "metrics.json"
+        self.unpublished: list[datetime] = []  # known_at of articles projected, not yet published
+        self.latencies: deque[float] = deque(maxlen=1000)
+        self.published_snapshots = 0
 
     def _open(self) -> duckdb.DuckDBPyConnection:
         con = open_writer(self.writer_path)
@@ -216,6 +222,29 @@ class Sink:
         took = time.monotonic() - started
         self.next_publish = time.monotonic() + 4 * took
         self.pending = False
+        self._record_latency(con)
+
+    def _record_latency(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Accepted-to-visible latency of the articles just published, for GET /metrics."""
+        now = datetime.now(UTC)
+        self.latencies.extend((now - k).total_seconds() for k in self.unpublished)
+        self.unpublished.clear()
+        self.published_snapshots += 1
+        ordered = sorted(self.latencies)
+        row = con.execute("SELECT next_offset FROM sink_offsets").fetchone()
+        doc = {
+            "published_snapshots": self.published_snapshots,
+            "changelog_next_offset": row[0] if row else 0,
+            "latency_seconds": {
+                "count": len(ordered),
+                "p50": ordered[len(ordered) // 2] if ordered else None,
+                "p95": ordered[int(len(ordered) * 0.95)] if ordered else None,
+                "max": ordered[-1] if ordered else None,
+            },
+        }
+        tmp = self.metrics_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(doc), encoding="utf-8")
+        os.replace(tmp, self.metrics_path)
 
     def run(self, stop: Any) -> None:
         """Project until `stop.is_set()`, publishing snapshots as `_publish` decides."""
@@ -246,6 +275,8 @@ class Sink:
                 batch = fold(decode_changes(records))
                 batch.next_offset = max(batch.next_offset, records[-1][0] + 1)
                 apply_batch(con, batch, topic=self.topic, epoch=self.epoch)
+                self.unpublished.extend(datetime.fromisoformat(a["known_at"])
+                                        for a in batch.articles.values())
                 self._publish(con, idle=len(records) < self.batch_max)
                 log.info("sink projected %d changes up to offset %d", len(records),
                          batch.next_offset)

@@ -145,3 +145,11 @@ def test_cli_posts_text_files_with_flags_and_reports_rejections(stack, tmp_path)
     summary = json.loads(out.stdout.splitlines()[-1])
     assert summary["accepted"] == 1 and summary["rejected"] == 2
     assert "url" in out.stderr and "published_at" in out.stderr
+
+
+def test_metrics_report_counts_lag_and_latency(stack):
+    text = httpx.get(f"{stack.info['api_url']}/metrics").text
+    assert "newsline_articles_accepted_total" in text
+    assert 'newsline_consumer_lag{topic="newsline.articles.raw"}' in text
+    assert 'newsline_processing_latency_seconds{quantile="0.5"}' in text
+    assert 'newsline_articles_rejected_total{reason="invalid"}' in text
