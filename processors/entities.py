@@ -182,8 +182,13 @@ def _known_entities(sentence: str, tokens: list[_Token], taken: set[int]):
             yield i, Entity(known.canonical, known.kind, surface)
 
 
-def _unknown_entities(sentence: str, tokens: list[_Token], taken: set[int], language: str | None):
-    """Runs of capitalised words and acronyms that are not in the alias table."""
+def _unknown_entities(sentence: str, tokens: list[_Token], taken: set[int], language: str | None,
+                      names: frozenset[str] = frozenset()):
+    """Runs of capitalised words and acronyms that are not in the alias table.
+
+    A lone capitalised word opening a clause is taken only if `names` (words the same article
+    capitalises mid-sentence) holds it: "Fiat announced..." when the article also says "...of Fiat".
+    """
     stop, titles = stopwords("entities", language), stopwords("titles")
     trailing_stop = stop | stopwords("particles")
     i = 0
@@ -203,7 +208,7 @@ def _unknown_entities(sentence: str, tokens: list[_Token], taken: set[int], lang
         if not words or (len(words) == 1 and len(words[0]) < 2):
             continue
         if lead == 0 and len(words) == 1 and _opens_clause(sentence, run[0]):
-            if not _is_acronym(words[0]):
+            if not _is_acronym(words[0]) and entity_key(words[0]) not in names:
                 continue  # "Selon", "Hier": a capital that only marks the sentence start
         before = [entity_key(t.text) for t in tokens[max(0, i - n - 1) : i - n]]
         after_title = bool({entity_key(t.text) for t in run[:lead]} & titles or set(before) & titles)
@@ -218,8 +223,25 @@ def _is_headline_case(sentence: str, tokens: list[_Token]) -> bool:
     return len(words) >= 4 and capitalised / len(words) >= 0.8
 
 
-def extract_entities(sentence: str, language: str | None) -> list[Entity]:
+def article_names(text: str, language: str | None) -> frozenset[str]:
+    """Keys of the words an article capitalises mid-sentence (not stopwords): its likely names."""
+    stop = stopwords("entities", _language(language)) | stopwords("titles")
+    out = set()
+    for line in text.splitlines():
+        tokens = _tokens(line)
+        for t in tokens:
+            key = entity_key(t.text)
+            if t.text[0].isupper() and not _opens_clause(line, t) and key not in stop:
+                out.add(key)
+    return frozenset(out)
+
+
+def extract_entities(sentence: str, language: str | None,
+                     names: frozenset[str] = frozenset()) -> list[Entity]:
     """Entities of one sentence, in order of first mention, one per canonical name.
+
+    `names` (from `article_names`) lets a sentence-initial name count when the article also
+    writes it mid-sentence.
 
     In an all-caps or Title Case line only alias-table names (and acronyms, in a Title Case line)
     are taken, since capitals there do not mark names.
@@ -233,7 +255,7 @@ def extract_entities(sentence: str, language: str | None) -> list[Entity]:
     }
     found = list(_known_entities(sentence, tokens, taken))
     if not _is_headline_case(sentence, tokens):
-        found += _unknown_entities(sentence, tokens, taken, _language(language))
+        found += _unknown_entities(sentence, tokens, taken, _language(language), names)
     elif not _is_acronym(sentence):
         found += [
             (i, Entity(t.text, "organisation", t.text))

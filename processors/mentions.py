@@ -5,7 +5,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Sequence
 
-from processors.entities import entity_key, extract_entities, keywords
+from processors.entities import article_names, entity_key, extract_entities, keywords
 from processors.sentences import split_sentences
 from processors.temporal import TemporalExpression
 from schemas.articles import Mention
@@ -24,9 +24,10 @@ def summarise(sentence: str, limit: int = SUMMARY_CHARS) -> str:
     return flat[: flat.rfind(" ", 0, limit)].rstrip(",;:") + " …"
 
 
-def _entities(text: str, language: str, noise: frozenset[str]) -> dict[str, str]:
+def _entities(text: str, language: str, noise: frozenset[str],
+              names: frozenset[str] = frozenset()) -> dict[str, str]:
     """Canonical name -> kind, without the outlet's own name (datelines are not news)."""
-    return {e.name: e.kind for e in extract_entities(text, language)
+    return {e.name: e.kind for e in extract_entities(text, language, names)
             if entity_key(e.name) not in noise}
 
 
@@ -38,13 +39,14 @@ def build_mentions(text: str, expressions: Sequence[TemporalExpression], *, lang
     starts = [s for s, _ in spans]
     noise = frozenset({entity_key(source)}) if source else frozenset()
     noise_words = keywords(source, language) if source else frozenset()
-    title_entities = _entities(title, language, noise) if title else {}
+    names = article_names(text, language)
+    title_entities = _entities(title, language, noise, names) if title else {}
     sentence_entities: dict[int, dict[str, str]] = {}
 
     def entities_of(index: int) -> dict[str, str]:
         if index not in sentence_entities:
             s, e = spans[index]
-            sentence_entities[index] = _entities(text[s:e], language, noise)
+            sentence_entities[index] = _entities(text[s:e], language, noise, names)
         return sentence_entities[index]
 
     mentions = []

@@ -252,3 +252,14 @@ def test_title_before_an_unknown_name_makes_a_person():
     assert [(e.name, e.kind) for e in found] == [("Amadou Diallo", "person"), ("Kouyaté", "other")]
     found = extract_entities("Ils ont rencontré le président Doumbouya à Conakry.", "fr")
     assert [(e.name, e.kind) for e in found] == [("Doumbouya", "person"), ("Conakry", "other")]
+
+
+def test_sentence_initial_name_counts_when_the_article_writes_it_mid_sentence():
+    from processors.entities import article_names
+
+    article = "Shares of Zorblax rose.\nZorblax announced a deal on Friday."
+    sentence = "Zorblax announced a deal on Friday."
+    assert "Zorblax" not in [e.name for e in extract_entities(sentence, "en")]
+    names = article_names(article, "en")
+    assert "Zorblax" in [e.name for e in extract_entities(sentence, "en", names)]
+    assert "Shares" not in [e.name for e in extract_entities("Shares of Zorblax rose.", "en", names)]
