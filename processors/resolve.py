@@ -175,8 +175,14 @@ def cluster_mentions(refs: list[MentionRef]) -> list[list[MentionRef]]:
 
 
 def event_id_for(founding: MentionRef) -> str:
-    """Stable id of an event: derived from its earliest-reported mention."""
-    return "ev-" + hashlib.sha256(founding.mention.mention_id.encode()).hexdigest()[:16]
+    """Stable id of an event: derived from its earliest-reported mention.
+
+    From what the mention says and where (article URL, sentence, expression), not from the
+    version id: when an update keeps the sentence, the event keeps its id.
+    """
+    key = "\x1f".join((founding.canonical_url, " ".join(founding.mention.sentence.split()),
+                        founding.mention.expression))
+    return "ev-" + hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 def event_state(group: list[MentionRef]) -> EventState:

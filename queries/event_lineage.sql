@@ -1,8 +1,9 @@
 -- Question: an event id I saw earlier is no longer in `events`: what became of it?
--- Event ids come from an event's earliest-reported mention, so an id can retire: when an earlier
--- report of the same event arrives (the old event is merged into a new one), or when the article
--- that founded it is superseded by an update or found to be a copy (the old event is dissolved
--- and the newer version's mentions usually create its successor).
+-- Event ids come from an event's earliest-reported mention (URL, sentence, date expression), so an
+-- id can retire: when an earlier report of the same event arrives (the old event is merged into a
+-- new one), or when the founding article is found to be a copy or updated with that sentence
+-- rewritten (the old event is dissolved and the newer version's mentions usually found its
+-- successor). An update that keeps the sentence keeps the id.
 --   fate = 'merged':    successor = the event it was merged into (org.newsline.event.merged);
 --   fate = 'dissolved': successors = events created by the same article version with the same
 --                       dates (else overlapping dates): a likely match, not a recorded fact.

@@ -177,6 +177,73 @@ def test_reading_time_is_metadata() -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "Lundi 4 septembre, la Maison-Blanche a indiqué... Le 30 août dernier, John Kirby. 1 min de lecture",
+        "Lundi 4 septembre, la Maison-Blanche a indiqué que le président recevrait ses homologues "
+        "dans la semaine, selon un communiqué diffusé en fin de journée par ses services. "
+        "Le 30 août dernier, John Kirby avait déjà évoqué cette rencontre. 1 min de lecture",
+    ],
+)
+def test_reading_time_on_the_same_line_leaves_the_story_dates_alone(text: str) -> None:
+    published = datetime(2023, 9, 4, 19, 40, tzinfo=PARIS)
+    found = {item.text: item.role for item in tag(text, "fr", published)}
+    assert found["Lundi 4 septembre"] == "event"
+    assert found["Le 30 août dernier"] == "event"
+    assert found.get("1 min", "metadata") == "metadata"
+
+
+def test_reading_time_on_a_short_line_still_marks_the_line() -> None:
+    text = "Lundi 4 septembre, 1 min de lecture\nLe 30 août dernier, John Kirby a parlé."
+    found = {item.text: item.role for item in tag(text, "fr")}
+    assert found["Lundi 4 septembre"] == "metadata"
+    assert found["Le 30 août dernier"] == "event"
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "needle", "role"),
+    [
+        (
+            "fr",
+            "Le sommet s'est ouvert hier à Paris devant une foule nombreuse venue de toute la région "
+            "pour l'occasion, malgré la pluie. Publié le 5 septembre 2023 à 21h12. Les débats ont "
+            "porté sur le climat et sur le financement des infrastructures pendant trois heures.",
+            "5 septembre 2023",
+            "metadata",
+        ),
+        (
+            "fr",
+            "Le sommet s'est ouvert hier à Paris devant une foule nombreuse venue de toute la région "
+            "pour l'occasion, malgré la pluie. Publié le 5 septembre 2023 à 21h12. Les débats ont "
+            "porté sur le climat et sur le financement des infrastructures pendant trois heures.",
+            "hier",
+            "event",
+        ),
+        (
+            "en",
+            "The summit opened on Monday in Paris before a large crowd that had come from the whole "
+            "region for the occasion, despite the rain and the strikes. Photo: AFP, Sept. 4, 2023. "
+            "The talks lasted three hours and ended late on Tuesday with a joint statement.",
+            "Tuesday",
+            "event",
+        ),
+        (
+            "en",
+            "The summit opened on Monday in Paris before a large crowd that had come from the whole "
+            "region for the occasion, despite the rain and the strikes. © AFP, Sept. 4, 2023. "
+            "The talks lasted three hours and ended late on Tuesday with a joint statement.",
+            "Sept. 4, 2023",
+            "caption",
+        ),
+    ],
+)
+def test_roles_on_long_lines_are_judged_by_sentence(language: str, text: str, needle: str, role: str) -> None:
+    assert len(text) > 200  # a flattened article: no short line to judge
+    found = [item for item in tag(text, language) if needle in item.text]
+    assert [item.role for item in found] == [role]
+
+
+@pytest.mark.parametrize(
     ("language", "text", "needle", "role"),
     [
         ("fr", "Publié le 04/09/2023 à 21h12\nTexte.", "04/09/2023", "metadata"),

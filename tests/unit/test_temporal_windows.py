@@ -1,4 +1,4 @@
-"""Scanning only the windows around trigger words must find exactly what a full scan finds."""
+"""Trying rules only from opening tokens near their triggers must find what a full scan finds."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ from pathlib import Path
 import pytest
 
 from processors.temporal import engine
-from processors.temporal.windows import TriggerIndex, mandatory_slots
+from processors.temporal.openings import openings
+from processors.temporal.patterns import prefix_tree, word_units
+from processors.temporal.roles import required_text
+from processors.temporal.windows import Plan, TriggerIndex, mandatory_slots
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -40,11 +43,59 @@ def test_windows_do_not_change_the_output(monkeypatch: pytest.MonkeyPatch) -> No
             engine.extract_dates(text, published_at=published, language=language) for language, text in corpus
         ]
 
-    windowed = run()
-    monkeypatch.setattr(
-        TriggerIndex, "windows", lambda self, text: [[(0, len(text))]] * len(self.rule_triggers)
-    )
-    assert run() == windowed
+    planned = run()
+
+    def everywhere(self: TriggerIndex, text: str) -> Plan:  # every rule scanned over the whole text
+        return Plan([], tuple(range(len(self.spec_of_rule))))
+
+    monkeypatch.setattr(TriggerIndex, "plan", everywhere)
+    assert run() == planned
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_every_rule_has_known_opening_tokens(language: str) -> None:
+    tagger = engine.tagger_for(language)
+    assert tagger is not None
+    assert tagger.triggers.unanchored == ()
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        (r"\b(?:le\s+)?(?:lundi|mardi)\s+\d+", {"le$", "lund", "mard"}),
+        (r"l['’]an|d'ici", {"l$", "d$"}),
+        (r"\d+\s*h", {"#"}),
+        (r"(?<!\w)[eé]t[eé]s?\b", {"ete$", "etes"}),
+        (r"\w+ ans", None),
+        (r"\(\d+", None),
+    ],
+)
+def test_openings(pattern: str, expected: set[str] | None) -> None:
+    found = openings(pattern, re.IGNORECASE)
+    assert found == (None if expected is None else frozenset(expected))
+
+
+def test_prefix_tree_matches_like_the_plain_alternation() -> None:
+    words = ["juin", "juillet", "juil.", "juil", "janvier", "dix", "dix-sept", "week-end", "weekend"]
+    words.sort(key=len)
+    units = [word_units(word) for word in reversed(words)]
+    tree = re.compile(f"(?:{prefix_tree(units)})(?!\\w)", re.IGNORECASE)
+    plain = re.compile("(?:" + "|".join("".join(word) for word in units) + ")(?!\\w)", re.IGNORECASE)
+    assert tree.pattern != plain.pattern
+    texts = ["juillet", "Juil. 2023", "juin", "dix-sept", "dix sept", "dix", "week end", "weekend", "jui"]
+    for text in texts:
+        assert [m.group() for m in tree.finditer(text)] == [m.group() for m in plain.finditer(text)], text
+
+
+def test_a_hyphen_beside_a_space_keeps_the_plain_alternation() -> None:
+    units = [word_units("ce soir"), word_units("ce-soir")]
+    assert prefix_tree(units) == "|".join("".join(word) for word in units)
+
+
+def test_required_text() -> None:
+    assert required_text(r"(?i:\bmin(?:ute)?s?\.?\s+de\s+lecture\b)") == "lecture"
+    assert required_text(r"^\s*(?:crédits?|photos?)\s*:") == ":"
+    assert required_text(r"a|b") == ""
 
 
 @pytest.mark.parametrize(

@@ -100,6 +100,9 @@ def test_newer_version_wins_in_any_order_and_retracts_dropped_mentions():
         assert state.statuses["v1"].superseded_by == "v2"
         assert [e.start for e in state.events.values()] == [D26]
     state, changes = run([old, new])
+    before, _ = run([old])
+    kept = next(e for e in before.events.values() if e.start == D26)
+    assert kept.event_id in state.events  # the update kept that sentence: same event id
     assert any(isinstance(c, (MentionRetracted, EventDissolved)) for c in changes)
     assert any(isinstance(c, ArticleStatusChanged) and c.version_id == "v1" for c in changes)
 
