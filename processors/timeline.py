@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from processors.dedupe import DEFAULT_THRESHOLD, choose_original, estimate_jaccard, lsh_bands
@@ -35,6 +36,13 @@ from schemas.timeline import (
     MentionRetracted,
 )
 
+# Syndicated copies of a dispatch appear within days of it; pages that share text further apart
+# (an anniversary piece quoting an old story) are not copies of each other.
+SYNDICATION_WINDOW = timedelta(days=7)
+# How far back (from the newest publication seen) the near-duplicate index reaches: late
+# arrivals within this horizon still find their originals, older ones are not looked up.
+COPY_INDEX_HORIZON = timedelta(days=90)
+
 
 @dataclass(frozen=True, slots=True)
 class Status:
@@ -53,6 +61,8 @@ class TimelineState:
     statuses: dict[str, Status] = field(default_factory=dict)
     events: dict[str, EventState] = field(default_factory=dict)
     bands: dict[str, set[str]] = field(default_factory=dict)
+    banded: list[tuple[datetime, str]] = field(default_factory=list)  # (published, id) in bands
+    newest: datetime | None = None
     by_url: dict[str, set[str]] = field(default_factory=dict)
     copies: dict[str, set[str]] = field(default_factory=dict)  # original -> its copies
     active: ActiveMentions = field(default_factory=ActiveMentions)
@@ -60,9 +70,34 @@ class TimelineState:
 
     def index(self, art: ArticleAnalysed) -> None:
         """Add a version to the derived near-duplicate and URL indexes."""
-        for band in lsh_bands(art.signature):
-            self.bands.setdefault(band, set()).add(art.version_id)
         self.by_url.setdefault(art.canonical_url, set()).add(art.version_id)
+        if self.newest is None or art.published_at > self.newest:
+            self.newest = art.published_at
+            self.evict_copies_index()
+        if art.published_at >= self.newest - COPY_INDEX_HORIZON:
+            for band in lsh_bands(art.signature):
+                self.bands.setdefault(band, set()).add(art.version_id)
+            self.banded.append((art.published_at, art.version_id))
+
+    def evict_copies_index(self) -> None:
+        """Keep only versions published within `COPY_INDEX_HORIZON` of the newest one in the
+        near-duplicate index, so it stays bounded however long the stream runs. An article that
+        arrives later than that after its copies is not matched with them."""
+        if self.newest is None:
+            return
+        horizon = self.newest - COPY_INDEX_HORIZON
+        self.banded.sort()
+        cut = 0
+        while cut < len(self.banded) and self.banded[cut][0] < horizon:
+            vid = self.banded[cut][1]
+            for band in lsh_bands(self.versions[vid].signature):
+                members = self.bands.get(band)
+                if members is not None:
+                    members.discard(vid)
+                    if not members:
+                        del self.bands[band]
+            cut += 1
+        del self.banded[:cut]
 
     def rebuild(self) -> None:
         """Derive every index from the persisted parts (after a restart)."""
@@ -101,12 +136,18 @@ def _group(state: TimelineState, vid: str) -> set[str]:
     return {original, vid} | state.copies.get(original, set())
 
 
+def is_copy_pair(a: ArticleAnalysed, b: ArticleAnalysed) -> bool:
+    """Same text (hash or MinHash estimate), published within the syndication window."""
+    if abs(a.published_at - b.published_at) > SYNDICATION_WINDOW:
+        return False
+    return a.content_hash == b.content_hash or \
+        estimate_jaccard(a.signature, b.signature) >= DEFAULT_THRESHOLD
+
+
 def _near_copies(state: TimelineState, vid: str, among: Callable[[str], bool]) -> set[str]:
     art = state.versions[vid]
     found = {o for band in lsh_bands(art.signature) for o in state.bands.get(band, ())}
-    return {o for o in found if o != vid and among(o) and (
-        state.versions[o].content_hash == art.content_hash
-        or estimate_jaccard(art.signature, state.versions[o].signature) >= DEFAULT_THRESHOLD)}
+    return {o for o in found if o != vid and among(o) and is_copy_pair(art, state.versions[o])}
 
 
 def recompute_statuses(state: TimelineState, art: ArticleAnalysed) -> dict[str, Status]:

@@ -132,3 +132,24 @@ def test_merge_is_announced_and_recorded_last():
     assert any(isinstance(c, EventsMerged) for c in t.changes)
     assert isinstance(t.changes[-1], ArticleVersionRecorded)
     assert any(isinstance(c, EventCreated) for c in t.changes)
+
+
+def test_copies_are_only_looked_for_within_the_syndication_window():
+    sig = [random.Random(11).randrange(1 << 32) for _ in range(128)]
+    orig = article("p", "https://a.example/p", T0, [], sig)
+    late = article("q", "https://b.example/q", T0 + timedelta(days=8), [], sig)
+    state, _ = run([orig, late])
+    assert state.statuses["q"].status == "current"  # same text, 8 days later: not a copy
+
+
+def test_the_copy_index_stays_bounded():
+    from processors.timeline import COPY_INDEX_HORIZON
+
+    rng = random.Random(5)
+    arts = [article(f"d{i}", f"https://d.example/{i}", T0 + timedelta(days=i), [],
+                    [rng.randrange(1 << 32) for _ in range(128)]) for i in range(0, 400, 2)]
+    state, _ = run(arts)
+    indexed = {v for members in state.bands.values() for v in members}
+    horizon = T0 + timedelta(days=398) - COPY_INDEX_HORIZON
+    assert indexed == {a.version_id for a in arts if a.published_at >= horizon}
+    assert len(indexed) < len(arts) / 4
