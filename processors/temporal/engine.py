@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from functools import cache
+from functools import cache, partial
 
 from .expression import TemporalExpression
 from .lexicon import Lexicon, load_lexicon, normalize_word
 from .patterns import NUMERIC_SLOTS, CompiledRule, compile_rules
 from .resolution import NOT_A_DATE, Candidate, Context, Slots
 from .resolvers import RESOLVERS
-from .roles import RolePatterns, classify_lines, role_of
+from .roles import RolePatterns, Scopes, role_of
 from .windows import TriggerIndex
 
 CLAUSE_LOOKBACK_CHARS = 100
@@ -32,6 +33,11 @@ class Tagger:
     future_cue: re.Pattern[str] | None
     roles: RolePatterns
     triggers: TriggerIndex
+    match_at: tuple[Callable[[str, int], re.Match[str] | None], ...] = ()  # each rule's ``regex.match``
+
+    def __post_init__(self) -> None:
+        """Bind each rule's ``match`` once."""
+        object.__setattr__(self, "match_at", tuple(rule.regex.match for rule in self.rules))
 
 
 @cache
@@ -46,7 +52,8 @@ def tagger_for(language: str) -> Tagger | None:
     future = None
     if lexicon.future_cues:
         future = re.compile(r"(?<!\w)(?:" + "|".join(lexicon.future_cues) + r")(?!\w)", re.I)
-    return Tagger(lexicon, compile_rules(lexicon), future, RolePatterns.of(lexicon), TriggerIndex.of(lexicon))
+    rules = compile_rules(lexicon)
+    return Tagger(lexicon, rules, future, RolePatterns.of(lexicon), TriggerIndex.of(lexicon, rules))
 
 
 def extract_dates(
@@ -68,8 +75,8 @@ def extract_dates(
     if tagger is None or not text:
         return []
     anchor = reference.date()
-    chosen = date_times_of_day(select_longest(find_candidates(text, tagger, anchor)), text)
-    lines = classify_lines(text, tagger.roles)
+    chosen = date_times_of_day(select_longest(find_matches(text, tagger), text, tagger, anchor), text)
+    scopes = Scopes(text, tagger.roles)
     return [
         TemporalExpression(
             text=text[found.start : found.end],
@@ -81,29 +88,55 @@ def extract_dates(
             value=found.resolved.value,
             mod=found.resolved.mod,
             anchor=anchor,
-            role=role_of(found, text, lines, tagger.roles, anchor),
+            role=role_of(found, text, scopes, tagger.roles, anchor),
         )
         for found in chosen
         if found.resolved.granularity != NOT_A_DATE
     ]
 
 
-def find_candidates(text: str, tagger: Tagger, anchor: date) -> list[Candidate]:
-    """Run every rule over the text and resolve each match it accepts."""
-    candidates = []
-    for compiled, windows in zip(tagger.rules, tagger.triggers.windows(text), strict=True):
-        resolver = RESOLVERS[compiled.rule.kind]
-        matches = (m for start, end in windows for m in compiled.regex.finditer(text, start, end))
-        for match in matches:
-            start, end = match.span("span") if "span" in match.re.groupindex else match.span()
-            if not accepts_cue(text, start, end, tagger.lexicon):
-                continue
-            context = Context(anchor, is_future_clause(text, start, end, tagger.future_cue))
-            resolved = resolver(read_slots(match, tagger.lexicon), context)
-            if resolved is not None:
-                kind = compiled.rule.kind
-                candidates.append(Candidate(start, end, compiled.index, kind, resolved))
-    return candidates
+def find_matches(text: str, tagger: Tagger) -> list[RuleMatch]:
+    """Run every rule where it can match; like ``finditer``, a rule's matches do not overlap."""
+    plan = tagger.triggers.plan(text)
+    found: list[RuleMatch] = []
+    rules, match_at = tagger.rules, tagger.match_at
+    reached = [0] * len(rules)  # per rule, where its last match ended
+    for start, indices in plan.attempts:
+        for index in indices:
+            if start >= reached[index]:
+                match = match_at[index](text, start)
+                if match is not None:
+                    reached[index] = max(match.end(), start + 1)
+                    found.append(RuleMatch.of(match, rules[index]))
+    for index in plan.everywhere:
+        found.extend(RuleMatch.of(match, rules[index]) for match in rules[index].regex.finditer(text))
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class RuleMatch:
+    """A match of a rule, before it is resolved: its reported span and the rule."""
+
+    start: int
+    end: int
+    match: re.Match[str]
+    rule: CompiledRule
+
+    @classmethod
+    def of(cls, match: re.Match[str], rule: CompiledRule) -> RuleMatch:
+        """Wrap a match, narrowed to its ``span`` group when the rule has one."""
+        start, end = match.span("span") if rule.has_span else match.span()
+        return cls(start, end, match, rule)
+
+
+def resolve(found: RuleMatch, text: str, tagger: Tagger, anchor: date) -> Candidate | None:
+    """Resolve one match, or None when its cue or its resolver rejects it."""
+    start, end, rule = found.start, found.end, found.rule
+    if not accepts_cue(text, start, end, tagger.lexicon):
+        return None
+    context = Context(anchor, partial(is_future_clause, text, start, end, tagger.future_cue))
+    resolved = RESOLVERS[rule.rule.kind](read_slots(found.match, tagger.lexicon), context)
+    return None if resolved is None else Candidate(start, end, rule.index, rule.rule.kind, resolved)
 
 
 def read_slots(match: re.Match[str], lexicon: Lexicon) -> Slots:
@@ -188,9 +221,13 @@ def _same_sentence_day(time_of_day: Candidate, around: list[Candidate], text: st
     return None
 
 
-def select_longest(candidates: list[Candidate]) -> list[Candidate]:
-    """Keep non-overlapping candidates, longest first, earlier rules winning ties."""
-    ordered = sorted(candidates, key=lambda c: (-(c.end - c.start), c.priority, c.start))
+def select_longest(found: list[RuleMatch], text: str, tagger: Tagger, anchor: date) -> list[Candidate]:
+    """Keep non-overlapping resolved matches, longest first, earlier rules winning ties.
+
+    A match is resolved only when it would be kept, so that overlapped ones cost nothing;
+    one its resolver rejects is passed over as if it had not matched.
+    """
+    ordered = sorted(found, key=lambda m: (m.start - m.end, m.rule.index, m.start))
     kept: list[Candidate] = []  # disjoint, sorted by start
     starts: list[int] = []
     for candidate in ordered:
@@ -199,6 +236,8 @@ def select_longest(candidates: list[Candidate]) -> list[Candidate]:
             continue
         if index < len(kept) and kept[index].start < candidate.end:
             continue
-        kept.insert(index, candidate)
-        starts.insert(index, candidate.start)
+        resolved = resolve(candidate, text, tagger, anchor)
+        if resolved is not None:
+            kept.insert(index, resolved)
+            starts.insert(index, candidate.start)
     return kept

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 _LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
 
@@ -69,6 +69,7 @@ class Lexicon:
         return self.normalized_words[category][normalize_word(surface)]
 
 
+@lru_cache(maxsize=1 << 16)  # the same few hundred words come back in every article
 def normalize_word(surface: str) -> str:
     """Fold case, accents, apostrophes, hyphens and spacing so table look-ups are forgiving."""
     decomposed = unicodedata.normalize("NFD", surface.casefold())

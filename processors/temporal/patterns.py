@@ -32,6 +32,7 @@ _ACCENTED = {
     "o": "ôö",
     "u": "ùûü",
 }
+_HYPHEN = r"(?:[-\u2010\u2011]|\s+)"
 _BASE_OF = {accented: base for base, group in _ACCENTED.items() for accented in group}
 # Every match starts on a word character; a leading \b lets the engine skip mid-word positions.
 _START = r"\b(?<![/-])(?<!\d[.,])"
@@ -45,14 +46,16 @@ class CompiledRule:
     index: int
     rule: Rule
     regex: re.Pattern[str]
+    has_span: bool = False  # reports only its ``span`` group
 
 
 def compile_rules(lexicon: Lexicon) -> tuple[CompiledRule, ...]:
     """Compile every rule of ``lexicon`` (order kept: earlier rules win ties)."""
-    return tuple(
-        CompiledRule(index, rule, re.compile(expand(rule.pattern, lexicon), re.IGNORECASE))
-        for index, rule in enumerate(lexicon.rules)
-    )
+    compiled = []
+    for index, rule in enumerate(lexicon.rules):
+        regex = re.compile(expand(rule.pattern, lexicon), re.IGNORECASE)
+        compiled.append(CompiledRule(index, rule, regex, "span" in regex.groupindex))
+    return tuple(compiled)
 
 
 def expand(pattern: str, lexicon: Lexicon) -> str:
@@ -79,14 +82,62 @@ def slot_body(category: str, lexicon: Lexicon) -> str:
         raise KeyError(f"{lexicon.code}: rule uses unknown slot <{category}>")
     capitalized = category in lexicon.capitalized
     words = sorted(lexicon.words[category], key=len, reverse=True)
-    alternatives = [word_pattern(word, capitalized) for word in words]
+    body = prefix_tree([word_units(word, capitalized) for word in words])
     if category == "number":
-        alternatives.append(BUILTIN_SLOTS["digits"])
-    return "|".join(alternatives)
+        body += "|" + BUILTIN_SLOTS["digits"]
+    return body
+
+
+def prefix_tree(words: list[list[str]]) -> str:
+    """Return the alternation of ``words`` (lists of units, longest first) sharing prefixes.
+
+    ``juin|juillet`` becomes ``jui(?:llet|n)``, so the engine reads a shared prefix once. Where
+    two units at the same place can read the same character (a hyphen also reads a space), the
+    plain alternation is kept: only then could the order of the alternatives matter.
+    """
+    tree: dict[str, dict] = {}
+    for units in words:
+        node = tree
+        for unit in units:
+            node = node.setdefault(unit, {})
+        node[""] = {}
+    if not _disjoint(tree):
+        return "|".join("".join(units) for units in words)
+    return _emit(tree)
+
+
+def _disjoint(node: dict[str, dict]) -> bool:
+    signatures = [_signature(unit) for unit in node if unit]
+    return len(signatures) == len(set(signatures)) and all(_disjoint(child) for child in node.values())
+
+
+def _signature(unit: str) -> str:
+    """What a unit reads, coarsely: units with the same signature may read the same text."""
+    if unit in (r"\s+", _HYPHEN):
+        return " "
+    if unit.startswith("(?-i:"):  # a capital
+        unit = unit[len("(?-i:") :]
+    letters = [char for char in unit if char.isalnum()]
+    return _BASE_OF.get(letters[0].lower(), letters[0].lower()) if letters else unit
+
+
+def _emit(node: dict[str, dict]) -> str:
+    """Write a subtree: branches in the order their words came (longest first), the end last."""
+    branches = [unit + _emit(child) for unit, child in node.items() if unit]
+    if not branches:
+        return ""
+    if "" in node:
+        branches.append("")
+    return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
 
 
 def word_pattern(word: str, capitalized: bool = False) -> str:
     """Return a pattern matching ``word`` with or without accents, any apostrophe or hyphen."""
+    return "".join(word_units(word, capitalized))
+
+
+def word_units(word: str, capitalized: bool = False) -> list[str]:
+    """Return the pattern of each character of ``word`` (see ``word_pattern``)."""
     parts = []
     for position, char in enumerate(word):
         lower = char.lower()
@@ -98,9 +149,9 @@ def word_pattern(word: str, capitalized: bool = False) -> str:
         elif char in "'\u2019":
             parts.append("['\u2019]")
         elif char == "-":
-            parts.append(r"(?:[-\u2010\u2011]|\s+)")
+            parts.append(_HYPHEN)
         elif char == " ":
             parts.append(r"\s+")
         else:
             parts.append(re.escape(char))
-    return "".join(parts)
+    return parts

@@ -9,12 +9,24 @@ from datetime import date
 Slots = Mapping[str, object]
 
 
+def _never() -> bool:
+    return False
+
+
 @dataclass(frozen=True, slots=True)
 class Context:
-    """What a resolver may know beyond the slots: the anchor day and the clause's tense."""
+    """What a resolver may know beyond the slots: the anchor day and the clause's tense.
+
+    The tense is read only when a resolver asks (``future``): most matches never need it.
+    """
 
     anchor: date
-    future: bool = False
+    is_future: Callable[[], bool] = _never
+
+    @property
+    def future(self) -> bool:
+        """Tell whether the clause of the match is marked future (``will``, ``sera``)."""
+        return self.is_future()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,94 +1,189 @@
 """Which part of an article a date belongs to: the story, its background, a caption, metadata.
 
-Lines are classified once with the language table's patterns (publication lines, photo
-credits); years far in the past, or governed by a cue such as "élu en", are background.
+A date is metadata when it stands in a publication line ("Publié le...") or beside a
+reading time ("3 min de lecture"), and a caption when it stands in a photo credit or on the
+short line just above a credit line. A pattern anchored on ``^`` describes a whole line when
+the line is short, as real publication lines are (else the date's sentence); any other
+pattern must occur in the date's own sentence: a text flattened onto one line ("Lundi 4
+septembre, ... Le 30 août dernier, John Kirby. 1 min de lecture") keeps its dates in the
+story. Years far in the past, or governed by a cue such as "élu en", are background.
 """
 
 from __future__ import annotations
 
 import bisect
+import importlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from .lexicon import Lexicon
 from .resolution import Candidate
 
-CAPTION_MAX_CHARS = 200
+SHORT_LINE_CHARS = 200  # a longer line is prose: its sentences are judged one by one
 BACKGROUND_AFTER_DAYS = 365
 BARE_YEAR_KINDS = frozenset({"year", "year_range", "decade"})
 _FINAL_PUNCTUATION = tuple('.!?:;»"”…)')
+_SENTENCE_END = re.compile(r"[.!?…](?=\s)")
+_PARSER: Any = importlib.import_module("re._parser")  # CPython's own reader of patterns
 
 
 @dataclass(frozen=True)
-class LineRoles:
-    """Line boundaries of a text and the role forced on each line (None: decide per date)."""
+class LinePatterns:
+    """The patterns of one line kind (metadata or credit), ready to test a line and a sentence.
 
-    starts: list[int]
-    roles: list[str | None]
+    Each is compiled alone, so that one anchored on ``^`` keeps the engine's fast path; those
+    anchored describe the line from its start, the others must occur in the sentence. A text
+    every loose pattern needs (``lecture``, ``©``) is looked for first, in one pass.
+    """
 
-    def role_at(self, offset: int) -> str | None:
-        """Return the forced role of the line containing ``offset``."""
-        return self.roles[bisect.bisect_right(self.starts, offset) - 1]
+    anchored: tuple[re.Pattern[str], ...]
+    loose: tuple[re.Pattern[str], ...]
+    needles: re.Pattern[str] | None  # None: some loose pattern needs no fixed text
+
+    @classmethod
+    def of(cls, patterns: tuple[str, ...], flags: int = 0) -> LinePatterns:
+        """Compile the patterns of one kind."""
+        loose = [pattern for pattern in patterns if not pattern.startswith("^")]
+        needles = [required_text(pattern, flags) for pattern in loose]
+        return cls(
+            tuple(re.compile(pattern, flags) for pattern in patterns if pattern.startswith("^")),
+            tuple(re.compile(pattern, flags) for pattern in loose),
+            re.compile("|".join(map(re.escape, needles))) if all(needles) else None,
+        )
+
+    def found(self, line: str, sentence: str) -> bool:
+        """Tell whether an anchored pattern opens ``line`` or a loose one occurs in ``sentence``."""
+        if any(pattern.search(line) for pattern in self.anchored):
+            return True
+        if not self.loose or (self.needles is not None and not self.needles.search(sentence.lower())):
+            return False
+        return any(pattern.search(sentence) for pattern in self.loose)
 
 
 @dataclass(frozen=True)
 class RolePatterns:
     """The compiled line and cue patterns of one language."""
 
-    metadata: re.Pattern[str] | None
-    credit: re.Pattern[str] | None
+    metadata: LinePatterns
+    credit: LinePatterns
     background_cue: re.Pattern[str] | None
 
     @classmethod
     def of(cls, lexicon: Lexicon) -> RolePatterns:
         """Compile the role patterns of a language table."""
+        cues = "|".join(f"(?:{cue})\\s*$" for cue in lexicon.background_cues)
         return cls(
-            _either(lexicon.metadata_lines, 0),
-            _either(lexicon.credit_lines, re.IGNORECASE),
-            _either(tuple(f"(?:{cue})\\s*$" for cue in lexicon.background_cues), re.IGNORECASE),
+            LinePatterns.of(lexicon.metadata_lines),
+            LinePatterns.of(lexicon.credit_lines, re.IGNORECASE),
+            re.compile(cues, re.IGNORECASE) if cues else None,
         )
 
+    def is_metadata(self, line: str, sentence: str) -> bool:
+        """Tell whether a line (anchored patterns) or a sentence (others) is metadata."""
+        return self.metadata.found(line, sentence)
 
-def _either(patterns: tuple[str, ...], flags: int) -> re.Pattern[str] | None:
-    return re.compile("|".join(f"(?:{p})" for p in patterns), flags) if patterns else None
-
-
-def classify_lines(text: str, patterns: RolePatterns) -> LineRoles:
-    """Mark metadata lines and photo-caption lines (a credit line, or the line just above one)."""
-    lines = text.split("\n")
-    starts, offset = [], 0
-    for line in lines:
-        starts.append(offset)
-        offset += len(line) + 1
-    roles: list[str | None] = [None] * len(lines)
-    for index, line in enumerate(lines):
-        if patterns.metadata and patterns.metadata.search(line):
-            roles[index] = "metadata"
-        elif patterns.credit and patterns.credit.search(line):
-            roles[index] = "caption"
-            above = _previous_nonblank(lines, index)
-            if above is not None and _looks_like_caption(lines[above]) and roles[above] is None:
-                roles[above] = "caption"
-    return LineRoles(starts, roles)
+    def is_credit(self, line: str, sentence: str) -> bool:
+        """Tell whether a line (anchored patterns) or a sentence (others) is a photo credit."""
+        return self.credit.found(line, sentence)
 
 
-def _previous_nonblank(lines: list[str], index: int) -> int | None:
-    for above in range(index - 1, -1, -1):
-        if lines[above].strip():
-            return above
-    return None
+def required_text(pattern: str, flags: int = 0) -> str:
+    """Return the longest run of literal characters every match of ``pattern`` contains, lowercased.
+
+    Only runs outside alternations, repeats and lookarounds count; "" when there is none.
+    """
+    best, run = "", ""
+    for op, argument in _sequence(_PARSER.parse(pattern, flags).data):
+        if op.name == "LITERAL":
+            run += chr(argument).lower()
+            best = max(best, run, key=len)
+        elif op.name not in ("AT",):
+            run = ""
+    return best
+
+
+def _sequence(items: list) -> list:
+    """Flatten plain groups into the sequence around them (their content is mandatory too)."""
+    flat = []
+    for op, argument in items:
+        if op.name == "SUBPATTERN":
+            flat.extend(_sequence(list(argument[-1])))
+        else:
+            flat.append((op, argument))
+    return flat
+
+
+@dataclass
+class Scopes:
+    """The forced roles of the scopes of one text, found on demand and remembered."""
+
+    text: str
+    patterns: RolePatterns
+    _known: dict[tuple[int, int, int, int], str | None] = field(default_factory=dict)
+    _sentence_ends: dict[int, list[int]] = field(default_factory=dict)  # line start -> sentence ends
+
+    def forced_role(self, start: int, end: int) -> str | None:
+        """Return ``metadata`` or ``caption`` if the line or sentence of ``text[start:end]`` forces it."""
+        text = self.text
+        line_start = text.rfind("\n", 0, start) + 1
+        line_end = _line_end(text, start)
+        sentence = self._sentence(line_start, line_end, start, end)
+        short = line_end - line_start <= SHORT_LINE_CHARS
+        line = (line_start, line_end) if short else sentence
+        key = (*line, *sentence)
+        if key not in self._known:
+            self._known[key] = self._role_of(line, sentence, short)
+        return self._known[key]
+
+    def _sentence(self, line_start: int, line_end: int, start: int, end: int) -> tuple[int, int]:
+        """Return the bounds of the sentence holding ``text[start:end]`` within its line."""
+        ends = self._sentence_ends.get(line_start)
+        if ends is None:
+            found = _SENTENCE_END.finditer(self.text, line_start, line_end)
+            ends = self._sentence_ends[line_start] = [boundary.end() for boundary in found]
+        before = bisect.bisect_right(ends, start)
+        after = bisect.bisect_right(ends, end)  # a boundary ending the span ("sept.") does not cut it
+        return (ends[before - 1] if before else line_start), (ends[after] if after < len(ends) else line_end)
+
+    def _role_of(self, line: tuple[int, int], sentence: tuple[int, int], short: bool) -> str | None:
+        line_text, sentence_text = self.text[line[0] : line[1]], self.text[sentence[0] : sentence[1]]
+        if self.patterns.is_metadata(line_text, sentence_text):
+            return "metadata"
+        if self.patterns.is_credit(line_text, sentence_text):
+            return "caption"
+        if short and _looks_like_caption(line_text) and self._credit_follows(line[1]):
+            return "caption"
+        return None
+
+    def _credit_follows(self, line_end: int) -> bool:
+        """Tell whether the next non-blank line after ``line_end`` is a short credit line."""
+        text = self.text
+        start = line_end + 1
+        while start < len(text):
+            end = _line_end(text, start)
+            if text[start:end].strip():
+                line = text[start:end]
+                return end - start <= SHORT_LINE_CHARS and self.patterns.is_credit(line, line)
+            start = end + 1
+        return False
+
+
+def _line_end(text: str, offset: int) -> int:
+    end = text.find("\n", offset)
+    return len(text) if end < 0 else end
 
 
 def _looks_like_caption(line: str) -> bool:
     stripped = line.strip()
-    return 0 < len(stripped) <= CAPTION_MAX_CHARS and not stripped.endswith(_FINAL_PUNCTUATION)
+    return 0 < len(stripped) <= SHORT_LINE_CHARS and not stripped.endswith(_FINAL_PUNCTUATION)
 
 
-def role_of(found: Candidate, text: str, lines: LineRoles, patterns: RolePatterns, anchor: date) -> str:
-    """Return the role of one expression given its line and what precedes it."""
+def role_of(found: Candidate, text: str, scopes: Scopes, patterns: RolePatterns, anchor: date) -> str:
+    """Return the role of one expression given its scope and what precedes it."""
     resolved, kind, start_char = found.resolved, found.kind, found.start
-    forced = lines.role_at(start_char)
+    forced = scopes.forced_role(start_char, found.end)
     if forced is not None:
         return forced
     if resolved.granularity in ("year", "decade") and resolved.end and resolved.end < anchor:

@@ -1,44 +1,69 @@
-"""Where in a text a rule can match at all, so that it need not scan the rest.
+"""Where in a text each rule can match at all, so that the engine tries it only there.
 
 Every rule has "trigger" slots: digits, or words of a category that names time (month,
 weekday, unit...). A slot outside any optional group or alternation must appear in every
-match, so a rule only runs in windows around the occurrences of its rarest such slot. This
-keeps the cost of an article proportional to its temporal content, not to its length.
+match, so a rule is tried only near the occurrences of its rarest such slot. And a match
+starts on a token that can open it (``openings.py``: ``le``, a weekday, digits...), so the
+rule's expression is run from those tokens only, within ``WINDOW_CHARS`` before a trigger.
+One pass over the tokens of a text, with a memo per distinct word, finds both; the cost of an
+article follows its temporal content, not its length.
 """
 
 from __future__ import annotations
 
 import bisect
 import re
-import unicodedata
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate, compress, repeat
+from operator import add, is_not, xor
 
 from .lexicon import Lexicon, Rule, normalize_word
-from .patterns import BUILTIN_SLOTS
+from .openings import normal_letters, opening_key, openings
+from .patterns import BUILTIN_SLOTS, CompiledRule
 
 # Categories whose words only qualify another slot ("en", "ce", "dernier", "plus de"...).
 CONTEXT_CATEGORIES = frozenset({"cue", "number", "this", "rel", "quant", "every"})
 DIGITS = "digits"
-WINDOW_CHARS = 80
+WINDOW_CHARS = 80  # how far before its trigger a match may start
 MEMO_SIZE = 200_000  # distinct words remembered per language
 _TOKEN = re.compile(r"\d+|[^\W\d_]+")  # "30am" is two tokens, "30" and "am"
-_WHITESPACE = re.compile(r"\s")
 _LOOKAROUND = ("(?=", "(?!", "(?<=", "(?<!")
+Opened = tuple[tuple[int, tuple[int, ...]], ...]  # (trigger spec, rules needing it) per spec
+_NOTHING: tuple[frozenset[str], Opened] = (frozenset(), ())
+Chunk = tuple[tuple[int, frozenset[str], Opened], ...]  # (offset, trigger categories, opened rules)
+_NO_TOKENS: Chunk = ()
 
-Windows = list[tuple[int, int]]
+
+@dataclass(frozen=True)
+class Plan:
+    """Where to run each rule in one text: from given offsets, or over the whole text."""
+
+    attempts: list[tuple[int, list[int]]]  # (offset of a token, rules to match from it), in order
+    everywhere: tuple[int, ...]  # rules whose opening tokens are unknown, with a trigger present
 
 
 @dataclass(frozen=True)
 class TriggerIndex:
-    """Trigger tokens of a language and, per rule, the trigger categories it needs."""
+    """Trigger tokens of a language, the triggers each rule needs, the tokens opening it.
+
+    ``specs`` lists the distinct trigger needs of the rules: (categories, all required?).
+    """
 
     categories_of_token: dict[str, frozenset[str]]
-    rule_triggers: tuple[tuple[frozenset[str], bool], ...]  # (categories, all required?)
-    _memo: dict[str, frozenset[str]] = field(default_factory=dict, compare=False, repr=False)
+    category_bits: dict[str, int]  # one bit per trigger category
+    specs: tuple[tuple[frozenset[str], bool], ...]
+    spec_of_rule: tuple[int, ...]
+    spec_masks: tuple[int, ...]  # per spec, the bits of its categories
+    rarest_specs: tuple[tuple[int, frozenset[str]], ...]  # specs needing several categories
+    rules_of_key: dict[str, tuple[int, ...]]  # opening key -> rules it may open
+    unanchored: tuple[int, ...]  # rules whose openings could not be read off their pattern
+    _memo: dict[str, tuple[frozenset[str], Opened]] = field(default_factory=dict, compare=False, repr=False)
+    _chunks: dict[str, Chunk] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
-    def of(cls, lexicon: Lexicon) -> TriggerIndex:
+    def of(cls, lexicon: Lexicon, compiled: Sequence[CompiledRule]) -> TriggerIndex:
         """Index a language table (ValueError if a rule has no trigger slot at all)."""
         tokens: dict[str, set[str]] = defaultdict(set)
         for category, table in lexicon.words.items():
@@ -48,40 +73,128 @@ class TriggerIndex:
                     if parts:
                         tokens[max(parts, key=len)].add(category)
         frozen = {token: frozenset(found) for token, found in tokens.items()}
-        return cls(frozen, tuple(rule_trigger(rule, lexicon.code) for rule in lexicon.rules))
+        needs = [rule_trigger(rule, lexicon.code) for rule in lexicon.rules]
+        specs = tuple(dict.fromkeys(needs))
+        rules_of_key: dict[str, list[int]] = defaultdict(list)
+        unanchored = []
+        for rule in compiled:
+            keys = openings(rule.regex.pattern, rule.regex.flags)
+            if keys is None:
+                unanchored.append(rule.index)
+            for key in keys or ():
+                rules_of_key[key].append(rule.index)
+        by_key = {key: tuple(indices) for key, indices in rules_of_key.items()}
+        categories = sorted({DIGITS} | {category for tokens in frozen.values() for category in tokens})
+        bits = {category: 1 << number for number, category in enumerate(categories)}
+        spec_of_rule = tuple(specs.index(need) for need in needs)
+        masks = tuple(sum(bits[category] for category in categories) for categories, _ in specs)
+        several = [(spec, categories) for spec, (categories, required) in enumerate(specs) if required]
+        rarest = tuple((spec, categories) for spec, categories in several if len(categories) > 1)
+        return cls(frozen, bits, specs, spec_of_rule, masks, rarest, by_key, tuple(unanchored))
 
     def categories_of(self, word: str) -> frozenset[str]:
         """Return the trigger categories of a word as found in a text (memoized)."""
+        return self._token(word)[0]
+
+    def _token(self, word: str) -> tuple[frozenset[str], Opened]:
+        """Return the trigger categories of a word and the rules it may open (memoized)."""
         found = self._memo.get(word)
         if found is None:
-            token = _normal_token(word)
-            found = self.categories_of_token.get(token)
-            if found is None and token.endswith("s"):  # "lundis", "jours"
-                found = self.categories_of_token.get(token[:-1])
-            found = (found or frozenset()) | ({DIGITS} if word[0].isdigit() else set())
+            token = normal_letters(word)
+            categories = self.categories_of_token.get(token)
+            if categories is None and token.endswith("s"):  # "lundis", "jours"
+                categories = self.categories_of_token.get(token[:-1])
+            categories = (categories or frozenset()) | ({DIGITS} if word[0].isdigit() else set())
+            by_spec: dict[int, list[int]] = defaultdict(list)
+            for key in opening_key(word):
+                for index in self.rules_of_key.get(key, ()):
+                    by_spec[self.spec_of_rule[index]].append(index)
+            opened = tuple((spec, tuple(indices)) for spec, indices in sorted(by_spec.items()))
+            found = (categories, opened) if categories or opened else _NOTHING
             if len(self._memo) < MEMO_SIZE:
                 self._memo[word] = found
         return found
 
-    def windows(self, text: str) -> list[Windows]:
-        """Return, for each rule, the windows of ``text`` it has to scan."""
-        occurrences: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        for token in _TOKEN.finditer(text):
-            for category in self.categories_of(token.group()):
-                occurrences[category].append(token.span())
-        spaces = [space.start() for space in _WHITESPACE.finditer(text)]
-        merged: dict[frozenset[str], Windows] = {}  # rules sharing triggers share windows
-        per_rule = []
-        for categories, required in self.rule_triggers:
-            if required:
-                key = frozenset({min(categories, key=lambda category: len(occurrences[category]))})
+    def _chunk(self, chunk: str) -> Chunk:
+        """Return the tokens of a chunk (a run without white space) that trigger or open a rule."""
+        found = self._chunks.get(chunk)
+        if found is None:
+            tokens = ((token.start(), self._token(token.group())) for token in _TOKEN.finditer(chunk))
+            found = tuple((offset, *info) for offset, info in tokens if info is not _NOTHING) or _NO_TOKENS
+            if len(self._chunks) < MEMO_SIZE:
+                self._chunks[chunk] = found
+        return found
+
+    def plan(self, text: str) -> Plan:
+        """Return where each rule has to be tried in ``text``."""
+        occurrences: dict[str, list[int]] = defaultdict(list)
+        openers = []
+        # The text is cut on spaces and the pieces are looked up in C; Python only visits the
+        # pieces holding a trigger or an opening word (and those never seen before).
+        pieces = text.split(" ")
+        offsets = accumulate(map(add, map(len, pieces), repeat(1)), initial=0)  # one more: the end
+        known = list(map(self._chunks.get, pieces))
+        kept = map(is_not, known, repeat(_NO_TOKENS))
+        for position, piece, found in compress(zip(offsets, pieces, known, strict=False), kept):
+            for offset, categories, opened in found or self._chunk(piece):
+                start = position + offset
+                for category in categories:
+                    occurrences[category].append(start)
+                if opened:
+                    openers.append((start, opened))
+        if not occurrences:  # no digit, no time word: nothing can match
+            return Plan([], ())
+        needs = self._needs(occurrences)
+        points, masks = _reach(occurrences, self.category_bits)
+        attempts = []
+        for start, opened in openers:
+            reached = masks[bisect.bisect_right(points, start)]
+            if reached:
+                rules = [index for spec, indices in opened if needs[spec] & reached for index in indices]
+                if rules:
+                    attempts.append((start, rules))
+        everywhere = tuple(index for index in self.unanchored if needs[self.spec_of_rule[index]])
+        return Plan(attempts, everywhere)
+
+    def _needs(self, occurrences: dict[str, list[int]]) -> list[int]:
+        """Return, per trigger spec, the bits of the categories one of which must be near.
+
+        A spec whose slots are all required needs its rarest category only (0 if absent).
+        """
+        bits = self.category_bits
+        present = 0
+        for category in occurrences:
+            present |= bits[category]
+        needs = [mask & present for mask in self.spec_masks]
+        for spec, categories in self.rarest_specs:
+            if needs[spec] == self.spec_masks[spec]:
+                needs[spec] = bits[min(categories, key=lambda category: len(occurrences[category]))]
             else:
-                key = categories
-            if key not in merged:
-                spans = sorted(span for category in key for span in occurrences[category])
-                merged[key] = merge_windows(text, spans, spaces)
-            per_rule.append(merged[key])
-        return per_rule
+                needs[spec] = 0
+        return needs
+
+
+def _reach(occurrences: dict[str, list[int]], bits: dict[str, int]) -> tuple[list[int], list[int]]:
+    """Return where the set of trigger categories at most ``WINDOW_CHARS`` ahead changes.
+
+    ``masks[i + 1]`` holds the bits of the categories with an occurrence in ``[p, p + WINDOW_CHARS]``
+    for every offset ``p`` from ``points[i]`` up to the next point (``masks[0]``: before the first).
+    """
+    events: list[tuple[int, int]] = []
+    for category, offsets in occurrences.items():
+        bit = bits[category]
+        low, high = offsets[0] - WINDOW_CHARS, offsets[0]
+        for offset in offsets[1:]:
+            if offset - WINDOW_CHARS > high + 1:
+                events += ((low, bit), (high + 1, bit))
+                low = offset - WINDOW_CHARS
+            high = offset
+        events += ((low, bit), (high + 1, bit))
+    if not events:
+        return [], [0]
+    events.sort()
+    points, toggles = zip(*events, strict=True)
+    return list(points), list(accumulate(toggles, xor, initial=0))
 
 
 def rule_trigger(rule: Rule, language: str) -> tuple[frozenset[str], bool]:
@@ -151,28 +264,3 @@ def slot_positions(pattern: str) -> list[tuple[int, str]]:
 
 
 _SLOT_ANY = re.compile(r"(?:(?<!\?P)<|\(\?P<)([a-z_]+?)\d?>")
-
-
-def merge_windows(text: str, spans: list[tuple[int, int]], spaces: list[int]) -> Windows:
-    """Return disjoint windows around the spans, each ending on white space.
-
-    ``spaces`` lists the offsets of white space in ``text`` (found once per text).
-    """
-    windows: Windows = []
-    for start, end in spans:
-        start = max(0, start - WINDOW_CHARS)
-        following = bisect.bisect_left(spaces, end + WINDOW_CHARS)
-        end = spaces[following] if following < len(spaces) else len(text)
-        if windows and start <= windows[-1][1]:
-            windows[-1] = (windows[-1][0], max(end, windows[-1][1]))
-        else:
-            windows.append((start, end))
-    return windows
-
-
-def _normal_token(token: str) -> str:
-    token = token.lower()
-    if token.isascii():
-        return token
-    decomposed = unicodedata.normalize("NFD", token)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))

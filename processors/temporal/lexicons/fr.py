@@ -206,7 +206,7 @@ LEXICON = Lexicon(
         r"doi(?:t|vent)", r"devr(?:a|ont|ait|aient)", r"prévu(?:e|s|es)?", r"aura lieu",
         r"auront lieu", r"se tiendr(?:a|ont)", r"rendez-vous", r"ser(?:a|ont)", r"va", r"vont",
         r"à venir", r"(?:reporté|repoussé|ajourné)e?s? (?:à|au|jusqu'à)",
-        r"\w{2,}(?:dra|era|ira|rra|ura|ront)", r"ira", r"projet(?:te|tent|terait)",
+        r"\w++(?:(?<=\w\w[deiru]ra)|(?<=\w\wront))", r"ira", r"projet(?:te|tent|terait)",
     ),
     background_cues=(
         r"(?:élue?s?|née?s?|fondée?s?|créée?s?|morte?s?|décédée?s?|mariée?s?|depuis)"
