@@ -59,11 +59,11 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
     analysed = app.topic(TOPICS["analysed"].name, key_serializer="raw", value_serializer="raw")
     dead = app.topic(TOPICS["dead_letter"].name, key_serializer="raw", value_serializer="raw")
     changelog = app.topic(TOPICS["changelog"].name, key_serializer="raw", value_serializer="raw")
-    raw_schema = faust.Schema(key_type=bytes, value_type=bytes, key_serializer="raw",
-                              value_serializer="raw")
-    versions = app.Table("versions", partitions=1, schema=raw_schema)
-    statuses = app.Table("statuses", partitions=1, schema=raw_schema)
-    events = app.Table("events", partitions=1, schema=raw_schema)
+    # key_type/value_type bytes make faust use the "raw" codec for the table and its changelog
+    # (a `schema=` alone leaves recovery decoding JSON, which fails on these values).
+    versions = app.Table("versions", partitions=1, key_type=bytes, value_type=bytes)
+    statuses = app.Table("statuses", partitions=1, key_type=bytes, value_type=bytes)
+    events = app.Table("events", partitions=1, key_type=bytes, value_type=bytes)
 
     @app.agent(raw)
     async def analyse(stream: Any) -> None:
