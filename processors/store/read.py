@@ -81,16 +81,3 @@ def read_article(path: Path, version_or_key: str) -> dict[str, Any] | None:
         con.close()
     return {n: (v.isoformat() if hasattr(v, "isoformat") else v) for n, v in zip(names, row,
                                                                                  strict=True)}
-
-
-def versions_visible(path: Path, version_ids: list[str]) -> set[str]:
-    """Which of these article versions the analysts' file already holds."""
-    con = _connect(path)
-    if con is None:
-        return set()
-    try:
-        rows = con.execute("SELECT version_id FROM articles WHERE version_id IN "
-                           "(SELECT unnest($1::VARCHAR[]))", [version_ids]).fetchall()
-    finally:
-        con.close()
-    return {r[0] for r in rows}
