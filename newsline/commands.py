@@ -6,11 +6,13 @@ import argparse
 import json
 import sys
 import threading
+import time
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from rich.progress import Progress
+from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from ingest.client import Client, runtime_info
 from newsline.render import print_dead_letters, print_timeline
@@ -28,7 +30,7 @@ def up(settings: Settings, demo: bool) -> int:
         if demo:
             client = Client(info["api_url"], info["token"])
             items = [a for f in sorted(EXAMPLES.glob("*.json*")) if "gold" not in f.name
-                     for a in read_articles(f, {})]
+                     for a in read_articles(f, {}) if isinstance(a, dict)]
             result = client.post(items)
             missing = client.wait_visible([a["id"] for a in result.accepted], timeout=180)
             print_timeline(client.timeline(), "table")
@@ -89,28 +91,47 @@ def _client(settings: Settings, args: argparse.Namespace) -> Client:
     return Client(info["api_url"], args.token or info["token"])
 
 
+def _batches(paths: list[Path], meta: dict[str, Any], size: int,
+             rejected: list[dict[str, Any]]) -> Iterator[tuple[Path, list[dict[str, Any]]]]:
+    """(file, batch) pairs, streamed: a file of any size is never held in memory whole."""
+    for path in expand(paths):
+        batch: list[dict[str, Any]] = []
+        try:
+            for item in read_articles(path, meta):
+                if isinstance(item, SourceError):
+                    rejected.append({"file": str(path), "errors": [
+                        {"path": "(line)", "message": str(item)}]})
+                    continue
+                batch.append(item)
+                if len(batch) == size:
+                    yield path, batch
+                    batch = []
+        except SourceError as exc:
+            rejected.append({"file": str(path), "errors": [{"path": "(file)",
+                                                             "message": str(exc)}]})
+        if batch:
+            yield path, batch
+
+
 def post(settings: Settings, args: argparse.Namespace) -> int:
     """`newsline post`: exit 0 only if every article was accepted (and, with --wait, visible)."""
     meta = {"url": args.url, "published_at": args.published_at, "updated_at": args.updated_at,
             "language": args.language, "source": args.source, "title": args.title}
     client = _client(settings, args)
-    accepted, rejected = [], []
-    files = expand(args.paths)
-    with Progress(transient=True) as progress:
-        task = progress.add_task("posting", total=len(files))
-        for path in files:
-            try:
-                items = list(read_articles(path, meta))
-            except SourceError as exc:
-                rejected.append({"file": str(path), "errors": [{"path": "(file)",
-                                                                 "message": str(exc)}]})
-                progress.advance(task)
-                continue
-            for i in range(0, len(items), args.batch_size):
-                result = client.post(items[i:i + args.batch_size])
-                accepted.extend(result.accepted)
-                rejected.extend({"file": str(path), **r} for r in result.rejected)
-            progress.advance(task)
+    accepted: list[dict[str, Any]] = []
+    rejected: list[dict[str, Any]] = []
+    started = time.monotonic()
+    columns = (SpinnerColumn(), TextColumn("posted {task.completed} articles"),
+               TextColumn("{task.fields[rate]:.0f}/s"), TextColumn("{task.fields[bad]} rejected"))
+    with Progress(*columns, transient=True) as progress:
+        task = progress.add_task("posting", total=None, rate=0.0, bad=0)
+        for path, batch in _batches(args.paths, meta, args.batch_size, rejected):
+            result = client.post(batch)
+            accepted.extend(result.accepted)
+            rejected.extend({"file": str(path), **r} for r in result.rejected)
+            done = len(accepted) + len(rejected)
+            progress.update(task, completed=done, bad=len(rejected),
+                            rate=done / max(time.monotonic() - started, 1e-6))
     for r in rejected:
         where = r.get("item", {}).get("url") if isinstance(r.get("item"), dict) else None
         for e in r["errors"]:
@@ -119,9 +140,11 @@ def post(settings: Settings, args: argparse.Namespace) -> int:
     missing: list[str] = []
     if args.wait and accepted:
         missing = client.wait_visible([a["id"] for a in accepted], timeout=args.timeout)
+    elapsed = time.monotonic() - started
     print(json.dumps({"accepted": len(accepted), "rejected": len(rejected),
                       "duplicates": sum(1 for a in accepted if a.get("duplicate")),
-                      "not_visible": missing, "ids": [a["id"] for a in accepted]}))
+                      "not_visible": missing, "seconds": round(elapsed, 2),
+                      "ids": [a["id"] for a in accepted]}))
     return 0 if not rejected and not missing else 1
 
 

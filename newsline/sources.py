@@ -25,8 +25,12 @@ def expand(paths: list[Path]) -> list[Path]:
     return out
 
 
-def read_articles(path: Path, meta: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """Article objects from one file; `meta` (url, published_at, ...) fills .txt/.html ones."""
+def read_articles(path: Path, meta: dict[str, Any]) -> Iterator[dict[str, Any] | SourceError]:
+    """Article objects from one file, streamed; `meta` (url, published_at...) fills .txt/.html.
+
+    A bad line of a JSONL file is yielded as a SourceError (the rest of the file still counts);
+    a file that cannot be read at all raises one.
+    """
     suffix = path.suffix.lower()
     try:
         if suffix == ".json":
@@ -39,7 +43,7 @@ def read_articles(path: Path, meta: dict[str, Any]) -> Iterator[dict[str, Any]]:
                         try:
                             yield json.loads(line)
                         except json.JSONDecodeError as exc:
-                            raise SourceError(f"{path}:{number}: invalid JSON: {exc}") from exc
+                            yield SourceError(f"{path}:{number}: invalid JSON: {exc}")
         elif suffix in (".txt", ".html", ".htm"):
             body = path.read_text(encoding="utf-8")
             field = "text" if suffix == ".txt" else "html"

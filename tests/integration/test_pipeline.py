@@ -139,12 +139,13 @@ def test_cli_posts_text_files_with_flags_and_reports_rejections(stack, tmp_path)
         json.dumps({"url": "ftp://e.example/bad", "published_at": "2023-09-01T10:00:00Z",
                     "text": "x"}),
         json.dumps({"url": "https://e.example/nodate", "text": "x"}),
+        "{not json",
     ]) + "\n")
     out = stack.cli("post", str(mixed), "--data-dir", str(stack.data_dir), check=False)
     assert out.returncode == 1
     summary = json.loads(out.stdout.splitlines()[-1])
-    assert summary["accepted"] == 1 and summary["rejected"] == 2
-    assert "url" in out.stderr and "published_at" in out.stderr
+    assert summary["accepted"] == 1 and summary["rejected"] == 3
+    assert "url" in out.stderr and "published_at" in out.stderr and "invalid JSON" in out.stderr
 
 
 def test_metrics_report_counts_lag_and_latency(stack):
