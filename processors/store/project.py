@@ -47,9 +47,13 @@ def event_row(state: EventState) -> dict[str, Any]:
 def fold(changes: list[tuple[int, Envelope[Any]]], batch: ProjectionBatch | None = None) -> ProjectionBatch:
     """Fold changes (with their log offsets, in log order) into a projection batch."""
     out = batch or ProjectionBatch()
+    seen = {row["change_id"] for row in out.changelog}
     for offset, env in changes:
         data = env.data
         out.next_offset = max(out.next_offset, offset + 1)
+        if env.id in seen:  # re-emitted after a crash: same id, same content
+            continue
+        seen.add(env.id)
         out.changelog.append({
             "log_offset": offset, "change_id": env.id, "type": env.type,
             "known_at": _iso(data.known_at), "cause": data.cause, "subject": env.subject,

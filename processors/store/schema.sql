@@ -2,7 +2,7 @@
 -- table holds that log itself); `newsline replay` rebuilds all of them from it.
 CREATE TABLE IF NOT EXISTS changelog (
     log_offset BIGINT PRIMARY KEY,
-    change_id  VARCHAR NOT NULL,
+    change_id  VARCHAR NOT NULL UNIQUE,
     type       VARCHAR NOT NULL,
     known_at   TIMESTAMPTZ NOT NULL,
     cause      VARCHAR NOT NULL,
@@ -11,7 +11,7 @@ CREATE TABLE IF NOT EXISTS changelog (
 );
 COMMENT ON TABLE changelog IS 'Every timeline change (domain event) in log order; the source of every other table.';
 COMMENT ON COLUMN changelog.log_offset IS 'Offset of the change in the changelog topic (log order).';
-COMMENT ON COLUMN changelog.change_id IS 'Envelope id of the change.';
+COMMENT ON COLUMN changelog.change_id IS 'Envelope id of the change (version_id:index): a change re-emitted after a crash is stored once.';
 COMMENT ON COLUMN changelog.type IS 'Stable change type, e.g. org.newsline.event.created.';
 COMMENT ON COLUMN changelog.known_at IS 'When Newsline accepted the article that caused the change (as-of queries use it).';
 COMMENT ON COLUMN changelog.cause IS 'version_id of the article version that caused the change.';

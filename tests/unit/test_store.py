@@ -80,3 +80,11 @@ def test_snapshot_opens_in_the_duckdb_cli_while_the_writer_is_open(tmp_path):
     reader = duckdb.connect(str(target), read_only=True)
     publish_snapshot(con, writer, target)  # a held-open analyst session never blocks publishing
     assert reader.execute("SELECT count(*) FROM events").fetchone()[0] == 4
+
+
+def test_a_change_re_emitted_at_a_later_offset_is_stored_once(tmp_path):
+    records = changelog_records()
+    replayed = [(len(records) + i, value) for i, (_, value) in enumerate(records[-3:])]
+    con = project(tmp_path / "r.duckdb", records + replayed, batch=5)
+    assert con.execute("SELECT count(*) FROM changelog").fetchone()[0] == len(records)
+    assert con.execute("SELECT next_offset FROM sink_offsets").fetchone()[0] == len(records) + 3
