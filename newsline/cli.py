@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import threading
+from datetime import date, datetime
 from pathlib import Path
 
 from newsline import commands
@@ -22,6 +23,23 @@ def _settings(args: argparse.Namespace) -> Settings:
         "api_port": getattr(args, "api_port", None),
     }.items() if v is not None}
     return Settings(**overrides)
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from exc
+
+
+def _instant(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 instant") from exc
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} needs a UTC offset (e.g. Z or +02:00)")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -65,9 +83,9 @@ def _parser() -> argparse.ArgumentParser:
 
     tl = cmd("timeline", "Print the timeline.")
     tl.add_argument("--entity")
-    tl.add_argument("--since")
-    tl.add_argument("--until")
-    tl.add_argument("--as-of")
+    tl.add_argument("--since", type=_day, help="YYYY-MM-DD: events ending on or after it")
+    tl.add_argument("--until", type=_day, help="YYYY-MM-DD: events starting on or before it")
+    tl.add_argument("--as-of", type=_instant, help="ISO instant with offset, e.g. 2023-09-05T00:00Z")
     tl.add_argument("--format", choices=("table", "json", "csv"), default="table")
 
     ex = cmd("extract", "Tag dated expressions in JSONL articles (FILE or - for stdin).",

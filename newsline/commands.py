@@ -8,7 +8,6 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -152,12 +151,8 @@ def timeline(settings: Settings, args: argparse.Namespace) -> int:
     """`newsline timeline`."""
     from processors.store.read import read_timeline
 
-    events = read_timeline(
-        settings.duckdb_path, entity=args.entity,
-        since=date.fromisoformat(args.since) if args.since else None,
-        until=date.fromisoformat(args.until) if args.until else None,
-        as_of=datetime.fromisoformat(args.as_of.replace("Z", "+00:00")) if args.as_of else None,
-    )
+    events = read_timeline(settings.duckdb_path, entity=args.entity, since=args.since,
+                           until=args.until, as_of=args.as_of)
     print_timeline(events, args.format)
     return 0
 
