@@ -94,10 +94,14 @@ def _parser() -> argparse.ArgumentParser:
 
     st = cmd("status", "Say whether the stack answers, with counts and consumer lag.")
     st.add_argument("--json", action="store_true")
+    st.add_argument("--bootstrap-servers", help="when no DATA_DIR/newsline.json (docker compose)")
+    st.add_argument("--api-host")
+    st.add_argument("--api-port", type=int)
 
     dlq = cmd("dlq", "List dead letters (messages rejected by the processors).")
     dlq.add_argument("--format", choices=("table", "json"), default="table")
     dlq.add_argument("--replay", metavar="ID", help="re-submit one dead letter to the raw topic")
+    dlq.add_argument("--bootstrap-servers", help="when no DATA_DIR/newsline.json (docker compose)")
 
     cmd("replay", "Rebuild every DuckDB projection from the changelog and compare.")
     export = cmd("export", "Write the analysts' tables as Parquet files into DIR.")

@@ -190,9 +190,12 @@ def status(settings: Settings, as_json: bool) -> int:
 
 def dlq(settings: Settings, fmt: str, replay_id: str | None) -> int:
     """`newsline dlq`: list dead letters, or re-submit one."""
-    from newsline.health import read_dead_letters, resubmit
+    from newsline.health import read_dead_letters, resubmit, stack_info
 
-    info = runtime_info(settings.data_dir)
+    try:
+        info = stack_info(settings)
+    except FileNotFoundError as exc:
+        raise SystemExit(f"newsline: {exc} (or pass --bootstrap-servers)") from exc
     letters = read_dead_letters(info["bootstrap_servers"])
     if replay_id:
         match = [d for d in letters if d["id"] == replay_id]

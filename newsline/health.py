@@ -16,12 +16,24 @@ from schemas.codec import Rejection, decode
 from schemas.topics import TOPICS
 
 
+def stack_info(settings: Settings) -> dict[str, Any]:
+    """How to reach the stack: what `newsline up` wrote, else the settings (docker compose)."""
+    try:
+        return runtime_info(settings.data_dir)
+    except FileNotFoundError:
+        if not settings.bootstrap_servers:
+            raise
+        return {"api_url": f"http://{settings.api_host}:{settings.api_port}",
+                "bootstrap_servers": settings.bootstrap_servers,
+                "duckdb": str(settings.duckdb_path)}
+
+
 def stack_status(settings: Settings) -> dict[str, Any]:
     """API health, row counts of the analysts' file, and lag per topic."""
     try:
-        info = runtime_info(settings.data_dir)
+        info = stack_info(settings)
     except FileNotFoundError as exc:
-        return {"api": "down", "error": str(exc)}
+        return {"api": "down", "error": f"{exc} (or set NEWSLINE_BOOTSTRAP_SERVERS)"}
     report: dict[str, Any] = {"api_url": info["api_url"], "duckdb": info["duckdb"]}
     try:
         ok = httpx.get(f"{info['api_url']}/healthz", timeout=5).status_code == 200
