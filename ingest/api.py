@@ -17,8 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
+from swagger_ui_bundle import swagger_ui_path
 
 from ingest.problems import problem
 from ingest.publisher import BrokerUnavailable, Publisher
@@ -63,7 +66,18 @@ def create_app(publisher: Publisher | None, tokens: list[str], duckdb_path: Path
 
     `lag`, when given, returns consumer lag per topic for GET /metrics.
     """
-    app = FastAPI(title="Newsline ingest API", version="1")
+    app = FastAPI(title="Newsline ingest API", version="1", docs_url=None, redoc_url=None)
+    # The docs page's assets come from the swagger-ui-bundle package, not a CDN: /docs works on
+    # machines without internet access.
+    app.mount("/static/swagger", StaticFiles(directory=swagger_ui_path), name="swagger")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json", title="Newsline ingest API",
+            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger/swagger-ui.css",
+            swagger_favicon_url="/static/swagger/favicon-32x32.png")
     metrics: Counter[str] = Counter()
 
     def authorised(request: Request) -> bool:

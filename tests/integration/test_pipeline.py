@@ -92,7 +92,10 @@ def test_api_rejects_bad_input_with_problem_details(stack):
     assert httpx.post(f"{api}/articles", content=big, headers={
         **auth, "Content-Type": "application/json"}).status_code == 413
     assert httpx.get(f"{api}/healthz").json()["status"] == "ok"
-    assert httpx.get(f"{api}/docs").status_code == 200
+    docs = httpx.get(f"{api}/docs")
+    assert docs.status_code == 200 and "cdn" not in docs.text  # served locally, works offline
+    assert httpx.get(f"{api}/static/swagger/swagger-ui-bundle.js").status_code == 200
+    assert httpx.get(f"{api}/openapi.json").json()["paths"]["/articles"]
 
 
 def test_idempotent_retries_store_once(stack):
