@@ -17,11 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
-from fastapi.staticfiles import StaticFiles
+from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi_offline import FastAPIOffline
 from pydantic import ValidationError
-from swagger_ui_bundle import swagger_ui_path
 
 from ingest.problems import problem
 from ingest.publisher import BrokerUnavailable, Publisher
@@ -66,18 +64,9 @@ def create_app(publisher: Publisher | None, tokens: list[str], duckdb_path: Path
 
     `lag`, when given, returns consumer lag per topic for GET /metrics.
     """
-    app = FastAPI(title="Newsline ingest API", version="1", docs_url=None, redoc_url=None)
-    # The docs page's assets come from the swagger-ui-bundle package, not a CDN: /docs works on
-    # machines without internet access.
-    app.mount("/static/swagger", StaticFiles(directory=swagger_ui_path), name="swagger")
-
-    @app.get("/docs", include_in_schema=False)
-    async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json", title="Newsline ingest API",
-            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
-            swagger_css_url="/static/swagger/swagger-ui.css",
-            swagger_favicon_url="/static/swagger/favicon-32x32.png")
+    # FastAPIOffline serves the /docs and /redoc assets from its package, not a CDN: the docs
+    # work on machines without internet access (Swagger UI 5, which reads OpenAPI 3.1).
+    app = FastAPIOffline(title="Newsline ingest API", version="1")
     metrics: Counter[str] = Counter()
 
     def authorised(request: Request) -> bool:
@@ -91,7 +80,24 @@ def create_app(publisher: Publisher | None, tokens: list[str], duckdb_path: Path
         metrics[f'rejected{{reason="{reason}"}}'] += 1
         return response
 
-    @app.post("/articles", status_code=202, summary="Submit one article, a JSON array, or NDJSON")
+    article_schema = Article.model_json_schema(ref_template="#/components/schemas/{model}")
+    body_doc = {"requestBody": {"required": True, "content": {
+        "application/json": {"schema": {"oneOf": [
+            article_schema, {"type": "array", "items": article_schema}]}},
+        "application/x-ndjson": {"schema": {"type": "string",
+                                            "description": "One Article JSON object per line"}},
+    }}, "responses": {
+        "202": {"description": "Durable: acknowledged by Kafka (acks=all) and archived"},
+        "400": {"description": "Invalid JSON or not UTF-8 (problem+json)"},
+        "401": {"description": "Missing or wrong bearer token"},
+        "413": {"description": "Body over the configured limit"},
+        "415": {"description": "Not application/json or application/x-ndjson"},
+        "422": {"description": "Invalid articles: every error with its field path; none stored"},
+        "503": {"description": "Broker unavailable; retry after Retry-After seconds"},
+    }}
+
+    @app.post("/articles", status_code=202, summary="Submit one article, a JSON array, or NDJSON",
+              openapi_extra=body_doc)
     async def post_articles(request: Request) -> JSONResponse:
         if not authorised(request):
             return reject("unauthorised", problem(

@@ -94,7 +94,7 @@ def test_api_rejects_bad_input_with_problem_details(stack):
     assert httpx.get(f"{api}/healthz").json()["status"] == "ok"
     docs = httpx.get(f"{api}/docs")
     assert docs.status_code == 200 and "cdn" not in docs.text  # served locally, works offline
-    assert httpx.get(f"{api}/static/swagger/swagger-ui-bundle.js").status_code == 200
+    assert httpx.get(f"{api}/static-offline-docs/swagger-ui-bundle.js").status_code == 200
     assert httpx.get(f"{api}/openapi.json").json()["paths"]["/articles"]
 
 
