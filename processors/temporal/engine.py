@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cache, partial
+from typing import NamedTuple
 
 from .expression import TemporalExpression
 from .lexicon import Lexicon, load_lexicon, normalize_word
@@ -77,21 +78,21 @@ def extract_dates(
     anchor = reference.date()
     chosen = date_times_of_day(select_longest(find_matches(text, tagger), text, tagger, anchor), text)
     scopes = Scopes(text, tagger.roles)
-    return [
+    return [  # fields in order: positional arguments build a frozen dataclass faster
         TemporalExpression(
-            text=text[found.start : found.end],
-            start_char=found.start,
-            end_char=found.end,
-            start=found.resolved.start,
-            end=found.resolved.end,
-            granularity=found.resolved.granularity,
-            value=found.resolved.value,
-            mod=found.resolved.mod,
-            anchor=anchor,
-            role=role_of(found, text, scopes, tagger.roles, anchor),
+            text[found.start : found.end],
+            found.start,
+            found.end,
+            resolved.start,
+            resolved.end,
+            resolved.granularity,
+            resolved.value,
+            resolved.mod,
+            anchor,
+            role_of(found, text, scopes, tagger.roles, anchor),
         )
         for found in chosen
-        if found.resolved.granularity != NOT_A_DATE
+        if (resolved := found.resolved).granularity != NOT_A_DATE
     ]
 
 
@@ -99,23 +100,27 @@ def find_matches(text: str, tagger: Tagger) -> list[RuleMatch]:
     """Run every rule where it can match; like ``finditer``, a rule's matches do not overlap."""
     plan = tagger.triggers.plan(text)
     found: list[RuleMatch] = []
-    rules, match_at = tagger.rules, tagger.match_at
-    reached = [0] * len(rules)  # per rule, where its last match ended
-    for start, indices in plan.attempts:
-        for index in indices:
-            if start >= reached[index]:
-                match = match_at[index](text, start)
-                if match is not None:
-                    reached[index] = max(match.end(), start + 1)
-                    found.append(RuleMatch.of(match, rules[index]))
+    rules, match_at, needs = tagger.rules, tagger.match_at, plan.needs
+    ended = [0] * len(rules)  # per rule, where its last match ended
+    for start, opened, reached in plan.attempts:
+        for spec, indices in opened:
+            if needs[spec] & reached:
+                for index in indices:
+                    if start >= ended[index]:
+                        match = match_at[index](text, start)
+                        if match is not None:
+                            ended[index] = max(match.end(), start + 1)
+                            found.append(RuleMatch.of(match, rules[index]))
     for index in plan.everywhere:
         found.extend(RuleMatch.of(match, rules[index]) for match in rules[index].regex.finditer(text))
     return found
 
 
-@dataclass(frozen=True, slots=True)
-class RuleMatch:
-    """A match of a rule, before it is resolved: its reported span and the rule."""
+class RuleMatch(NamedTuple):
+    """A match of a rule, before it is resolved: its reported span and the rule.
+
+    A named tuple: there is one per match, most of them are overlapped and never resolved.
+    """
 
     start: int
     end: int
@@ -135,17 +140,18 @@ def resolve(found: RuleMatch, text: str, tagger: Tagger, anchor: date) -> Candid
     if not accepts_cue(text, start, end, tagger.lexicon):
         return None
     context = Context(anchor, partial(is_future_clause, text, start, end, tagger.future_cue))
-    resolved = RESOLVERS[rule.rule.kind](read_slots(found.match, tagger.lexicon), context)
+    resolved = RESOLVERS[rule.rule.kind](read_slots(found.match, rule, tagger.lexicon), context)
     return None if resolved is None else Candidate(start, end, rule.index, rule.rule.kind, resolved)
 
 
-def read_slots(match: re.Match[str], lexicon: Lexicon) -> Slots:
+def read_slots(match: re.Match[str], rule: CompiledRule, lexicon: Lexicon) -> Slots:
     """Translate the filled slots of a match into their meanings."""
     slots: dict[str, object] = {}
-    for name, surface in match.groupdict().items():
-        if surface is None or name == "span":
+    groups = match.groups()
+    for name, number, category in rule.slots:
+        surface = groups[number - 1]
+        if surface is None:
             continue
-        category = name.rstrip("0123456789")
         if category in NUMERIC_SLOTS:
             slots[name] = int(surface)
         elif category == "number" and surface[:1].isdigit():

@@ -43,14 +43,14 @@ def normal_letters(word: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-def opening_key(token: str) -> tuple[str, ...]:
-    """Return the keys a token of a text answers to (see ``openings``)."""
+def opening_key(token: str) -> str:
+    """Return the key a token of a text answers to (see ``openings``)."""
     if token[0].isdigit():
-        return (DIGIT_KEY,)
+        return DIGIT_KEY
     letters = normal_letters(token)
     if len(letters) < KEY_LETTERS:
-        return (letters + WORD_END,)
-    return (letters[:KEY_LETTERS],)
+        return letters + WORD_END
+    return letters[:KEY_LETTERS]
 
 
 def openings(pattern: str, flags: int = 0) -> frozenset[str] | None:

@@ -47,6 +47,7 @@ class CompiledRule:
     rule: Rule
     regex: re.Pattern[str]
     has_span: bool = False  # reports only its ``span`` group
+    slots: tuple[tuple[str, int, str], ...] = ()  # (name, group number, category) of each slot
 
 
 def compile_rules(lexicon: Lexicon) -> tuple[CompiledRule, ...]:
@@ -54,7 +55,9 @@ def compile_rules(lexicon: Lexicon) -> tuple[CompiledRule, ...]:
     compiled = []
     for index, rule in enumerate(lexicon.rules):
         regex = re.compile(expand(rule.pattern, lexicon), re.IGNORECASE)
-        compiled.append(CompiledRule(index, rule, regex, "span" in regex.groupindex))
+        groups = regex.groupindex.items()
+        slots = tuple((name, number, name.rstrip("0123456789")) for name, number in groups if name != "span")
+        compiled.append(CompiledRule(index, rule, regex, "span" in regex.groupindex, slots))
     return tuple(compiled)
 
 

@@ -32,7 +32,7 @@ _TOKEN = re.compile(r"\d+|[^\W\d_]+")  # "30am" is two tokens, "30" and "am"
 _LOOKAROUND = ("(?=", "(?!", "(?<=", "(?<!")
 Opened = tuple[tuple[int, tuple[int, ...]], ...]  # (trigger spec, rules needing it) per spec
 _NOTHING: tuple[frozenset[str], Opened] = (frozenset(), ())
-Chunk = tuple[tuple[int, frozenset[str], Opened], ...]  # (offset, trigger categories, opened rules)
+Chunk = tuple[tuple[int, tuple[str, ...], Opened], ...]  # (offset, trigger categories, opened rules)
 _NO_TOKENS: Chunk = ()
 
 
@@ -40,8 +40,11 @@ _NO_TOKENS: Chunk = ()
 class Plan:
     """Where to run each rule in one text: from given offsets, or over the whole text."""
 
-    attempts: list[tuple[int, list[int]]]  # (offset of a token, rules to match from it), in order
+    # (offset of a token, what it opens, the trigger categories within reach), in order: a rule
+    # of ``opened`` is tried there when ``needs[spec] & reached``
+    attempts: list[tuple[int, Opened, int]]
     everywhere: tuple[int, ...]  # rules whose opening tokens are unknown, with a trigger present
+    needs: list[int] = field(default_factory=list)  # per trigger spec, see ``TriggerIndex._needs``
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,7 @@ class TriggerIndex:
     spec_of_rule: tuple[int, ...]
     spec_masks: tuple[int, ...]  # per spec, the bits of its categories
     rarest_specs: tuple[tuple[int, frozenset[str]], ...]  # specs needing several categories
-    rules_of_key: dict[str, tuple[int, ...]]  # opening key -> rules it may open
+    opened_by_key: dict[str, Opened]  # opening key -> rules it may open
     unanchored: tuple[int, ...]  # rules whose openings could not be read off their pattern
     _memo: dict[str, tuple[frozenset[str], Opened]] = field(default_factory=dict, compare=False, repr=False)
     _chunks: dict[str, Chunk] = field(default_factory=dict, compare=False, repr=False)
@@ -83,10 +86,10 @@ class TriggerIndex:
                 unanchored.append(rule.index)
             for key in keys or ():
                 rules_of_key[key].append(rule.index)
-        by_key = {key: tuple(indices) for key, indices in rules_of_key.items()}
         categories = sorted({DIGITS} | {category for tokens in frozen.values() for category in tokens})
         bits = {category: 1 << number for number, category in enumerate(categories)}
         spec_of_rule = tuple(specs.index(need) for need in needs)
+        by_key = {key: _by_spec(indices, spec_of_rule) for key, indices in rules_of_key.items()}
         masks = tuple(sum(bits[category] for category in categories) for categories, _ in specs)
         several = [(spec, categories) for spec, (categories, required) in enumerate(specs) if required]
         rarest = tuple((spec, categories) for spec, categories in several if len(categories) > 1)
@@ -105,11 +108,7 @@ class TriggerIndex:
             if categories is None and token.endswith("s"):  # "lundis", "jours"
                 categories = self.categories_of_token.get(token[:-1])
             categories = (categories or frozenset()) | ({DIGITS} if word[0].isdigit() else set())
-            by_spec: dict[int, list[int]] = defaultdict(list)
-            for key in opening_key(word):
-                for index in self.rules_of_key.get(key, ()):
-                    by_spec[self.spec_of_rule[index]].append(index)
-            opened = tuple((spec, tuple(indices)) for spec, indices in sorted(by_spec.items()))
+            opened = self.opened_by_key.get(opening_key(word), ())
             found = (categories, opened) if categories or opened else _NOTHING
             if len(self._memo) < MEMO_SIZE:
                 self._memo[word] = found
@@ -120,7 +119,11 @@ class TriggerIndex:
         found = self._chunks.get(chunk)
         if found is None:
             tokens = ((token.start(), self._token(token.group())) for token in _TOKEN.finditer(chunk))
-            found = tuple((offset, *info) for offset, info in tokens if info is not _NOTHING) or _NO_TOKENS
+            found = tuple(
+                (offset, tuple(categories), opened)  # a tuple: quicker to loop over when empty
+                for offset, (categories, opened) in tokens
+                if categories or opened
+            ) or _NO_TOKENS
             if len(self._chunks) < MEMO_SIZE:
                 self._chunks[chunk] = found
         return found
@@ -128,7 +131,8 @@ class TriggerIndex:
     def plan(self, text: str) -> Plan:
         """Return where each rule has to be tried in ``text``."""
         occurrences: dict[str, list[int]] = defaultdict(list)
-        openers = []
+        starts: list[int] = []  # where a token opening a rule starts
+        opening: list[Opened] = []  # what it opens
         # The text is cut on spaces and the pieces are looked up in C; Python only visits the
         # pieces holding a trigger or an opening word (and those never seen before).
         pieces = text.split(" ")
@@ -141,20 +145,16 @@ class TriggerIndex:
                 for category in categories:
                     occurrences[category].append(start)
                 if opened:
-                    openers.append((start, opened))
+                    starts.append(start)
+                    opening.append(opened)
         if not occurrences:  # no digit, no time word: nothing can match
             return Plan([], ())
         needs = self._needs(occurrences)
         points, masks = _reach(occurrences, self.category_bits)
-        attempts = []
-        for start, opened in openers:
-            reached = masks[bisect.bisect_right(points, start)]
-            if reached:
-                rules = [index for spec, indices in opened if needs[spec] & reached for index in indices]
-                if rules:
-                    attempts.append((start, rules))
+        reaches = list(map(masks.__getitem__, map(bisect.bisect_right, repeat(points), starts)))
+        attempts = list(compress(zip(starts, opening, reaches, strict=True), reaches))
         everywhere = tuple(index for index in self.unanchored if needs[self.spec_of_rule[index]])
-        return Plan(attempts, everywhere)
+        return Plan(attempts, everywhere, needs)
 
     def _needs(self, occurrences: dict[str, list[int]]) -> list[int]:
         """Return, per trigger spec, the bits of the categories one of which must be near.
@@ -172,6 +172,14 @@ class TriggerIndex:
             else:
                 needs[spec] = 0
         return needs
+
+
+def _by_spec(indices: list[int], spec_of_rule: tuple[int, ...]) -> Opened:
+    """Group the rules an opening key may open by trigger spec (computed once per key)."""
+    by_spec: dict[int, list[int]] = defaultdict(list)
+    for index in indices:
+        by_spec[spec_of_rule[index]].append(index)
+    return tuple((spec, tuple(rules)) for spec, rules in sorted(by_spec.items()))
 
 
 def _reach(occurrences: dict[str, list[int]], bits: dict[str, int]) -> tuple[list[int], list[int]]:
