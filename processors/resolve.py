@@ -100,12 +100,27 @@ def compatible(a: MentionRef, b: MentionRef) -> float | None:
 
 
 class _Clusters:
-    """Union-find whose merges keep a cluster consistent (one interval, no shared sentence)."""
+    """Union-find whose merges keep a cluster consistent (one interval, no shared sentence) and
+    refuse chains: two clusters merge only if most articles of the smaller one have a mention
+    compatible with the other one (one bridging pair is not enough)."""
 
-    def __init__(self, refs: list[MentionRef]) -> None:
+    def __init__(self, refs: list[MentionRef], pairs: list[tuple[float, int, int]]) -> None:
         self.parent = list(range(len(refs)))
         self.members = {i: [i] for i in range(len(refs))}
         self.refs = refs
+        self.linked: dict[int, set[int]] = {}
+        for _, i, j in pairs:
+            self.linked.setdefault(i, set()).add(j)
+            self.linked.setdefault(j, set()).add(i)
+
+    def _supported(self, a: list[int], b: list[int]) -> bool:
+        articles_a = {self.refs[k].version_id for k in a}
+        articles_b = {self.refs[k].version_id for k in b}
+        small, other = (a, b) if (len(articles_a), a[0]) <= (len(articles_b), b[0]) else (b, a)
+        other_set = set(other)
+        articles = {self.refs[k].version_id for k in small}
+        linked = {self.refs[k].version_id for k in small if self.linked.get(k, set()) & other_set}
+        return 2 * len(linked) >= len(articles)
 
     def find(self, i: int) -> int:
         while self.parent[i] != i:
@@ -124,6 +139,8 @@ class _Clusters:
         if max(r.mention.start for r in refs) > min(r.mention.end for r in refs):
             return
         if len({r.mention.start for r in refs if r.mention.granularity == "day"}) > 1:
+            return
+        if not self._supported(self.members[ri], self.members[rj]):
             return
         root, other = min(ri, rj), max(ri, rj)
         self.parent[other] = root
@@ -168,8 +185,9 @@ def cluster_mentions(refs: list[MentionRef]) -> list[list[MentionRef]]:
     a union of whole components gives the same events as clustering everything.
     """
     members = sorted(refs, key=lambda r: r.order_key)
-    clusters = _Clusters(members)
-    for _, i, j in sorted(candidate_pairs(members)):
+    pairs = sorted(candidate_pairs(members))
+    clusters = _Clusters(members, pairs)
+    for _, i, j in pairs:
         clusters.try_merge(i, j)
     return [[members[k] for k in group] for _, group in sorted(clusters.members.items())]
 
