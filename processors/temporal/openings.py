@@ -3,7 +3,8 @@
 A match of a rule starts on a word boundary, so it starts on a token of the text (a run of
 letters or of digits). Walking the parsed expression from its start gives the tokens that
 can open it: a key of ``KEY_LETTERS`` letters (``lund`` for ``lundi``/``lundis``), a whole
-short word followed by a non-letter (``le$``), or ``#`` for a run of digits. Letters are
+short word followed by a non-letter (``le$``), or ``#`` and the character that follows a run of
+digits (``#/``, ``#.``, ``# `` for any white space; ``#*``: any character). Letters are
 compared lowercased without accents, so a key is a necessary condition, never a sufficient
 one: the engine still runs the expression wherever a key allows it. ``openings`` returns
 None when it cannot tell (a pattern opening on ``\\w`` or on punctuation): such a rule is
@@ -19,6 +20,9 @@ from typing import Any
 
 KEY_LETTERS = 4
 DIGIT_KEY = "#"
+ANY_FOLLOWER = "*"  # ``#*``: a run of digits followed by any character (or by nothing)
+DIGIT_ANY = DIGIT_KEY + ANY_FOLLOWER
+UNKNOWN_FOLLOWER = "?"  # ``#?``: a character a key cannot tell (it opens every digit rule)
 WORD_END = "$"
 MAX_DEPTH = 200
 MAX_KEYS = 5000
@@ -43,14 +47,40 @@ def normal_letters(word: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-def opening_key(token: str) -> str:
-    """Return the key a token of a text answers to (see ``openings``)."""
+def opening_key(token: str, follower: str = " ") -> str:
+    """Return the key a token of a text answers to, given the character after it (``openings``)."""
     if token[0].isdigit():
-        return DIGIT_KEY
+        return DIGIT_KEY + follower_class(follower)
     letters = normal_letters(token)
     if len(letters) < KEY_LETTERS:
         return letters + WORD_END
     return letters[:KEY_LETTERS]
+
+
+def follower_class(char: str) -> str:
+    """Return the class of the character after a run of digits in a text.
+
+    White space is one class; an ASCII character is itself (lowercased); any other character
+    that has a case (``é``, ``K``) is ``?``, which opens every digit rule, since ignoring case
+    may let it match a character of another class.
+    """
+    if char.isspace():
+        return " "
+    if char.isascii():
+        return char.lower()
+    return UNKNOWN_FOLLOWER if char.lower() != char.upper() or char.lower() != char else char
+
+
+def _pattern_follower(char: str) -> str:
+    """Return the class of a character a pattern reads after a run of digits (see above)."""
+    if char.isspace():
+        return " "
+    if char.isascii() or char.lower() == char.upper() == char:
+        return char.lower()
+    letters = normal_letters(char)
+    if len(letters) == 1 and letters.isascii():
+        return letters  # an accented letter: its class holds the ASCII letter (``é`` -> ``e``)
+    return ANY_FOLLOWER
 
 
 def openings(pattern: str, flags: int = 0) -> frozenset[str] | None:
@@ -58,20 +88,38 @@ def openings(pattern: str, flags: int = 0) -> frozenset[str] | None:
     try:
         parsed = _PARSER.parse(pattern, flags)
         keys: set[str] = set()
-        _walk(list(parsed.data), (), "", keys, 0)
+        _walk(list(parsed.data), (), "", keys, 0, set())
     except (_Undecidable, RecursionError):
         return None
     return frozenset(keys)
 
 
-def _walk(items: list, rest: tuple[list, ...], letters: str, keys: set[str], depth: int) -> None:
+def follow_any(rules_of_key: dict[str, list[int]]) -> None:
+    """Let every digit key open the rules of ``#*`` too, and ``#?`` open every digit rule."""
+    digit_keys = [key for key in rules_of_key if key.startswith(DIGIT_KEY)]
+    anything = rules_of_key.get(DIGIT_ANY, [])
+    every = sorted({index for key in digit_keys for index in rules_of_key[key]})
+    for key in digit_keys:
+        rules_of_key[key] = sorted(set(rules_of_key[key]) | set(anything))
+    if every:
+        rules_of_key[DIGIT_KEY + UNKNOWN_FOLLOWER] = every
+
+
+def _walk(items: list, rest: tuple[list, ...], letters: str, keys: set[str], depth: int, seen: set) -> None:
     """Add to ``keys`` every opening reachable from ``items`` then ``rest`` after ``letters``."""
     if depth > MAX_DEPTH or len(keys) > MAX_KEYS:
         raise _Undecidable
     depth += 1
+    if letters == DIGIT_KEY:  # after digits, a repeat (``\d+``) comes back to the same state
+        state = (_frozen(items), tuple(map(_frozen, rest)))
+        if state in seen:
+            return
+        seen.add(state)
     if not items:
         if rest:
-            _walk(rest[0], rest[1:], letters, keys, depth)
+            _walk(rest[0], rest[1:], letters, keys, depth, seen)
+        elif letters.startswith(DIGIT_KEY):
+            keys.add(DIGIT_ANY)
         elif letters:
             keys.add(letters + WORD_END)
         else:
@@ -80,37 +128,65 @@ def _walk(items: list, rest: tuple[list, ...], letters: str, keys: set[str], dep
     (op, argument), tail = items[0], items[1:]
     name = op.name
     if name in _ZERO_WIDTH:
-        _walk(tail, rest, letters, keys, depth)
+        _walk(tail, rest, letters, keys, depth, seen)
     elif name == "SUBPATTERN":
-        _walk(list(argument[-1]), (tail, *rest), letters, keys, depth)
+        _walk(list(argument[-1]), (tail, *rest), letters, keys, depth, seen)
     elif name == "BRANCH":
         for alternative in argument[1]:
-            _walk(list(alternative), (tail, *rest), letters, keys, depth)
+            _walk(list(alternative), (tail, *rest), letters, keys, depth, seen)
     elif name in _REPEATS:
         low, high, body = argument
         if low == 0:
-            _walk(tail, rest, letters, keys, depth)
+            _walk(tail, rest, letters, keys, depth, seen)
         if high != 0:
             high = high if high == _PARSER.MAXREPEAT else high - 1
             again = [(op, (max(low - 1, 0), high, body))]
-            _walk(list(body), (again + tail, *rest), letters, keys, depth)
+            _walk(list(body), (again + tail, *rest), letters, keys, depth, seen)
+    elif letters.startswith(DIGIT_KEY):
+        try:
+            chars = _characters(name, argument)
+        except _Undecidable:
+            chars = []
+            keys.add(DIGIT_ANY)
+        for char in chars:
+            _follow_digits(char, tail, rest, letters, keys, depth, seen)
     else:
         for char in _characters(name, argument):
-            _consume(char, tail, rest, letters, keys, depth)
+            _consume(char, tail, rest, letters, keys, depth, seen)
 
 
-def _consume(char: str, tail: list, rest: tuple[list, ...], letters: str, keys: set[str], depth: int) -> None:
+def _follow_digits(
+    char: str, tail: list, rest: tuple[list, ...], digits: str, keys: set[str], depth: int, seen: set
+) -> None:
+    """Read on after the digits opening a match (``digits``: ``#``)."""
+    if not _DIGIT.fullmatch(char):
+        keys.add(DIGIT_KEY + _pattern_follower(char))
+    else:
+        _walk(tail, rest, digits, keys, depth, seen)
+
+
+def _frozen(items: list) -> tuple:
+    """Return what identifies a list of parsed items (a repeat by its bounds and its body)."""
+    return tuple(
+        (op, argument[0], argument[1], id(argument[2])) if op.name in _REPEATS else (op, id(argument))
+        for op, argument in items
+    )
+
+
+def _consume(
+    char: str, tail: list, rest: tuple[list, ...], letters: str, keys: set[str], depth: int, seen: set
+) -> None:
     """Extend the opening with one character the pattern may read next."""
     if _LETTER.fullmatch(char):
         extended = letters + normal_letters(char)
         if len(extended) >= KEY_LETTERS:
             keys.add(extended[:KEY_LETTERS])
         else:
-            _walk(tail, rest, extended, keys, depth)
+            _walk(tail, rest, extended, keys, depth, seen)
     elif letters:
         keys.add(letters + WORD_END)
     elif _DIGIT.fullmatch(char):
-        keys.add(DIGIT_KEY)
+        _walk(tail, rest, DIGIT_KEY, keys, depth, seen)
     else:
         raise _Undecidable  # a match opening on punctuation
 

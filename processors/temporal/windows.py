@@ -20,7 +20,7 @@ from itertools import accumulate, compress, repeat
 from operator import add, is_not, xor
 
 from .lexicon import Lexicon, Rule, normalize_word
-from .openings import normal_letters, opening_key, openings
+from .openings import DIGIT_ANY, DIGIT_KEY, follow_any, follower_class, normal_letters, opening_key, openings
 from .patterns import BUILTIN_SLOTS, CompiledRule
 
 # Categories whose words only qualify another slot ("en", "ce", "dernier", "plus de"...).
@@ -86,6 +86,7 @@ class TriggerIndex:
                 unanchored.append(rule.index)
             for key in keys or ():
                 rules_of_key[key].append(rule.index)
+        follow_any(rules_of_key)
         categories = sorted({DIGITS} | {category for tokens in frozen.values() for category in tokens})
         bits = {category: 1 << number for number, category in enumerate(categories)}
         spec_of_rule = tuple(specs.index(need) for need in needs)
@@ -99,26 +100,36 @@ class TriggerIndex:
         """Return the trigger categories of a word as found in a text (memoized)."""
         return self._token(word)[0]
 
-    def _token(self, word: str) -> tuple[frozenset[str], Opened]:
-        """Return the trigger categories of a word and the rules it may open (memoized)."""
-        found = self._memo.get(word)
+    def _token(self, word: str, follower: str = " ") -> tuple[frozenset[str], Opened]:
+        """Return the trigger categories of a word and the rules it may open (memoized).
+
+        What a run of digits opens depends on the character after it: it is part of the key.
+        """
+        key = word + follower_class(follower) if word[0].isdigit() else word
+        found = self._memo.get(key)
         if found is None:
             token = normal_letters(word)
             categories = self.categories_of_token.get(token)
             if categories is None and token.endswith("s"):  # "lundis", "jours"
                 categories = self.categories_of_token.get(token[:-1])
             categories = (categories or frozenset()) | ({DIGITS} if word[0].isdigit() else set())
-            opened = self.opened_by_key.get(opening_key(word), ())
+            opening = opening_key(word, follower)
+            opened = self.opened_by_key.get(opening, ())
+            if not opened and opening.startswith(DIGIT_KEY):
+                opened = self.opened_by_key.get(DIGIT_ANY, ())
             found = (categories, opened) if categories or opened else _NOTHING
             if len(self._memo) < MEMO_SIZE:
-                self._memo[word] = found
+                self._memo[key] = found
         return found
 
     def _chunk(self, chunk: str) -> Chunk:
         """Return the tokens of a chunk (a run without white space) that trigger or open a rule."""
         found = self._chunks.get(chunk)
         if found is None:
-            tokens = ((token.start(), self._token(token.group())) for token in _TOKEN.finditer(chunk))
+            tokens = (  # a token ending the chunk is followed by a space (or ends the text)
+                (token.start(), self._token(token.group(), chunk[token.end() : token.end() + 1] or " "))
+                for token in _TOKEN.finditer(chunk)
+            )
             found = tuple(
                 (offset, tuple(categories), opened)  # a tuple: quicker to loop over when empty
                 for offset, (categories, opened) in tokens

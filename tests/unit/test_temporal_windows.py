@@ -31,6 +31,12 @@ def texts() -> list[tuple[str, str]]:
         assert tagger is not None
         examples = [example for rule in tagger.lexicon.rules for example in rule.examples]
         found.append((language, "Texte. " + " Puis, ".join(examples) + "."))
+    found.append(
+        ("fr", "Le 4/9/2023 à 14h30, 14\u00a0h ou 9H, 12.03.2021, 2019-2020, 1er mai, 3\nans, 5\u212a 7")
+    )
+    found.append(
+        ("en", "On 9/4/2023 at 3PM, 3:30\u00a0pm, the 1990’s, 2019–2020, 5 o'clock, 4\u017fecond 2023")
+    )
     return found
 
 
@@ -64,7 +70,9 @@ def test_every_rule_has_known_opening_tokens(language: str) -> None:
     [
         (r"\b(?:le\s+)?(?:lundi|mardi)\s+\d+", {"le$", "lund", "mard"}),
         (r"l['’]an|d'ici", {"l$", "d$"}),
-        (r"\d+\s*h", {"#"}),
+        (r"\d+\s*h", {"# ", "#h"}),
+        (r"\d+(?:[.,]\d+)?/\d+", {"#.", "#,", "#/"}),
+        (r"\d+\w", {"#*"}),
         (r"(?<!\w)[eé]t[eé]s?\b", {"ete$", "etes"}),
         (r"\w+ ans", None),
         (r"\(\d+", None),
