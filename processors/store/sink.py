@@ -33,32 +33,26 @@ from schemas.envelope import Envelope
 log = logging.getLogger(__name__)
 SCHEMA_SQL = (Path(__file__).parent / "schema.sql").read_text(encoding="utf-8")
 
-_COLUMNS = {
-    "changelog": {"log_offset": "BIGINT", "change_id": "VARCHAR", "type": "VARCHAR",
-                  "known_at": "TIMESTAMPTZ", "cause": "VARCHAR", "subject": "VARCHAR",
-                  "data": "JSON"},
-    "articles": {"version_id": "VARCHAR", "article_key": "VARCHAR", "canonical_url": "VARCHAR",
-                 "url": "VARCHAR", "title": "VARCHAR", "source": "VARCHAR",
-                 "language": "VARCHAR", "published_at": "TIMESTAMPTZ",
-                 "updated_at": "TIMESTAMPTZ", "known_at": "TIMESTAMPTZ",
-                 "content_hash": "VARCHAR", "mention_count": "INTEGER", "status": "VARCHAR",
-                 "superseded_by": "VARCHAR", "duplicate_of": "VARCHAR"},
-    "mentions": {"mention_id": "VARCHAR", "version_id": "VARCHAR", "article_key": "VARCHAR",
-                 "sentence": "VARCHAR", "sentence_start": "INTEGER", "expression": "VARCHAR",
-                 "start_char": "INTEGER", "end_char": "INTEGER", "start_date": "DATE",
-                 "end_date": "DATE", "granularity": "VARCHAR", "value": "VARCHAR",
-                 "entities": "VARCHAR[]", "keywords": "VARCHAR[]", "summary": "VARCHAR",
-                 "known_at": "TIMESTAMPTZ"},
-    "events": {"event_id": "VARCHAR", "start_date": "DATE", "end_date": "DATE",
-               "granularity": "VARCHAR", "summary": "VARCHAR", "entities": "VARCHAR[]",
-               "mention_count": "INTEGER", "source_count": "INTEGER", "sources": "VARCHAR[]",
-               "languages": "VARCHAR[]", "first_reported_at": "TIMESTAMPTZ",
-               "last_reported_at": "TIMESTAMPTZ"},
-    "event_mentions": {"event_id": "VARCHAR", "mention_id": "VARCHAR"},
-    "event_ids": {"event_id": "VARCHAR"},
-    "statuses": {"version_id": "VARCHAR", "status": "VARCHAR", "superseded_by": "VARCHAR",
-                 "duplicate_of": "VARCHAR"},
+# Staged rows take their column types from the tables themselves (schema.sql is the one place
+# they are declared); statuses and event ids are slices of `articles` and `events`.
+_STAGED_SLICES = {
+    "statuses": ("articles", ("version_id", "status", "superseded_by", "duplicate_of")),
+    "event_ids": ("events", ("event_id",)),
 }
+_TYPES: dict[str, dict[str, str]] = {}
+
+
+def _column_types(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, str]:
+    """Column -> type of a table (or of a slice of one), read once from the catalog."""
+    if name not in _TYPES:
+        table, only = _STAGED_SLICES.get(name, (name, ()))
+        rows = con.execute(
+            "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? "
+            "AND database_name = current_database() AND schema_name = 'main' "
+            "ORDER BY column_index", [table]).fetchall()
+        types = {str(c): str(t) for c, t in rows}
+        _TYPES[name] = {c: types[c] for c in only} if only else types
+    return _TYPES[name]
 
 
 def open_writer(path: Path) -> duckdb.DuckDBPyConnection:
@@ -84,7 +78,7 @@ def _stage(con: duckdb.DuckDBPyConnection, name: str, rows: Iterable[dict[str, A
         for row in rows:
             fh.write(json.dumps(row, ensure_ascii=False))
             fh.write("\n")
-    cols = ", ".join(f"'{c}': '{t}'" for c, t in _COLUMNS[name].items())
+    cols = ", ".join(f"'{c}': '{t}'" for c, t in _column_types(con, name).items())
     con.execute(f"CREATE OR REPLACE TEMP TABLE stage_{name} AS SELECT * FROM "
                 f"read_json('{path}', format='newline_delimited', columns={{{cols}}})")
     return f"stage_{name}"
