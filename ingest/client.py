@@ -40,12 +40,21 @@ def runtime_info(data_dir: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _split(items: list[dict[str, Any]], response: httpx.Response) -> tuple[list[int], PostResult]:
-    """Indexes still to send, and what is final, after a 422 on a batch."""
-    body = response.json()
-    failed = {f["index"]: f["errors"] for f in body.get("failed", [])}
-    result = PostResult(rejected=[{"item": items[i], "errors": errs} for i, errs in failed.items()])
-    return [i for i in range(len(items)) if i not in failed], result
+def _outcome(items: list[dict[str, Any]], response: httpx.Response) -> tuple[PostResult, list[int]]:
+    """What a response settles, and the indexes of the valid items to send again (after a 422
+    on a batch, which stores nothing)."""
+    if response.status_code == 202:
+        return PostResult(accepted=response.json()["accepted"]), []
+    body = response.json() if response.content else {"detail": response.reason_phrase}
+    if response.status_code == 422 and "failed" in body:
+        failed = {f["index"]: f["errors"] for f in body["failed"]}
+        result = PostResult(rejected=[{"item": items[i], "errors": errs}
+                                      for i, errs in failed.items()])
+        return result, [i for i in range(len(items)) if i not in failed]
+    message = f"{response.status_code}: {body.get('detail')}"
+    return PostResult(rejected=[{"item": item, "errors": [{"path": "(request)",
+                                                          "message": message}]}
+                                for item in items]), []
 
 
 class _Base:
@@ -88,18 +97,10 @@ class Client(_Base):
 
     def post(self, items: list[dict[str, Any]]) -> PostResult:
         """Post a batch; invalid items are reported and the valid ones still sent."""
-        response = self._send(items)
-        if response.status_code == 202:
-            return PostResult(accepted=response.json()["accepted"])
-        if response.status_code == 422 and "failed" in response.json():
-            keep, result = _split(items, response)
-            if keep:
-                result.extend(self.post([items[i] for i in keep]))
-            return result
-        problem = response.json() if response.content else {"detail": response.reason_phrase}
-        return PostResult(rejected=[{"item": item, "errors": [
-            {"path": "(request)", "message": f"{response.status_code}: {problem.get('detail')}"}]}
-            for item in items])
+        result, keep = _outcome(items, self._send(items))
+        if keep:
+            result.extend(self.post([items[i] for i in keep]))
+        return result
 
     def get_article(self, article_id: str) -> dict[str, Any] | None:
         """The stored article version, or None if the analysts' file does not hold it yet."""
@@ -143,12 +144,7 @@ class AsyncClient(_Base):
                     await asyncio.sleep(self._delay(attempt, response))
         if response is None:
             raise ConnectionError(f"no answer from {self.api_url}")
-        if response.status_code == 202:
-            return PostResult(accepted=response.json()["accepted"])
-        if response.status_code == 422 and "failed" in response.json():
-            keep, result = _split(items, response)
-            if keep:
-                result.extend(await self.post([items[i] for i in keep]))
-            return result
-        return PostResult(rejected=[{"item": item, "errors": [
-            {"path": "(request)", "message": f"{response.status_code}"}]} for item in items])
+        result, keep = _outcome(items, response)
+        if keep:
+            result.extend(await self.post([items[i] for i in keep]))
+        return result
