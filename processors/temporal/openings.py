@@ -3,8 +3,10 @@
 A match of a rule starts on a word boundary, so it starts on a token of the text (a run of
 letters or of digits). Walking the parsed expression from its start gives the tokens that
 can open it: a key of ``KEY_LETTERS`` letters (``lund`` for ``lundi``/``lundis``), a whole
-short word followed by a non-letter (``le$``), or ``#`` and the character that follows a run of
-digits (``#/``, ``#.``, ``# `` for any white space; ``#*``: any character). Letters are
+short word and the first character after it that is not white space (``le$#`` for ``le 4``,
+``le$m`` for ``le mardi``, ``l$'`` for ``l'an``), or ``#`` and the character that follows a run
+of digits (``#/``, ``#.``, ``# `` for any white space). A ``*`` after ``$`` or ``#`` stands for
+any character (the pattern may end there, or read ``\\w``). Letters are
 compared lowercased without accents, so a key is a necessary condition, never a sufficient
 one: the engine still runs the expression wherever a key allows it. ``openings`` returns
 None when it cannot tell (a pattern opening on ``\\w`` or on punctuation): such a rule is
@@ -47,14 +49,42 @@ def normal_letters(word: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-def opening_key(token: str, follower: str = " ") -> str:
-    """Return the key a token of a text answers to, given the character after it (``openings``)."""
+def opening_key(token: str, follower: str = " ", next_char: str = "") -> str:
+    """Return the key a token of a text answers to (``openings``).
+
+    ``follower`` is the character right after the token, ``next_char`` the first one after it
+    that is not white space ("" when the text ends first).
+    """
     if token[0].isdigit():
         return DIGIT_KEY + follower_class(follower)
     letters = normal_letters(token)
     if len(letters) < KEY_LETTERS:
-        return letters + WORD_END
+        return letters + WORD_END + next_class(next_char)
     return letters[:KEY_LETTERS]
+
+
+def is_short_word(token: str) -> bool:
+    """Tell whether a token's key holds the character after it (a word of under ``KEY_LETTERS``)."""
+    return not token[0].isdigit() and len(normal_letters(token)) < KEY_LETTERS
+
+
+def next_class(char: str) -> str:
+    """Return the class of the first character after a short word that is not white space.
+
+    A digit is ``#``; a letter is itself lowercased without its accent (``É`` -> ``e``); any
+    other ASCII character, or one without case, is itself; the rest (and "", the end of the
+    text) is ``?``, which opens every rule the word opens.
+    """
+    if not char or char.isspace():
+        return UNKNOWN_FOLLOWER
+    if char.isdecimal():
+        return DIGIT_KEY
+    if char.isascii():
+        return char.lower()
+    letters = normal_letters(char)
+    if len(letters) == 1 and letters.isascii():
+        return letters
+    return UNKNOWN_FOLLOWER if char.lower() != char.upper() or char.lower() != char else char
 
 
 def follower_class(char: str) -> str:
@@ -95,14 +125,23 @@ def openings(pattern: str, flags: int = 0) -> frozenset[str] | None:
 
 
 def follow_any(rules_of_key: dict[str, list[int]]) -> None:
-    """Let every digit key open the rules of ``#*`` too, and ``#?`` open every digit rule."""
-    digit_keys = [key for key in rules_of_key if key.startswith(DIGIT_KEY)]
-    anything = rules_of_key.get(DIGIT_ANY, [])
-    every = sorted({index for key in digit_keys for index in rules_of_key[key]})
-    for key in digit_keys:
-        rules_of_key[key] = sorted(set(rules_of_key[key]) | set(anything))
-    if every:
-        rules_of_key[DIGIT_KEY + UNKNOWN_FOLLOWER] = every
+    """Complete the keys that end with a follower class (``#/``, ``le$m``).
+
+    Every key of a stem (``#``, ``le$``) opens the rules of its ``*`` key too, and the stem's
+    ``?`` key opens all the rules of the stem.
+    """
+    stems: dict[str, list[str]] = {}
+    for key in rules_of_key:
+        if key.startswith(DIGIT_KEY):
+            stems.setdefault(DIGIT_KEY, []).append(key)
+        elif WORD_END in key:
+            stems.setdefault(key[: key.index(WORD_END) + 1], []).append(key)
+    for stem, keys in stems.items():
+        anything = set(rules_of_key.get(stem + ANY_FOLLOWER, []))
+        every = sorted({index for key in keys for index in rules_of_key[key]})
+        for key in keys:
+            rules_of_key[key] = sorted(set(rules_of_key[key]) | anything)
+        rules_of_key[stem + UNKNOWN_FOLLOWER] = every
 
 
 def _walk(items: list, rest: tuple[list, ...], letters: str, keys: set[str], depth: int, seen: set) -> None:
@@ -110,18 +149,19 @@ def _walk(items: list, rest: tuple[list, ...], letters: str, keys: set[str], dep
     if depth > MAX_DEPTH or len(keys) > MAX_KEYS:
         raise _Undecidable
     depth += 1
-    if letters == DIGIT_KEY:  # after digits, a repeat (``\d+``) comes back to the same state
-        state = (_frozen(items), tuple(map(_frozen, rest)))
+    after_word = letters.endswith(WORD_END)
+    if letters == DIGIT_KEY or after_word:  # a repeat (``\d+``, ``\s+``) comes back to a state
+        state = (letters, _frozen(items), tuple(map(_frozen, rest)))
         if state in seen:
             return
         seen.add(state)
     if not items:
         if rest:
             _walk(rest[0], rest[1:], letters, keys, depth, seen)
-        elif letters.startswith(DIGIT_KEY):
-            keys.add(DIGIT_ANY)
+        elif letters.startswith(DIGIT_KEY) or after_word:
+            keys.add(letters + ANY_FOLLOWER)
         elif letters:
-            keys.add(letters + WORD_END)
+            keys.add(letters + WORD_END + ANY_FOLLOWER)
         else:
             raise _Undecidable  # the pattern can match the empty string
         return
@@ -142,14 +182,15 @@ def _walk(items: list, rest: tuple[list, ...], letters: str, keys: set[str], dep
             high = high if high == _PARSER.MAXREPEAT else high - 1
             again = [(op, (max(low - 1, 0), high, body))]
             _walk(list(body), (again + tail, *rest), letters, keys, depth, seen)
-    elif letters.startswith(DIGIT_KEY):
+    elif letters.startswith(DIGIT_KEY) or after_word:
         try:
             chars = _characters(name, argument)
         except _Undecidable:
             chars = []
-            keys.add(DIGIT_ANY)
+            keys.add(letters + ANY_FOLLOWER)
+        follow = _follow_word if after_word else _follow_digits
         for char in chars:
-            _follow_digits(char, tail, rest, letters, keys, depth, seen)
+            follow(char, tail, rest, letters, keys, depth, seen)
     else:
         for char in _characters(name, argument):
             _consume(char, tail, rest, letters, keys, depth, seen)
@@ -163,6 +204,18 @@ def _follow_digits(
         keys.add(DIGIT_KEY + _pattern_follower(char))
     else:
         _walk(tail, rest, digits, keys, depth, seen)
+
+
+def _follow_word(
+    char: str, tail: list, rest: tuple[list, ...], word: str, keys: set[str], depth: int, seen: set
+) -> None:
+    """Read on after a short word (``word``: ``le$``) up to the first character not a space."""
+    if char.isspace():
+        _walk(tail, rest, word, keys, depth, seen)
+    elif _DIGIT.fullmatch(char):
+        keys.add(word + DIGIT_KEY)
+    else:
+        keys.add(word + _pattern_follower(char))
 
 
 def _frozen(items: list) -> tuple:
@@ -184,7 +237,7 @@ def _consume(
         else:
             _walk(tail, rest, extended, keys, depth, seen)
     elif letters:
-        keys.add(letters + WORD_END)
+        _follow_word(char, tail, rest, letters + WORD_END, keys, depth, seen)
     elif _DIGIT.fullmatch(char):
         _walk(tail, rest, DIGIT_KEY, keys, depth, seen)
     else:

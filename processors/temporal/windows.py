@@ -16,11 +16,21 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import accumulate, compress, repeat
+from itertools import accumulate, chain, compress, islice, repeat
 from operator import add, is_not, xor
 
 from .lexicon import Lexicon, Rule, normalize_word
-from .openings import DIGIT_ANY, DIGIT_KEY, follow_any, follower_class, normal_letters, opening_key, openings
+from .openings import (
+    ANY_FOLLOWER,
+    DIGIT_KEY,
+    follow_any,
+    follower_class,
+    is_short_word,
+    next_class,
+    normal_letters,
+    opening_key,
+    openings,
+)
 from .patterns import BUILTIN_SLOTS, CompiledRule
 
 # Categories whose words only qualify another slot ("en", "ce", "dernier", "plus de"...).
@@ -32,7 +42,33 @@ _TOKEN = re.compile(r"\d+|[^\W\d_]+")  # "30am" is two tokens, "30" and "am"
 _LOOKAROUND = ("(?=", "(?!", "(?<=", "(?<!")
 Opened = tuple[tuple[int, tuple[int, ...]], ...]  # (trigger spec, rules needing it) per spec
 _NOTHING: tuple[frozenset[str], Opened] = (frozenset(), ())
-Chunk = tuple[tuple[int, tuple[str, ...], Opened], ...]  # (offset, trigger categories, opened rules)
+FOLLOWERS_SIZE = 512  # characters remembered per short word
+
+
+class Followers(dict[str, Opened]):
+    """What a short word ending a piece of text opens, by the first character of the next piece.
+
+    The key of a short word holds the first character after it that is not white space
+    (``openings.py``); when the word ends a piece cut on spaces, that character is in the next
+    piece, so the memo of the piece holds this table instead of the opened rules.
+    """
+
+    def __init__(self, index: TriggerIndex, word: str) -> None:
+        super().__init__()
+        self.index, self.word = index, word
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __missing__(self, char: str) -> Opened:
+        opened = self.index.opened(opening_key(self.word, " ", char))
+        if len(self) < FOLLOWERS_SIZE:
+            self[char] = opened
+        return opened
+
+
+# (offset, trigger categories, opened rules) of the tokens of a piece of text
+Chunk = tuple[tuple[int, tuple[str, ...], Opened | Followers], ...]
 _NO_TOKENS: Chunk = ()
 
 
@@ -62,7 +98,9 @@ class TriggerIndex:
     rarest_specs: tuple[tuple[int, frozenset[str]], ...]  # specs needing several categories
     opened_by_key: dict[str, Opened]  # opening key -> rules it may open
     unanchored: tuple[int, ...]  # rules whose openings could not be read off their pattern
-    _memo: dict[str, tuple[frozenset[str], Opened]] = field(default_factory=dict, compare=False, repr=False)
+    _memo: dict[str, tuple[frozenset[str], Opened | Followers]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
     _chunks: dict[str, Chunk] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -100,12 +138,30 @@ class TriggerIndex:
         """Return the trigger categories of a word as found in a text (memoized)."""
         return self._token(word)[0]
 
-    def _token(self, word: str, follower: str = " ") -> tuple[frozenset[str], Opened]:
+    def opened(self, key: str) -> Opened:
+        """Return the rules an opening key may open (a class unknown to the stem: its ``*`` key)."""
+        found = self.opened_by_key.get(key)
+        if found is None and key[-1:] != ANY_FOLLOWER:
+            stem = key[:1] if key.startswith(DIGIT_KEY) else key[: key.find("$") + 1]
+            found = self.opened_by_key.get(stem + ANY_FOLLOWER) if stem else None
+        return found or ()
+
+    def _token(self, word: str, after: str = "") -> tuple[frozenset[str], Opened | Followers]:
         """Return the trigger categories of a word and the rules it may open (memoized).
 
-        What a run of digits opens depends on the character after it: it is part of the key.
+        ``after`` is what follows the word in its piece of text. What a run of digits opens
+        depends on the character after it, what a short word opens on the first character
+        after it that is not a space: they are part of the key. A short word ending its piece
+        opens a ``Followers`` table, read with the next piece.
         """
-        key = word + follower_class(follower) if word[0].isdigit() else word
+        short = is_short_word(word)
+        if word[0].isdigit():
+            key = word + follower_class(after[:1] or " ")
+        elif short:
+            rest = after.lstrip()
+            key = word + "\0" + (next_class(rest[:1]) if rest else "")
+        else:
+            key = word
         found = self._memo.get(key)
         if found is None:
             token = normal_letters(word)
@@ -113,28 +169,36 @@ class TriggerIndex:
             if categories is None and token.endswith("s"):  # "lundis", "jours"
                 categories = self.categories_of_token.get(token[:-1])
             categories = (categories or frozenset()) | ({DIGITS} if word[0].isdigit() else set())
-            opening = opening_key(word, follower)
-            opened = self.opened_by_key.get(opening, ())
-            if not opened and opening.startswith(DIGIT_KEY):
-                opened = self.opened_by_key.get(DIGIT_ANY, ())
+            opened: Opened | Followers
+            if short and not after.strip():
+                opened = Followers(self, word) if self._opens_any(word) else ()
+            else:
+                opened = self.opened(opening_key(word, after[:1] or " ", after.lstrip()[:1]))
             found = (categories, opened) if categories or opened else _NOTHING
             if len(self._memo) < MEMO_SIZE:
                 self._memo[key] = found
         return found
+
+    def _opens_any(self, word: str) -> bool:
+        """Tell whether a short word opens any rule, whatever follows it."""
+        return bool(self.opened_by_key.get(opening_key(word, " ", "")))
 
     def _chunk(self, chunk: str) -> Chunk:
         """Return the tokens of a chunk (a run without white space) that trigger or open a rule."""
         found = self._chunks.get(chunk)
         if found is None:
             tokens = (  # a token ending the chunk is followed by a space (or ends the text)
-                (token.start(), self._token(token.group(), chunk[token.end() : token.end() + 1] or " "))
+                (token.start(), self._token(token.group(), chunk[token.end() :]))
                 for token in _TOKEN.finditer(chunk)
             )
-            found = tuple(
-                (offset, tuple(categories), opened)  # a tuple: quicker to loop over when empty
-                for offset, (categories, opened) in tokens
-                if categories or opened
-            ) or _NO_TOKENS
+            found = (
+                tuple(
+                    (offset, tuple(categories), opened)  # a tuple: quicker to loop over when empty
+                    for offset, (categories, opened) in tokens
+                    if categories or opened
+                )
+                or _NO_TOKENS
+            )
             if len(self._chunks) < MEMO_SIZE:
                 self._chunks[chunk] = found
         return found
@@ -148,14 +212,20 @@ class TriggerIndex:
         # pieces holding a trigger or an opening word (and those never seen before).
         pieces = text.split(" ")
         offsets = accumulate(map(add, map(len, pieces), repeat(1)), initial=0)  # one more: the end
+        following = chain(islice(pieces, 1, None), ("",))
         known = list(map(self._chunks.get, pieces))
         kept = map(is_not, known, repeat(_NO_TOKENS))
-        for position, piece, found in compress(zip(offsets, pieces, known, strict=False), kept):
+        visited = compress(zip(offsets, pieces, following, known, strict=False), kept)
+        for position, piece, after, found in visited:
             for offset, categories, opened in found or self._chunk(piece):
                 start = position + offset
                 for category in categories:
                     occurrences[category].append(start)
                 if opened:
+                    if isinstance(opened, Followers):
+                        opened = opened[after[:1]]
+                        if not opened:
+                            continue
                     starts.append(start)
                     opening.append(opened)
         if not occurrences:  # no digit, no time word: nothing can match
