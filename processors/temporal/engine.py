@@ -136,21 +136,18 @@ class RuleMatch(NamedTuple):
 
 def resolve(found: RuleMatch, text: str, tagger: Tagger, anchor: date) -> Candidate | None:
     """Resolve one match, or None when its cue or its resolver rejects it."""
-    start, end, match, rule = found
-    lexicon = tagger.lexicon
-    if not accepts_cue(text, start, end, lexicon):
+    start, end, rule = found.start, found.end, found.rule
+    if not accepts_cue(text, start, end, tagger.lexicon):
         return None
-    kind = rule.rule.kind
     context = Context(anchor, partial(is_future_clause, text, start, end, tagger.future_cue))
-    resolved = RESOLVERS[kind](read_slots(match, rule, lexicon), context)
-    return None if resolved is None else Candidate(start, end, rule.index, kind, resolved)
+    resolved = RESOLVERS[rule.rule.kind](read_slots(found.match, rule, tagger.lexicon), context)
+    return None if resolved is None else Candidate(start, end, rule.index, rule.rule.kind, resolved)
 
 
 def read_slots(match: re.Match[str], rule: CompiledRule, lexicon: Lexicon) -> Slots:
-    """Translate the filled slots of a match into their meanings (as ``Lexicon.meaning`` would)."""
+    """Translate the filled slots of a match into their meanings."""
     slots: dict[str, object] = {}
     groups = match.groups()
-    tables = lexicon.normalized_words
     for name, number, category in rule.slots:
         surface = groups[number - 1]
         if surface is None:
@@ -160,7 +157,7 @@ def read_slots(match: re.Match[str], rule: CompiledRule, lexicon: Lexicon) -> Sl
         elif category == "number" and surface[:1].isdigit():
             slots[name] = surface
         else:
-            slots[name] = tables[category][normalize_word(surface)]
+            slots[name] = lexicon.meaning(category, surface)
     return slots
 
 
