@@ -7,6 +7,7 @@ an unmarked date usually refers to the most recent occurrence unless a later one
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
 from datetime import date, timedelta
 
 SEASON_START_MONTH = {"SP": 3, "SU": 6, "FA": 9, "WI": 12}
@@ -106,6 +107,18 @@ def pick_occurrence(candidates: list[date], anchor: date, direction: str | None)
     past_distance = (anchor - best_past).days
     future_distance = (best_future - anchor).days
     return best_future if future_distance * FUTURE_PENALTY < past_distance else best_past
+
+
+def pick_unmarked(candidates: list[date], anchor: date, is_future: Callable[[], bool]) -> date | None:
+    """Choose as ``pick_occurrence`` does, in direction ``future`` if the clause is future, else none.
+
+    The tense is read only when it can change the choice: a date the undirected choice puts on
+    or after the anchor is also the earliest one on or after it.
+    """
+    nearest = pick_occurrence(candidates, anchor, None)
+    if nearest is not None and nearest < anchor and is_future():
+        return pick_occurrence(candidates, anchor, "future")
+    return nearest
 
 
 def weekday_date(anchor: date, weekday: int, direction: str | None) -> date:

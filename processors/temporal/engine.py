@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache, partial
 from typing import NamedTuple
@@ -195,24 +195,32 @@ def date_times_of_day(chosen: list[Candidate], text: str) -> list[Candidate]:
     """Give a time of day the date of a day named in the same sentence, before it or else after.
 
     "samedi 29 mai, à 8 h" and "à 4 h mardi" date their times; a time alone stays ``T08:00``.
-    ``chosen`` is sorted and disjoint, so the nearest days are found by bisection.
+    ``chosen`` is sorted and disjoint, so the nearest days are found by bisection. Without a
+    time of day or without a day, ``chosen`` is returned as it is (the common case).
     """
+    times = [
+        index
+        for index, found in enumerate(chosen)
+        if found.resolved.granularity == "time" and (found.resolved.value or "").startswith("T")
+    ]
+    if not times:
+        return chosen
     days = [
         found
         for found in chosen
         if found.resolved.granularity == "day" and found.resolved.start == found.resolved.end
     ]
+    if not days:
+        return chosen
     starts = [day.start for day in days]
-    dated = []
-    for found in chosen:
-        value = found.resolved.value or ""
-        if found.resolved.granularity == "time" and value.startswith("T"):
-            following = bisect.bisect_left(starts, found.end)
-            day = _same_sentence_day(found, days[max(0, following - 1) : following + 1], text)
-            if day is not None:
-                value = "/".join(day.isoformat() + bound for bound in value.split("/"))
-                found = replace(found, resolved=replace(found.resolved, value=value))
-        dated.append(found)
+    dated = chosen.copy()
+    for index in times:
+        found = chosen[index]
+        following = bisect.bisect_left(starts, found.end)
+        day = _same_sentence_day(found, days[max(0, following - 1) : following + 1], text)
+        if day is not None:
+            value = "/".join(day.isoformat() + bound for bound in str(found.resolved.value).split("/"))
+            dated[index] = found._replace(resolved=found.resolved._replace(value=value))
     return dated
 
 

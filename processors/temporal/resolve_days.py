@@ -8,12 +8,13 @@ from typing import cast
 from .calendar_spans import (
     month_span,
     pick_occurrence,
+    pick_unmarked,
     safe_date,
     shift_month,
     weekday_date,
     year_span,
 )
-from .resolution import Context, Resolved, Slots, day_value, direction, month_of, year_of
+from .resolution import Context, Resolved, Slots, day_value, marked_direction, month_of, year_of
 
 
 def resolve_date(slots: Slots, context: Context) -> Resolved | None:
@@ -38,7 +39,9 @@ def find_day(slots: Slots, context: Context, day: int, month: int | None) -> dat
         candidates = agreeing or candidates
         if len(agreeing) == 1:
             return agreeing[0]
-    way = direction(slots, context)
+    way = marked_direction(slots)
+    if way is None:  # the tense decides
+        return pick_unmarked(candidates, context.anchor, context.is_future)
     if way == "next":  # "le 4 septembre prochain": on or after the anchor
         way = "future"
     elif way == "this":
@@ -63,7 +66,11 @@ def resolve_date_range(slots: Slots, context: Context) -> Resolved | None:
 
 def resolve_weekday(slots: Slots, context: Context) -> Resolved | None:
     """``lundi``, ``ce jeudi``, ``mardi dernier``, ``next Friday``, ``Sunday night``."""
-    day = weekday_date(context.anchor, int(slots["weekday"]), direction(slots, context))  # type: ignore[call-overload]
+    weekday = int(slots["weekday"])  # type: ignore[call-overload]
+    way = marked_direction(slots)
+    if way is None and weekday != context.anchor.weekday():  # else the anchor itself, whatever the tense
+        way = "future" if context.future else None
+    day = weekday_date(context.anchor, weekday, way)
     return Resolved(day, day, "day", day_value(day, slots.get("pod")))
 
 

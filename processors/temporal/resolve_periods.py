@@ -8,6 +8,7 @@ from .calendar_spans import (
     month_span,
     part_of_month_span,
     pick_occurrence,
+    pick_unmarked,
     quarter_span,
     season_of,
     season_span,
@@ -22,6 +23,7 @@ from .resolution import (
     Resolved,
     Slots,
     direction,
+    marked_direction,
     month_of,
     relation,
     year_of,
@@ -37,14 +39,19 @@ def find_month(slots: Slots, context: Context) -> tuple[int, int] | None:
     if year is not None:
         return year, month
     anchor_month = context.anchor.replace(day=1)
-    years = range(context.anchor.year - 1, context.anchor.year + 2)
-    way = direction(slots, context)
+    months = [date(y, month, 1) for y in range(context.anchor.year - 1, context.anchor.year + 2)]
+    way = marked_direction(slots)
     if way == "next":  # "juin prochain" said in June is next year's June
         anchor_month = date(*shift_month(anchor_month.year, anchor_month.month, 1), 1)
         way = "future"
     elif way == "this":
         way = None
-    found = pick_occurrence([date(y, month, 1) for y in years], anchor_month, way)
+    elif way is None:  # the tense decides
+        return _year_month(pick_unmarked(months, anchor_month, context.is_future))
+    return _year_month(pick_occurrence(months, anchor_month, way))
+
+
+def _year_month(found: date | None) -> tuple[int, int] | None:
     return (found.year, found.month) if found else None
 
 
