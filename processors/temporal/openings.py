@@ -5,7 +5,8 @@ letters or of digits). Walking the parsed expression from its start gives the to
 can open it: a key of ``KEY_LETTERS`` letters (``lund`` for ``lundi``/``lundis``), a whole
 short word and the first character after it that is not white space (``le$#`` for ``le 4``,
 ``le$m`` for ``le mardi``, ``l$'`` for ``l'an``), or ``#`` and the character that follows a run
-of digits (``#/``, ``#.``, ``# `` for any white space). A ``*`` after ``$`` or ``#`` stands for
+of digits (``#/``, ``#.``; ``#$`` and the next character that is not white space when white
+space follows: ``#$m`` for ``12 mai``). A ``*`` after ``$`` or ``#`` stands for
 any character (the pattern may end there, or read ``\\w``). Letters are
 compared lowercased without accents, so a key is a necessary condition, never a sufficient
 one: the engine still runs the expression wherever a key allows it. ``openings`` returns
@@ -56,6 +57,8 @@ def opening_key(token: str, follower: str = " ", next_char: str = "") -> str:
     that is not white space ("" when the text ends first).
     """
     if token[0].isdigit():
+        if follower.isspace() or not follower:  # a number, then words: "12 mai" is "#$m"
+            return DIGIT_KEY + WORD_END + next_class(next_char)
         return DIGIT_KEY + follower_class(follower)
     letters = normal_letters(token)
     if len(letters) < KEY_LETTERS:
@@ -125,23 +128,40 @@ def openings(pattern: str, flags: int = 0) -> frozenset[str] | None:
 
 
 def follow_any(rules_of_key: dict[str, list[int]]) -> None:
-    """Complete the keys that end with a follower class (``#/``, ``le$m``).
+    """Complete the keys that end with a follower class (``#/``, ``le$m``, ``#$m``).
 
-    Every key of a stem (``#``, ``le$``) opens the rules of its ``*`` key too, and the stem's
-    ``?`` key opens all the rules of the stem.
+    Every key of a stem (``#``, ``#$``, ``le$``) opens the rules of its ``*`` key too (and a
+    ``#$`` key those of ``#*``), and the stem's ``?`` key opens all the rules of the stem
+    (``#?``: every rule a number opens).
     """
     stems: dict[str, list[str]] = {}
     for key in rules_of_key:
-        if key.startswith(DIGIT_KEY):
-            stems.setdefault(DIGIT_KEY, []).append(key)
-        elif WORD_END in key:
-            stems.setdefault(key[: key.index(WORD_END) + 1], []).append(key)
+        stem = stem_of(key)
+        if stem:
+            stems.setdefault(stem, []).append(key)
+    original = {key: set(rules) for key, rules in rules_of_key.items()}
+    anything = {stem: original.get(stem + ANY_FOLLOWER, set()) for stem in stems}
+    numbers_then_words = DIGIT_KEY + WORD_END
+    if numbers_then_words in stems:
+        anything[numbers_then_words] |= original.get(DIGIT_ANY, set())
+    every: dict[str, set[int]] = {}
     for stem, keys in stems.items():
-        anything = set(rules_of_key.get(stem + ANY_FOLLOWER, []))
-        every = sorted({index for key in keys for index in rules_of_key[key]})
+        every[stem] = set(anything[stem]).union(*(original[key] for key in keys))
         for key in keys:
-            rules_of_key[key] = sorted(set(rules_of_key[key]) | anything)
-        rules_of_key[stem + UNKNOWN_FOLLOWER] = every
+            rules_of_key[key] = sorted(original[key] | anything[stem])
+    if numbers_then_words in stems:
+        every[DIGIT_KEY] = every.get(DIGIT_KEY, set()) | every[numbers_then_words]
+    for stem, rules in every.items():
+        rules_of_key[stem + UNKNOWN_FOLLOWER] = sorted(rules)
+        if anything.get(stem):
+            rules_of_key[stem + ANY_FOLLOWER] = sorted(anything[stem])
+
+
+def stem_of(key: str) -> str:
+    """Return the stem of an opening key that ends with a follower class (``le$``, ``#``), else ""."""
+    if WORD_END in key:
+        return key[: key.index(WORD_END) + 1]
+    return DIGIT_KEY if key.startswith(DIGIT_KEY) else ""
 
 
 def _walk(items: list, rest: tuple[list, ...], letters: str, keys: set[str], depth: int, seen: set) -> None:
@@ -200,7 +220,9 @@ def _follow_digits(
     char: str, tail: list, rest: tuple[list, ...], digits: str, keys: set[str], depth: int, seen: set
 ) -> None:
     """Read on after the digits opening a match (``digits``: ``#``)."""
-    if not _DIGIT.fullmatch(char):
+    if char.isspace():
+        _walk(tail, rest, digits + WORD_END, keys, depth, seen)
+    elif not _DIGIT.fullmatch(char):
         keys.add(DIGIT_KEY + _pattern_follower(char))
     else:
         _walk(tail, rest, digits, keys, depth, seen)

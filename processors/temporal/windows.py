@@ -30,6 +30,7 @@ from .openings import (
     normal_letters,
     opening_key,
     openings,
+    stem_of,
 )
 from .patterns import BUILTIN_SLOTS, CompiledRule
 
@@ -142,24 +143,28 @@ class TriggerIndex:
         """Return the rules an opening key may open (a class unknown to the stem: its ``*`` key)."""
         found = self.opened_by_key.get(key)
         if found is None and key[-1:] != ANY_FOLLOWER:
-            stem = key[:1] if key.startswith(DIGIT_KEY) else key[: key.find("$") + 1]
+            stem = stem_of(key)
             found = self.opened_by_key.get(stem + ANY_FOLLOWER) if stem else None
+            if found is None and stem == DIGIT_KEY + "$":  # "12 x": what "12" opens before anything
+                found = self.opened_by_key.get(DIGIT_KEY + ANY_FOLLOWER)
         return found or ()
 
     def _token(self, word: str, after: str = "") -> tuple[frozenset[str], Opened | Followers]:
         """Return the trigger categories of a word and the rules it may open (memoized).
 
         ``after`` is what follows the word in its piece of text. What a run of digits opens
-        depends on the character after it, what a short word opens on the first character
-        after it that is not a space: they are part of the key. A short word ending its piece
-        opens a ``Followers`` table, read with the next piece.
+        depends on the character after it (on the next one that is not white space, when white
+        space follows), what a short word opens on the first character after it that is not
+        white space: they are part of the key. A short word or a number ending its piece opens
+        a ``Followers`` table, read with the next piece.
         """
-        short = is_short_word(word)
-        if word[0].isdigit():
-            key = word + follower_class(after[:1] or " ")
-        elif short:
-            rest = after.lstrip()
+        first, rest = after[:1], after.lstrip()
+        digits = word[0].isdigit()
+        seeks = (not first or first.isspace()) if digits else is_short_word(word)  # see above
+        if seeks:
             key = word + "\0" + (next_class(rest[:1]) if rest else "")
+        elif digits:
+            key = word + follower_class(first)
         else:
             key = word
         found = self._memo.get(key)
@@ -170,10 +175,10 @@ class TriggerIndex:
                 categories = self.categories_of_token.get(token[:-1])
             categories = (categories or frozenset()) | ({DIGITS} if word[0].isdigit() else set())
             opened: Opened | Followers
-            if short and not after.strip():
+            if seeks and not rest:
                 opened = Followers(self, word) if self._opens_any(word) else ()
             else:
-                opened = self.opened(opening_key(word, after[:1] or " ", after.lstrip()[:1]))
+                opened = self.opened(opening_key(word, first, rest[:1]))
             found = (categories, opened) if categories or opened else _NOTHING
             if len(self._memo) < MEMO_SIZE:
                 self._memo[key] = found
