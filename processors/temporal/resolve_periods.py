@@ -205,3 +205,11 @@ def resolve_quarter(slots: Slots, context: Context) -> Resolved | None:
         elif not context.future and quarter > current:
             year -= 1
     return Resolved(*quarter_span(year, quarter), "quarter", f"{year}-Q{quarter}")
+
+
+def resolve_generic_season(slots: Slots, context: Context) -> Resolved | None:
+    """``en été``, ``les mois d'hiver``, ``été comme hiver``: any such season (``XXXX-SU``),
+    unless the clause is future (``la loi entrera en vigueur en été``): then the next one."""
+    if context.future:
+        return resolve_season(slots, context)
+    return Resolved(None, None, "season", f"XXXX-{slots['season']}")

@@ -84,3 +84,21 @@ def resolve_set(slots: Slots, context: Context) -> Resolved | None:
 def resolve_present(slots: Slots, context: Context) -> Resolved | None:
     """``maintenant``, ``now``, ``currently``: a reference to the present, not a day."""
     return Resolved(None, None, "time", str(slots["present"]))
+
+
+def resolve_part_of_day(slots: Slots, context: Context) -> Resolved | None:
+    """``dans la nuit``, ``en fin d'après-midi``, ``le matin même``: a part of a day.
+
+    Like a clock time it names no day by itself: the engine gives it the date of a day named
+    in the same sentence (``le 24 mars ... la nuit``), else it stays ``TNI``.
+    """
+    mod = slots.get("pom")
+    return Resolved(None, None, "time", f"T{slots['pod']}", str(mod) if mod else None)
+
+
+def resolve_relative_day(slots: Slots, context: Context) -> Resolved | None:
+    """``le lendemain``, ``la veille au soir``, ``le même jour``: a day counted from a day of
+    the story, not from the article's date, so no calendar day (``XXXX-XX-XX``)."""
+    if "pod" in slots:
+        return Resolved(None, None, "time", f"XXXX-XX-XXT{slots['pod']}")
+    return Resolved(None, None, "day", "XXXX-XX-XX")

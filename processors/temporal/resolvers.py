@@ -14,6 +14,7 @@ from .resolve_days import (
 )
 from .resolve_periods import (
     resolve_decade,
+    resolve_generic_season,
     resolve_month,
     resolve_part_of_month,
     resolve_quarter,
@@ -24,7 +25,9 @@ from .resolve_periods import (
 )
 from .resolve_times import (
     resolve_duration,
+    resolve_part_of_day,
     resolve_present,
+    resolve_relative_day,
     resolve_set,
     resolve_time,
     resolve_time_range,
@@ -52,9 +55,12 @@ RESOLVERS: dict[str, Resolver] = {
     "year_range": resolve_year_range,
     "decade": resolve_decade,
     "season": resolve_season,
+    "generic_season": resolve_generic_season,
     "quarter": resolve_quarter,
     "time": resolve_time,
     "time_range": resolve_time_range,
+    "part_of_day": resolve_part_of_day,
+    "relative_day": resolve_relative_day,
     "duration": resolve_duration,
     "set": resolve_set,
     "present": resolve_present,

@@ -1,0 +1,72 @@
+"""French rules for parts of day, days of the story, seasons without a year and durations."""
+
+# ruff: noqa: E501  (one case per line keeps the tables readable)
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from processors.temporal import extract_dates
+
+PARIS = timezone(timedelta(hours=2))
+MONDAY_4_SEP = datetime(2023, 9, 4, 19, 40, tzinfo=PARIS)
+
+
+def found(text: str) -> list[tuple[str, str | None, str | None, str]]:
+    """(text, value, start, granularity) of each expression."""
+    return [
+        (e.text, e.value, e.start.isoformat() if e.start else None, e.granularity)
+        for e in extract_dates(text, published_at=MONDAY_4_SEP, language="fr")
+    ]
+
+
+CASES = [
+    # a part of day takes the day named in its sentence, else stays a bare part of day
+    ("Le 24 mars, elle a passé la soirée et la nuit chez un ami.", [("Le 24 mars", "2023-03-24", "2023-03-24", "day"), ("la soirée", "2023-03-24TEV", None, "time"), ("la nuit", "2023-03-24TNI", None, "time")]),
+    ("Le courant sera rétabli au cours de la nuit.", [("la nuit", "TNI", None, "time")]),
+    ("En fin d'après-midi, ils l'ont relâché.", [("fin d'après-midi", "TAF", None, "time")]),
+    ("Le matin même, lundi, une opération a eu lieu.", [("Le matin même", "2023-09-04TMO", None, "time"), ("lundi", "2023-09-04", "2023-09-04", "day")]),
+    ("Il est parti hier en début d'après-midi.", [("hier en début d'après-midi", "2023-09-03TAF", "2023-09-03", "day")]),
+    ("Samedi dans la soirée, un incendie.", [("Samedi dans la soirée", "2023-09-02TEV", "2023-09-02", "day")]),
+    # days counted from a day of the story: no calendar day
+    ("Il s'est échappé le lendemain matin.", [("le lendemain matin", "XXXX-XX-XXTMO", None, "time")]),
+    ("Il a parlé au lendemain de la démission.", [("lendemain", "XXXX-XX-XX", None, "day")]),
+    ("Le même jour à Paris, il a plu.", [("Le même jour", "XXXX-XX-XX", None, "day")]),
+    # seasons: a specific one with an article, any one after "en" (unless the clause is future)
+    ("Des élections à l'automne semblent probables.", [("l'automne", "2023-FA", "2023-09-01", "season")]),
+    ("Ils partiront au printemps.", [("printemps", "2024-SP", "2024-03-01", "season")]),
+    ("Les touristes viennent en été.", [("été", "XXXX-SU", None, "season")]),
+    ("La loi entrera en vigueur en été.", [("été", "2024-SU", "2024-06-01", "season")]),
+    ("Pendant les mois d'été, la ville se vide.", [("les mois d'été", "XXXX-SU", None, "season")]),
+    ("Eté comme hiver, il nage.", [("Eté", "XXXX-SU", None, "season"), ("hiver", "XXXX-WI", None, "season")]),
+    # durations after "au terme de", "d'ici à"
+    ("Au terme de trois ans de tractations, un accord.", [("trois ans", "P3Y", None, "duration")]),
+    ("Elles pourraient doubler d'ici à dix ans.", [("dix ans", "P10Y", None, "duration")]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), CASES)
+def test_recall_rules(text: str, expected: list) -> None:
+    assert found(text) == expected
+
+
+TRAPS = [
+    "Il a été élu. Elle avait été battue, ils ont été vus.",  # the participle of être
+    "Il a été comme un frère.",
+    "Il fait ses courses au Printemps Haussmann.",  # a shop
+    "Le printemps arabe a surpris.",
+    "Trente volontaires ont participé au printemps de l'environnement.",  # an event's name
+    "Il a changé du jour au lendemain.",  # "overnight"
+    "L'Institut de veille sanitaire alerte.",
+    "Il y a eu une mise en veille.",
+    "Cela remonte à la nuit des temps.",
+    "Il travaille la nuit même si c'est dur.",
+    "La nuit tombe sur Paris.",  # no cue: a generic night
+]
+
+
+@pytest.mark.parametrize("text", TRAPS)
+def test_recall_rules_traps(text: str) -> None:
+    assert found(text) == []
