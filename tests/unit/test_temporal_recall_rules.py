@@ -70,3 +70,45 @@ TRAPS = [
 @pytest.mark.parametrize("text", TRAPS)
 def test_recall_rules_traps(text: str) -> None:
     assert found(text) == []
+
+
+def found_en(text: str) -> list[tuple[str, str | None, str | None, str]]:
+    """(text, value, start, granularity) of each English expression."""
+    return [
+        (e.text, e.value, e.start.isoformat() if e.start else None, e.granularity)
+        for e in extract_dates(text, published_at=MONDAY_4_SEP, language="en")
+    ]
+
+
+CASES_EN = [
+    ("On Friday, police arrived. That night, shots were fired.", [("Friday", "2023-09-01", "2023-09-01", "day"), ("That night", "TNI", None, "time")]),
+    ("On Friday it rained during the night.", [("Friday", "2023-09-01", "2023-09-01", "day"), ("the night", "2023-09-01TNI", None, "time")]),
+    ("The day before, he had resigned.", [("The day", "XXXX-XX-XX", None, "day")]),
+    ("He was released the next day.", [("the next day", "XXXX-XX-XX", None, "day")]),
+    ("They met the next morning.", [("the next morning", "XXXX-XX-XXTMO", None, "time")]),
+    ("We will meet in the summer.", [("the summer", "2024-SU", "2024-06-01", "season")]),
+    ("Flowers bloom in spring.", [("spring", "XXXX-SP", None, "season")]),
+    ("Prices have risen for years.", [("years", "PXY", None, "duration")]),
+    ("It could take weeks to determine.", [("weeks", "PXW", None, "duration")]),
+    ("He set a record days before he underwent surgery.", [("days", "PXD", None, "duration")]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), CASES_EN)
+def test_recall_rules_en(text: str, expected: list) -> None:
+    assert found_en(text) == expected
+
+
+TRAPS_EN = [
+    "He studied the fall of Rome.",
+    "A drop in the fall in prices.",
+    "In the evening of his life he wrote.",
+    "The spring of water dried.",
+    "He went back for seconds.",
+    "The days before the vote were tense.",
+]
+
+
+@pytest.mark.parametrize("text", TRAPS_EN)
+def test_recall_rules_traps_en(text: str) -> None:
+    assert found_en(text) == []

@@ -108,6 +108,18 @@ RULES = (
          ("Monday", "last Wednesday", "next Friday", "Sunday night")),
     Rule("deictic", r"<deictic>(?: <pod>)?",
          ("yesterday", "today", "tonight", "yesterday afternoon")),
+    # parts of day: the engine dates them with a day named in the same sentence
+    Rule("part_of_day",
+         r"(?:during|overnight|throughout|(?:late |early |later |earlier )?in) (?P<span>the <pod>)"
+         r"(?! of (?:his|her|their|its|life|the)\b)",
+         ("during the night", "late in the evening", "in the morning")),
+    Rule("part_of_day", r"(?:that|the same) <pod>", ("that night", "the same evening")),
+    # days counted from a day of the story ("the next day"): left undated
+    Rule("relative_day", r"the (?:next|following|previous|same) (?=day\b)<unit>(?: <pod>)?",
+         ("the next day", "the following day", "the same day")),
+    Rule("relative_day", r"(?P<span>the (?=day\b)<unit>) (?:before|after)(?! (?:tomorrow|yesterday)\b)",
+         ("the day before",)),
+    Rule("relative_day", r"the (?:next|following|previous) <pod>", ("the next morning",)),
     Rule("ago", r"<number> <unit> ago", ("three days ago", "a year ago")),
     Rule("ahead_if_future", r"in <number> <unit>", ("in two weeks",)),
     Rule("ahead", r"<number> <unit> from now", ("two weeks from now",)),
@@ -138,6 +150,12 @@ RULES = (
     Rule("decade", r"the '<yy>s", ("the '90s",)),
     Rule("season", r"(?:the )?(?:<rel>|<this>) <season>", ("last summer", "this fall")),
     Rule("season", r"(?:the )?<season> (?:of )?<year>", ("summer 2022", "the fall of 2022")),
+    # a season without a year ("in the fall of Rome" is no season)
+    Rule("season",
+         r"(?:during|over|through|until|since|by|in) (?P<span>the (?=(?-i:[a-z]))<season>)"
+         r"(?! (?:of|in)\b)",
+         ("in the summer", "during the winter")),
+    Rule("generic_season", r"in (?P<span>(?=(?-i:[a-z]))<season>)(?! (?:of|in)\b)", ("in summer",)),
     Rule("quarter", r"(?:the )?<ordinal>(?:-| )quarter(?: (?:of )?<year>)?",
          ("the first quarter", "third-quarter")),
     # not days
@@ -155,6 +173,15 @@ RULES = (
           "almost seven years")),
     Rule("duration", r"(?:the )?(?:recent|past|last|next|coming) (?:several |few )?<unit>",
          ("recent weeks", "the past several months")),
+    # a vague plural: "for years", "take weeks", "days before he underwent"
+    Rule("duration",
+         r"(?:for|take|took|takes|taking|within|lasted|lasting) "
+         r"(?P<span>(?:several |many )?(?=(?:minute|hour|day|week|month|year|decade|centurie)s\b)<unit>)"
+         r"(?! (?:ago|later|earlier)\b)",
+         ("for years", "take weeks", "for several months")),
+    Rule("duration",
+         r"(?<!\bthe\s)(?P<span>(?=(?:minute|hour|day|week|month|year)s\b)<unit>) (?:before|after)\b",
+         ("days before", "minutes after")),
     Rule("set", r"<every> <unit>", ("every day", "each year")),
     Rule("set", r"<every> <weekday>", ("every Monday",)),
     Rule("set", r"<every> <pod>", ("every morning",)),
