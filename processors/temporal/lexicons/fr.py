@@ -57,6 +57,7 @@ WORDS: dict[str, Mapping[str, object]] = {
         "demain": (1, None), "après-demain": (2, None), "ce matin": (0, "MO"),
         "cet après-midi": (0, "AF"), "ce soir": (0, "EV"), "cette nuit": (0, "NI"),
     },
+    "day_noun": {"jour": "D", "journée": "D"},  # "le même jour": a narrower trigger than any unit
     "pod": {
         "matin": "MO", "matinée": "MO", "après-midi": "AF", "soir": "EV", "soirée": "EV",
         "nuit": "NI",
@@ -64,9 +65,8 @@ WORDS: dict[str, Mapping[str, object]] = {
     "pom": {"début": "START", "mi": "MID", "milieu": "MID", "fin": "END"},
     "season": {"printemps": "SP", "été": "SU", "automne": "FA", "hiver": "WI"},
     # a day counted from a day of the story ("le lendemain"), not from the article's date
-    "relday": {
-        "lendemain": 1, "surlendemain": 2, "veille": -1, "avant-veille": -2,
-    },
+    "lendemain": {"lendemain": 1, "surlendemain": 2},
+    "veille": {"veille": -1, "avant-veille": -2},
     "ordinal": {
         "premier": 1, "1er": 1, "deuxième": 2, "second": 2, "2e": 2, "troisième": 3, "3e": 3,
         "quatrième": 4, "4e": 4,
@@ -121,33 +121,34 @@ RULES = (
          ("du 30 juin au 2 juillet",)),
     Rule("weekday", r"(?:dans )?la <pod> (?:de|du) <weekday> (?:à|au) <weekday2>",
          ("dans la nuit de samedi à dimanche",)),
-    Rule("weekday", r"(?:<this> )?<weekday>(?: <pod>)?(?: <rel>)?",
-         ("lundi", "ce jeudi", "mercredi soir", "mardi dernier", "lundi prochain")),
-    Rule("deictic", r"<deictic>(?: <pod>)?(?: <weekday>)?",
-         ("hier", "avant-hier", "demain matin", "aujourd'hui", "hier soir", "ce soir")),
-    Rule("deictic", r"<deictic> (?:en |dans la |dans l')(?:<pom> (?:de |d'))?<pod>",
-         ("hier en début d'après-midi", "demain dans la soirée")),
-    Rule("weekday", r"(?:<this> )?<weekday> (?:en |dans la |dans l')(?:<pom> (?:de |d'))?<pod>",
-         ("samedi en fin de soirée", "lundi dans la matinée")),
+    # "samedi en fin de soirée", "hier dans la matinée": the day with a part of it
+    Rule("weekday",
+         r"(?:<this> )?<weekday>(?: (?:(?:en |dans la |dans l')(?:<pom> (?:de |d'))?)?<pod>)?(?: <rel>)?",
+         ("lundi", "ce jeudi", "mercredi soir", "mardi dernier", "lundi prochain",
+          "samedi en fin de soirée", "lundi dans la matinée")),
+    Rule("deictic",
+         r"<deictic>(?: (?:(?:en |dans la |dans l')(?:<pom> (?:de |d'))?)?<pod>)?(?: <weekday>)?",
+         ("hier", "avant-hier", "demain matin", "aujourd'hui", "hier soir", "ce soir",
+          "hier en début d'après-midi", "demain dans la soirée")),
     # parts of a day: the engine dates them with a day named in the same sentence
     Rule("part_of_day",
-         r"(?:dans|pendant|durant|(?:au )?cours de|tard dans|jusque dans|passé) (?P<span>(?:la |l')<pod>)"
+         r"(?:dans|pendant|durant|(?:au )?cours de|passé) (?P<span>(?:la |l')<pod>)"
          r"(?! des temps)",
          ("dans la nuit", "au cours de la nuit", "pendant la soirée", "dans l'après-midi")),
-    Rule("part_of_day", r"(?:la |l')<pod2> (?:et|puis) (?P<span>(?:la |l')<pod>)",
-         ("la soirée et la nuit",)),
     Rule("part_of_day", r"en (?P<span>(?:<pom> (?:de |d'))?<pod>)",
          ("en fin d'après-midi", "en soirée", "en début de matinée")),
     Rule("part_of_day", r"(?:le |la |l')<pod> même(?! si\b| que\b)", ("le matin même", "le soir même")),
     # "le lendemain", "la veille au soir": days of the story, left undated
+    Rule("relative_day", r"le <lendemain>(?: (?:au |dans la |dans l')?<pod>)?",
+         ("le lendemain", "le lendemain matin", "le surlendemain")),
+    # not the watch of "veille sanitaire", "mise en veille"
     Rule("relative_day",
-         r"(?:le |la |l')<relday>(?: (?:au |dans la |dans l')?<pod>)?"
+         r"(?:la |l')<veille>(?: (?:au |dans la |dans l')?<pod>)?"
          r"(?! (?:sanitaire|technologique|juridique|stratégique|médiatique|économique|scientifique"
          r"|citoyenne|documentaire|concurrentielle|sociale|active|informationnelle)\b)",
-         ("le lendemain", "la veille au soir", "le lendemain matin")),
-    Rule("relative_day", r"(?:le |la )même (?=jour)<unit>", ("le même jour", "la même journée")),
-    Rule("relative_day", r"le (?=jour)<unit> même(?! si\b| que\b)", ("le jour même",)),
-    Rule("relative_day", r"(?<!jour\sau\s)(?<!jour\s)au (?P<span><relday>)", ("au lendemain",)),
+         ("la veille", "la veille au soir", "l'avant-veille")),
+    Rule("relative_day", r"(?:le |la )même <day_noun>", ("le même jour", "la même journée")),
+    Rule("relative_day", r"(?<!jour\sau\s)(?<!jour\s)au (?P<span>(?=l)<lendemain>)", ("au lendemain",)),
     Rule("ago", r"il y a <number> <unit>", ("il y a trois jours", "il y a un an")),
     Rule("ahead", r"(?:dans|d'ici) <number> <unit>", ("dans deux semaines",)),
     # longer spans
@@ -187,7 +188,7 @@ RULES = (
          ("au printemps",)),
     # any summer: "en été" (never "a été": the participle follows no "en"), "été comme hiver"
     Rule("generic_season", r"en (?P<span>(?=(?-i:[a-zé]))<season>)", ("en été", "en hiver")),
-    Rule("generic_season", r"(?:les |des |aux )?mois d'<season>", ("les mois d'été",)),
+    Rule("generic_season", r"mois d'<season>", ("mois d'été",)),
     Rule("generic_season", r"(?P<span><season>) comme <season2>", ("été comme hiver",)),
     Rule("generic_season", r"<season2> comme (?P<span><season>)", ("été comme hiver",)),
     Rule("quarter", r"(?:le )?<ordinal> trimestre(?: (?:de )?<year>)?",
@@ -212,16 +213,15 @@ RULES = (
          r"(?:(?:ces|les) (?:derniers|dernières|prochains|prochaines) )?"
          r"(?:<quant> )?<number> (?!ans\b)<unit>",
          ("trois jours", "48 heures", "ces dernières 24 heures", "30,4 secondes")),
-    # "54 ans" after "de", "à", "(" or "," is an age, not a duration
-    Rule("duration", r"(?<!de\s)(?<!à\s)(?<!\()(?<!,\s)(?:<quant> )?<number> (?=ans\b)<unit>",
+    # "54 ans" after "de", "à", "(" or "," is an age, not a duration ("au terme de trois ans",
+    # "d'ici à dix ans" are durations)
+    Rule("duration",
+         r"(?:(?<!de\s)(?<!à\s)|(?<=terme\sde\s)|(?<=bout\sde\s)|(?<=espace\sde\s)|(?<=issue\sde\s)"
+         r"|(?<=ici\sà\s))(?<!\()(?<!,\s)(?:<quant> )?<number> (?=ans\b)<unit>",
          ("15 ans", "plus de vingt ans")),
     Rule("duration",
          r"(?P<span>(?:<quant> )?<number> <unit>) (?:de (?:prison|réclusion|détention)|après)",
          ("10 ans de prison", "six ans après")),
-    Rule("duration",
-         r"(?:au terme|au bout|à l'issue|(?:en )?l'espace) (?:de |d')(?P<span>(?:<quant> )?<number> <unit>)",
-         ("au terme de trois ans", "au bout d'un an", "en l'espace de deux ans")),
-    Rule("duration", r"d'ici à (?P<span><number> <unit>)", ("d'ici à dix ans",)),
     Rule("duration", r"<duration_phrase>", ("quinquennat", "un demi-siècle")),
     Rule("duration", r"(?:ces|les) (?:derniers|dernières|prochains|prochaines) <unit>",
          ("ces derniers jours",)),
