@@ -24,7 +24,9 @@ def found(text: str) -> list[tuple[str, str | None, str | None, str]]:
 
 CASES = [
     # a part of day takes the day named in its sentence, else stays a bare part of day
-    ("Le 24 mars, elle a passé la soirée chez un ami.", [("Le 24 mars", "2023-03-24", "2023-03-24", "day"), ("la soirée", "2023-03-24TEV", None, "time")]),
+    ("Le 24 mars, elle a passé la soirée et la nuit chez un ami.", [("Le 24 mars", "2023-03-24", "2023-03-24", "day"), ("la soirée", "2023-03-24TEV", None, "time"), ("la nuit", "2023-03-24TNI", None, "time")]),
+    ("Auparavant, il dirigeait le club.", [("Auparavant", "PAST_REF", None, "time")]),
+    ("Le recensement de mars-avril est publié.", [("mars", "2023-03", "2023-03-01", "month"), ("avril", "2023-04", "2023-04-01", "month")]),
     ("Le courant sera rétabli au cours de la nuit.", [("la nuit", "TNI", None, "time")]),
     ("En fin d'après-midi, ils l'ont relâché.", [("fin d'après-midi", "TAF", None, "time")]),
     ("Le matin même, lundi, une opération a eu lieu.", [("Le matin même", "2023-09-04TMO", None, "time"), ("lundi", "2023-09-04", "2023-09-04", "day")]),

@@ -75,7 +75,8 @@ WORDS: dict[str, Mapping[str, object]] = {
     "present": {
         "maintenant": "PRESENT_REF", "actuellement": "PRESENT_REF", "désormais": "PRESENT_REF",
         "pour l'instant": "PRESENT_REF", "pour le moment": "PRESENT_REF",
-        "à présent": "PRESENT_REF", "de nos jours": "PRESENT_REF",
+        "à présent": "PRESENT_REF", "de nos jours": "PRESENT_REF", "dorénavant": "PRESENT_REF",
+        "auparavant": "PAST_REF", "autrefois": "PAST_REF", "jadis": "PAST_REF", "naguère": "PAST_REF",
     },
     "every": {"chaque": True, "tous les": True, "toutes les": True},
     "set_phrase": {
@@ -135,6 +136,8 @@ RULES = (
          r"(?:dans|pendant|durant|(?:au )?cours de|passé) (?P<span>(?:la |l')<pod>)"
          r"(?! des temps)",
          ("dans la nuit", "au cours de la nuit", "pendant la soirée", "dans l'après-midi")),
+    Rule("part_of_day", r"(?:la |l')<pod2> (?:et|puis) (?P<span>(?:la |l')<pod>)",
+         ("la soirée et la nuit",)),
     Rule("part_of_day", r"en (?P<span>(?:<pom> (?:de |d'))?<pod>)",
          ("en fin d'après-midi", "en soirée", "en début de matinée")),
     Rule("part_of_day", r"(?:le |la |l')<pod> même(?! si\b| que\b)", ("le matin même", "le soir même")),
@@ -162,6 +165,7 @@ RULES = (
     Rule("month", r"<month_full> <year>", ("avril 2001",)),
     Rule("month", r"<month_full> <rel>", ("juin prochain", "septembre dernier")),
     Rule("month", r"<month_full>", ("juin", "août")),
+    Rule("month", r"<month_full2>-(?P<span><month_full>)", ("mars-avril",)),  # the second of two
     Rule("part_of_month",
          r"(?:la |le )?<pom>(?:-| (?:du mois )?(?:de |d')?)<month_full>(?: <year>)?(?: <rel>)?",
          ("mi-août", "Mi-août dernier", "début février", "fin avril", "fin septembre 2000")),
