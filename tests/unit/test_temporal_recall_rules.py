@@ -104,6 +104,8 @@ TRAPS_EN = [
     "He studied the fall of Rome.",
     "A drop in the fall in prices.",
     "In the evening of his life he wrote.",
+    "A comet shone in the night sky.",  # a thing of the night, not a time
+    "He read it in the morning papers.",
     "The spring of water dried.",
     "He went back for seconds.",
     "The days before the vote were tense.",

@@ -112,7 +112,7 @@ RULES = (
     # parts of day: the engine dates them with a day named in the same sentence
     Rule("part_of_day",
          r"(?:during|overnight|throughout|(?:late |early |later |earlier )?in) (?P<span>the <pod>)"
-         r"(?! of (?:his|her|their|its|life|the)\b)",
+         r"(?! of (?:his|her|their|its|life|the)\b| (?:sky|news|papers?|show|shift|club|edition)\b)",
          ("during the night", "late in the evening", "in the morning")),
     Rule("part_of_day", r"the same <pod>", ("the same evening",)),
     # days counted from a day of the story ("the next day"): left undated
