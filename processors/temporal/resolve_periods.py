@@ -208,8 +208,8 @@ def resolve_quarter(slots: Slots, context: Context) -> Resolved | None:
 
 
 def resolve_generic_season(slots: Slots, context: Context) -> Resolved | None:
-    """``en été``, ``les mois d'hiver``, ``été comme hiver``: any such season (``XXXX-SU``),
-    unless the clause is future (``la loi entrera en vigueur en été``): then the next one."""
+    """``en été``, ``les mois d'hiver``, ``été comme hiver``: every such season (``XXXX-SU``, a
+    ``set``: no days), unless the clause is future (``entrera en vigueur en été``): the next one."""
     if context.future:
         return resolve_season(slots, context)
-    return Resolved(None, None, "season", f"XXXX-{slots['season']}")
+    return Resolved(None, None, "set", f"XXXX-{slots['season']}")

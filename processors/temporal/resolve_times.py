@@ -98,7 +98,8 @@ def resolve_part_of_day(slots: Slots, context: Context) -> Resolved | None:
 
 def resolve_relative_day(slots: Slots, context: Context) -> Resolved | None:
     """``le lendemain``, ``la veille au soir``, ``le même jour``: a day counted from a day of
-    the story, not from the article's date, so no calendar day (``XXXX-XX-XX``)."""
-    if "pod" in slots:
-        return Resolved(None, None, "time", f"XXXX-XX-XXT{slots['pod']}")
-    return Resolved(None, None, "day", "XXXX-XX-XX")
+    the story, not from the article's date, so no calendar day (``XXXX-XX-XX``). Like every
+    expression without days, its granularity is ``time``; the engine dates only values that
+    start with ``T``, so it stays undated."""
+    part_of_day = f"T{slots['pod']}" if "pod" in slots else ""
+    return Resolved(None, None, "time", f"XXXX-XX-XX{part_of_day}")

@@ -34,15 +34,15 @@ CASES = [
     ("Samedi dans la soirée, un incendie.", [("Samedi dans la soirée", "2023-09-02TEV", "2023-09-02", "day")]),
     # days counted from a day of the story: no calendar day
     ("Il s'est échappé le lendemain matin.", [("le lendemain matin", "XXXX-XX-XXTMO", None, "time")]),
-    ("Il a parlé au lendemain de la démission.", [("lendemain", "XXXX-XX-XX", None, "day")]),
-    ("Le même jour à Paris, il a plu.", [("Le même jour", "XXXX-XX-XX", None, "day")]),
+    ("Il a parlé au lendemain de la démission.", [("lendemain", "XXXX-XX-XX", None, "time")]),
+    ("Le même jour à Paris, il a plu.", [("Le même jour", "XXXX-XX-XX", None, "time")]),
     # seasons: a specific one with an article, any one after "en" (unless the clause is future)
     ("Des élections à l'automne semblent probables.", [("l'automne", "2023-FA", "2023-09-01", "season")]),
     ("Ils partiront au printemps.", [("printemps", "2024-SP", "2024-03-01", "season")]),
-    ("Les touristes viennent en été.", [("été", "XXXX-SU", None, "season")]),
+    ("Les touristes viennent en été.", [("été", "XXXX-SU", None, "set")]),
     ("La loi entrera en vigueur en été.", [("été", "2024-SU", "2024-06-01", "season")]),
-    ("Pendant les mois d'été, la ville se vide.", [("mois d'été", "XXXX-SU", None, "season")]),
-    ("Eté comme hiver, il nage.", [("Eté", "XXXX-SU", None, "season"), ("hiver", "XXXX-WI", None, "season")]),
+    ("Pendant les mois d'été, la ville se vide.", [("mois d'été", "XXXX-SU", None, "set")]),
+    ("Eté comme hiver, il nage.", [("Eté", "XXXX-SU", None, "set"), ("hiver", "XXXX-WI", None, "set")]),
     # durations after "au terme de", "d'ici à"
     ("Au terme de trois ans de tractations, un accord.", [("trois ans", "P3Y", None, "duration")]),
     ("Elles pourraient doubler d'ici à dix ans.", [("dix ans", "P10Y", None, "duration")]),
@@ -85,11 +85,11 @@ def found_en(text: str) -> list[tuple[str, str | None, str | None, str]]:
 CASES_EN = [
     ("On Friday, shots were fired the same night.", [("Friday", "2023-09-01", "2023-09-01", "day"), ("the same night", "2023-09-01TNI", None, "time")]),
     ("On Friday it rained during the night.", [("Friday", "2023-09-01", "2023-09-01", "day"), ("the night", "2023-09-01TNI", None, "time")]),
-    ("The day before, he had resigned.", [("The day", "XXXX-XX-XX", None, "day")]),
-    ("He was released the next day.", [("the next day", "XXXX-XX-XX", None, "day")]),
+    ("The day before, he had resigned.", [("The day", "XXXX-XX-XX", None, "time")]),
+    ("He was released the next day.", [("the next day", "XXXX-XX-XX", None, "time")]),
     ("They met the next morning.", [("the next morning", "XXXX-XX-XXTMO", None, "time")]),
     ("We will meet in the summer.", [("the summer", "2024-SU", "2024-06-01", "season")]),
-    ("Flowers bloom in spring.", [("spring", "XXXX-SP", None, "season")]),
+    ("Flowers bloom in spring.", [("spring", "XXXX-SP", None, "set")]),
     ("Prices have risen for years.", [("years", "PXY", None, "duration")]),
     ("It could take weeks to determine.", [("weeks", "PXW", None, "duration")]),
 ]

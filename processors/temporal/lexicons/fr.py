@@ -76,7 +76,7 @@ WORDS: dict[str, Mapping[str, object]] = {
         "maintenant": "PRESENT_REF", "actuellement": "PRESENT_REF", "désormais": "PRESENT_REF",
         "pour l'instant": "PRESENT_REF", "pour le moment": "PRESENT_REF",
         "à présent": "PRESENT_REF", "de nos jours": "PRESENT_REF", "dorénavant": "PRESENT_REF",
-        "auparavant": "PAST_REF", "autrefois": "PAST_REF", "jadis": "PAST_REF", "naguère": "PAST_REF",
+        "auparavant": "PAST_REF", "jadis": "PAST_REF", "naguère": "PAST_REF",
     },
     "every": {"chaque": True, "tous les": True, "toutes les": True},
     "set_phrase": {
