@@ -83,13 +83,9 @@ def found_en(text: str) -> list[tuple[str, str | None, str | None, str]]:
 
 
 CASES_EN = [
-    ("On Friday, shots were fired the same night.", [("Friday", "2023-09-01", "2023-09-01", "day"), ("the same night", "2023-09-01TNI", None, "time")]),
-    ("On Friday it rained during the night.", [("Friday", "2023-09-01", "2023-09-01", "day"), ("the night", "2023-09-01TNI", None, "time")]),
     ("The day before, he had resigned.", [("The day", "XXXX-XX-XX", None, "time")]),
     ("He was released the next day.", [("the next day", "XXXX-XX-XX", None, "time")]),
     ("They met the next morning.", [("the next morning", "XXXX-XX-XXTMO", None, "time")]),
-    ("We will meet in the summer.", [("the summer", "2024-SU", "2024-06-01", "season")]),
-    ("Flowers bloom in spring.", [("spring", "XXXX-SP", None, "set")]),
     ("Prices have risen for years.", [("years", "PXY", None, "duration")]),
     ("It could take weeks to determine.", [("weeks", "PXW", None, "duration")]),
 ]

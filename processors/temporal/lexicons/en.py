@@ -109,12 +109,6 @@ RULES = (
          ("Monday", "last Wednesday", "next Friday", "Sunday night")),
     Rule("deictic", r"<deictic>(?: <pod>)?",
          ("yesterday", "today", "tonight", "yesterday afternoon")),
-    # parts of day: the engine dates them with a day named in the same sentence
-    Rule("part_of_day",
-         r"(?:during|overnight|throughout|(?:late |early |later |earlier )?in) (?P<span>the <pod>)"
-         r"(?! of (?:his|her|their|its|life|the)\b| (?:sky|news|papers?|show|shift|club|edition)\b)",
-         ("during the night", "late in the evening", "in the morning")),
-    Rule("part_of_day", r"the same <pod>", ("the same evening",)),
     # days counted from a day of the story ("the next day"): left undated
     Rule("relative_day", r"the (?:next|following|previous|same) <day_noun>(?: <pod>)?",
          ("the next day", "the following day", "the same day")),
@@ -151,12 +145,6 @@ RULES = (
     Rule("decade", r"the '<yy>s", ("the '90s",)),
     Rule("season", r"(?:the )?(?:<rel>|<this>) <season>", ("last summer", "this fall")),
     Rule("season", r"(?:the )?<season> (?:of )?<year>", ("summer 2022", "the fall of 2022")),
-    # a season without a year ("in the fall of Rome" is no season)
-    Rule("season",
-         r"(?:during|over|through|until|since|in) (?P<span>the (?=(?-i:[a-z]))<season>)"
-         r"(?! (?:of|in)\b)",
-         ("in the summer", "during the winter")),
-    Rule("generic_season", r"in (?P<span>(?=(?-i:[a-z]))<season>)(?! (?:of|in)\b)", ("in summer",)),
     Rule("quarter", r"(?:the )?<ordinal>(?:-| )quarter(?: (?:of )?<year>)?",
          ("the first quarter", "third-quarter")),
     # not days
