@@ -23,10 +23,9 @@ from .lexicon import Lexicon, Rule, normalize_word
 from .openings import (
     ANY_FOLLOWER,
     DIGIT_KEY,
+    KEY_LETTERS,
     follow_any,
-    follower_class,
     is_short_word,
-    next_class,
     normal_letters,
     opening_key,
     openings,
@@ -42,7 +41,7 @@ MEMO_SIZE = 200_000  # distinct words remembered per language
 _TOKEN = re.compile(r"\d+|[^\W\d_]+")  # "30am" is two tokens, "30" and "am"
 _LOOKAROUND = ("(?=", "(?!", "(?<=", "(?<!")
 Opened = tuple[tuple[int, tuple[int, ...]], ...]  # (trigger spec, rules needing it) per spec
-_NOTHING: tuple[frozenset[str], Opened] = (frozenset(), ())
+_NOTHING: tuple[tuple[str, ...], Opened] = ((), ())
 FOLLOWERS_SIZE = 512  # characters remembered per short word
 
 
@@ -99,7 +98,7 @@ class TriggerIndex:
     rarest_specs: tuple[tuple[int, frozenset[str]], ...]  # specs needing several categories
     opened_by_key: dict[str, Opened]  # opening key -> rules it may open
     unanchored: tuple[int, ...]  # rules whose openings could not be read off their pattern
-    _memo: dict[str, tuple[frozenset[str], Opened | Followers]] = field(
+    _memo: dict[str, tuple[tuple[str, ...], Opened | Followers]] = field(
         default_factory=dict, compare=False, repr=False
     )
     _chunks: dict[str, Chunk] = field(default_factory=dict, compare=False, repr=False)
@@ -137,7 +136,7 @@ class TriggerIndex:
 
     def categories_of(self, word: str) -> frozenset[str]:
         """Return the trigger categories of a word as found in a text (memoized)."""
-        return self._token(word)[0]
+        return frozenset(self._token(word, word, len(word))[0])
 
     def opened(self, key: str) -> Opened:
         """Return the rules an opening key may open (a class unknown to the stem: its ``*`` key)."""
@@ -149,37 +148,39 @@ class TriggerIndex:
                 found = self.opened_by_key.get(DIGIT_KEY + ANY_FOLLOWER)
         return found or ()
 
-    def _token(self, word: str, after: str = "") -> tuple[frozenset[str], Opened | Followers]:
+    def _token(self, word: str, chunk: str, end: int) -> tuple[tuple[str, ...], Opened | Followers]:
         """Return the trigger categories of a word and the rules it may open (memoized).
 
-        ``after`` is what follows the word in its piece of text. What a run of digits opens
+        The word ends at ``end`` in its piece of text, ``chunk``. What a run of digits opens
         depends on the character after it (on the next one that is not white space, when white
         space follows), what a short word opens on the first character after it that is not
         white space: they are part of the key. A short word or a number ending its piece opens
         a ``Followers`` table, read with the next piece.
         """
-        first, rest = after[:1], after.lstrip()
+        first = chunk[end : end + 1]
         digits = word[0].isdigit()
-        seeks = (not first or first.isspace()) if digits else is_short_word(word)  # see above
+        if digits:
+            seeks = not first or first.isspace()
+        else:  # an ASCII word keeps its length when normalized
+            seeks = len(word) < KEY_LETTERS if word.isascii() else is_short_word(word)
         if seeks:
-            key = word + "\0" + (next_class(rest[:1]) if rest else "")
-        elif digits:
-            key = word + follower_class(first)
+            following = first if first and not first.isspace() else chunk[end:].lstrip()[:1]
+            key = "\0" + word + "\0" + following  # no other key starts with NUL
         else:
-            key = word
+            key = word + first if digits else word
         found = self._memo.get(key)
         if found is None:
             token = normal_letters(word)
             categories = self.categories_of_token.get(token)
             if categories is None and token.endswith("s"):  # "lundis", "jours"
                 categories = self.categories_of_token.get(token[:-1])
-            categories = (categories or frozenset()) | ({DIGITS} if word[0].isdigit() else set())
+            categories = (categories or frozenset()) | ({DIGITS} if digits else set())
             opened: Opened | Followers
-            if seeks and not rest:
+            if seeks and not following:
                 opened = Followers(self, word) if self._opens_any(word) else ()
             else:
-                opened = self.opened(opening_key(word, first, rest[:1]))
-            found = (categories, opened) if categories or opened else _NOTHING
+                opened = self.opened(opening_key(word, first, following if seeks else ""))
+            found = (tuple(sorted(categories)), opened) if categories or opened else _NOTHING
             if len(self._memo) < MEMO_SIZE:
                 self._memo[key] = found
         return found
@@ -192,18 +193,12 @@ class TriggerIndex:
         """Return the tokens of a chunk (a run without white space) that trigger or open a rule."""
         found = self._chunks.get(chunk)
         if found is None:
-            tokens = (  # a token ending the chunk is followed by a space (or ends the text)
-                (token.start(), self._token(token.group(), chunk[token.end() :]))
-                for token in _TOKEN.finditer(chunk)
-            )
-            found = (
-                tuple(
-                    (offset, tuple(categories), opened)  # a tuple: quicker to loop over when empty
-                    for offset, (categories, opened) in tokens
-                    if categories or opened
-                )
-                or _NO_TOKENS
-            )
+            tokens = []  # a token ending the chunk is followed by a space (or ends the text)
+            for token in _TOKEN.finditer(chunk):
+                categories, opened = self._token(token.group(), chunk, token.end())
+                if categories or opened:
+                    tokens.append((token.start(), categories, opened))
+            found = tuple(tokens) or _NO_TOKENS
             if len(self._chunks) < MEMO_SIZE:
                 self._chunks[chunk] = found
         return found
