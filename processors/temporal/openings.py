@@ -139,9 +139,11 @@ def follow_any(rules_of_key: dict[str, list[int]]) -> None:
         stem = stem_of(key)
         if stem:
             stems.setdefault(stem, []).append(key)
+    numbers_then_words = DIGIT_KEY + WORD_END
+    if DIGIT_KEY in stems:  # "12 x" opens what "12" opens before anything, even with no "#$" key
+        stems.setdefault(numbers_then_words, [])
     original = {key: set(rules) for key, rules in rules_of_key.items()}
     anything = {stem: original.get(stem + ANY_FOLLOWER, set()) for stem in stems}
-    numbers_then_words = DIGIT_KEY + WORD_END
     if numbers_then_words in stems:
         anything[numbers_then_words] |= original.get(DIGIT_ANY, set())
     every: dict[str, set[int]] = {}

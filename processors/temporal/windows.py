@@ -22,7 +22,6 @@ from operator import add, is_not, xor
 from .lexicon import Lexicon, Rule, normalize_word
 from .openings import (
     ANY_FOLLOWER,
-    DIGIT_KEY,
     KEY_LETTERS,
     follow_any,
     is_short_word,
@@ -42,15 +41,16 @@ _TOKEN = re.compile(r"\d+|[^\W\d_]+")  # "30am" is two tokens, "30" and "am"
 _LOOKAROUND = ("(?=", "(?!", "(?<=", "(?<!")
 Opened = tuple[tuple[int, tuple[int, ...]], ...]  # (trigger spec, rules needing it) per spec
 _NOTHING: tuple[tuple[str, ...], Opened] = ((), ())
-FOLLOWERS_SIZE = 512  # characters remembered per short word
+FOLLOWERS_SIZE = 512  # characters remembered per short word or number
 
 
 class Followers(dict[str, Opened]):
-    """What a short word ending a piece of text opens, by the first character of the next piece.
+    """What a short word or a number ending a piece of text opens, by the next piece's first character.
 
-    The key of a short word holds the first character after it that is not white space
-    (``openings.py``); when the word ends a piece cut on spaces, that character is in the next
-    piece, so the memo of the piece holds this table instead of the opened rules.
+    The key of a short word (of a number followed by white space) holds the first character
+    after it that is not white space (``openings.py``); when the token ends a piece cut on
+    spaces, that character is in the next piece, so the memo of the piece holds this table
+    instead of the opened rules.
     """
 
     def __init__(self, index: TriggerIndex, word: str) -> None:
@@ -144,8 +144,6 @@ class TriggerIndex:
         if found is None and key[-1:] != ANY_FOLLOWER:
             stem = stem_of(key)
             found = self.opened_by_key.get(stem + ANY_FOLLOWER) if stem else None
-            if found is None and stem == DIGIT_KEY + "$":  # "12 x": what "12" opens before anything
-                found = self.opened_by_key.get(DIGIT_KEY + ANY_FOLLOWER)
         return found or ()
 
     def _token(self, word: str, chunk: str, end: int) -> tuple[tuple[str, ...], Opened | Followers]:
@@ -186,7 +184,7 @@ class TriggerIndex:
         return found
 
     def _opens_any(self, word: str) -> bool:
-        """Tell whether a short word opens any rule, whatever follows it."""
+        """Tell whether a short word (a number) opens any rule, whatever follows it."""
         return bool(self.opened_by_key.get(opening_key(word, " ", "")))
 
     def _chunk(self, chunk: str) -> Chunk:
