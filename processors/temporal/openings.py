@@ -72,7 +72,7 @@ def is_short_word(token: str) -> bool:
 
 
 def next_class(char: str) -> str:
-    """Return the class of the first character after a short word that is not white space.
+    """Return the class of the first character that is not white space after a short word or a number.
 
     A digit is ``#``; a letter is itself lowercased without its accent (``É`` -> ``e``); any
     other ASCII character, or one without case, is itself; the rest (and "", the end of the
