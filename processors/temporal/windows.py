@@ -56,9 +56,8 @@ class Followers(dict[str, Opened]):
     def __init__(self, index: TriggerIndex, word: str) -> None:
         super().__init__()
         self.index, self.word = index, word
-
-    def __bool__(self) -> bool:
-        return True
+        self[""] = self[" "]  # no next piece (or an empty one): every rule the word opens; and the
+        # table is never empty, so it is true without a Python call
 
     def __missing__(self, char: str) -> Opened:
         opened = self.index.opened(opening_key(self.word, " ", char))
@@ -172,13 +171,17 @@ class TriggerIndex:
             categories = self.categories_of_token.get(token)
             if categories is None and token.endswith("s"):  # "lundis", "jours"
                 categories = self.categories_of_token.get(token[:-1])
-            categories = (categories or frozenset()) | ({DIGITS} if digits else set())
+            if digits:
+                categories = (categories or frozenset()) | {DIGITS}
             opened: Opened | Followers
             if seeks and not following:
                 opened = Followers(self, word) if self._opens_any(word) else ()
-            else:
+            elif seeks or digits:
                 opened = self.opened(opening_key(word, first, following if seeks else ""))
-            found = (tuple(sorted(categories)), opened) if categories or opened else _NOTHING
+            else:  # a long word: its key is its first letters
+                opened = self.opened_by_key.get(token[:KEY_LETTERS], ())
+            names = tuple(sorted(categories)) if categories else ()
+            found = (names, opened) if names or opened else _NOTHING
             if len(self._memo) < MEMO_SIZE:
                 self._memo[key] = found
         return found
