@@ -14,11 +14,11 @@ PARIS = timezone(timedelta(hours=2))
 MONDAY_4_SEP = datetime(2023, 9, 4, 19, 40, tzinfo=PARIS)
 
 
-def found(text: str) -> list[tuple[str, str | None, str | None, str]]:
+def found(text: str, language: str = "fr") -> list[tuple[str, str | None, str | None, str]]:
     """(text, value, start, granularity) of each expression."""
     return [
         (e.text, e.value, e.start.isoformat() if e.start else None, e.granularity)
-        for e in extract_dates(text, published_at=MONDAY_4_SEP, language="fr")
+        for e in extract_dates(text, published_at=MONDAY_4_SEP, language=language)
     ]
 
 
@@ -74,14 +74,6 @@ def test_recall_rules_traps(text: str) -> None:
     assert found(text) == []
 
 
-def found_en(text: str) -> list[tuple[str, str | None, str | None, str]]:
-    """(text, value, start, granularity) of each English expression."""
-    return [
-        (e.text, e.value, e.start.isoformat() if e.start else None, e.granularity)
-        for e in extract_dates(text, published_at=MONDAY_4_SEP, language="en")
-    ]
-
-
 CASES_EN = [
     ("The day before, he had resigned.", [("The day", "XXXX-XX-XX", None, "time")]),
     ("He was released the next day.", [("the next day", "XXXX-XX-XX", None, "time")]),
@@ -93,7 +85,7 @@ CASES_EN = [
 
 @pytest.mark.parametrize(("text", "expected"), CASES_EN)
 def test_recall_rules_en(text: str, expected: list) -> None:
-    assert found_en(text) == expected
+    assert found(text, "en") == expected
 
 
 TRAPS_EN = [
@@ -110,4 +102,4 @@ TRAPS_EN = [
 
 @pytest.mark.parametrize("text", TRAPS_EN)
 def test_recall_rules_traps_en(text: str) -> None:
-    assert found_en(text) == []
+    assert found(text, "en") == []
