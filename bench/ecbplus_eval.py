@@ -43,11 +43,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from processors.analyse import analyse_article  # noqa: E402
-from processors.identity import canonical_url  # noqa: E402
 from processors.resolve import MentionRef, compatible, evidence  # noqa: E402
 from processors.timeline import TimelineState, apply_article  # noqa: E402
 from schemas.articles import Article, ArticleAnalysed, Mention  # noqa: E402
 from schemas.codec import envelope  # noqa: E402
+from schemas.identity import canonical_url  # noqa: E402
 from schemas.timeline import EventState  # noqa: E402
 
 CORPUS = REPO.parent / "shared" / "corpora" / "ecbplus"

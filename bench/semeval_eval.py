@@ -43,12 +43,12 @@ sys.path.insert(0, str(REPO))
 
 from processors.analyse import analyse_article  # noqa: E402
 from processors.entities import canonical_entity, entity_key, extract_entities  # noqa: E402
-from processors.identity import canonical_url  # noqa: E402
 from processors.store.read import _match_key  # noqa: E402  (the CLI's own matching rule)
 from processors.temporal import extract_dates  # noqa: E402
 from processors.timeline import TimelineState, apply_article  # noqa: E402
 from schemas.articles import Article, ArticleAnalysed, Mention  # noqa: E402
 from schemas.codec import envelope  # noqa: E402
+from schemas.identity import canonical_url  # noqa: E402
 from schemas.timeline import EventState  # noqa: E402
 
 CORPUS = REPO.parent / "shared" / "corpora" / "semeval2015_task4_timeline"

@@ -15,9 +15,9 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 from ingest.archive import Archive, ArchivedRecord
-from processors.identity import article_key, canonical_url, version_id
 from schemas.articles import Article
 from schemas.codec import encode, envelope
+from schemas.identity import article_key, canonical_url, version_id
 from schemas.topics import TOPICS
 
 log = logging.getLogger(__name__)

@@ -6,12 +6,12 @@ from typing import Any
 
 from processors.clean import clean_article
 from processors.dedupe import content_hash, minhash_signature
-from processors.identity import article_key, canonical_url, version_id
 from processors.language import detect_language
 from processors.mentions import build_mentions
 from processors.temporal import extract_dates
 from schemas.articles import Article, ArticleAnalysed
 from schemas.envelope import Envelope
+from schemas.identity import article_key, canonical_url, version_id
 
 SUPPORTED_LANGUAGES = frozenset({"fr", "en"})
 

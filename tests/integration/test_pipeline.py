@@ -7,7 +7,7 @@ import httpx
 import pytest
 from kafka import KafkaProducer
 
-from processors.identity import canonical_url
+from schemas.identity import canonical_url
 from tests.conftest import EXAMPLES, SHARED
 
 pytestmark = pytest.mark.integration

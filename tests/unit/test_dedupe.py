@@ -21,7 +21,7 @@ from processors.dedupe import (
     minhash_signature,
     shingles,
 )
-from processors.identity import article_key
+from schemas.identity import article_key
 
 ROOT = Path(__file__).resolve().parents[2]
 DEV = [json.loads(line) for line in (ROOT / "examples" / "niger-2023.jsonl").read_text().splitlines()]

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from processors.identity import article_key, canonical_url, version_id
+from schemas.identity import article_key, canonical_url, version_id
 
 BASE = "https://example.com/monde/article-1"
 

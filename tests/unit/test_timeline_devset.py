@@ -5,11 +5,11 @@ import random
 from functools import cache
 
 from processors.analyse import analyse_article
-from processors.identity import canonical_url
 from processors.resolve import MentionRef, resolve_events
 from processors.timeline import TimelineState, apply_article
 from schemas.articles import Article
 from schemas.codec import envelope
+from schemas.identity import canonical_url
 from tests.conftest import EXAMPLES, SHARED
 
 
