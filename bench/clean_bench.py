@@ -16,7 +16,7 @@ from pathlib import Path
 
 import trafilatura
 
-from processors.clean import clean_article
+from processors.analysis.clean import clean_article
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 

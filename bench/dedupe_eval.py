@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from html import escape
 from pathlib import Path
 
-from processors.clean import clean_article
+from processors.analysis.clean import clean_article
 from processors.dedupe import (
     DEFAULT_THRESHOLD,
     DedupeIndex,

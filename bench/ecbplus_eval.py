@@ -42,7 +42,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from processors.analyse import analyse_article  # noqa: E402
+from processors.analysis.analyse import analyse_article  # noqa: E402
 from processors.resolve import MentionRef, compatible, evidence  # noqa: E402
 from processors.timeline import TimelineState, apply_article  # noqa: E402
 from schemas.articles import Article, ArticleAnalysed, Mention  # noqa: E402

@@ -41,10 +41,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from processors.analyse import analyse_article  # noqa: E402
-from processors.entities import canonical_entity, entity_key, extract_entities  # noqa: E402
+from processors.analysis.analyse import analyse_article  # noqa: E402
+from processors.analysis.entities import canonical_entity, entity_key, extract_entities  # noqa: E402
+from processors.analysis.temporal import extract_dates  # noqa: E402
 from processors.store.read import _match_key  # noqa: E402  (the CLI's own matching rule)
-from processors.temporal import extract_dates  # noqa: E402
 from processors.timeline import TimelineState, apply_article  # noqa: E402
 from schemas.articles import Article, ArticleAnalysed, Mention  # noqa: E402
 from schemas.codec import envelope  # noqa: E402

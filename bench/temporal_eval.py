@@ -32,7 +32,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from processors.temporal import extract_dates  # noqa: E402
+from processors.analysis.temporal import extract_dates  # noqa: E402
 
 CORPORA = REPO.parent / "shared" / "corpora"
 CORPUS_FILES = {

@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from temporal_eval import CORPORA, CORPUS_FILES, load_corpus  # noqa: E402
 
-from processors.temporal import extract_dates  # noqa: E402
+from processors.analysis.temporal import extract_dates  # noqa: E402
 
 EXAMPLES = REPO / "examples"
 _SENTENCE_END = re.compile(r"(?<=[.!?»\"])\s+(?=[A-ZÀ-Ý«\"])")

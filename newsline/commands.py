@@ -159,7 +159,7 @@ def timeline(settings: Settings, args: argparse.Namespace) -> int:
 
 def extract(file: str) -> int:
     """`newsline extract`: one JSON line of expressions per input line."""
-    from processors.extract_cli import extract_line
+    from processors.analysis.extract_cli import extract_line
 
     stream = sys.stdin if file == "-" else open(file, encoding="utf-8")  # noqa: SIM115
     status = 0

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from processors.analyse import analyse_article
+from processors.analysis.analyse import analyse_article
 from processors.store.project import fold
 from processors.store.sink import apply_batch, decode_changes, open_writer, publish_snapshot
 from processors.timeline import TimelineState, apply_article, change_envelopes

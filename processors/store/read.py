@@ -9,7 +9,7 @@ from typing import Any
 
 import duckdb
 
-from processors.entities import canonical_entity
+from processors.analysis.entities import canonical_entity
 
 _FIELDS = ("event_id, start_date, end_date, granularity, summary, entities, mention_count, "
            "sources, first_reported_at")

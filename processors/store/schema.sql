@@ -145,7 +145,7 @@ CREATE TABLE IF NOT EXISTS entity_aliases (
     kind      VARCHAR NOT NULL,
     PRIMARY KEY (alias, name)
 );
-COMMENT ON TABLE entity_aliases IS 'The maintained alias table (processors/data/aliases.tsv): names as written, in any language, and the canonical entity they stand for.';
+COMMENT ON TABLE entity_aliases IS 'The maintained alias table (processors/analysis/data/aliases.tsv): names as written, in any language, and the canonical entity they stand for.';
 COMMENT ON COLUMN entity_aliases.alias IS 'A name as it is written (Poutine, Cédéao, Maison-Blanche).';
 COMMENT ON COLUMN entity_aliases.alias_key IS 'lower(strip_accents(alias)): compare with lower(strip_accents(your text)).';
 COMMENT ON COLUMN entity_aliases.name IS 'The canonical name used in events.entities (Vladimir Putin, ECOWAS, White House).';

@@ -25,7 +25,7 @@ from typing import Any
 
 import duckdb
 
-from processors.entities import alias_rows
+from processors.analysis.entities import alias_rows
 from processors.store.project import ProjectionBatch, event_row, fold
 from schemas.codec import Rejection, decode
 from schemas.envelope import Envelope

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from processors.clean import boilerplate_rules, clean_article
+from processors.analysis.clean import boilerplate_rules, clean_article
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SEED = json.loads((EXAMPLES / "seed-rtl-2023-09-04.json").read_text(encoding="utf-8"))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from processors.clean import clean_article
+from processors.analysis.clean import clean_article
 from processors.dedupe import (
     DEFAULT_THRESHOLD,
     DedupeIndex,

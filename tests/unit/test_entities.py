@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from processors.clean import clean_article
-from processors.entities import (
+from processors.analysis.clean import clean_article
+from processors.analysis.entities import (
     Entity,
     canonical_entity,
     entity_key,
@@ -14,7 +14,7 @@ from processors.entities import (
     keywords,
     known_names,
 )
-from processors.sentences import split_sentences
+from processors.analysis.sentences import split_sentences
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -255,7 +255,7 @@ def test_title_before_an_unknown_name_makes_a_person():
 
 
 def test_sentence_initial_name_counts_when_the_article_writes_it_mid_sentence():
-    from processors.entities import article_names
+    from processors.analysis.entities import article_names
 
     article = "Shares of Zorblax rose.\nZorblax announced a deal on Friday."
     sentence = "Zorblax announced a deal on Friday."

@@ -2,9 +2,9 @@
 
 from datetime import UTC, datetime
 
-from processors.language import detect_language
-from processors.mentions import build_mentions, summarise
-from processors.temporal import extract_dates
+from processors.analysis.language import detect_language
+from processors.analysis.mentions import build_mentions, summarise
+from processors.analysis.temporal import extract_dates
 
 
 def test_language_of_french_english_and_other_texts():

@@ -20,7 +20,7 @@ from schemas.timeline import EventState  # noqa: E402
 
 # Measured with `python bench/semeval_eval.py` (all 3 corpora): micro date F1 0.358
 # (0.362 before merges needed the support of most of the smaller side's articles)
-# (0.188 before the aviation, car and market aliases were added to processors/data/aliases.tsv).
+# (0.188 before the aviation, car and market aliases were added to processors/analysis/data/aliases.tsv).
 MEASURED_MICRO_F1 = 0.358
 NOON = datetime(2005, 6, 13, 12, tzinfo=UTC)
 

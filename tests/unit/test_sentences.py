@@ -6,8 +6,8 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from processors.clean import clean_article
-from processors.sentences import split_sentences
+from processors.analysis.clean import clean_article
+from processors.analysis.sentences import split_sentences
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from processors.temporal import TemporalExpression, extract_dates
+from processors.analysis.temporal import TemporalExpression, extract_dates
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SEED = json.loads((EXAMPLES / "seed-rtl-2023-09-04.json").read_text(encoding="utf-8"))

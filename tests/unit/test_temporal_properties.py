@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from processors.temporal import extract_dates
-from processors.temporal.engine import tagger_for
+from processors.analysis.temporal import extract_dates
+from processors.analysis.temporal.engine import tagger_for
 
 VOCABULARY = sorted(
     {

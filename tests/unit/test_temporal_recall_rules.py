@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from processors.temporal import extract_dates
+from processors.analysis.temporal import extract_dates
 
 PARIS = timezone(timedelta(hours=2))
 MONDAY_4_SEP = datetime(2023, 9, 4, 19, 40, tzinfo=PARIS)

@@ -7,7 +7,7 @@ from datetime import date
 from hypothesis import given
 from hypothesis import strategies as st
 
-from processors.temporal.calendar_spans import pick_occurrence, pick_unmarked, weekday_date
+from processors.analysis.temporal.calendar_spans import pick_occurrence, pick_unmarked, weekday_date
 
 DAYS = st.dates(min_value=date(2000, 1, 1), max_value=date(2030, 12, 31))
 

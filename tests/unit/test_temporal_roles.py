@@ -7,8 +7,8 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from processors.temporal.engine import tagger_for
-from processors.temporal.roles import Scopes
+from processors.analysis.temporal.engine import tagger_for
+from processors.analysis.temporal.roles import Scopes
 
 SENTENCE_END = re.compile(r"[.!?…](?=\s)")
 PIECES = st.sampled_from(["a", "é", "15", ".", "!", "?", "…", " ", "\n", "\t", "\u00a0", "\x1c", "U.S."])

@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from processors.temporal import TemporalExpression, extract_dates
-from processors.temporal.engine import tagger_for
+from processors.analysis.temporal import TemporalExpression, extract_dates
+from processors.analysis.temporal.engine import tagger_for
 
 PARIS = timezone(timedelta(hours=2))
 MONDAY_4_SEP = datetime(2023, 9, 4, 19, 40, tzinfo=PARIS)  # a Monday

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from processors.temporal import engine
-from processors.temporal.openings import openings
-from processors.temporal.patterns import prefix_tree, word_units
-from processors.temporal.roles import required_text
-from processors.temporal.windows import Plan, TriggerIndex, mandatory_slots
+from processors.analysis.temporal import engine
+from processors.analysis.temporal.openings import openings
+from processors.analysis.temporal.patterns import prefix_tree, word_units
+from processors.analysis.temporal.roles import required_text
+from processors.analysis.temporal.windows import Plan, TriggerIndex, mandatory_slots
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

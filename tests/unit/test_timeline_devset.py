@@ -4,7 +4,7 @@ import json
 import random
 from functools import cache
 
-from processors.analyse import analyse_article
+from processors.analysis.analyse import analyse_article
 from processors.resolve import MentionRef, resolve_events
 from processors.timeline import TimelineState, apply_article
 from schemas.articles import Article

@@ -2,7 +2,7 @@
 
 HTML goes through trafilatura (main text, no comments, no tables, precision favoured) with a plain
 lxml fallback; plain text is split into blocks at blank lines. Both then pass the same line-level
-boilerplate rules, read from ``processors/data/boilerplate.tsv`` (per language), plus structural
+boilerplate rules, read from ``processors/analysis/data/boilerplate.tsv`` (per language), plus structural
 rules that a table cannot express: numbered breadcrumb menus, the photo caption just above a credit
 line, the title repeated as the first paragraph, and repeated lines.
 """
@@ -58,7 +58,7 @@ class BoilerplateRule:
 @cache
 def boilerplate_rules() -> tuple[BoilerplateRule, ...]:
     """Load the packaged boilerplate table (cached)."""
-    table = files("processors.data").joinpath("boilerplate.tsv").read_text(encoding="utf-8")
+    table = files("processors.analysis.data").joinpath("boilerplate.tsv").read_text(encoding="utf-8")
     rules = []
     for row in table.splitlines():
         if not row.strip() or row.startswith("#"):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from processors.clean import clean_article
+from processors.analysis.clean import clean_article
+from processors.analysis.language import detect_language
+from processors.analysis.mentions import build_mentions
+from processors.analysis.temporal import extract_dates
 from processors.dedupe import content_hash, minhash_signature
-from processors.language import detect_language
-from processors.mentions import build_mentions
-from processors.temporal import extract_dates
 from schemas.articles import Article, ArticleAnalysed
 from schemas.envelope import Envelope
 from schemas.identity import article_key, canonical_url, version_id

@@ -5,9 +5,9 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Sequence
 
-from processors.entities import article_names, entity_key, extract_entities, keywords
-from processors.sentences import split_sentences
-from processors.temporal import TemporalExpression
+from processors.analysis.entities import article_names, entity_key, extract_entities, keywords
+from processors.analysis.sentences import split_sentences
+from processors.analysis.temporal import TemporalExpression
 from schemas.articles import Mention
 
 MENTION_GRANULARITIES = frozenset(

@@ -6,9 +6,9 @@ import json
 from datetime import datetime
 from typing import Any
 
-from processors.clean import clean_article
-from processors.language import detect_language
-from processors.temporal import extract_dates
+from processors.analysis.clean import clean_article
+from processors.analysis.language import detect_language
+from processors.analysis.temporal import extract_dates
 
 
 def extract_line(line: str) -> tuple[dict[str, Any], bool]:

@@ -51,7 +51,7 @@ def entity_key(name: str) -> str:
 
 
 def _data(name: str) -> list[list[str]]:
-    text = files("processors.data").joinpath(name).read_text(encoding="utf-8")
+    text = files("processors.analysis.data").joinpath(name).read_text(encoding="utf-8")
     return [row.split("\t") for row in text.splitlines() if row.strip() and row[0] != "#"]
 
 

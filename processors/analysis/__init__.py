@@ -1,0 +1,1 @@
+"""Per-article analysis (stateless): clean, language, sentences, dates, entities, mentions."""
