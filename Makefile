@@ -20,7 +20,7 @@ run: setup
 
 lint: setup
 	$(BIN)/ruff check .
-	$(BIN)/mypy schemas processors/analysis/temporal processors/resolve.py processors/timeline.py processors/timeline_index.py processors/store/project.py processors/dedupe.py
+	$(BIN)/mypy schemas processors/analysis/temporal processors/resolution processors/store/project.py
 
 test: setup lint compose-check
 	$(BIN)/pytest -q -p no:cacheprovider

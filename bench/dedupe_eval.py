@@ -26,7 +26,7 @@ from html import escape
 from pathlib import Path
 
 from processors.analysis.clean import clean_article
-from processors.dedupe import (
+from processors.resolution.copies import (
     DEFAULT_THRESHOLD,
     DedupeIndex,
     content_hash,

@@ -43,8 +43,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from processors.analysis.analyse import analyse_article  # noqa: E402
-from processors.resolve import MentionRef, compatible, evidence  # noqa: E402
-from processors.timeline import TimelineState, apply_article  # noqa: E402
+from processors.resolution.coreference import MentionRef, compatible, evidence  # noqa: E402
+from processors.resolution.fold import TimelineState, apply_article  # noqa: E402
 from schemas.articles import Article, ArticleAnalysed, Mention  # noqa: E402
 from schemas.codec import envelope  # noqa: E402
 from schemas.identity import canonical_url  # noqa: E402

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from processors.analysis.analyse import analyse_article  # noqa: E402
-from processors.timeline import TimelineState, apply_article  # noqa: E402
+from processors.resolution.fold import TimelineState, apply_article  # noqa: E402
 from schemas.articles import Article, ArticleAnalysed  # noqa: E402
 from schemas.codec import envelope  # noqa: E402
 

@@ -20,7 +20,7 @@ from typing import Any
 import faust
 
 from processors.analysis.analyse import analyse_article
-from processors.timeline import Status, TimelineState, apply_article, change_envelopes
+from processors.resolution.fold import Status, TimelineState, apply_article, change_envelopes
 from schemas.articles import ARTICLE_ANALYSED, ARTICLE_SUBMITTED, ArticleAnalysed
 from schemas.codec import Rejection, decode, encode, envelope
 from schemas.dead_letters import DeadLetter

@@ -8,7 +8,7 @@ from processors.analysis.clean import clean_article
 from processors.analysis.language import detect_language
 from processors.analysis.mentions import build_mentions
 from processors.analysis.temporal import extract_dates
-from processors.dedupe import content_hash, minhash_signature
+from processors.resolution.copies import content_hash, minhash_signature
 from schemas.articles import Article, ArticleAnalysed
 from schemas.envelope import Envelope
 from schemas.identity import article_key, canonical_url, version_id

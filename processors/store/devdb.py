@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from processors.analysis.analyse import analyse_article
+from processors.resolution.fold import TimelineState, apply_article, change_envelopes
 from processors.store.project import fold
 from processors.store.sink import apply_batch, decode_changes, open_writer, publish_snapshot
-from processors.timeline import TimelineState, apply_article, change_envelopes
 from schemas.articles import Article
 from schemas.codec import encode, envelope
 from schemas.topics import TOPICS

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from processors.analysis.clean import clean_article
-from processors.dedupe import (
+from processors.resolution.copies import (
     DEFAULT_THRESHOLD,
     DedupeIndex,
     choose_original,
@@ -53,7 +53,7 @@ def test_shingles_of_short_and_empty_texts():
 def test_signature_is_deterministic_across_processes():
     text = cleaned(DEV[2])
     code = (
-        "import sys; from processors.dedupe import minhash_signature; "
+        "import sys; from processors.resolution.copies import minhash_signature; "
         "print(list(minhash_signature(sys.stdin.read())[:8]))"
     )
     runs = {

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import duckdb
 
+from processors.resolution.fold import TimelineState, apply_article, change_envelopes
 from processors.store.project import fold
 from processors.store.replay import rebuild_and_compare
 from processors.store.sink import apply_batch, decode_changes, open_writer, publish_snapshot
-from processors.timeline import TimelineState, apply_article, change_envelopes
 from schemas.codec import encode
 from tests.unit.test_timeline import ARTICLES, T0
 

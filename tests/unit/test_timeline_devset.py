@@ -5,8 +5,8 @@ import random
 from functools import cache
 
 from processors.analysis.analyse import analyse_article
-from processors.resolve import MentionRef, resolve_events
-from processors.timeline import TimelineState, apply_article
+from processors.resolution.coreference import MentionRef, resolve_events
+from processors.resolution.fold import TimelineState, apply_article
 from schemas.articles import Article
 from schemas.codec import envelope
 from schemas.identity import canonical_url

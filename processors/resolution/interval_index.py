@@ -6,7 +6,7 @@ from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from processors.resolve import COARSE, MentionRef, compatible, features
+from processors.resolution.coreference import COARSE, MentionRef, compatible, features
 
 
 @dataclass

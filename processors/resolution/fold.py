@@ -2,7 +2,7 @@
 
 Statuses (current / superseded / duplicate) and events are recomputed for the part of the state an
 article touches, then diffed against what was already published; the diff is the changelog. Both
-recomputations are functions of the *set* of recorded versions (`processors.resolve` explains why
+recomputations are functions of the *set* of recorded versions (`coreference` explains why
 recomputing only the touched groups agrees with recomputing everything), so the same articles in
 any order end in the same timeline, and a redelivered article (already recorded) changes nothing.
 """
@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from processors.dedupe import DEFAULT_THRESHOLD, choose_original, estimate_jaccard, lsh_bands
-from processors.resolve import MentionRef, resolve_events
-from processors.timeline_index import ActiveMentions
+from processors.resolution.copies import DEFAULT_THRESHOLD, choose_original, estimate_jaccard, lsh_bands
+from processors.resolution.coreference import MentionRef, resolve_events
+from processors.resolution.interval_index import ActiveMentions
 from schemas.articles import ArticleAnalysed
 from schemas.codec import envelope
 from schemas.envelope import Envelope

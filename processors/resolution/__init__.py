@@ -1,0 +1,1 @@
+"""The resolver (stateful, one partition): versions and copies, then events, then the changes to publish."""
