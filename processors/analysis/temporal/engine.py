@@ -12,9 +12,9 @@ from typing import NamedTuple
 
 from .expression import TemporalExpression
 from .lexicon import Lexicon, load_lexicon, normalize_word
+from .normalisation import NOT_A_DATE, Candidate, Context, Slots
+from .normalisers import RESOLVERS
 from .patterns import NUMERIC_SLOTS, CompiledRule, compile_rules
-from .resolution import NOT_A_DATE, Candidate, Context, Slots
-from .resolvers import RESOLVERS
 from .roles import RolePatterns, Scopes, role_of
 from .windows import TriggerIndex
 

@@ -25,7 +25,7 @@ class Rule:
     digit, ``<day2>``) stands for any word of that category or a built-in numeric slot, and a
     plain space stands for any run of white space. A named group ``span`` narrows the reported
     text (so that a cue such as ``en`` in ``en 1987`` is required but not reported).
-    ``kind`` names the resolver in ``resolvers.py``; ``examples`` must each match in full.
+    ``kind`` names the normaliser in ``normalisers.py``; ``examples`` must each match in full.
     """
 
     kind: str

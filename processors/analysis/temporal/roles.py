@@ -19,7 +19,7 @@ from datetime import date
 from typing import Any
 
 from .lexicon import Lexicon
-from .resolution import Candidate
+from .normalisation import Candidate
 
 SHORT_LINE_CHARS = 200  # a longer line is prose: its sentences are judged one by one
 BACKGROUND_AFTER_DAYS = 365

@@ -14,7 +14,7 @@ from .calendar_spans import (
     weekday_date,
     year_span,
 )
-from .resolution import Context, Resolved, Slots, day_value, marked_direction, month_of, year_of
+from .normalisation import Context, Resolved, Slots, day_value, marked_direction, month_of, year_of
 
 
 def resolve_date(slots: Slots, context: Context) -> Resolved | None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .resolution import NOT_A_DATE, Context, Resolved, Resolver, Slots
-from .resolve_days import (
+from .normalisation import NOT_A_DATE, Context, Resolved, Resolver, Slots
+from .normalise_days import (
     resolve_ago,
     resolve_ahead,
     resolve_ahead_if_future,
@@ -12,7 +12,7 @@ from .resolve_days import (
     resolve_deictic,
     resolve_weekday,
 )
-from .resolve_periods import (
+from .normalise_periods import (
     resolve_decade,
     resolve_generic_season,
     resolve_month,
@@ -23,7 +23,7 @@ from .resolve_periods import (
     resolve_year,
     resolve_year_range,
 )
-from .resolve_times import (
+from .normalise_times import (
     resolve_duration,
     resolve_part_of_day,
     resolve_present,

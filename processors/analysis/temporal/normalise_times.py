@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .resolution import Context, Resolved, Slots
+from .normalisation import Context, Resolved, Slots
 
 _SMALL_UNITS = {"H": "H", "MIN": "M", "S": "S"}
 _UNIT_YEARS = {"DE": 10, "CE": 100}

@@ -17,7 +17,7 @@ from .calendar_spans import (
     week_value,
     year_span,
 )
-from .resolution import (
+from .normalisation import (
     RELATION_DELTA,
     Context,
     Resolved,
