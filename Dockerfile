@@ -23,6 +23,7 @@ COPY newsline ./newsline
 COPY schemas ./schemas
 COPY ingest ./ingest
 COPY processors ./processors
+COPY readmodel ./readmodel
 RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
 
 # ---- runtime: the wheels installed, no compiler, not root ----

@@ -45,7 +45,7 @@ from processors.analysis.analyse import analyse_article  # noqa: E402
 from processors.analysis.entities import canonical_entity, entity_key, extract_entities  # noqa: E402
 from processors.analysis.temporal import extract_dates  # noqa: E402
 from processors.resolution.fold import TimelineState, apply_article  # noqa: E402
-from processors.store.read import _match_key  # noqa: E402  (the CLI's own matching rule)
+from readmodel.read import _match_key  # noqa: E402  (the CLI's own matching rule)
 from schemas.articles import Article, ArticleAnalysed, Mention  # noqa: E402
 from schemas.codec import envelope  # noqa: E402
 from schemas.identity import canonical_url  # noqa: E402

@@ -23,13 +23,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from processors.store.project import event_row, fold  # noqa: E402
-from processors.store.read import read_timeline  # noqa: E402
 from processors.store.sink import (  # noqa: E402
     apply_batch,
     decode_changes,
     open_writer,
     publish_snapshot,
 )
+from readmodel.read import read_timeline  # noqa: E402
 from schemas.codec import encode, envelope  # noqa: E402
 from schemas.timeline import EventCreated, EventState  # noqa: E402
 

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from ingest.problems import problem
 from ingest.publisher import BrokerUnavailable, Publisher
-from processors.store.read import read_article, read_timeline
+from readmodel.read import read_article, read_timeline
 from schemas.articles import Article
 from schemas.codec import describe_errors
 

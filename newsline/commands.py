@@ -149,7 +149,7 @@ def post(settings: Settings, args: argparse.Namespace) -> int:
 
 def timeline(settings: Settings, args: argparse.Namespace) -> int:
     """`newsline timeline`."""
-    from processors.store.read import read_timeline
+    from readmodel.read import read_timeline
 
     events = read_timeline(settings.duckdb_path, entity=args.entity, since=args.since,
                            until=args.until, as_of=args.as_of)
@@ -221,7 +221,7 @@ def replay(settings: Settings) -> int:
 
 def export(settings: Settings, out_dir: Path) -> int:
     """`newsline export --format parquet DIR`."""
-    from processors.store.export import export_parquet
+    from readmodel.export import export_parquet
 
     for path in export_parquet(settings.duckdb_path, out_dir):
         print(path)

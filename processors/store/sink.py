@@ -27,11 +27,11 @@ import duckdb
 
 from processors.analysis.entities import alias_rows
 from processors.store.project import ProjectionBatch, event_row, fold
+from readmodel import SCHEMA_SQL
 from schemas.codec import Rejection, decode
 from schemas.envelope import Envelope
 
 log = logging.getLogger(__name__)
-SCHEMA_SQL = (Path(__file__).parent / "schema.sql").read_text(encoding="utf-8")
 
 # Staged rows take their column types from the tables themselves (schema.sql is the one place
 # they are declared); statuses and event ids are slices of `articles` and `events`.

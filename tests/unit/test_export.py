@@ -6,7 +6,7 @@ import duckdb
 import pytest
 
 from processors.store.devdb import build_database
-from processors.store.export import EXPORTED, export_parquet
+from readmodel.export import EXPORTED, export_parquet
 from tests.conftest import EXAMPLES
 
 
