@@ -9,10 +9,25 @@ from typing import Any
 
 import duckdb
 
-from processors.analysis.entities import canonical_entity
-
 _FIELDS = ("event_id, start_date, end_date, granularity, summary, entities, mention_count, "
            "sources, first_reported_at")
+
+
+_PUNCTUATION = "[-\u2010\u2011\u2013''\u2019`.\\s]+"  # as in entity_key (processors' analysis)
+
+
+def _name_key(sql: str) -> str:
+    """SQL for the matching key of a name: no accents, lower case, ``-'.`` and spaces as one space."""
+    return f"trim(regexp_replace(lower(strip_accents({sql})), '{_PUNCTUATION}', ' ', 'g'))"
+
+
+# The names an --entity value stands for: itself, and every canonical name the alias table
+# (`entity_aliases`, loaded by the sink) maps it to, in any language ('Poutine' -> Vladimir Putin).
+_ENTITY_MATCH = (
+    f"list_has_any(list_transform(entities, lambda x: {_name_key('x')}), "
+    f"list_concat((SELECT list(DISTINCT {_name_key('a.name')}) FROM entity_aliases a "
+    f"WHERE {_name_key('a.alias')} = {_name_key('$entity')}), [{_name_key('$entity')}]))"
+)
 
 
 def _connect(path: Path) -> duckdb.DuckDBPyConnection | None:
@@ -41,9 +56,8 @@ def read_timeline(path: Path, *, entity: str | None = None, since: date | None =
             where.append("start_date <= $until")
             params["until"] = until
         if entity:
-            where.append("list_contains(list_transform(entities, lambda x: lower(strip_accents(x))),"
-                         " $entity)")
-            params["entity"] = _match_key(canonical_entity(entity))
+            where.append(_ENTITY_MATCH)
+            params["entity"] = entity
         rows = con.execute(
             f"SELECT {_FIELDS} FROM {source} WHERE {' AND '.join(where)} "
             "ORDER BY start_date, end_date, first_reported_at, event_id", params
@@ -59,7 +73,7 @@ def read_timeline(path: Path, *, entity: str | None = None, since: date | None =
 
 
 def _match_key(name: str) -> str:
-    """Lower-case and strip accents, as the SQL side does with lower(strip_accents(x))."""
+    """Lower-case and strip accents, as SQL's lower(strip_accents(x)) (the SemEval bench's key)."""
     decomposed = unicodedata.normalize("NFKD", name)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
