@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from ingest.problems import problem
 from ingest.publisher import BrokerUnavailable, Publisher
+from readmodel.metrics import prometheus_lines, read_sink_metrics
 from readmodel.read import read_article, read_timeline
 from schemas.articles import Article
 from schemas.codec import describe_errors
@@ -190,18 +191,9 @@ def create_app(publisher: Publisher | None, tokens: list[str], duckdb_path: Path
                     lines.append(f'newsline_consumer_lag{{topic="{topic}"}} {n}')
             except Exception as exc:  # a broker hiccup must not fail the scrape
                 log.warning("lag unavailable: %s", exc)
-        sink = duckdb_path.parent / ".sink" / "metrics.json"
-        if sink.exists():
-            doc = json.loads(sink.read_text(encoding="utf-8"))
-            lines.append("# TYPE newsline_processing_latency_seconds summary")
-            for q in ("p50", "p95"):
-                if doc["latency_seconds"][q] is not None:
-                    quantile = "0.5" if q == "p50" else "0.95"
-                    lines.append(f'newsline_processing_latency_seconds{{quantile="{quantile}"}} '
-                                 f'{doc["latency_seconds"][q]:.3f}')
-            lines.append(f"newsline_processing_latency_seconds_count "
-                         f"{doc['latency_seconds']['count']}")
-            lines.append(f"newsline_snapshots_published_total {doc['published_snapshots']}")
+        sink = await asyncio.to_thread(read_sink_metrics, duckdb_path.parent)
+        if sink is not None:
+            lines.extend(prometheus_lines(sink))
         return PlainTextResponse("\n".join(lines) + "\n")
 
     return app

@@ -28,6 +28,7 @@ import duckdb
 from processors.analysis.entities import alias_rows
 from processors.store.project import ProjectionBatch, event_row, fold
 from readmodel import SCHEMA_SQL
+from readmodel.metrics import Latency, SinkMetrics, write_sink_metrics
 from schemas.codec import Rejection, decode
 from schemas.envelope import Envelope
 
@@ -175,7 +176,7 @@ class Sink:
         self.hold_until_articles = 0
         self.pending = False
         self.next_publish = 0.0
-        self.metrics_path = data_dir / ".sink" / "metrics.json"
+        self.data_dir = data_dir
         self.unpublished: list[datetime] = []  # known_at of articles projected, not yet published
         self.latencies: deque[float] = deque(maxlen=1000)
         self.published_snapshots = 0
@@ -224,21 +225,9 @@ class Sink:
         self.latencies.extend((now - k).total_seconds() for k in self.unpublished)
         self.unpublished.clear()
         self.published_snapshots += 1
-        ordered = sorted(self.latencies)
         row = con.execute("SELECT next_offset FROM sink_offsets").fetchone()
-        doc = {
-            "published_snapshots": self.published_snapshots,
-            "changelog_next_offset": row[0] if row else 0,
-            "latency_seconds": {
-                "count": len(ordered),
-                "p50": ordered[len(ordered) // 2] if ordered else None,
-                "p95": ordered[int(len(ordered) * 0.95)] if ordered else None,
-                "max": ordered[-1] if ordered else None,
-            },
-        }
-        tmp = self.metrics_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(doc), encoding="utf-8")
-        os.replace(tmp, self.metrics_path)
+        write_sink_metrics(self.data_dir, SinkMetrics(self.published_snapshots, row[0] if row else 0,
+                                                      Latency.of(self.latencies)))
 
     def run(self, stop: Any) -> None:
         """Project until `stop.is_set()`, publishing snapshots as `_publish` decides."""
