@@ -1,20 +1,34 @@
-"""Near-duplicate detection of cleaned articles: content hashes, MinHash and LSH.
+"""Is this a copy or a version of something we have? The one place that decides it.
+
+- A **version**: the same canonical URL (``schemas.identity``); the newest version of a URL is
+  current, the others are superseded.
+- A **copy**: another URL with the same text (content hash) or nearly the same (MinHash estimate of
+  the Jaccard similarity of 5-word shingles >= ``DEFAULT_THRESHOLD``), published within
+  ``SYNDICATION_WINDOW`` of it; the earliest published of a group of copies is the original.
+
+The analysis stage fingerprints each article (``content_hash``, ``minhash_signature``); the
+resolver fold keeps a ``Copies`` state and calls ``Copies.record`` for each new version, which
+returns the statuses that changed. ``bench/dedupe_eval.py`` measures that same code. (A
+resubmission of a version already accepted is answered at ingest, ``ingest/publisher.py``, and
+changes nothing here: a version already recorded is not recorded again.)
 
 All hashing is keyed BLAKE2b over UTF-8 bytes, so signatures are identical across processes and
-machines (Python's salted ``hash()`` is never used). ``DedupeIndex`` is a plain value: it can be
-saved with ``to_state()`` into a changelog/state store and rebuilt with ``from_state()``.
+machines (Python's salted ``hash()`` is never used).
 """
 
 from __future__ import annotations
 
 import hashlib
 import unicodedata
-from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 import regex
+
+from schemas.articles import ArticleAnalysed
+from schemas.timeline import ArticleStatus
 
 MERSENNE_PRIME = (1 << 61) - 1
 MAX_HASH = (1 << 32) - 1
@@ -113,112 +127,158 @@ def choose_original(candidates: list[tuple[datetime, str]]) -> str:
     return min(candidates)[1]
 
 
+# Syndicated copies of a dispatch appear within days of it; pages that share text further apart
+# (an anniversary piece quoting an old story) are not copies of each other.
+SYNDICATION_WINDOW = timedelta(days=7)
+# How far back (from the newest publication seen) the near-duplicate index reaches: late
+# arrivals within this horizon still find their originals, older ones are not looked up.
+COPY_INDEX_HORIZON = timedelta(days=90)
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """Where one article version stands."""
+
+    status: ArticleStatus = "current"
+    superseded_by: str | None = None
+    duplicate_of: str | None = None
+
+
 @dataclass
-class IndexedDoc:
-    """What the index keeps of one article (signature packed as 32-bit unsigned ints)."""
+class Copies:
+    """Versions and copies: `versions` and `statuses` are persisted; the rest is derived."""
 
-    signature: array
-    content_hash: str
-    published_at: datetime
-
-
-@dataclass
-class DedupeIndex:
-    """A bounded LSH index of recent articles, used to find syndicated copies.
-
-    Pure value: ``find_duplicate`` reads, ``add`` and ``evict_before`` mutate only this object.
-    """
-
+    versions: dict[str, ArticleAnalysed] = field(default_factory=dict)
+    statuses: dict[str, Status] = field(default_factory=dict)
+    bands: dict[str, set[str]] = field(default_factory=dict)
+    banded: list[tuple[datetime, str]] = field(default_factory=list)  # (published, id) in bands
+    newest: datetime | None = None
+    by_url: dict[str, set[str]] = field(default_factory=dict)
+    copies: dict[str, set[str]] = field(default_factory=dict)  # original -> its copies
     threshold: float = DEFAULT_THRESHOLD
-    bands: int = 32
-    docs: dict[str, IndexedDoc] = field(default_factory=dict)
-    # One doc id, or a list when several docs share the band (most buckets hold one).
-    buckets: dict[int, str | list[str]] = field(default_factory=dict)
-    hashes: dict[str, str] = field(default_factory=dict)
 
-    def find_duplicate(self, doc_id: str, signature: tuple[int, ...], content_hash: str) -> str | None:
-        """Return the indexed doc this one duplicates (earliest published if several), or None.
+    def index(self, art: ArticleAnalysed) -> None:
+        """Add a version to the derived near-duplicate and URL indexes."""
+        self.by_url.setdefault(art.canonical_url, set()).add(art.version_id)
+        if self.newest is None or art.published_at > self.newest:
+            self.newest = art.published_at
+            self.evict_copies_index()
+        if art.published_at >= self.newest - COPY_INDEX_HORIZON:
+            for band in lsh_bands(art.signature):
+                self.bands.setdefault(band, set()).add(art.version_id)
+            self.banded.append((art.published_at, art.version_id))
 
-        An empty text (signature of ``MAX_HASH`` only) duplicates nothing.
-        """
-        if all(value == MAX_HASH for value in signature):
-            return None
-        exact = self.hashes.get(content_hash)
-        matches = [exact] if exact is not None and exact != doc_id else []
-        candidates: set[str] = set()
-        for key in _band_hashes(signature, self.bands):
-            members = self.buckets.get(key, ())
-            candidates.update((members,) if isinstance(members, str) else members)
-        candidates.discard(doc_id)
-        for other in sorted(candidates):
-            if estimate_jaccard(signature, self.docs[other].signature) >= self.threshold:
-                matches.append(other)
-        if not matches:
-            return None
-        return choose_original([(self.docs[m].published_at, m) for m in set(matches)])
+    def evict_copies_index(self) -> None:
+        """Keep only versions published within `COPY_INDEX_HORIZON` of the newest one in the
+        near-duplicate index, so it stays bounded however long the stream runs. An article that
+        arrives later than that after its copies is not matched with them."""
+        if self.newest is None:
+            return
+        horizon = self.newest - COPY_INDEX_HORIZON
+        self.banded.sort()
+        cut = 0
+        while cut < len(self.banded) and self.banded[cut][0] < horizon:
+            vid = self.banded[cut][1]
+            for band in lsh_bands(self.versions[vid].signature):
+                members = self.bands.get(band)
+                if members is not None:
+                    members.discard(vid)
+                    if not members:
+                        del self.bands[band]
+            cut += 1
+        del self.banded[:cut]
 
-    def add(self, doc_id: str, signature: tuple[int, ...], content_hash: str, published_at: datetime) -> None:
-        """Index a document (re-adding the same id replaces it)."""
-        if published_at.tzinfo is None:
-            raise ValueError("published_at must be timezone-aware")
-        if doc_id in self.docs:
-            self._remove(doc_id)
-        self.docs[doc_id] = IndexedDoc(array("I", signature), content_hash, published_at)
-        self.hashes.setdefault(content_hash, doc_id)
-        for key in _band_hashes(signature, self.bands):
-            members = self.buckets.get(key)
-            if members is None:
-                self.buckets[key] = doc_id
-            elif isinstance(members, str):
-                self.buckets[key] = [members, doc_id]
-            else:
-                members.append(doc_id)
+    def rebuild_copies(self) -> None:
+        """Derive the indexes from the persisted parts (after a restart)."""
+        for art in self.versions.values():
+            self.index(art)
+        for vid, st in self.statuses.items():
+            if st.duplicate_of:
+                self.copies.setdefault(st.duplicate_of, set()).add(vid)
 
-    def evict_before(self, cutoff: datetime) -> list[str]:
-        """Forget documents published before ``cutoff``; return their ids (sorted)."""
-        old = sorted(d for d, doc in self.docs.items() if doc.published_at < cutoff)
-        for doc_id in old:
-            self._remove(doc_id)
-        return old
+    def record(self, art: ArticleAnalysed) -> dict[str, tuple[Status | None, Status]]:
+        """Record a new version; return the statuses it changed: version id -> (before, after)."""
+        self.versions[art.version_id] = art
+        self.index(art)
+        changed: dict[str, tuple[Status | None, Status]] = {}
+        for vid, st in recompute_statuses(self, art).items():
+            before = self.statuses.get(vid)
+            if st == before:
+                continue
+            if before and before.duplicate_of:
+                self.copies.get(before.duplicate_of, set()).discard(vid)
+            if st.duplicate_of:
+                self.copies.setdefault(st.duplicate_of, set()).add(vid)
+            self.statuses[vid] = st
+            changed[vid] = (before, st)
+        return changed
 
-    def _remove(self, doc_id: str) -> None:
-        doc = self.docs.pop(doc_id)
-        if self.hashes.get(doc.content_hash) == doc_id:
-            del self.hashes[doc.content_hash]
-            same = sorted(
-                (d.published_at, i) for i, d in self.docs.items() if d.content_hash == doc.content_hash
-            )
-            if same:
-                self.hashes[doc.content_hash] = same[0][1]
-        for key in _band_hashes(doc.signature, self.bands):
-            members = self.buckets.get(key)
-            if members == doc_id:
-                del self.buckets[key]
-            elif isinstance(members, list) and doc_id in members:
-                members.remove(doc_id)
-                if len(members) == 1:
-                    self.buckets[key] = members[0]
 
-    def to_state(self) -> dict:
-        """Return a JSON-able dict of the whole index (buckets are rebuilt on load)."""
-        return {
-            "threshold": self.threshold,
-            "bands": self.bands,
-            "docs": {
-                doc_id: {
-                    "signature": list(doc.signature),
-                    "content_hash": doc.content_hash,
-                    "published_at": doc.published_at.isoformat(),
-                }
-                for doc_id, doc in sorted(self.docs.items())
-            },
-        }
+def _version_order(art: ArticleAnalysed) -> tuple[Any, str]:
+    return (art.updated_at or art.published_at, art.version_id)
 
-    @classmethod
-    def from_state(cls, state: dict) -> DedupeIndex:
-        """Rebuild an index saved by ``to_state``."""
-        index = cls(threshold=state["threshold"], bands=state["bands"])
-        for doc_id, doc in state["docs"].items():
-            published = datetime.fromisoformat(doc["published_at"])
-            index.add(doc_id, tuple(doc["signature"]), doc["content_hash"], published)
-        return index
+
+def _group(state: Copies, vid: str) -> set[str]:
+    """The version, its original and the original's other copies."""
+    st = state.statuses.get(vid)
+    original = st.duplicate_of if st and st.duplicate_of else vid
+    return {original, vid} | state.copies.get(original, set())
+
+
+def _empty(art: ArticleAnalysed) -> bool:
+    return all(value == MAX_HASH for value in art.signature)
+
+
+def is_copy_pair(a: ArticleAnalysed, b: ArticleAnalysed, threshold: float = DEFAULT_THRESHOLD) -> bool:
+    """Same text (hash or MinHash estimate), published within the syndication window.
+
+    An empty text (nothing left after cleaning) is a copy of nothing.
+    """
+    if abs(a.published_at - b.published_at) > SYNDICATION_WINDOW or _empty(a) or _empty(b):
+        return False
+    return a.content_hash == b.content_hash or \
+        estimate_jaccard(a.signature, b.signature) >= threshold
+
+
+def _near_copies(state: Copies, vid: str, among: Callable[[str], bool]) -> set[str]:
+    art = state.versions[vid]
+    found = {o for band in lsh_bands(art.signature) for o in state.bands.get(band, ())}
+    return {o for o in found
+            if o != vid and among(o) and is_copy_pair(art, state.versions[o], state.threshold)}
+
+
+def recompute_statuses(state: Copies, art: ArticleAnalysed) -> dict[str, Status]:
+    """Statuses of every version whose status can depend on `art` (newest of a URL is current;
+    current copies point at the earliest-published original)."""
+    same_url = state.by_url[art.canonical_url]
+    newest = max(same_url, key=lambda v: _version_order(state.versions[v]))
+    out = {v: Status("superseded", superseded_by=newest) for v in same_url if v != newest}
+    def current(v: str) -> bool:
+        if v in same_url:
+            return v == newest
+        st = state.statuses.get(v)
+        return st is not None and st.status != "superseded"
+
+    touched = {newest} | _near_copies(state, newest, current)
+    for v in list(touched) + [v for v in same_url if v in state.statuses]:
+        touched |= _group(state, v)
+    touched = {v for v in touched if current(v)}
+    parent = {v: v for v in touched}
+
+    def find(v: str) -> str:
+        while parent[v] != v:
+            v = parent[v]
+        return v
+
+    for v in sorted(touched):
+        for o in sorted(_near_copies(state, v, touched.__contains__)):
+            a, b = sorted((find(v), find(o)))
+            parent[b] = a
+    groups: dict[str, list[str]] = {}
+    for v in touched:
+        groups.setdefault(find(v), []).append(v)
+    for members in groups.values():
+        original = choose_original([(state.versions[v].published_at, v) for v in members])
+        for v in members:
+            out[v] = Status() if v == original else Status("duplicate", duplicate_of=original)
+    return out

@@ -9,19 +9,16 @@ any order end in the same timeline, and a redelivered article (already recorded)
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
 
-from processors.resolution.copies import DEFAULT_THRESHOLD, choose_original, estimate_jaccard, lsh_bands
+from processors.resolution.copies import Copies, Status
 from processors.resolution.coreference import MentionRef, resolve_events
 from processors.resolution.interval_index import ActiveMentions
 from schemas.articles import ArticleAnalysed
 from schemas.codec import envelope
 from schemas.envelope import Envelope
 from schemas.timeline import (
-    ArticleStatus,
     ArticleStatusChanged,
     ArticleVersionRecorded,
     Change,
@@ -36,78 +33,22 @@ from schemas.timeline import (
     MentionRetracted,
 )
 
-# Syndicated copies of a dispatch appear within days of it; pages that share text further apart
-# (an anniversary piece quoting an old story) are not copies of each other.
-SYNDICATION_WINDOW = timedelta(days=7)
-# How far back (from the newest publication seen) the near-duplicate index reaches: late
-# arrivals within this horizon still find their originals, older ones are not looked up.
-COPY_INDEX_HORIZON = timedelta(days=90)
-
-
-@dataclass(frozen=True, slots=True)
-class Status:
-    """Where one article version stands."""
-
-    status: ArticleStatus = "current"
-    superseded_by: str | None = None
-    duplicate_of: str | None = None
-
 
 @dataclass
-class TimelineState:
-    """What the resolver knows. `versions`, `statuses`, `events` are persisted; the rest derived."""
+class TimelineState(Copies):
+    """What the resolver knows: versions and copies (`Copies`), and events. `versions`,
+    `statuses` and `events` are persisted; the rest is derived."""
 
-    versions: dict[str, ArticleAnalysed] = field(default_factory=dict)
-    statuses: dict[str, Status] = field(default_factory=dict)
     events: dict[str, EventState] = field(default_factory=dict)
-    bands: dict[str, set[str]] = field(default_factory=dict)
-    banded: list[tuple[datetime, str]] = field(default_factory=list)  # (published, id) in bands
-    newest: datetime | None = None
-    by_url: dict[str, set[str]] = field(default_factory=dict)
-    copies: dict[str, set[str]] = field(default_factory=dict)  # original -> its copies
     active: ActiveMentions = field(default_factory=ActiveMentions)
     owner: dict[str, str] = field(default_factory=dict)  # mention id -> event id
 
-    def index(self, art: ArticleAnalysed) -> None:
-        """Add a version to the derived near-duplicate and URL indexes."""
-        self.by_url.setdefault(art.canonical_url, set()).add(art.version_id)
-        if self.newest is None or art.published_at > self.newest:
-            self.newest = art.published_at
-            self.evict_copies_index()
-        if art.published_at >= self.newest - COPY_INDEX_HORIZON:
-            for band in lsh_bands(art.signature):
-                self.bands.setdefault(band, set()).add(art.version_id)
-            self.banded.append((art.published_at, art.version_id))
-
-    def evict_copies_index(self) -> None:
-        """Keep only versions published within `COPY_INDEX_HORIZON` of the newest one in the
-        near-duplicate index, so it stays bounded however long the stream runs. An article that
-        arrives later than that after its copies is not matched with them."""
-        if self.newest is None:
-            return
-        horizon = self.newest - COPY_INDEX_HORIZON
-        self.banded.sort()
-        cut = 0
-        while cut < len(self.banded) and self.banded[cut][0] < horizon:
-            vid = self.banded[cut][1]
-            for band in lsh_bands(self.versions[vid].signature):
-                members = self.bands.get(band)
-                if members is not None:
-                    members.discard(vid)
-                    if not members:
-                        del self.bands[band]
-            cut += 1
-        del self.banded[:cut]
-
     def rebuild(self) -> None:
         """Derive every index from the persisted parts (after a restart)."""
+        self.rebuild_copies()
         for art in self.versions.values():
-            self.index(art)
             if self.statuses.get(art.version_id, Status()).status == "current":
                 self.active.add(_refs(art))
-        for vid, st in self.statuses.items():
-            if st.duplicate_of:
-                self.copies.setdefault(st.duplicate_of, set()).add(vid)
         self.owner = {m: eid for eid, ev in self.events.items() for m in ev.mention_ids}
 
 
@@ -123,68 +64,6 @@ class Transition:
 def _refs(art: ArticleAnalysed) -> list[MentionRef]:
     return [MentionRef(m, art.version_id, art.canonical_url, art.language, art.published_at)
             for m in art.mentions]
-
-
-def _version_order(art: ArticleAnalysed) -> tuple[Any, str]:
-    return (art.updated_at or art.published_at, art.version_id)
-
-
-def _group(state: TimelineState, vid: str) -> set[str]:
-    """The version, its original and the original's other copies."""
-    st = state.statuses.get(vid)
-    original = st.duplicate_of if st and st.duplicate_of else vid
-    return {original, vid} | state.copies.get(original, set())
-
-
-def is_copy_pair(a: ArticleAnalysed, b: ArticleAnalysed) -> bool:
-    """Same text (hash or MinHash estimate), published within the syndication window."""
-    if abs(a.published_at - b.published_at) > SYNDICATION_WINDOW:
-        return False
-    return a.content_hash == b.content_hash or \
-        estimate_jaccard(a.signature, b.signature) >= DEFAULT_THRESHOLD
-
-
-def _near_copies(state: TimelineState, vid: str, among: Callable[[str], bool]) -> set[str]:
-    art = state.versions[vid]
-    found = {o for band in lsh_bands(art.signature) for o in state.bands.get(band, ())}
-    return {o for o in found if o != vid and among(o) and is_copy_pair(art, state.versions[o])}
-
-
-def recompute_statuses(state: TimelineState, art: ArticleAnalysed) -> dict[str, Status]:
-    """Statuses of every version whose status can depend on `art` (newest of a URL is current;
-    current copies point at the earliest-published original)."""
-    same_url = state.by_url[art.canonical_url]
-    newest = max(same_url, key=lambda v: _version_order(state.versions[v]))
-    out = {v: Status("superseded", superseded_by=newest) for v in same_url if v != newest}
-    def current(v: str) -> bool:
-        if v in same_url:
-            return v == newest
-        st = state.statuses.get(v)
-        return st is not None and st.status != "superseded"
-
-    touched = {newest} | _near_copies(state, newest, current)
-    for v in list(touched) + [v for v in same_url if v in state.statuses]:
-        touched |= _group(state, v)
-    touched = {v for v in touched if current(v)}
-    parent = {v: v for v in touched}
-
-    def find(v: str) -> str:
-        while parent[v] != v:
-            v = parent[v]
-        return v
-
-    for v in sorted(touched):
-        for o in sorted(_near_copies(state, v, touched.__contains__)):
-            a, b = sorted((find(v), find(o)))
-            parent[b] = a
-    groups: dict[str, list[str]] = {}
-    for v in touched:
-        groups.setdefault(find(v), []).append(v)
-    for members in groups.values():
-        original = choose_original([(state.versions[v].published_at, v) for v in members])
-        for v in members:
-            out[v] = Status() if v == original else Status("duplicate", duplicate_of=original)
-    return out
 
 
 def diff_events(old: dict[str, EventState], new: dict[str, EventState],
@@ -217,22 +96,17 @@ def diff_events(old: dict[str, EventState], new: dict[str, EventState],
     return changes
 
 
-def _update_statuses(state: TimelineState, statuses: dict[str, Status]) -> tuple[list, list]:
-    """Apply status changes; return (mentions that became active, mention ids that left)."""
+def _mention_moves(state: TimelineState, changed: dict[str, tuple[Status | None, Status]]
+                   ) -> tuple[list[MentionRef], list[MentionRef]]:
+    """Mentions of the versions that became current, and of those that stopped being current."""
     added: list[MentionRef] = []
     removed: list[MentionRef] = []
-    for vid, st in statuses.items():
-        before = state.statuses.get(vid)
-        if before and before.duplicate_of:
-            state.copies.get(before.duplicate_of, set()).discard(vid)
-        if st.duplicate_of:
-            state.copies.setdefault(st.duplicate_of, set()).add(vid)
+    for vid, (before, st) in changed.items():
         was = before is not None and before.status == "current"
         if st.status == "current" and not was:
             added.extend(_refs(state.versions[vid]))
         elif was and st.status != "current":
             removed.extend(_refs(state.versions[vid]))
-        state.statuses[vid] = st
     return added, removed
 
 
@@ -266,10 +140,8 @@ def apply_article(state: TimelineState, art: ArticleAnalysed) -> Transition:
     if art.version_id in state.versions:
         return Transition()
     base: dict[str, Any] = {"known_at": art.submitted_at, "cause": art.version_id}
-    state.versions[art.version_id] = art
-    state.index(art)
-    statuses = {v: s for v, s in recompute_statuses(state, art).items()
-                if s != state.statuses.get(v)}
+    changed = state.record(art)
+    statuses = {v: after for v, (_, after) in changed.items()}
     t = Transition(statuses=statuses)
     t.changes.extend(MentionRecorded(**base, version_id=art.version_id,
                                      article_key=art.article_key, mention=m)
@@ -280,7 +152,7 @@ def apply_article(state: TimelineState, art: ArticleAnalysed) -> Transition:
             t.changes.append(ArticleStatusChanged(**base, version_id=vid, status=s.status,
                                                   superseded_by=s.superseded_by,
                                                   duplicate_of=s.duplicate_of))
-    added, removed = _update_statuses(state, statuses)
+    added, removed = _mention_moves(state, changed)
     event_changes, t.events = _resolve_region(state, added, removed, base)
     t.changes.extend(event_changes)
     own = state.statuses[art.version_id]

@@ -1,4 +1,4 @@
-"""Content hashes, MinHash/LSH and the dedupe index, on the dev set and a generated set."""
+"""Content hashes, MinHash/LSH and copy-or-version decisions, on the dev set and a generated set."""
 
 import importlib.util
 import itertools
@@ -13,7 +13,8 @@ import pytest
 from processors.analysis.clean import clean_article
 from processors.resolution.copies import (
     DEFAULT_THRESHOLD,
-    DedupeIndex,
+    Copies,
+    Status,
     choose_original,
     content_hash,
     estimate_jaccard,
@@ -21,7 +22,8 @@ from processors.resolution.copies import (
     minhash_signature,
     shingles,
 )
-from schemas.identity import article_key
+from schemas.articles import ArticleAnalysed
+from schemas.identity import canonical_url, version_id
 
 ROOT = Path(__file__).resolve().parents[2]
 DEV = [json.loads(line) for line in (ROOT / "examples" / "niger-2023.jsonl").read_text().splitlines()]
@@ -99,31 +101,47 @@ def test_dev_set_only_the_syndicated_copy_is_a_near_duplicate(dev_signatures):
     assert 0.7 < estimate_jaccard(dev_signatures[4], dev_signatures[6]) < 0.95
 
 
-def test_dev_set_through_the_index(dev_signatures):
-    index = DedupeIndex()
-    found = {}
+def analysed(vid, url, published, signature, text_hash, updated=None):
+    return ArticleAnalysed(
+        article_key=vid, version_id=vid, canonical_url=url, url=url, title=None, source=None,
+        language="en", language_detected=False, published_at=published, updated_at=updated,
+        submitted_at=published, content_hash=text_hash, signature=list(signature), clean_chars=1,
+        mentions=[])
+
+
+def test_dev_set_through_copies(dev_signatures):
+    copies, vids = Copies(), []
     for i, article in enumerate(DEV):
-        doc_id = article_key(article["url"])
+        url = canonical_url(article["url"])
         published = datetime.fromisoformat(article["published_at"])
-        text_hash = content_hash(cleaned(article))
-        found[i] = index.find_duplicate(doc_id, dev_signatures[i], text_hash)
-        index.add(doc_id, dev_signatures[i], text_hash, published)
-    assert found == {i: None for i in range(8)} | {3: article_key(DEV[2]["url"])}
+        updated = datetime.fromisoformat(article["updated_at"]) if article.get("updated_at") else None
+        vids.append(version_id(url, updated or published))
+        copies.record(analysed(vids[-1], url, published, dev_signatures[i], content_hash(cleaned(article)),
+                               updated))
+    statuses = {i: copies.statuses[v] for i, v in enumerate(vids)}
+    # 3 is 2's dispatch on another site; 4 and 6 are two versions of one URL (6 is the newest).
+    assert statuses == {i: Status() for i in range(8)} | {
+        3: Status("duplicate", duplicate_of=vids[2]), 4: Status("superseded", superseded_by=vids[6])}
 
 
-def test_exact_copy_is_found_by_hash_and_original_is_earliest():
+def test_exact_copy_original_is_the_earliest_whatever_the_arrival_order():
     signature = minhash_signature("une dépêche identique reprise telle quelle par deux sites")
-    index = DedupeIndex()
-    index.add("b", signature, "h", T0)
-    index.add("a", signature, "h", T0 + timedelta(hours=1))
-    assert index.find_duplicate("c", signature, "h") == "b"
-    assert index.find_duplicate("b", signature, "h") == "a"
+    copies = Copies()
+    copies.record(analysed("b", "https://b.example/1", T0, signature, "h"))
+    changed = copies.record(analysed("a", "https://a.example/1", T0 + timedelta(hours=1), signature, "h"))
+    assert changed == {"a": (None, Status("duplicate", duplicate_of="b"))}
+    changed = copies.record(analysed("c", "https://c.example/1", T0 - timedelta(hours=1), signature, "h"))
+    assert changed == {"b": (Status(), Status("duplicate", duplicate_of="c")),
+                       "a": (Status("duplicate", duplicate_of="b"), Status("duplicate", duplicate_of="c")),
+                       "c": (None, Status())}
+    assert copies.copies == {"b": set(), "c": {"a", "b"}}
 
 
-def test_empty_texts_are_never_duplicates():
-    index = DedupeIndex()
-    index.add("a", minhash_signature(""), content_hash(""), T0)
-    assert index.find_duplicate("b", minhash_signature("  "), content_hash("  ")) is None
+def test_empty_texts_are_never_copies():
+    copies = Copies()
+    copies.record(analysed("a", "https://a.example/1", T0, minhash_signature(""), content_hash("")))
+    copies.record(analysed("b", "https://b.example/1", T0, minhash_signature("  "), content_hash("  ")))
+    assert copies.statuses == {"a": Status(), "b": Status()}
 
 
 def test_choose_original():
@@ -132,37 +150,10 @@ def test_choose_original():
         choose_original([])
 
 
-def test_eviction_and_state_round_trip(dev_signatures):
-    index = DedupeIndex()
-    for i, article in enumerate(DEV[:6]):
-        index.add(
-            f"doc{i}",
-            dev_signatures[i],
-            content_hash(cleaned(article)),
-            datetime.fromisoformat(article["published_at"]),
-        )
-    state = json.loads(json.dumps(index.to_state()))
-    restored = DedupeIndex.from_state(state)
-    assert restored.to_state() == index.to_state()
-    assert restored.find_duplicate("x", dev_signatures[3], "nope") == "doc2"
-    evicted = restored.evict_before(datetime(2023, 8, 1, tzinfo=UTC))
-    assert evicted == ["doc0", "doc1", "doc2", "doc3"]
-    assert restored.find_duplicate("x", dev_signatures[3], "nope") is None
-    assert set(restored.docs) == {"doc4", "doc5"}
-    assert all(
-        m in restored.docs for ms in restored.buckets.values() for m in ([ms] if isinstance(ms, str) else ms)
-    )
-
-
-def test_index_rejects_naive_times():
-    with pytest.raises(ValueError):
-        DedupeIndex().add("a", minhash_signature("x y"), "h", datetime(2023, 1, 1))
-
-
 # Measured with `PYTHONPATH=. python bench/dedupe_eval.py --docs 120 --seed 3` at the default
 # threshold; the test allows a small margin below.
 MEASURED_PRECISION = 1.0
-MEASURED_RECALL = 0.948
+MEASURED_RECALL = 0.947  # 54/57, through Copies.record (0.948 with the former bench-only index)
 MARGIN = 0.05
 CORPUS = ROOT.parent / "shared" / "corpora" / "ecbplus"
 

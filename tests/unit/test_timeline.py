@@ -143,7 +143,7 @@ def test_copies_are_only_looked_for_within_the_syndication_window():
 
 
 def test_the_copy_index_stays_bounded():
-    from processors.resolution.fold import COPY_INDEX_HORIZON
+    from processors.resolution.copies import COPY_INDEX_HORIZON
 
     rng = random.Random(5)
     arts = [article(f"d{i}", f"https://d.example/{i}", T0 + timedelta(days=i), [],
