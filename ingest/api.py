@@ -129,7 +129,8 @@ def create_app(publisher: Publisher | None, tokens: list[str], duckdb_path: Path
         if not items:
             return reject("empty", problem(400, "Empty batch", "No article in the body.",
                                            slug="empty"))
-        articles, failures = [], []
+        articles: list[Article] = []
+        failures: list[dict[str, Any]] = []
         for index, item in enumerate(items):
             try:
                 articles.append(Article.model_validate(item))

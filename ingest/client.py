@@ -45,7 +45,7 @@ def _outcome(items: list[dict[str, Any]], response: httpx.Response) -> tuple[Pos
     on a batch, which stores nothing)."""
     if response.status_code == 202:
         return PostResult(accepted=response.json()["accepted"]), []
-    body = response.json() if response.content else {"detail": response.reason_phrase}
+    body: dict[str, Any] = response.json() if response.content else {"detail": response.reason_phrase}
     if response.status_code == 422 and "failed" in body:
         failed = {f["index"]: f["errors"] for f in body["failed"]}
         result = PostResult(rejected=[{"item": items[i], "errors": errs}

@@ -53,7 +53,7 @@ def stack_status(settings: Settings) -> dict[str, Any]:
         changelog_end = None
     try:
         con = duckdb.connect(info["duckdb"], read_only=True)
-        report["counts"] = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+        report["counts"] = {t: (con.execute(f"SELECT count(*) FROM {t}").fetchone() or (0,))[0]
                             for t in ("articles", "mentions", "events", "changelog")}
         row = con.execute("SELECT next_offset, epoch FROM sink_offsets").fetchone()
         con.close()
