@@ -29,6 +29,8 @@ from datetime import UTC, datetime, timedelta
 from html import escape
 from pathlib import Path
 
+from scores import prf
+
 from processors.analysis.clean import clean_article
 from processors.resolution.copies import (
     DEFAULT_THRESHOLD,
@@ -197,9 +199,7 @@ def run_index(items, signatures, threshold: float, natural: dict[frozenset[str],
             fp += found is not None and found != item.copy_of
         elif found is not None:
             fp += 1
-    precision = tp / (tp + fp) if tp + fp else 1.0
-    recall = tp / (tp + fn) if tp + fn else 1.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    precision, recall, f1 = prf(tp, tp + fp, tp + fn)
     return {
         "threshold": threshold,
         "tp": tp,

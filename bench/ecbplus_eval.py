@@ -42,6 +42,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from scores import prf  # noqa: E402
+
 from processors.analysis.analyse import analyse_article  # noqa: E402
 from processors.resolution.coreference import MentionRef, compatible, evidence  # noqa: E402
 from processors.resolution.fold import TimelineState, apply_article  # noqa: E402
@@ -202,18 +204,17 @@ class PairScore:
     @property
     def precision(self) -> float:
         """Correct / linked (1.0 when nothing is linked)."""
-        return self.correct / self.linked if self.linked else 1.0
+        return prf(self.correct, self.linked, self.gold)[0]
 
     @property
     def recall(self) -> float:
         """Correct / gold (1.0 when there is no gold pair)."""
-        return self.correct / self.gold if self.gold else 1.0
+        return prf(self.correct, self.linked, self.gold)[1]
 
     @property
     def f1(self) -> float:
         """Harmonic mean of precision and recall."""
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
+        return prf(self.correct, self.linked, self.gold)[2]
 
     def as_dict(self) -> dict[str, float | int]:
         """Counts and rounded scores, for ``--json``."""

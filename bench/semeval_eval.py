@@ -41,6 +41,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from scores import prf  # noqa: E402
+
 from processors.analysis.analyse import analyse_article  # noqa: E402
 from processors.analysis.entities import canonical_entity, entity_key, extract_entities  # noqa: E402
 from processors.analysis.temporal import extract_dates  # noqa: E402
@@ -104,20 +106,17 @@ class Score:
     @property
     def precision(self) -> float:
         """Correct / system (1.0 when the system gives nothing)."""
-        return self.correct / self.system if self.system else 1.0
+        return prf(self.correct, self.system, self.gold)[0]
 
     @property
     def recall(self) -> float:
         """Correct / gold (1.0 when there is no gold)."""
-        return self.correct / self.gold if self.gold else 1.0
+        return prf(self.correct, self.system, self.gold)[1]
 
     @property
     def f1(self) -> float:
         """Harmonic mean of precision and recall (0.0 when nothing is correct, 1.0 when both are empty)."""
-        if not self.correct:
-            return 0.0 if self.gold or self.system else 1.0
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r)
+        return prf(self.correct, self.system, self.gold)[2]
 
     def as_dict(self) -> dict[str, float | int]:
         """Counts and rounded scores, for ``--json``."""

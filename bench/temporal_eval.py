@@ -32,6 +32,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from scores import prf  # noqa: E402
+
 from processors.analysis.temporal import extract_dates  # noqa: E402
 
 CORPORA = REPO.parent / "shared" / "corpora"
@@ -121,14 +123,6 @@ def score(gold: Iterable[Span], system: Iterable[Span]) -> Counts:
     return counts
 
 
-def prf(correct: int, system: int, gold: int) -> tuple[float, float, float]:
-    """Return precision, recall and F1."""
-    precision = correct / system if system else 0.0
-    recall = correct / gold if gold else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return precision, recall, f1
-
-
 # TimeML marks the two bounds of "du 9 au 12 juin" / "from 9 a.m. to 5 p.m." as two TIMEX3
 _RANGE = re.compile(
     r"(?:(?:du|de|entre|les|from|between)\s+(?:le\s+)?)?(.+?)"
@@ -204,7 +198,7 @@ def evaluate(language: str, system: str, documents: list[TimeMLDocument]) -> dic
     seconds = time.perf_counter() - began
     row = {"corpus": CORPUS_FILES[language][0], "language": language, "system": system}
     for name in ("strict", "relaxed", "value"):
-        precision, recall, f1 = prf(getattr(total, name), total.found, total.gold)
+        precision, recall, f1 = prf(getattr(total, name), total.found, total.gold, empty=0.0)
         row.update({f"{name}_p": precision, f"{name}_r": recall, f"{name}_f1": f1})
     row.update(asdict(total))
     row["seconds"] = round(seconds, 2)

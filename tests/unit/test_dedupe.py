@@ -1,6 +1,5 @@
 """Content hashes, MinHash/LSH and copy-or-version decisions, on the dev set and a generated set."""
 
-import importlib.util
 import itertools
 import json
 import subprocess
@@ -24,6 +23,7 @@ from processors.resolution.copies import (
 )
 from schemas.articles import ArticleAnalysed
 from schemas.identity import canonical_url, version_id
+from tests.bench_modules import load_bench
 
 ROOT = Path(__file__).resolve().parents[2]
 DEV = [json.loads(line) for line in (ROOT / "examples" / "niger-2023.jsonl").read_text().splitlines()]
@@ -160,10 +160,7 @@ CORPUS = ROOT.parent / "shared" / "corpora" / "ecbplus"
 
 @pytest.mark.skipif(not CORPUS.exists(), reason=f"ECB+ corpus not found at {CORPUS}")
 def test_generated_eval_set_precision_and_recall():
-    spec = importlib.util.spec_from_file_location("dedupe_eval", ROOT / "bench" / "dedupe_eval.py")
-    bench = importlib.util.module_from_spec(spec)
-    sys.modules["dedupe_eval"] = bench  # dataclasses resolve annotations through sys.modules
-    spec.loader.exec_module(bench)
+    bench = load_bench("dedupe_eval")
     rows, _ = bench.evaluate(n_docs=120, seed=3, thresholds=(DEFAULT_THRESHOLD,), root=CORPUS)
     assert rows[0]["tp"] >= 20
     assert rows[0]["precision"] >= MEASURED_PRECISION - MARGIN

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from datetime import UTC, date, datetime
 from functools import cache
-from pathlib import Path
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "ecbplus_eval.py"
-_spec = importlib.util.spec_from_file_location("ecbplus_eval", BENCH)
-assert _spec is not None and _spec.loader is not None
-ecbplus_eval = importlib.util.module_from_spec(_spec)
-sys.modules["ecbplus_eval"] = ecbplus_eval  # dataclasses look their module up there
-_spec.loader.exec_module(ecbplus_eval)
+from schemas.timeline import EventState
+from tests.bench_modules import load_bench
 
-from schemas.timeline import EventState  # noqa: E402
+ecbplus_eval = load_bench("ecbplus_eval")
 
 # Measured with `python bench/ecbplus_eval.py` (all 982 articles, dates from the datelines):
 # pairwise precision 0.884, recall 0.516 (0.525 and 0.522 before merges needed the support of most

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from datetime import UTC, date, datetime
 from functools import cache
-from pathlib import Path
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "semeval_eval.py"
-_spec = importlib.util.spec_from_file_location("semeval_eval", BENCH)
-assert _spec is not None and _spec.loader is not None
-semeval_eval = importlib.util.module_from_spec(_spec)
-sys.modules["semeval_eval"] = semeval_eval  # dataclasses look their module up there
-_spec.loader.exec_module(semeval_eval)
+from schemas.timeline import EventState
+from tests.bench_modules import load_bench
 
-from schemas.timeline import EventState  # noqa: E402
+semeval_eval = load_bench("semeval_eval")
 
 # Measured with `python bench/semeval_eval.py` (all 3 corpora): micro date F1 0.358
 # (0.362 before merges needed the support of most of the smaller side's articles)

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from datetime import date
-from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "temporal_eval.py"
-_spec = importlib.util.spec_from_file_location("temporal_eval", BENCH)
-assert _spec is not None and _spec.loader is not None
-temporal_eval = importlib.util.module_from_spec(_spec)
-sys.modules["temporal_eval"] = temporal_eval  # dataclasses look their module up there
-_spec.loader.exec_module(temporal_eval)
+from tests.bench_modules import load_bench
+
+temporal_eval = load_bench("temporal_eval")
 Span = temporal_eval.Span
 
 TINY_TML = """<?xml version="1.0"?>
