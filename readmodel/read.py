@@ -30,6 +30,13 @@ _ENTITY_MATCH = (
 )
 
 
+# The dated expression of the summary's sentence (the mention the summary was taken from: same
+# sentence, same dates), so a reader sees which date of the sentence the event is.
+_EXPRESSION = ("SELECT first(m.expression ORDER BY m.known_at, m.mention_id) FROM mentions m "
+               "WHERE m.summary = ev.summary AND m.start_date = ev.start_date "
+               "AND m.end_date = ev.end_date")
+
+
 def _connect(path: Path) -> duckdb.DuckDBPyConnection | None:
     if not path.exists():
         return None
@@ -40,7 +47,10 @@ def _connect(path: Path) -> duckdb.DuckDBPyConnection | None:
 
 def read_timeline(path: Path, *, entity: str | None = None, since: date | None = None,
                   until: date | None = None, as_of: datetime | None = None) -> list[dict[str, Any]]:
-    """Events sorted by (start, end, first report), filtered like the CLI's flags."""
+    """Events sorted by (start, end, first report), filtered like the CLI's flags.
+
+    Each carries `expression`: the dated expression, as written, of its summary's sentence.
+    """
     con = _connect(path)
     if con is None:
         return []
@@ -60,7 +70,8 @@ def read_timeline(path: Path, *, entity: str | None = None, since: date | None =
             where.append(_ENTITY_MATCH)
             params["entity"] = entity
         rows = con.execute(
-            f"SELECT {_FIELDS} FROM {source} WHERE {' AND '.join(where)} "
+            f"WITH ev AS (SELECT {_FIELDS} FROM {source} WHERE {' AND '.join(where)}) "
+            f"SELECT ev.*, ({_EXPRESSION}) FROM ev "
             "ORDER BY start_date, end_date, first_reported_at, event_id", params
         ).fetchall()
     finally:
@@ -68,7 +79,7 @@ def read_timeline(path: Path, *, entity: str | None = None, since: date | None =
     return [
         {"event_id": r[0], "start": r[1].isoformat(), "end": r[2].isoformat(),
          "granularity": r[3], "summary": r[4], "entities": list(r[5]), "mentions": r[6],
-         "sources": list(r[7]), "first_reported_at": r[8].isoformat()}
+         "sources": list(r[7]), "first_reported_at": r[8].isoformat(), "expression": r[9]}
         for r in rows
     ]
 
