@@ -13,7 +13,7 @@ from typing import NamedTuple
 from .expression import TemporalExpression
 from .lexicon import Lexicon, load_lexicon, normalize_word
 from .normalisation import NOT_A_DATE, Candidate, Context, Slots
-from .normalisers import RESOLVERS
+from .normalisers import NORMALISERS
 from .patterns import NUMERIC_SLOTS, CompiledRule, compile_rules
 from .roles import RolePatterns, Scopes, role_of
 from .windows import TriggerIndex
@@ -47,7 +47,7 @@ def tagger_for(language: str) -> Tagger | None:
     lexicon = load_lexicon(language)
     if lexicon is None:
         return None
-    unknown = {rule.kind for rule in lexicon.rules} - RESOLVERS.keys()
+    unknown = {rule.kind for rule in lexicon.rules} - NORMALISERS.keys()
     if unknown:
         raise ValueError(f"{language}: rules of unknown kinds {sorted(unknown)}")
     future = None
@@ -135,12 +135,12 @@ class RuleMatch(NamedTuple):
 
 
 def resolve(found: RuleMatch, text: str, tagger: Tagger, anchor: date) -> Candidate | None:
-    """Resolve one match, or None when its cue or its resolver rejects it."""
+    """Resolve one match, or None when its cue or its normaliser rejects it."""
     start, end, rule = found.start, found.end, found.rule
     if not accepts_cue(text, start, end, tagger.lexicon):
         return None
     context = Context(anchor, partial(is_future_clause, text, start, end, tagger.future_cue))
-    resolved = RESOLVERS[rule.rule.kind](read_slots(found.match, rule, tagger.lexicon), context)
+    resolved = NORMALISERS[rule.rule.kind](read_slots(found.match, rule, tagger.lexicon), context)
     return None if resolved is None else Candidate(start, end, rule.index, rule.rule.kind, resolved)
 
 
@@ -239,7 +239,7 @@ def select_longest(found: list[RuleMatch], text: str, tagger: Tagger, anchor: da
     """Keep non-overlapping resolved matches, longest first, earlier rules winning ties.
 
     A match is resolved only when it would be kept, so that overlapped ones cost nothing;
-    one its resolver rejects is passed over as if it had not matched.
+    one its normaliser rejects is passed over as if it had not matched.
     """
     ordered = sorted(found, key=lambda m: (m.start - m.end, m.rule.index, m.start))
     kept: list[Candidate] = []  # disjoint, sorted by start

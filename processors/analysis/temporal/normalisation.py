@@ -1,4 +1,4 @@
-"""What a resolver receives (slot meanings, context) and what it returns."""
+"""What a normaliser receives (slot meanings, context) and what it returns."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ def _never() -> bool:
 
 
 class Context(NamedTuple):
-    """What a resolver may know beyond the slots: the anchor day and the clause's tense.
+    """What a normaliser may know beyond the slots: the anchor day and the clause's tense.
 
-    The tense is read only when a resolver asks (``future``): most matches never need it.
+    The tense is read only when a normaliser asks (``future``): most matches never need it.
     Like the two below, a named tuple: one is built per resolved match, faster than a frozen
     dataclass (which sets each field through ``object.__setattr__``).
     """
@@ -30,7 +30,7 @@ class Context(NamedTuple):
         return self.is_future()
 
 
-class Resolved(NamedTuple):
+class Normalised(NamedTuple):
     """The language-independent meaning of one match."""
 
     start: date | None
@@ -47,10 +47,10 @@ class Candidate(NamedTuple):
     end: int
     priority: int
     kind: str
-    resolved: Resolved
+    resolved: Normalised
 
 
-Resolver = Callable[[Slots, Context], Resolved | None]
+Normaliser = Callable[[Slots, Context], Normalised | None]
 
 NOT_A_DATE = "not-a-date"  # granularity of names such as "Sunday Times": they win and vanish
 

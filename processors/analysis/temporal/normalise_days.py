@@ -14,15 +14,15 @@ from .calendar_spans import (
     weekday_date,
     year_span,
 )
-from .normalisation import Context, Resolved, Slots, day_value, marked_direction, month_of, year_of
+from .normalisation import Context, Normalised, Slots, day_value, marked_direction, month_of, year_of
 
 
-def resolve_date(slots: Slots, context: Context) -> Resolved | None:
+def normalise_date(slots: Slots, context: Context) -> Normalised | None:
     """``4 septembre 2023``, ``le 30 août dernier``, ``lundi 4 septembre``, ``Sept. 4``."""
     day = find_day(slots, context, int(slots["day"]), month_of(slots))  # type: ignore[call-overload]
     if day is None:
         return None
-    return Resolved(day, day, "day", day_value(day, slots.get("pod")))
+    return Normalised(day, day, "day", day_value(day, slots.get("pod")))
 
 
 def find_day(slots: Slots, context: Context, day: int, month: int | None) -> date | None:
@@ -49,7 +49,7 @@ def find_day(slots: Slots, context: Context, day: int, month: int | None) -> dat
     return pick_occurrence(candidates, context.anchor, way)
 
 
-def resolve_date_range(slots: Slots, context: Context) -> Resolved | None:
+def normalise_date_range(slots: Slots, context: Context) -> Normalised | None:
     """``du 9 au 12 juin``, ``from June 9 to 12``, ``du 30 juin au 2 juillet``."""
     last_month = month_of(slots, "2") or month_of(slots)
     first_month = month_of(slots) if month_of(slots, "2") else last_month
@@ -61,27 +61,27 @@ def resolve_date_range(slots: Slots, context: Context) -> Resolved | None:
         last = safe_date(first.year + 1, last_month, last.day)
     if last is None or last <= first:
         return None
-    return Resolved(first, last, "day", f"{first.isoformat()}/{last.isoformat()}")
+    return Normalised(first, last, "day", f"{first.isoformat()}/{last.isoformat()}")
 
 
-def resolve_weekday(slots: Slots, context: Context) -> Resolved | None:
+def normalise_weekday(slots: Slots, context: Context) -> Normalised | None:
     """``lundi``, ``ce jeudi``, ``mardi dernier``, ``next Friday``, ``Sunday night``."""
     weekday = int(slots["weekday"])  # type: ignore[call-overload]
     way = marked_direction(slots)
     if way is None and weekday != context.anchor.weekday():  # else the anchor itself, whatever the tense
         way = "future" if context.future else None
     day = weekday_date(context.anchor, weekday, way)
-    return Resolved(day, day, "day", day_value(day, slots.get("pod")))
+    return Normalised(day, day, "day", day_value(day, slots.get("pod")))
 
 
-def resolve_deictic(slots: Slots, context: Context) -> Resolved | None:
+def normalise_deictic(slots: Slots, context: Context) -> Normalised | None:
     """``hier``, ``avant-hier``, ``demain matin``, ``tonight``, ``yesterday``."""
     offset, part_of_day = cast(tuple[int, str | None], slots["deictic"])
     day = context.anchor + timedelta(days=offset)
-    return Resolved(day, day, "day", day_value(day, slots.get("pod", part_of_day)))
+    return Normalised(day, day, "day", day_value(day, slots.get("pod", part_of_day)))
 
 
-def resolve_offset(slots: Slots, context: Context, sign: int) -> Resolved | None:
+def normalise_offset(slots: Slots, context: Context, sign: int) -> Normalised | None:
     """``il y a trois jours``, ``three days ago``, ``dans deux semaines``, ``in two years``."""
     amount = slots.get("number", 1)
     if isinstance(amount, str):
@@ -92,26 +92,26 @@ def resolve_offset(slots: Slots, context: Context, sign: int) -> Resolved | None
     unit = slots["unit"]
     if unit in ("D", "W"):
         day = context.anchor + timedelta(days=count * (7 if unit == "W" else 1))
-        return Resolved(day, day, "day", day.isoformat())
+        return Normalised(day, day, "day", day.isoformat())
     if unit == "M":
         year, month = shift_month(context.anchor.year, context.anchor.month, count)
-        return Resolved(*month_span(year, month), "month", f"{year}-{month:02d}")
+        return Normalised(*month_span(year, month), "month", f"{year}-{month:02d}")
     if unit == "Y":
         year = context.anchor.year + count
-        return Resolved(*year_span(year), "year", str(year))
+        return Normalised(*year_span(year), "year", str(year))
     return None
 
 
-def resolve_ago(slots: Slots, context: Context) -> Resolved | None:
+def normalise_ago(slots: Slots, context: Context) -> Normalised | None:
     """An offset into the past from the anchor."""
-    return resolve_offset(slots, context, -1)
+    return normalise_offset(slots, context, -1)
 
 
-def resolve_ahead(slots: Slots, context: Context) -> Resolved | None:
+def normalise_ahead(slots: Slots, context: Context) -> Normalised | None:
     """An offset into the future from the anchor."""
-    return resolve_offset(slots, context, 1)
+    return normalise_offset(slots, context, 1)
 
 
-def resolve_ahead_if_future(slots: Slots, context: Context) -> Resolved | None:
+def normalise_ahead_if_future(slots: Slots, context: Context) -> Normalised | None:
     """ "will meet in two weeks" is a date; "the first time in five years" is a duration."""
-    return resolve_offset(slots, context, 1) if context.future else None
+    return normalise_offset(slots, context, 1) if context.future else None

@@ -20,7 +20,7 @@ from .calendar_spans import (
 from .normalisation import (
     RELATION_DELTA,
     Context,
-    Resolved,
+    Normalised,
     Slots,
     direction,
     marked_direction,
@@ -55,16 +55,16 @@ def _year_month(found: date | None) -> tuple[int, int] | None:
     return (found.year, found.month) if found else None
 
 
-def resolve_month(slots: Slots, context: Context) -> Resolved | None:
+def normalise_month(slots: Slots, context: Context) -> Normalised | None:
     """``juin 2023``, ``juin prochain``, ``septembre dernier``, ``in February``."""
     found = find_month(slots, context)
     if found is None:
         return None
     year, month = found
-    return Resolved(*month_span(year, month), "month", f"{year}-{month:02d}")
+    return Normalised(*month_span(year, month), "month", f"{year}-{month:02d}")
 
 
-def resolve_part_of_month(slots: Slots, context: Context) -> Resolved | None:
+def normalise_part_of_month(slots: Slots, context: Context) -> Normalised | None:
     """``mi-août``, ``début février``, ``late July``, ``early next month``, ``fin 2022``."""
     mod = str(slots["pom"])
     anchor = context.anchor
@@ -84,42 +84,42 @@ def resolve_part_of_month(slots: Slots, context: Context) -> Resolved | None:
         year, month = found
     value = f"{year}-{month:02d}"
     around = _around_anchor(*month_span(year, month), anchor, mod, "part-of-month", value)
-    return around or Resolved(*part_of_month_span(year, month, mod), "part-of-month", value, mod)
+    return around or Normalised(*part_of_month_span(year, month, mod), "part-of-month", value, mod)
 
 
-def _part_of_week(anchor: date, mod: str, delta: int) -> Resolved:
+def _part_of_week(anchor: date, mod: str, delta: int) -> Normalised:
     monday, sunday = week_span(anchor + timedelta(weeks=delta))
     value = week_value(monday)
     around = _around_anchor(monday, sunday, anchor, mod, "week", value)
     first, last = {"START": (0, 2), "MID": (2, 4), "END": (4, 6)}.get(mod, (0, 6))
     span = (monday + timedelta(days=first), monday + timedelta(days=last))
-    return around or Resolved(*span, "week", value, mod)
+    return around or Normalised(*span, "week", value, mod)
 
 
-def _part_of_year(year: int, mod: str, anchor: date) -> Resolved:
+def _part_of_year(year: int, mod: str, anchor: date) -> Normalised:
     around = _around_anchor(date(year, 1, 1), date(year, 12, 31), anchor, mod, "year", str(year))
-    return around or Resolved(*year_span(year, mod), "year", str(year), mod)
+    return around or Normalised(*year_span(year, mod), "year", str(year), mod)
 
 
 def _around_anchor(
     first: date, last: date, anchor: date, mod: str, granularity: str, value: str
-) -> Resolved | None:
+) -> Normalised | None:
     """ "earlier this month": its first day to the day before the anchor; "later": after it."""
     if mod == "EARLIER":
-        return Resolved(first, max(first, anchor - timedelta(days=1)), granularity, value)
+        return Normalised(first, max(first, anchor - timedelta(days=1)), granularity, value)
     if mod == "LATER":
-        return Resolved(min(last, anchor + timedelta(days=1)), last, granularity, value)
+        return Normalised(min(last, anchor + timedelta(days=1)), last, granularity, value)
     return None
 
 
-def resolve_relative_unit(slots: Slots, context: Context) -> Resolved | None:
+def normalise_relative_unit(slots: Slots, context: Context) -> Normalised | None:
     """``la semaine dernière``, ``ce mois-ci``, ``l'an dernier``, ``this week``, ``next year``."""
     delta = RELATION_DELTA[relation(slots) or "this"]
     anchor = context.anchor
     unit = slots["cal_unit"]
     if unit == "W":
         start, end = week_span(anchor + timedelta(weeks=delta))
-        return Resolved(start, end, "week", week_value(start))
+        return Normalised(start, end, "week", week_value(start))
     if unit == "WE":
         monday = week_span(anchor + timedelta(weeks=delta))[0]
         saturday = monday + timedelta(days=5)
@@ -128,25 +128,25 @@ def resolve_relative_unit(slots: Slots, context: Context) -> Resolved | None:
         elif delta == 0 and anchor.weekday() <= 1:  # "ce week-end" said on Monday: just past
             saturday -= timedelta(weeks=1)
         sunday = saturday + timedelta(days=1)
-        return Resolved(saturday, sunday, "week", week_value(saturday) + "-WE")
+        return Normalised(saturday, sunday, "week", week_value(saturday) + "-WE")
     if unit == "M":
         year, month = shift_month(anchor.year, anchor.month, delta)
-        return Resolved(*month_span(year, month), "month", f"{year}-{month:02d}")
+        return Normalised(*month_span(year, month), "month", f"{year}-{month:02d}")
     if unit == "Y":
         year = anchor.year + delta
-        return Resolved(*year_span(year), "year", str(year))
+        return Normalised(*year_span(year), "year", str(year))
     return None
 
 
-def resolve_year(slots: Slots, context: Context) -> Resolved | None:
+def normalise_year(slots: Slots, context: Context) -> Normalised | None:
     """``en 1987``, ``since 1990``, ``l'année 2001``."""
     year = year_of(slots)
     if year is None:
         return None
-    return Resolved(*year_span(year), "year", str(year))
+    return Normalised(*year_span(year), "year", str(year))
 
 
-def resolve_year_range(slots: Slots, context: Context) -> Resolved | None:
+def normalise_year_range(slots: Slots, context: Context) -> Normalised | None:
     """``entre 1990 et 1995``, ``from 2009 to 2010``, ``2009-2010``."""
     first = int(slots["year"])  # type: ignore[call-overload]
     if "yy" in slots:  # "1957-58"
@@ -155,10 +155,10 @@ def resolve_year_range(slots: Slots, context: Context) -> Resolved | None:
         last = int(slots["year2"])  # type: ignore[call-overload]
     if last <= first:
         return None
-    return Resolved(date(first, 1, 1), date(last, 12, 31), "year", f"{first}/{last}")
+    return Normalised(date(first, 1, 1), date(last, 12, 31), "year", f"{first}/{last}")
 
 
-def resolve_decade(slots: Slots, context: Context) -> Resolved | None:
+def normalise_decade(slots: Slots, context: Context) -> Normalised | None:
     """``les années 60``, ``the 1990s``, ``début des années 2000``."""
     if "decade_year" in slots:
         decade = int(slots["decade_year"])  # type: ignore[call-overload]
@@ -167,10 +167,10 @@ def resolve_decade(slots: Slots, context: Context) -> Resolved | None:
     if decade % 10:
         return None
     mod = str(slots["pom"]) if slots.get("pom") in ("START", "MID", "END") else None
-    return Resolved(date(decade, 1, 1), date(decade + 9, 12, 31), "decade", str(decade // 10), mod)
+    return Normalised(date(decade, 1, 1), date(decade + 9, 12, 31), "decade", str(decade // 10), mod)
 
 
-def resolve_season(slots: Slots, context: Context) -> Resolved | None:
+def normalise_season(slots: Slots, context: Context) -> Normalised | None:
     """``l'été dernier``, ``cet été``, ``last summer``, ``summer 2022``."""
     season = str(slots["season"])
     anchor = context.anchor
@@ -188,10 +188,10 @@ def resolve_season(slots: Slots, context: Context) -> Resolved | None:
         else:
             found = pick_occurrence(starts, anchor, None) or starts[-1]
         year = found.year
-    return Resolved(*season_span(year, season), "season", f"{year}-{season}")
+    return Normalised(*season_span(year, season), "season", f"{year}-{season}")
 
 
-def resolve_quarter(slots: Slots, context: Context) -> Resolved | None:
+def normalise_quarter(slots: Slots, context: Context) -> Normalised | None:
     """``au premier trimestre 2023``, ``the fourth quarter``, ``Q1 2023``."""
     quarter = int(slots["ordinal"])  # type: ignore[call-overload]
     if not 1 <= quarter <= 4:
@@ -204,12 +204,12 @@ def resolve_quarter(slots: Slots, context: Context) -> Resolved | None:
             year += 1
         elif not context.future and quarter > current:
             year -= 1
-    return Resolved(*quarter_span(year, quarter), "quarter", f"{year}-Q{quarter}")
+    return Normalised(*quarter_span(year, quarter), "quarter", f"{year}-Q{quarter}")
 
 
-def resolve_generic_season(slots: Slots, context: Context) -> Resolved | None:
+def normalise_generic_season(slots: Slots, context: Context) -> Normalised | None:
     """``en été``, ``les mois d'hiver``, ``été comme hiver``: every such season (``XXXX-SU``, a
     ``set``: no days), unless the clause is future (``entrera en vigueur en été``): the next one."""
     if context.future:
-        return resolve_season(slots, context)
-    return Resolved(None, None, "set", f"XXXX-{slots['season']}")
+        return normalise_season(slots, context)
+    return Normalised(None, None, "set", f"XXXX-{slots['season']}")
