@@ -3,8 +3,9 @@
 Reads the three corpora of ``../shared/corpora/semeval2015_task4_timeline`` (next to the
 repository), runs every article of a corpus through ``analyse_article`` and the resolver fold
 in-process, then, for each target entity, takes the events ``newsline timeline --entity X``
-would show (an event's canonical entities contain ``canonical_entity(X)``, compared lower-cased
-and accent-free) and compares their dates with the entity's gold timeline:
+would show (an event's canonical entities contain X or a canonical name the alias table gives X,
+compared as ``readmodel.read.name_key`` does: case, accents and ``-'.`` ignored) and compares
+their dates with the entity's gold timeline:
 
     python bench/semeval_eval.py [--json] [--min-f1 0.3] [--misses] [--corpus corpus_1 ...]
 
@@ -36,6 +37,7 @@ import sys
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time
+from functools import cache
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -44,10 +46,10 @@ sys.path.insert(0, str(REPO))
 from scores import prf  # noqa: E402
 
 from processors.analysis.analyse import analyse_article  # noqa: E402
-from processors.analysis.entities import canonical_entity, entity_key, extract_entities  # noqa: E402
+from processors.analysis.entities import alias_rows, entity_key, extract_entities  # noqa: E402
 from processors.analysis.temporal import extract_dates  # noqa: E402
 from processors.resolution.fold import TimelineState, apply_article  # noqa: E402
-from readmodel.read import _match_key  # noqa: E402  (the CLI's own matching rule)
+from readmodel.read import name_key  # noqa: E402  (the CLI's own matching key)
 from schemas.articles import Article, ArticleAnalysed, Mention  # noqa: E402
 from schemas.codec import envelope  # noqa: E402
 from schemas.identity import canonical_url  # noqa: E402
@@ -250,10 +252,24 @@ def fold(analysed: Iterable[ArticleAnalysed]) -> list[EventState]:
     return list(state.events.values())
 
 
+@cache
+def _alias_keys() -> dict[str, frozenset[str]]:
+    found: dict[str, set[str]] = {}
+    for alias, name, _ in alias_rows():
+        found.setdefault(name_key(alias), set()).add(name_key(name))
+    return {key: frozenset(names) for key, names in found.items()}
+
+
+def wanted_keys(entity: str) -> frozenset[str]:
+    """The keys of the names ``--entity ENTITY`` stands for: itself and its aliases' canonical names."""
+    key = name_key(entity)
+    return _alias_keys().get(key, frozenset()) | {key}
+
+
 def entity_events(events: Iterable[EventState], entity: str) -> list[EventState]:
-    """The events ``newsline timeline --entity ENTITY`` shows."""
-    key = _match_key(canonical_entity(entity))
-    return [e for e in events if key in {_match_key(name) for name in e.entities}]
+    """The events ``newsline timeline --entity ENTITY`` shows (readmodel.read's SQL, in memory)."""
+    keys = wanted_keys(entity)
+    return [e for e in events if keys & {name_key(name) for name in e.entities}]
 
 
 def event_date(ev: EventState | Mention) -> str | None:
@@ -366,7 +382,7 @@ def _dated_expressions(sentences: list[str], numbers: set[int], dct: date) -> bo
 
 def miss_causes(run: CorpusRun, entity: str) -> list[tuple[str, GoldEntry]]:
     """Why each missed gold (date, document) pair of an entity was missed, one cause each."""
-    key = _match_key(canonical_entity(entity))
+    keys = wanted_keys(entity)
     hits = {p for ev in entity_events(run.events, entity) for p in event_pairs(ev, run.docs_by_url)}
     arts = {run.docs_by_url[a.canonical_url]: a for a in run.analysed}
     docs = {d.doc_id: d for d in run.docs}
@@ -379,14 +395,14 @@ def miss_causes(run: CorpusRun, entity: str) -> list[tuple[str, GoldEntry]]:
         sentences = [detokenise(s) for s in docs[doc_id].sentences]
         near = [m for m in arts[doc_id].mentions if _sentence_of(m, sentences) in numbers]
         dated = [m for m in near if event_date(m) == when]
-        names = {_match_key(n) for m in dated for n in m.entities}
+        names = {name_key(n) for m in dated for n in m.entities}
         if not near and _dated_expressions(sentences, numbers, docs[doc_id].dct):
             cause = "filtered"
         elif not near:
             cause = "implicit-dct" if when == docs[doc_id].dct.isoformat() else "implicit-other"
         elif not dated:
             cause = "other-date"
-        elif key in names:
+        elif keys & names:
             cause = "resolution"
         elif any(_written_in(m.sentence, entity) for m in dated):
             cause = "misnamed"
@@ -420,7 +436,7 @@ def print_misses(results: list[EntityResult], runs: list[CorpusRun], examples: i
 
 def target_naming(docs: list[Document], entity: str) -> str:
     """How often the target's exact name is recognised where written, and what is extracted there."""
-    key, spelled = _match_key(canonical_entity(entity)), entity_key(entity)
+    keys, spelled = wanted_keys(entity), entity_key(entity)
     pattern = re.compile(rf"\b{re.escape(spelled)}\b")
     sentences = [detokenise(s) for d in docs for s in d.sentences]
     counts: dict[str, int] = {}
@@ -430,7 +446,7 @@ def target_naming(docs: list[Document], entity: str) -> str:
             continue
         names = {e.name for e in extract_entities(sentence, "en")}
         written += 1
-        if key not in {_match_key(n) for n in names}:
+        if not keys & {name_key(n) for n in names}:
             missed += 1
             initial += entity_key(sentence).startswith(spelled)
         for name in names:

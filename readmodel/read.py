@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import date, datetime
 from pathlib import Path
@@ -84,10 +85,12 @@ def read_timeline(path: Path, *, entity: str | None = None, since: date | None =
     ]
 
 
-def _match_key(name: str) -> str:
-    """Lower-case and strip accents, as SQL's lower(strip_accents(x)) (the SemEval bench's key)."""
+def name_key(name: str) -> str:
+    """The matching key of a name in Python, as `_name_key` computes it in SQL (for tools that
+    filter events in memory the way `--entity` does)."""
     decomposed = unicodedata.normalize("NFKD", name)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    return " ".join(re.sub(r"[-\u2010\u2011\u2013'\u2019`.]+", " ", bare).split())
 
 
 def read_article(path: Path, version_or_key: str) -> dict[str, Any] | None:
