@@ -69,3 +69,11 @@ def first_party_imports(package: str) -> set[str]:
 ])
 def test_read_and_write_sides_do_not_reach_into_each_other(package, forbidden):
     assert first_party_imports(package) & forbidden == set()
+
+
+def test_the_python_key_is_the_sql_key():
+    from readmodel.read import _name_key, name_key
+
+    con = duckdb.connect()
+    for name in ("Maison-Blanche", "  Cédéao ", "Kim Jong‑un", "l’Élysée", "U.S. Federal Reserve", "S&P 500"):
+        assert con.execute(f"SELECT {_name_key('$n')}", {"n": name}).fetchone()[0] == name_key(name), name
