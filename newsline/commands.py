@@ -152,7 +152,8 @@ def timeline(settings: Settings, args: argparse.Namespace) -> int:
     from processors.store.read import read_timeline
 
     events = read_timeline(settings.duckdb_path, entity=args.entity, since=args.since,
-                           until=args.until, as_of=args.as_of)
+                           until=args.until, as_of=args.as_of, language=args.language,
+                           min_sources=args.min_sources)
     print_timeline(events, args.format)
     return 0
 

@@ -12,7 +12,7 @@ import duckdb
 from processors.entities import canonical_entity
 
 _FIELDS = ("event_id, start_date, end_date, granularity, summary, entities, mention_count, "
-           "sources, first_reported_at")
+           "sources, first_reported_at, languages")
 
 
 def _connect(path: Path) -> duckdb.DuckDBPyConnection | None:
@@ -24,8 +24,13 @@ def _connect(path: Path) -> duckdb.DuckDBPyConnection | None:
 
 
 def read_timeline(path: Path, *, entity: str | None = None, since: date | None = None,
-                  until: date | None = None, as_of: datetime | None = None) -> list[dict[str, Any]]:
-    """Events sorted by (start, end, first report), filtered like the CLI's flags."""
+                  until: date | None = None, as_of: datetime | None = None,
+                  language: str | None = None, min_sources: int = 1) -> list[dict[str, Any]]:
+    """Events sorted by (start, end, first report), filtered like the CLI's flags.
+
+    `language` keeps events reported in that language (among others); `min_sources` keeps events
+    with at least that many independent sources (syndicated copies do not count).
+    """
     con = _connect(path)
     if con is None:
         return []
@@ -40,6 +45,12 @@ def read_timeline(path: Path, *, entity: str | None = None, since: date | None =
         if until is not None:
             where.append("start_date <= $until")
             params["until"] = until
+        if language:
+            where.append("list_contains(languages, $language)")
+            params["language"] = language.strip().lower()
+        if min_sources > 1:
+            where.append("len(sources) >= $min_sources")
+            params["min_sources"] = min_sources
         if entity:
             where.append("list_contains(list_transform(entities, lambda x: lower(strip_accents(x))),"
                          " $entity)")
@@ -53,7 +64,7 @@ def read_timeline(path: Path, *, entity: str | None = None, since: date | None =
     return [
         {"event_id": r[0], "start": r[1].isoformat(), "end": r[2].isoformat(),
          "granularity": r[3], "summary": r[4], "entities": list(r[5]), "mentions": r[6],
-         "sources": list(r[7]), "first_reported_at": r[8].isoformat()}
+         "sources": list(r[7]), "first_reported_at": r[8].isoformat(), "languages": list(r[9])}
         for r in rows
     ]
 
