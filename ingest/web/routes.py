@@ -33,7 +33,8 @@ PAGE_HEADERS = {
     "Cache-Control": "no-cache",
 }
 ASSETS = {"timeline.js": "text/javascript; charset=utf-8",
-          "timeline.css": "text/css; charset=utf-8"}
+          "timeline.css": "text/css; charset=utf-8",
+          "icon.svg": "image/svg+xml"}
 
 
 def _asset(name: str) -> bytes:
