@@ -35,7 +35,8 @@ def up(settings: Settings, demo: bool) -> int:
             print_timeline(client.timeline(), "table")
             if missing or result.rejected:
                 print(f"warning: {len(result.rejected)} rejected, {len(missing)} not visible yet")
-        print(f"\nAPI:    {info['api_url']}\nDocs:   {info['docs_url']}\n"
+        print(f"\nAPI:    {info['api_url']}\nPage:   {info['api_url']}/  (the timeline in a browser)\n"
+              f"Docs:   {info['docs_url']}\n"
               f"DuckDB: {info['duckdb']}  (open with .venv/bin/duckdb {info['duckdb']})\n"
               f"Token:  in {settings.runtime_file}\nPress Ctrl-C to stop.", flush=True)
 

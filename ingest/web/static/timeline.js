@@ -152,7 +152,7 @@
       hi = Math.max(hi, dayNumber(ev.end) + 1);
     }
     if (!Number.isFinite(lo)) return null;
-    const pad = Math.max(1, Math.round((hi - lo) * 0.02));
+    const pad = Math.max(1, Math.round((hi - lo) * 0.04));
     return { lo: lo - pad, hi: hi + pad };
   }
 
