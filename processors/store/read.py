@@ -36,7 +36,8 @@ def read_timeline(path: Path, *, entity: str | None = None, since: date | None =
         return []
     try:
         source = "timeline_as_of($as_of)" if as_of is not None else "timeline"
-        where, params = ["1=1"], {}
+        where: list[str] = ["1=1"]
+        params: dict[str, Any] = {}
         if as_of is not None:
             params["as_of"] = as_of
         if since is not None:
