@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from datetime import date, datetime
+from datetime import date
 from importlib import resources
 from pathlib import Path
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import AwareDatetime, BeforeValidator
 
 from ingest.problems import problem
 from ingest.web.reports import read_arrivals, read_reports
@@ -35,6 +37,24 @@ PAGE_HEADERS = {
 ASSETS = {"timeline.js": "text/javascript; charset=utf-8",
           "timeline.css": "text/css; charset=utf-8",
           "icon.svg": "image/svg+xml"}
+
+
+def _iso_day(value: object) -> object:
+    # pydantic alone would read `until=0` as 1970-01-01 (a Unix time): the API says YYYY-MM-DD.
+    if isinstance(value, str) and not (len(value) == 10 and value[4] == value[7] == "-"):
+        raise ValueError("must be a date as YYYY-MM-DD")
+    return value
+
+
+def _instant(value: object) -> object:
+    # ... and would read `as_of=1693872000` as a Unix time: the API says RFC 3339 with an offset.
+    if isinstance(value, str) and ("-" not in value or ":" not in value):
+        raise ValueError("must be an instant as YYYY-MM-DDTHH:MM:SS with its offset")
+    return value
+
+
+IsoDay = Annotated[date, BeforeValidator(_iso_day)]
+Instant = Annotated[AwareDatetime, BeforeValidator(_instant)]
 
 
 def _asset(name: str) -> bytes:
@@ -60,20 +80,27 @@ def timeline_router(duckdb_path: Path) -> APIRouter:
     router = APIRouter()
     page = _asset("timeline.html")
     assets = {name: _asset(name) for name in ASSETS}
-    validated = {"ETag": "", "Cache-Control": "no-cache"}
+    no_cache = {"Cache-Control": "no-cache"}  # keep it, but ask again (with the ETag) each time
 
     @router.get("/timeline", summary="The timeline, as `newsline timeline --format json`",
                 responses={304: {"description": "Unchanged since the ETag sent in If-None-Match"}})
-    async def get_timeline(request: Request, entity: str | None = None, since: date | None = None,
-                           until: date | None = None, as_of: datetime | None = None,
-                           language: str | None = None,
-                           min_sources: int = Query(1, ge=1, description="independent sources"),
-                           detail: bool = Query(False, description=(
-                               "add each event's source articles, with their mentions (sentence "
-                               "and date expression) and syndicated copies"))) -> Response:
+    async def get_timeline(
+        request: Request,
+        entity: Annotated[str | None, Query(description="an entity, any alias or accents")] = None,
+        since: Annotated[IsoDay | None, Query(description="YYYY-MM-DD: events ending on or after")] = None,
+        until: Annotated[IsoDay | None, Query(description="YYYY-MM-DD: events starting on or before")] = None,
+        as_of: Annotated[Instant | None, Query(
+            description="RFC 3339 instant with its offset: the timeline as known then")] = None,
+        language: Annotated[str | None, Query(description="ISO 639-1: events reported in it")] = None,
+        min_sources: Annotated[int, Query(ge=1, le=1_000_000,
+                                          description="at least this many independent sources")] = 1,
+        detail: Annotated[bool, Query(description=(
+            "add each event's source articles, with their mentions (sentence and date "
+            "expression) and syndicated copies"))] = False,
+    ) -> Response:
         tag = snapshot_etag(duckdb_path, str(request.url.query))
         if _not_modified(request, tag):
-            return Response(status_code=304, headers={**validated, "ETag": tag})
+            return Response(status_code=304, headers={**no_cache, "ETag": tag})
         events = await asyncio.to_thread(read_timeline, duckdb_path, entity=entity, since=since,
                                          until=until, as_of=as_of, language=language,
                                          min_sources=min_sources)
@@ -82,16 +109,16 @@ def timeline_router(duckdb_path: Path) -> APIRouter:
             for event in events:
                 event["source_count"] = len(event["sources"])
                 event["articles"] = reports.get(event["event_id"], [])
-        return JSONResponse(events, headers={**validated, "ETag": tag})
+        return JSONResponse(events, headers={**no_cache, "ETag": tag})
 
     @router.get("/timeline/arrivals", summary="When articles were accepted: the steps of `as_of`",
                 responses={304: {"description": "Unchanged since the ETag sent in If-None-Match"}})
     async def get_arrivals(request: Request) -> Response:
         tag = snapshot_etag(duckdb_path, "arrivals")
         if _not_modified(request, tag):
-            return Response(status_code=304, headers={**validated, "ETag": tag})
+            return Response(status_code=304, headers={**no_cache, "ETag": tag})
         arrivals = await asyncio.to_thread(read_arrivals, duckdb_path)
-        return JSONResponse(arrivals, headers={**validated, "ETag": tag})
+        return JSONResponse(arrivals, headers={**no_cache, "ETag": tag})
 
     @router.get("/", include_in_schema=False)
     @router.get("/timeline/view", include_in_schema=False)

@@ -87,7 +87,11 @@ def test_timeline_detail_and_validators(client, db):
     other = client.get("/timeline", params={"detail": "true"},
                        headers={"If-None-Match": r.headers["etag"]})
     assert other.status_code == 200  # another query, another validator
-    assert client.get("/timeline", params={"min_sources": 0}).status_code == 422
+    for bad in ({"min_sources": 0}, {"min_sources": 10**30}, {"until": "0"},
+                {"since": "2023-8-1"}, {"as_of": "2023-09-05T00:00:00"}, {"as_of": "1693872000"}):
+        assert client.get("/timeline", params=bad).status_code == 422, bad
+    assert client.get("/timeline", params={"as_of": "2023-09-05T00:00:00Z",
+                                           "since": "2023-08-01"}).status_code == 200
     assert client.get("/timeline/arrivals").json() == read_arrivals(db)
 
 
