@@ -194,6 +194,14 @@ def test_as_of_slider_replays_how_the_timeline_grew(page, story):
     page.keyboard.press("End")
     page.wait_for_function(SHOWS_IDS, arg=all_ids)
     assert page.text_content("#asof-label") == "now (live)"
+    # Replay steps through every arrival from the first one, then comes back to live.
+    page.click("#replay")
+    page.wait_for_function(SHOWS_IDS, arg=want)
+    page.wait_for_function(SHOWS_IDS, arg=second)
+    page.wait_for_function("() => document.getElementById('replay').getAttribute('aria-pressed') === 'false'",
+                           timeout=60_000)
+    page.wait_for_function(SHOWS_IDS, arg=all_ids)
+    assert page.text_content("#asof-label") == "now (live)"
 
 
 def post_article(stack, article):

@@ -5,6 +5,7 @@
 
 (function () {
   const POLL_MS = 2000;
+  const REPLAY_STEP_MS = 800;
   const MANY_SOURCES = 3;
   const DAY_MS = 86400000;
   const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
@@ -408,6 +409,35 @@
     }, 150);
   }
 
+  // Replay: step the slider through every arrival from the first, then back to live.
+  let replayTimer = null;
+  function stopReplay() {
+    window.clearTimeout(replayTimer);
+    replayTimer = null;
+    $("replay").setAttribute("aria-pressed", "false");
+    $("replay").textContent = "Replay";
+  }
+  async function replayStep(index) {
+    state.asOf = index >= state.arrivals.length ? null : index;
+    renderAsOf();
+    state.timelineTag = null;
+    await loadTimeline(true);
+    if (state.asOf === null) stopReplay();
+    else if ($("replay").getAttribute("aria-pressed") === "true") {
+      replayTimer = window.setTimeout(() => replayStep(index + 1), REPLAY_STEP_MS);
+    }
+  }
+  function toggleReplay() {
+    if (replayTimer !== null || $("replay").getAttribute("aria-pressed") === "true") {
+      stopReplay();
+      return;
+    }
+    if (!state.arrivals.length) return;
+    $("replay").setAttribute("aria-pressed", "true");
+    $("replay").textContent = "Stop replay";
+    replayStep(0).catch((err) => { stopReplay(); setStatus(`Could not replay (${err.message}).`); });
+  }
+
   function start() {
     const params = new URLSearchParams(window.location.search);
     const filters = {};
@@ -422,7 +452,8 @@
       e.preventDefault();
       applyFilters({});
     });
-    $("asof").addEventListener("input", onAsOf);
+    $("asof").addEventListener("input", () => { stopReplay(); onAsOf(); });
+    $("replay").addEventListener("click", toggleReplay);
     $("detail").addEventListener("keydown", (e) => {
       if (e.key === "Escape") closeDetail(true);
     });
