@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint unit integration schemas clean compose-check
+.PHONY: setup run test lint unit integration schemas clean compose-check browser-check screenshot
 
 setup: $(STAMP)
 
@@ -23,17 +23,24 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy schemas ingest readmodel processors newsline
 
-test: setup lint compose-check
+test: setup lint compose-check browser-check
 	$(BIN)/pytest -q -p no:cacheprovider
 
 unit: setup compose-check
 	$(BIN)/pytest -q tests/unit
 
-integration: setup
+integration: setup browser-check
 	$(BIN)/pytest -q tests/integration
 
 compose-check:
 	bash scripts/install-compose-check.sh
+
+browser-check:
+	bash scripts/install-chromium.sh
+
+# The README's picture of the timeline page (docs/timeline.png), from the bundled examples.
+screenshot: setup browser-check
+	$(BIN)/python scripts/timeline_screenshot.py docs/timeline.png
 
 schemas: setup
 	$(BIN)/newsline export-schemas

@@ -12,7 +12,6 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Callable
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +22,9 @@ from pydantic import ValidationError
 
 from ingest.problems import problem
 from ingest.publisher import BrokerUnavailable, Publisher
+from ingest.web.routes import timeline_router
 from readmodel.metrics import prometheus_lines, read_sink_metrics
-from readmodel.read import read_article, read_timeline
+from readmodel.read import read_article
 from schemas.articles import Article
 from schemas.codec import describe_errors
 
@@ -166,13 +166,7 @@ def create_app(publisher: Publisher | None, tokens: list[str], duckdb_path: Path
             return problem(404, "Not found", f"No article {article_id!r} (yet).", slug="not-found")
         return JSONResponse(found)
 
-    @app.get("/timeline", summary="The timeline, as `newsline timeline --format json`")
-    async def get_timeline(entity: str | None = None, since: date | None = None,
-                           until: date | None = None,
-                           as_of: datetime | None = None) -> JSONResponse:
-        events = await asyncio.to_thread(read_timeline, duckdb_path, entity=entity,
-                                         since=since, until=until, as_of=as_of)
-        return JSONResponse(events)
+    app.include_router(timeline_router(duckdb_path))
 
     @app.get("/healthz", summary="Liveness")
     async def healthz() -> dict[str, Any]:

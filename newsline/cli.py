@@ -86,6 +86,9 @@ def _parser() -> argparse.ArgumentParser:
     tl.add_argument("--since", type=_day, help="YYYY-MM-DD: events ending on or after it")
     tl.add_argument("--until", type=_day, help="YYYY-MM-DD: events starting on or before it")
     tl.add_argument("--as-of", type=_instant, help="ISO instant with offset, e.g. 2023-09-05T00:00Z")
+    tl.add_argument("--language", help="ISO 639-1: events reported in that language")
+    tl.add_argument("--min-sources", type=int, default=1,
+                    help="events with at least N independent sources (copies do not count)")
     tl.add_argument("--format", choices=("table", "json", "csv"), default="table")
 
     ex = cmd("extract", "Tag dated expressions in JSONL articles (FILE or - for stdin).",

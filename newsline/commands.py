@@ -35,7 +35,8 @@ def up(settings: Settings, demo: bool) -> int:
             print_timeline(client.timeline(), "table")
             if missing or result.rejected:
                 print(f"warning: {len(result.rejected)} rejected, {len(missing)} not visible yet")
-        print(f"\nAPI:    {info['api_url']}\nDocs:   {info['docs_url']}\n"
+        print(f"\nAPI:    {info['api_url']}\nPage:   {info['api_url']}/  (the timeline in a browser)\n"
+              f"Docs:   {info['docs_url']}\n"
               f"DuckDB: {info['duckdb']}  (open with .venv/bin/duckdb {info['duckdb']})\n"
               f"Token:  in {settings.runtime_file}\nPress Ctrl-C to stop.", flush=True)
 
@@ -152,7 +153,8 @@ def timeline(settings: Settings, args: argparse.Namespace) -> int:
     from readmodel.read import read_timeline
 
     events = read_timeline(settings.duckdb_path, entity=args.entity, since=args.since,
-                           until=args.until, as_of=args.as_of)
+                           until=args.until, as_of=args.as_of, language=args.language,
+                           min_sources=args.min_sources)
     print_timeline(events, args.format)
     return 0
 

@@ -11,7 +11,7 @@ from typing import Any
 import duckdb
 
 _FIELDS = ("event_id, start_date, end_date, granularity, summary, entities, mention_count, "
-           "sources, first_reported_at")
+           "sources, first_reported_at, languages")
 
 
 _PUNCTUATION = "[-\u2010\u2011\u2013''\u2019`.\\s]+"  # as in entity_key (processors' analysis)
@@ -47,9 +47,12 @@ def _connect(path: Path) -> duckdb.DuckDBPyConnection | None:
 
 
 def read_timeline(path: Path, *, entity: str | None = None, since: date | None = None,
-                  until: date | None = None, as_of: datetime | None = None) -> list[dict[str, Any]]:
+                  until: date | None = None, as_of: datetime | None = None,
+                  language: str | None = None, min_sources: int = 1) -> list[dict[str, Any]]:
     """Events sorted by (start, end, first report), filtered like the CLI's flags.
 
+    `language` keeps events reported in that language (among others); `min_sources` keeps events
+    with at least that many independent sources (syndicated copies do not count).
     Each carries `expression`: the dated expression, as written, of its summary's sentence.
     """
     con = _connect(path)
@@ -67,6 +70,12 @@ def read_timeline(path: Path, *, entity: str | None = None, since: date | None =
         if until is not None:
             where.append("start_date <= $until")
             params["until"] = until
+        if language:
+            where.append("list_contains(languages, $language)")
+            params["language"] = language.strip().lower()
+        if min_sources > 1:
+            where.append("len(sources) >= $min_sources")
+            params["min_sources"] = min_sources
         if entity:
             where.append(_ENTITY_MATCH)
             params["entity"] = entity
@@ -80,7 +89,8 @@ def read_timeline(path: Path, *, entity: str | None = None, since: date | None =
     return [
         {"event_id": r[0], "start": r[1].isoformat(), "end": r[2].isoformat(),
          "granularity": r[3], "summary": r[4], "entities": list(r[5]), "mentions": r[6],
-         "sources": list(r[7]), "first_reported_at": r[8].isoformat(), "expression": r[9]}
+         "sources": list(r[7]), "first_reported_at": r[8].isoformat(), "languages": list(r[9]),
+         "expression": r[10]}
         for r in rows
     ]
 

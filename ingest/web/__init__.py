@@ -1,0 +1,1 @@
+"""The timeline web page: its routes, the read queries behind `GET /timeline?detail=true`, assets."""
