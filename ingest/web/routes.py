@@ -23,8 +23,8 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime, BeforeValidator
 
 from ingest.problems import problem
-from ingest.web.reports import read_arrivals, read_reports
 from readmodel.read import read_timeline
+from readmodel.reports import read_arrivals, read_reports
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
        "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")

@@ -6,9 +6,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from ingest.api import create_app
-from ingest.web.reports import expression_span, read_arrivals, read_reports
 from processors.store.devdb import build_database, read_articles
 from readmodel.read import read_timeline
+from readmodel.reports import expression_span, read_arrivals, read_reports
 from schemas.identity import canonical_url
 from tests.conftest import EXAMPLES, SHARED
 
