@@ -58,14 +58,23 @@ class RunningStack:
         out = self.cli("timeline", "--data-dir", str(self.data_dir), "--format", "json", *args)
         return json.loads(out.stdout)
 
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.proc and self.proc.poll() is None:
-            if sig == signal.SIGKILL:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            else:
-                self.proc.send_signal(sig)
-            self.proc.wait(timeout=60)
-        self.log.close()
+    def stop(self, sig: int = signal.SIGTERM, grace_s: float = 60) -> None:
+        """Stop the stack; one that hangs past `grace_s` is killed with its whole process group."""
+        try:
+            if self.proc and self.proc.poll() is None:
+                if sig == signal.SIGKILL:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                else:
+                    self.proc.send_signal(sig)
+                try:
+                    self.proc.wait(timeout=grace_s)
+                except subprocess.TimeoutExpired:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                    self.proc.wait(timeout=30)
+                    raise AssertionError(f"the stack ignored signal {sig} for {grace_s} s; "
+                                         f"killed\n{self.logs()}") from None
+        finally:
+            self.log.close()
 
 
 @pytest.fixture(scope="module")
