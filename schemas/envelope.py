@@ -23,9 +23,12 @@ def _require_aware(value: datetime) -> datetime:
 
 
 def _refuse_numbers(value: object) -> object:
-    # pydantic would read a number as a Unix time; the contract (and its JSON Schema) says text.
-    if isinstance(value, int | float):
-        raise ValueError("must be an ISO 8601 instant as text, not a number")
+    # pydantic would read a number (or text like "1693850400") as a Unix time; the contract and
+    # its JSON Schema say an ISO 8601 instant, which starts with a four-digit year and a dash.
+    if isinstance(value, int | float) or (
+        isinstance(value, str) and not (value.strip()[:4].isdigit() and value.strip()[4:5] == "-")
+    ):
+        raise ValueError("must be an ISO 8601 instant as text (YYYY-MM-DDThh:mm:ss+hh:mm)")
     return value
 
 

@@ -83,6 +83,7 @@ BAD = [
     pytest.param({**GOOD, "published_at": "2023-09-04"}, id="published-at-date-only"),
     pytest.param({**GOOD, "published_at": "2023-13-04T19:40:00Z"}, id="published-at-month-13"),
     pytest.param({**GOOD, "published_at": 1693850400}, id="published-at-number"),
+    pytest.param({**GOOD, "published_at": "1693850400"}, id="published-at-digits"),
     pytest.param({**GOOD, "updated_at": "soon"}, id="updated-at-words"),
     pytest.param({**GOOD, "language": "French"}, id="language-name"),
     pytest.param({**GOOD, "authors": "A. Writer"}, id="authors-not-a-list"),
@@ -139,6 +140,7 @@ instants = st.one_of(
               st.sampled_from(["T10:00:00", "t23:59:60", "T24:00:00", " 10:00:00", "T10:00:00.1234567",
                                "T10:00"]),
               st.sampled_from(["Z", "z", "+02:00", "-00:00", "+24:00", "+0200", ""])),
+    st.integers(-10**10, 10**10).map(str),
     fragments)
 maybe_text = st.one_of(st.none(), fragments, st.just("Lundi."))
 articles = st.fixed_dictionaries({}, optional={
