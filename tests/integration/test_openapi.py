@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis.errors import Unsatisfiable
 from pydantic import TypeAdapter, ValidationError
 from schemathesis import GenerationMode
+from schemathesis.checks import CHECKS, load_all_checks
 
 from ingest.api import create_app
 from ingest.archive import Archive
@@ -67,6 +68,12 @@ def within_server_side_rules(article: object) -> None:
         return  # not a valid instant at all: left for the API to refuse
 
 
+def all_checks():
+    """Every built-in check, as `schemathesis run --checks all`."""
+    load_all_checks()
+    return list(CHECKS.get_all())
+
+
 def operations(api_schema):
     return [result.ok() for result in api_schema.get_all_operations()]
 
@@ -75,7 +82,8 @@ def operations(api_schema):
 def test_the_api_does_what_its_openapi_document_says(api_schema, mode):
     ops = operations(api_schema)
     assert {op.label for op in ops} >= {"POST /articles", "GET /articles/{article_id}", "GET /timeline"}
-    failures, checked = [], []
+    failures, checked, checks = [], [], all_checks()
+    assert len(checks) >= 10, checks
     for op in ops:
         @seed(SEED)
         @settings(max_examples=EXAMPLES_PER_OPERATION, derandomize=True, database=None,
@@ -85,7 +93,7 @@ def test_the_api_does_what_its_openapi_document_says(api_schema, mode):
             if mode == GenerationMode.POSITIVE:
                 for article in case.body if isinstance(case.body, list) else [case.body]:
                     within_server_side_rules(article)
-            case.call_and_validate(headers={"Authorization": f"Bearer {TOKEN}"})
+            case.call_and_validate(headers={"Authorization": f"Bearer {TOKEN}"}, checks=checks)
 
         try:
             check()
