@@ -46,7 +46,9 @@ class RunningStack:
             out.append(f"== {p.name}\n" + p.read_text(errors="replace")[-4000:])
         return "\n".join(out)
 
-    def cli(self, *args: str, timeout: float = 300, check: bool = True) -> subprocess.CompletedProcess:
+    # Longer than the longest `post --wait --timeout 300` of the tests, so that a slow wait ends
+    # with the command's own report (and the logs below), not a bare TimeoutExpired.
+    def cli(self, *args: str, timeout: float = 420, check: bool = True) -> subprocess.CompletedProcess:
         result = subprocess.run([sys.executable, "-m", "newsline.cli", *args], cwd=ROOT,
                                 capture_output=True, text=True, timeout=timeout)
         if check and result.returncode != 0:
