@@ -12,13 +12,14 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi_offline import FastAPIOffline
-from pydantic import ValidationError
+from pydantic import BeforeValidator, ValidationError
 
 from ingest.problems import problem
 from ingest.publisher import BrokerUnavailable, Publisher
@@ -35,6 +36,16 @@ NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/json-s
 
 class _TooLarge(Exception):
     pass
+
+
+def _iso_day(value: object) -> object:
+    # pydantic alone would read `until=0` as 1970-01-01 (a Unix time): the API says YYYY-MM-DD.
+    if isinstance(value, str) and not (len(value) == 10 and value[4] == value[7] == "-"):
+        raise ValueError("must be a date as YYYY-MM-DD")
+    return value
+
+
+IsoDay = Annotated[date, BeforeValidator(_iso_day)]
 
 
 async def _read_capped(request: Request, limit: int) -> bytes:
@@ -82,14 +93,14 @@ def create_app(publisher: Publisher | None, tokens: list[str], duckdb_path: Path
         return response
 
     article_schema = Article.model_json_schema(ref_template="#/components/schemas/{model}")
-    body_doc = {"requestBody": {"required": True, "content": {
+    body_doc = {"security": [{"bearer": []}], "requestBody": {"required": True, "content": {
         "application/json": {"schema": {"oneOf": [
-            article_schema, {"type": "array", "items": article_schema}]}},
+            article_schema, {"type": "array", "items": article_schema, "minItems": 1}]}},
         "application/x-ndjson": {"schema": {"type": "string",
                                             "description": "One Article JSON object per line"}},
     }}, "responses": {
         "202": {"description": "Durable: acknowledged by Kafka (acks=all) and archived"},
-        "400": {"description": "Invalid JSON or not UTF-8 (problem+json)"},
+        "400": {"description": "Invalid JSON, not UTF-8, or no article (problem+json)"},
         "401": {"description": "Missing or wrong bearer token"},
         "413": {"description": "Body over the configured limit"},
         "415": {"description": "Not application/json or application/x-ndjson"},
@@ -159,7 +170,8 @@ def create_app(publisher: Publisher | None, tokens: list[str], duckdb_path: Path
         metrics["duplicates"] += sum(1 for a in accepted if a.duplicate)
         return JSONResponse({"accepted": [a.to_json() for a in accepted]}, status_code=202)
 
-    @app.get("/articles/{article_id}", summary="One article version as stored")
+    @app.get("/articles/{article_id}", summary="One article version as stored",
+             responses={404: {"description": "No such version or article key (yet)"}})
     async def get_article(article_id: str) -> JSONResponse:
         found = await asyncio.to_thread(read_article, duckdb_path, article_id)
         if found is None:
@@ -191,4 +203,14 @@ def create_app(publisher: Publisher | None, tokens: list[str], duckdb_path: Path
             lines.extend(prometheus_lines(sink))
         return PlainTextResponse("\n".join(lines) + "\n")
 
+    describe = app.openapi
+
+    def openapi_with_bearer() -> dict[str, Any]:
+        doc = describe()  # cached by FastAPI: the addition below is made once
+        doc.setdefault("components", {})["securitySchemes"] = {
+            "bearer": {"type": "http", "scheme": "bearer",
+                       "description": "A token of NEWSLINE_TOKENS (or DATA_DIR/newsline.json)"}}
+        return doc
+
+    app.openapi = openapi_with_bearer  # type: ignore[method-assign]
     return app

@@ -103,7 +103,12 @@ def _parser() -> argparse.ArgumentParser:
 
     dlq = cmd("dlq", "List dead letters (messages rejected by the processors).")
     dlq.add_argument("--format", choices=("table", "json"), default="table")
-    dlq.add_argument("--replay", metavar="ID", help="re-submit one dead letter to the raw topic")
+    dlq.add_argument("--replay", metavar="ID",
+                     help="post dead letter ID again through the API, if today's code accepts it")
+    dlq.add_argument("--with", dest="with_file", type=Path, metavar="FILE",
+                     help="with --replay: post this corrected article (or envelope) instead")
+    dlq.add_argument("--api", help="API URL (default: from DATA_DIR/newsline.json)")
+    dlq.add_argument("--token")
     dlq.add_argument("--bootstrap-servers", help="when no DATA_DIR/newsline.json (docker compose)")
 
     cmd("replay", "Rebuild every DuckDB projection from the changelog and compare.")
@@ -153,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "status":
         return commands.status(settings, as_json=args.json)
     if args.command == "dlq":
-        return commands.dlq(settings, args.format, args.replay)
+        return commands.dlq(settings, args)
     if args.command == "replay":
         return commands.replay(settings)
     if args.command == "export":

@@ -190,25 +190,40 @@ def status(settings: Settings, as_json: bool) -> int:
     return 0 if report.get("api") == "ok" else 1
 
 
-def dlq(settings: Settings, fmt: str, replay_id: str | None) -> int:
-    """`newsline dlq`: list dead letters, or re-submit one."""
-    from newsline.health import read_dead_letters, resubmit, stack_info
+def dlq(settings: Settings, args: argparse.Namespace) -> int:
+    """`newsline dlq`: list dead letters, or replay one through the ingest API."""
+    from newsline.health import read_dead_letters, replacement_article, stack_info
+    from schemas.codec import Rejection
 
     try:
         info = stack_info(settings)
     except FileNotFoundError as exc:
         raise SystemExit(f"newsline: {exc} (or pass --bootstrap-servers)") from exc
     letters = read_dead_letters(info["bootstrap_servers"])
-    if replay_id:
-        match = [d for d in letters if d["id"] == replay_id]
-        if not match:
-            print(f"no dead letter {replay_id!r}", file=sys.stderr)
-            return 1
-        resubmit(info["bootstrap_servers"], match[0])
-        print(json.dumps({"resubmitted": replay_id}))
+    if not args.replay:
+        print_dead_letters(letters, args.format)
         return 0
-    print_dead_letters(letters, fmt)
-    return 0
+    match = [d for d in letters if d["id"] == args.replay]
+    if not match:
+        print(f"no dead letter {args.replay!r}", file=sys.stderr)
+        return 1
+    corrected = None
+    if args.with_file:
+        try:
+            corrected = json.loads(args.with_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            print(f"cannot read {args.with_file}: {exc}", file=sys.stderr)
+            return 1
+    article = replacement_article(match[0], corrected)
+    if isinstance(article, Rejection):
+        print(f"dead letter {args.replay} still fails: {article.reason}"
+              + ("" if corrected else "; supply the corrected article with --with FILE"),
+              file=sys.stderr)
+        return 1
+    result = _client(settings, args).post([article])
+    print(json.dumps({"replayed": args.replay, "accepted": [a["id"] for a in result.accepted],
+                      "rejected": result.rejected}))
+    return 0 if result.accepted else 1
 
 
 def replay(settings: Settings) -> int:

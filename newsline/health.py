@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 
 import duckdb
 import httpx
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaConsumer, TopicPartition
+from pydantic import ValidationError
 
 from ingest.client import runtime_info
 from newsline.kafka_admin import consumer_lag, high_watermarks
 from newsline.settings import Settings
-from schemas.codec import Rejection, decode
+from schemas.articles import ARTICLE_SUBMITTED, Article
+from schemas.codec import Rejection, decode, describe_errors, summarise
 from schemas.topics import TOPICS
 
 
@@ -93,10 +96,27 @@ def read_dead_letters(bootstrap: str) -> list[dict[str, Any]]:
     return out
 
 
-def resubmit(bootstrap: str, letter: dict[str, Any]) -> None:
-    """Put a dead letter's original bytes back on the raw topic (after a fix)."""
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    key = base64.b64decode(letter["key_b64"]) if letter["key_b64"] else None
-    producer.send(TOPICS["raw"].name, key=key, value=base64.b64decode(letter["value_b64"]))
-    producer.flush(timeout=10)
-    producer.close()
+def replacement_article(letter: dict[str, Any],
+                        corrected: dict[str, Any] | None = None) -> dict[str, Any] | Rejection:
+    """The article that replaying a dead letter posts, or why there is none.
+
+    A replay is for one of two things. After a fix in code (an upcaster, a looser rule), the
+    letter's own bytes are decoded again by today's code: if they pass, their article is posted.
+    When the content itself was wrong, the user supplies it corrected, as an article or a whole
+    envelope. Either way the article is checked here first, so that a replay never sends bytes
+    that would only be dead-lettered again.
+    """
+    if corrected is None:
+        result = decode(base64.b64decode(letter["value_b64"]), expected=ARTICLE_SUBMITTED)
+    elif "type" in corrected and "data" in corrected:
+        result = decode(json.dumps(corrected).encode(), expected=ARTICLE_SUBMITTED)
+    else:
+        try:
+            article = Article.model_validate(corrected)
+        except ValidationError as exc:
+            errors = describe_errors(exc)
+            return Rejection(summarise(errors), errors)
+        return article.model_dump(mode="json", exclude_defaults=True)
+    if isinstance(result, Rejection):
+        return result
+    return result.data.model_dump(mode="json", exclude_defaults=True)  # type: ignore[no-any-return]

@@ -167,7 +167,8 @@ class _Server(uvicorn.Server):
 
 
 def run_up(settings: Settings, on_ready: object = None) -> int:
-    """Run the stack until SIGINT/SIGTERM. `on_ready(info)` runs once the API answers."""
+    """Run the stack until SIGINT/SIGTERM (exit 0), or until children died more than five times in
+    a minute (everything is stopped, exit 1). `on_ready(info)` runs once the API answers."""
     stack = Stack(settings)
     bootstrap, publisher = stack.start_backend()
     token = (settings.tokens.split(",")[0] if settings.tokens else secrets.token_urlsafe(24))
@@ -194,9 +195,12 @@ def run_up(settings: Settings, on_ready: object = None) -> int:
         if callable(on_ready):
             on_ready(json.loads(path.read_text(encoding="utf-8")))
 
+    gave_up = threading.Event()
+
     def watch_children() -> None:
         while not server.should_exit:
             if not stack.supervise():
+                gave_up.set()
                 server.should_exit = True
             time.sleep(0.5)
 
@@ -208,4 +212,4 @@ def run_up(settings: Settings, on_ready: object = None) -> int:
         publisher.close()
         stack.stop()
         settings.runtime_file.unlink(missing_ok=True)
-    return 0
+    return 1 if gave_up.is_set() else 0  # a stack that stopped itself is a failure to report

@@ -7,6 +7,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.json_schema import JsonDict
 
 from schemas.envelope import AwareDatetime, now_utc
 
@@ -15,14 +16,44 @@ ARTICLE_ANALYSED = "org.newsline.article.analysed"
 MAX_TEXT_CHARS = 8_000_000
 FUTURE_TOLERANCE = timedelta(days=1)
 
+# What JSON Schema can say of the rules below, for validators outside Python (the exported
+# schemas/json files and the OpenAPI document). Each pattern accepts only what the Python
+# validators accept; a test checks the two agree on generated and hand-written cases.
+HTTP_URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s\x1c-\x1f\x85/?#\[\]]+([/?#][^\s\x1c-\x1f\x85]*)?$"
+INSTANT_PATTERN = (
+    r"^(?!0000)[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+    r"(\.[0-9]{1,6})?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+)
+NOT_BLANK = r"[^\s\x1c-\x1f\x85]"  # Python and ECMA-262 differ on `\s`
+SERVER_SIDE_RULES = (
+    "Checked by the server only (JSON Schema cannot say them): `published_at` and `updated_at` "
+    "no more than one day in the future; `updated_at` not before `published_at`. "
+    "URLs with a bracketed IPv6 host are refused by this schema though the server accepts them; "
+    "leading and trailing white space of strings is stripped by the server before its checks."
+)
+_INSTANT: JsonDict = {"pattern": INSTANT_PATTERN, "format": "date-time"}
+
 
 class Article(BaseModel):
     """One version of a news article, as a producer posts it (the raw topic's `data`)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", str_strip_whitespace=True,
+        json_schema_extra={
+            "description": "One version of a news article, as a producer posts it (the raw "
+                           "topic's `data`). " + SERVER_SIDE_RULES,
+            "anyOf": [  # `text` or `html`, at least one, not blank
+                {"required": ["text"], "properties": {"text": {"type": "string", "pattern": NOT_BLANK}}},
+                {"required": ["html"], "properties": {"html": {"type": "string", "pattern": NOT_BLANK}}},
+            ],
+        },
+    )
 
-    url: str = Field(min_length=1, max_length=4096, description="http(s) URL of the article")
-    published_at: AwareDatetime = Field(description="ISO 8601 instant with its UTC offset")
+    url: str = Field(min_length=1, max_length=4096, description="http(s) URL of the article",
+                     json_schema_extra={"pattern": HTTP_URL_PATTERN})
+    published_at: AwareDatetime = Field(
+        description="RFC 3339 instant with its UTC offset, at most one day in the future",
+        json_schema_extra=_INSTANT)
     text: str | None = Field(default=None, max_length=MAX_TEXT_CHARS)
     html: str | None = Field(default=None, max_length=MAX_TEXT_CHARS)
     title: str | None = Field(default=None, max_length=2000)
@@ -32,7 +63,8 @@ class Article(BaseModel):
     source: str | None = Field(default=None, max_length=500, description="Outlet name")
     authors: list[str] = Field(default_factory=list, max_length=100)
     updated_at: AwareDatetime | None = Field(
-        default=None, description="Set on a newer version of the same URL"
+        default=None, description="Set on a newer version of the same URL; not before `published_at`",
+        json_schema_extra={"anyOf": [{"type": "string", **_INSTANT}, {"type": "null"}]},
     )
     idempotency_key: str | None = Field(default=None, max_length=200)
 

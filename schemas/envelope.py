@@ -10,7 +10,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Generic, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 SPECVERSION = "1.0"
 Data = TypeVar("Data", bound=BaseModel)
@@ -22,7 +22,17 @@ def _require_aware(value: datetime) -> datetime:
     return value
 
 
-AwareDatetime = Annotated[datetime, AfterValidator(_require_aware)]
+def _refuse_numbers(value: object) -> object:
+    # pydantic would read a number (or text like "1693850400") as a Unix time; the contract and
+    # its JSON Schema say an ISO 8601 instant, which starts with a four-digit year and a dash.
+    if isinstance(value, int | float) or (
+        isinstance(value, str) and not (value.strip()[:4].isdigit() and value.strip()[4:5] == "-")
+    ):
+        raise ValueError("must be an ISO 8601 instant as text (YYYY-MM-DDThh:mm:ss+hh:mm)")
+    return value
+
+
+AwareDatetime = Annotated[datetime, BeforeValidator(_refuse_numbers), AfterValidator(_require_aware)]
 
 
 def now_utc() -> datetime:

@@ -9,6 +9,7 @@ from schemas.codec import MESSAGE_TYPES
 from schemas.envelope import Envelope
 
 JSON_DIR = Path(__file__).parent / "json"
+DIALECT = "https://json-schema.org/draft/2020-12/schema"  # an identifier, never fetched
 
 
 def schema_documents() -> dict[str, str]:
@@ -16,6 +17,7 @@ def schema_documents() -> dict[str, str]:
     docs = {}
     for kind, (version, model) in sorted(MESSAGE_TYPES.items()):
         schema = Envelope[model].model_json_schema()  # type: ignore[valid-type]
+        schema["$schema"] = DIALECT
         schema["$id"] = f"https://newsline.example/schemas/{kind}/{version}.json"
         schema["title"] = f"{kind} v{version}"
         schema["properties"]["type"]["const"] = kind

@@ -46,7 +46,9 @@ class RunningStack:
             out.append(f"== {p.name}\n" + p.read_text(errors="replace")[-4000:])
         return "\n".join(out)
 
-    def cli(self, *args: str, timeout: float = 300, check: bool = True) -> subprocess.CompletedProcess:
+    # Longer than the longest `post --wait --timeout 300` of the tests, so that a slow wait ends
+    # with the command's own report (and the logs below), not a bare TimeoutExpired.
+    def cli(self, *args: str, timeout: float = 420, check: bool = True) -> subprocess.CompletedProcess:
         result = subprocess.run([sys.executable, "-m", "newsline.cli", *args], cwd=ROOT,
                                 capture_output=True, text=True, timeout=timeout)
         if check and result.returncode != 0:
@@ -58,14 +60,23 @@ class RunningStack:
         out = self.cli("timeline", "--data-dir", str(self.data_dir), "--format", "json", *args)
         return json.loads(out.stdout)
 
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.proc and self.proc.poll() is None:
-            if sig == signal.SIGKILL:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            else:
-                self.proc.send_signal(sig)
-            self.proc.wait(timeout=60)
-        self.log.close()
+    def stop(self, sig: int = signal.SIGTERM, grace_s: float = 60) -> None:
+        """Stop the stack; one that hangs past `grace_s` is killed with its whole process group."""
+        try:
+            if self.proc and self.proc.poll() is None:
+                if sig == signal.SIGKILL:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                else:
+                    self.proc.send_signal(sig)
+                try:
+                    self.proc.wait(timeout=grace_s)
+                except subprocess.TimeoutExpired:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                    self.proc.wait(timeout=30)
+                    raise AssertionError(f"the stack ignored signal {sig} for {grace_s} s; "
+                                         f"killed\n{self.logs()}") from None
+        finally:
+            self.log.close()
 
 
 @pytest.fixture(scope="module")

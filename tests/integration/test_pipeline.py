@@ -1,23 +1,44 @@
 """End to end through the embedded broker, real faust workers and a real DuckDB file."""
 
 import json
-from datetime import date
+import re
+import time
 
+import duckdb
 import httpx
 import pytest
-from kafka import KafkaProducer
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from schemas.identity import canonical_url
 from tests.conftest import EXAMPLES, SHARED
+from tests.reference_projection import projected, reference_projection
 
 pytestmark = pytest.mark.integration
 NIGER_RECALL_MIN = 1.0  # measured: every gold event, with its sources (see the unit test)
+# Each test posts what it reads (a repost is a no-op duplicate), so none depends on another's.
+SEED = EXAMPLES / "seed-rtl-2023-09-04.json"
+
+
+def post_seed(stack):
+    stack.cli("post", str(SEED), "--data-dir", str(stack.data_dir), "--wait", "--timeout", "240")
+
+
+def caught_up(stack, timeout=90):
+    """`newsline status` once every consumer has caught up (lag 0 everywhere); fail otherwise."""
+    deadline = time.monotonic() + timeout
+    while True:
+        report = json.loads(stack.cli("status", "--data-dir", str(stack.data_dir), "--json").stdout)
+        if isinstance(report["lag"], dict) and set(report["lag"].values()) == {0}:
+            return report
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still lagging after {timeout} s: {report}")
+        time.sleep(0.5)
 
 
 def test_seed_article_gives_its_timeline_in_order(stack):
-    stack.cli("post", str(EXAMPLES / "seed-rtl-2023-09-04.json"), "--data-dir",
-              str(stack.data_dir), "--wait", "--timeout", "240")
-    events = stack.timeline()
+    post_seed(stack)
+    seed_url = canonical_url(json.loads(SEED.read_text())["url"])
+    events = [e for e in stack.timeline() if seed_url in e["sources"]]  # other tests post too
     mid_aug = [i for i, e in enumerate(events) if e["start"] >= "2023-08-10"
                and e["end"] <= "2023-08-21" and e["start"] != e["end"]]
     aug30 = [i for i, e in enumerate(events) if e["start"] == e["end"] == "2023-08-30"]
@@ -110,23 +131,53 @@ def test_idempotent_retries_store_once(stack):
 
 
 def test_status_reports_the_stack(stack):
-    out = json.loads(stack.cli("status", "--data-dir", str(stack.data_dir), "--json").stdout)
-    assert out["api"] == "ok" and out["counts"]["articles"] >= 1
-    assert date.fromisoformat("2023-09-04")
+    post_seed(stack)
+    out = caught_up(stack)
+    con = duckdb.connect(str(stack.data_dir / "newsline.duckdb"), read_only=True)
+    counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+              for t in ("articles", "mentions", "events", "changelog")}
+    offset, epoch = con.execute("SELECT next_offset, epoch FROM sink_offsets").fetchone()
+    con.close()
+    assert out["api"] == "ok" and out["counts"] == counts and counts["articles"] >= 1
+    assert out["log_epoch"] == epoch and epoch.startswith("embedded-")
+    assert offset == counts["changelog"]  # every change once, none missing: the sink caught up
 
 
-def test_replay_rebuilds_identical_projections_and_export_writes_parquet(stack):
+def changelog_from_kafka(stack):
+    topic = stack.info["topics"]["changelog"]
+    consumer = KafkaConsumer(bootstrap_servers=stack.info["bootstrap_servers"],
+                             enable_auto_commit=False, consumer_timeout_ms=5000)
+    tp = TopicPartition(topic, 0)
+    consumer.assign([tp])
+    consumer.seek_to_beginning(tp)
+    envelopes = [json.loads(m.value) for m in consumer]
+    consumer.close()
+    return envelopes
+
+
+def test_projections_equal_an_independent_fold_of_the_changelog_and_replay(stack):
+    post_seed(stack)
+    caught_up(stack)
+    # The changelog as Kafka holds it, folded by a simple reference: not the sink's code.
+    events, articles = reference_projection(changelog_from_kafka(stack))
+    con = duckdb.connect(str(stack.data_dir / "newsline.duckdb"), read_only=True)
+    assert projected(con) == (events, articles)
+    con.close()
+    assert len(events) >= 3 and all(a[0] in ("current", "superseded", "duplicate")
+                                    for a in articles.values())
     report = json.loads(stack.cli("replay", "--data-dir", str(stack.data_dir)).stdout)
-    assert report["identical"] and report["tables"]["events"]["rows"] > 0, report
+    assert report["identical"] and report["tables"]["events"]["rows"] == len(events), report
     out = stack.data_dir / "export"
     stack.cli("export", "--data-dir", str(stack.data_dir), "--format", "parquet", str(out))
-    assert (out / "events.parquet").exists() and (out / "timeline.parquet").exists()
+    exported = duckdb.connect().execute(
+        f"SELECT count(*) FROM read_parquet('{out / 'events.parquet'}')").fetchone()[0]
+    assert exported == len(events) and (out / "timeline.parquet").exists()
 
 
-def test_status_reports_lag_per_topic(stack):
-    report = json.loads(stack.cli("status", "--data-dir", str(stack.data_dir), "--json").stdout)
-    assert isinstance(report["lag"], dict), report
-    assert set(report["lag"]) >= {"raw (newsline)", "changelog (sink)"}
+def test_status_reports_lag_zero_per_topic_once_caught_up(stack):
+    post_seed(stack)
+    report = caught_up(stack)
+    assert report["lag"] == {"raw (newsline)": 0, "analysed (newsline)": 0, "changelog (sink)": 0}
 
 
 def test_cli_posts_text_files_with_flags_and_reports_rejections(stack, tmp_path):
@@ -151,9 +202,32 @@ def test_cli_posts_text_files_with_flags_and_reports_rejections(stack, tmp_path)
     assert "url" in out.stderr and "published_at" in out.stderr and "invalid JSON" in out.stderr
 
 
-def test_metrics_report_counts_lag_and_latency(stack):
-    text = httpx.get(f"{stack.info['api_url']}/metrics").text
-    assert "newsline_articles_accepted_total" in text
-    assert 'newsline_consumer_lag{topic="newsline.articles.raw"}' in text
-    assert 'newsline_processing_latency_seconds{quantile="0.5"}' in text
-    assert 'newsline_articles_rejected_total{reason="invalid"}' in text
+def metric(text, name):
+    match = re.search(rf"^{re.escape(name)} (\S+)$", text, re.M)
+    return float(match.group(1)) if match else 0.0
+
+
+def test_metrics_count_what_was_posted_and_rejected_lag_and_latency(stack):
+    api, auth = stack.info["api_url"], {"Authorization": f"Bearer {stack.info['token']}"}
+    names = ("newsline_articles_accepted_total", "newsline_articles_duplicates_total",
+             'newsline_articles_rejected_total{reason="invalid"}',
+             'newsline_articles_rejected_total{reason="unauthorised"}')
+    before = httpx.get(f"{api}/metrics").text
+    stamp = time.time_ns()
+    new = [{"url": f"https://e.example/metrics-{stamp}-{i}", "published_at": "2023-09-03T10:00:00Z",
+            "text": "Samedi, rien."} for i in range(2)]
+    accepted = httpx.post(f"{api}/articles", json=new, headers=auth).json()["accepted"]
+    httpx.post(f"{api}/articles", json=new[0], headers=auth)  # the same article: a duplicate
+    httpx.post(f"{api}/articles", json={**new[0], "url": "nope"}, headers=auth)
+    httpx.post(f"{api}/articles", json=new[0])  # no token
+    after = httpx.get(f"{api}/metrics").text
+    assert [metric(after, n) - metric(before, n) for n in names] == [2, 1, 1, 1]
+    stack.cli("post", str(SEED), "--data-dir", str(stack.data_dir), "--wait")
+    caught_up(stack)
+    for a in accepted:  # visible, so the sink has measured their latency
+        assert httpx.get(f"{api}/articles/{a['id']}").status_code == 200
+    text = httpx.get(f"{api}/metrics").text
+    assert metric(text, 'newsline_consumer_lag{topic="newsline.articles.raw"}') == 0
+    latency_count = "newsline_processing_latency_seconds_count"
+    assert metric(text, latency_count) - metric(before, latency_count) >= 2  # one per new article
+    assert metric(text, 'newsline_processing_latency_seconds{quantile="0.5"}') > 0

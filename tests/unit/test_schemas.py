@@ -53,7 +53,12 @@ def test_null_value_is_rejected_not_raised():
 
 @given(st.binary(max_size=300))
 def test_any_bytes_decode_or_reject(value):
-    assert decode(value, expected=ARTICLE_SUBMITTED) is not None
+    result = decode(value, expected=ARTICLE_SUBMITTED)  # must return, never raise
+    if isinstance(result, Rejection):
+        assert result.reason and result.errors, result
+        assert all(e["path"] and e["message"] for e in result.errors), result.errors
+    else:  # an envelope: only a valid submitted article gets here
+        assert result.type == ARTICLE_SUBMITTED and isinstance(result.data, Article)
 
 
 @given(st.dictionaries(st.sampled_from(list(GOOD) + ["title", "language", "updated_at"]),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta, timezone
 
 from hypothesis import given, settings
@@ -52,16 +51,14 @@ def test_any_text_gives_sorted_disjoint_exact_spans(
         item.to_json()
 
 
-def test_long_adversarial_texts_stay_linear() -> None:
+def test_long_adversarial_texts_are_tagged_whole() -> None:
+    # Their speed (they once took 25 s: quadratic passes) is measured by
+    # `python bench/temporal_linearity.py`, not asserted here: a shared machine's clock is no test.
     published = datetime(2023, 9, 4, tzinfo=UTC)
-    texts = {
-        "fr": "-".join(str(number) for number in range(20_000)),  # no white space at all
-        "en": " ".join(
-            f"on May {number % 28 + 1}, 20{number % 30:02d} at {number % 12 + 1} pm"
-            for number in range(3_000)
-        ),
-    }
-    for language, text in texts.items():
-        began = time.perf_counter()
-        extract_dates(text, published_at=published, language=language)
-        assert time.perf_counter() - began < 10, language  # quadratic passes took 25 s
+    digits = "-".join(str(number) for number in range(20_000))  # no white space at all
+    assert extract_dates(digits, published_at=published, language="fr") == []
+    dates = " ".join(f"on May {number % 28 + 1}, 20{number % 30:02d} at {number % 12 + 1} pm"
+                     for number in range(3_000))
+    found = extract_dates(dates, published_at=published, language="en")
+    assert len(found) == 6_000  # each "May d, 20yy" and each "h pm"
+    assert [item.text for item in found[:4]] == ["May 1, 2000", "1 pm", "May 2, 2001", "2 pm"]

@@ -1,0 +1,99 @@
+"""The archive (fsync'ed JSONL that survives a crash) and the client's reading of API answers."""
+
+import httpx
+import pytest
+
+from ingest.archive import Archive, ArchivedRecord
+from ingest.client import Client, _outcome
+
+
+def record(n, dedupe=None):
+    return ArchivedRecord(key=f"k{n}", value=f'{{"n": {n}, "t": "é"}}'.encode(),
+                          dedupe_key=dedupe or f"d{n}", version_id=f"v{n}")
+
+
+def test_records_come_back_in_order_and_a_reopened_archive_knows_them(tmp_path):
+    path = tmp_path / "a" / "raw.jsonl"
+    archive = Archive(path)
+    archive.append([record(1), record(2)])
+    archive.append([record(3)])
+    again = Archive(path)
+    assert list(again.records()) == [record(1), record(2), record(3)]
+    assert again.known("d2") == "v2" and again.known("d9") is None and len(again) == 3
+
+
+def test_a_torn_last_line_is_skipped_and_the_rest_kept(tmp_path):
+    path = tmp_path / "raw.jsonl"
+    Archive(path).append([record(1)])
+    with path.open("ab") as fh:
+        fh.write(b'{"key": "k2", "value": "half')  # a crash in the middle of a write
+    archive = Archive(path)
+    assert list(archive.records()) == [record(1)] and len(archive) == 1
+
+
+def test_the_same_dedupe_key_counts_once(tmp_path):
+    archive = Archive(tmp_path / "raw.jsonl")
+    archive.append([record(1, dedupe="same"), record(2, dedupe="same")])
+    assert len(archive) == 1 and archive.known("same") == "v2"
+
+
+def response(status, body=None, headers=None):
+    return httpx.Response(status, json=body, headers=headers,
+                          request=httpx.Request("POST", "http://h/articles"))
+
+
+def test_outcome_of_a_partly_invalid_batch_keeps_the_valid_items_to_resend():
+    items = [{"n": 0}, {"n": 1}, {"n": 2}]
+    body = {"detail": "x", "failed": [{"index": 1, "errors": [{"path": "1.url", "message": "bad"}]}]}
+    result, keep = _outcome(items, response(422, body))
+    assert keep == [0, 2] and result.accepted == []
+    assert result.rejected == [{"item": {"n": 1}, "errors": [{"path": "1.url", "message": "bad"}]}]
+
+
+def test_outcome_of_other_answers():
+    ok, keep = _outcome([{"n": 0}], response(202, {"accepted": [{"id": "v1"}]}))
+    assert ok.accepted == [{"id": "v1"}] and keep == []
+    denied, keep = _outcome([{"n": 0}, {"n": 1}], response(401, {"detail": "no token"}))
+    assert keep == [] and len(denied.rejected) == 2
+    assert denied.rejected[0]["errors"] == [{"path": "(request)", "message": "401: no token"}]
+
+
+def test_the_client_waits_as_retry_after_says_then_backs_off():
+    c = Client("http://h/", "t")
+    assert c.api_url == "http://h" and c.headers == {"Authorization": "Bearer t"}
+    assert c._delay(0, response(503, {}, {"Retry-After": "7"})) == 7.0
+    assert [c._delay(n, None) for n in (0, 1, 2, 10)] == [0.25, 0.5, 1.0, 8.0]
+
+
+def test_the_client_resends_the_valid_part_of_a_batch(monkeypatch):
+    sent = []
+
+    def post(url, json, headers, timeout):
+        sent.append([item["n"] for item in json])
+        if len(json) == 3:
+            return response(422, {"detail": "x", "failed": [{"index": 1, "errors": []}]})
+        return response(202, {"accepted": [{"id": f"v{item['n']}"} for item in json]})
+
+    monkeypatch.setattr(httpx, "post", post)
+    result = Client("http://h", "t").post([{"n": 0}, {"n": 1}, {"n": 2}])
+    assert sent == [[0, 1, 2], [0, 2]]
+    assert [a["id"] for a in result.accepted] == ["v0", "v2"] and len(result.rejected) == 1
+
+
+def test_the_client_retries_a_503_then_gives_the_last_answer(monkeypatch):
+    calls = []
+    monkeypatch.setattr(httpx, "post", lambda *a, **k: calls.append(1) or response(
+        503, {"detail": "down"}, {"Retry-After": "0"}))
+    result = Client("http://h", "t", retries=2).post([{"n": 0}])
+    assert len(calls) == 3 and result.rejected[0]["errors"][0]["message"] == "503: down"
+
+
+@pytest.mark.parametrize("exc", [httpx.ConnectError("refused")])
+def test_no_answer_at_all_raises(monkeypatch, exc):
+    def post(*a, **k):
+        raise exc
+
+    monkeypatch.setattr(httpx, "post", post)
+    monkeypatch.setattr("ingest.client.time.sleep", lambda s: None)
+    with pytest.raises(ConnectionError):
+        Client("http://h", "t", retries=1).post([{"n": 0}])

@@ -1,0 +1,77 @@
+"""The supervisor of `newsline up`: dead children restarted, at most five in a minute."""
+
+import pytest
+
+import newsline.stack as stack_module
+from newsline.settings import Settings
+from newsline.stack import Stack
+
+
+class Child:
+    """A stand-in for a child process: dead (an exit code) or running (None)."""
+
+    def __init__(self, returncode=None):
+        self.returncode = returncode
+
+    def poll(self):
+        return self.returncode
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr(stack_module.time, "monotonic", lambda: now[0])
+    return now
+
+
+@pytest.fixture
+def stack(tmp_path, monkeypatch):
+    started = []
+
+    def child(args, log_path, env):
+        started.append(args)
+        return Child(returncode=None)
+
+    monkeypatch.setattr(stack_module, "_child", child)
+    s = Stack(Settings(data_dir=tmp_path))
+    s.spawn(["worker"], tmp_path / "w.log", {})
+    s.spawn(["sink"], tmp_path / "s.log", {})
+    s.started = started
+    return s
+
+
+def kill(stack, index):
+    stack.children[index].returncode = -9
+
+
+def test_a_dead_child_is_restarted_with_its_own_arguments(stack, clock):
+    kill(stack, 1)
+    assert stack.supervise()
+    assert stack.started == [["worker"], ["sink"], ["sink"]]
+    assert stack.children[1].poll() is None
+    assert stack.supervise() and len(stack.started) == 3  # nothing else died: nothing restarted
+
+
+def test_five_restarts_in_a_minute_are_allowed_the_sixth_gives_up(stack, clock):
+    for i in range(5):
+        kill(stack, i % 2)
+        assert stack.supervise(), i
+        clock[0] += 10  # five deaths within 50 s
+    kill(stack, 0)
+    assert not stack.supervise()
+    assert len(stack.started) == 2 + 5  # the sixth was not restarted
+
+
+def test_the_budget_is_per_minute(stack, clock):
+    for _ in range(5):
+        kill(stack, 0)
+        assert stack.supervise()
+        clock[0] += 13  # 65 s for five deaths: the first has left the window by the sixth
+    kill(stack, 0)
+    assert stack.supervise()
+
+
+def test_nothing_is_restarted_while_stopping(stack, clock):
+    stack.stopping = True
+    kill(stack, 0)
+    assert stack.supervise() and len(stack.started) == 2
