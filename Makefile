@@ -18,10 +18,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/duckdb --version
 	touch $(STAMP)
 
-# Apache Kafka (the embedded broker) and its dependencies, as pinned by kafka/pom.xml.
-$(KAFKA_STAMP): kafka/pom.xml
+# Apache Kafka (the embedded broker) and its dependencies, as pinned by jvm/pom.xml.
+$(KAFKA_STAMP): jvm/pom.xml
 	rm -rf $(KAFKA_LIBS)
-	mvn -B -q -C -Dstyle.color=never -f kafka/pom.xml $(MVN_DEPENDENCY):copy-dependencies \
+	mvn -B -q -C -Dstyle.color=never -f jvm/pom.xml $(MVN_DEPENDENCY):copy-dependencies \
 		-DincludeScope=runtime -DoutputDirectory=$(CURDIR)/$(KAFKA_LIBS)
 	touch $(KAFKA_STAMP)
 

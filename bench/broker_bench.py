@@ -205,8 +205,8 @@ class Up:
         return took
 
     def error_lines(self) -> int:
-        return sum(line.count(" ERROR ") for p in self.data_dir.rglob("*.log")
-                   for line in p.read_text(errors="replace").splitlines())
+        return sum(1 for p in self.data_dir.rglob("*.log")
+                   for line in p.read_text(errors="replace").splitlines() if "ERROR" in line)
 
 
 def articles_file(folder: Path, n: int) -> Path:

@@ -1,17 +1,14 @@
-"""Kafka administration that works on Apache Kafka and on the embedded broker alike.
-
-The embedded broker answers ListOffsets(LATEST) wrongly, so end offsets come from the Fetch high
-watermark (`high_watermarks`), never from `end_offsets()`.
-"""
+"""Kafka administration: topics as declared in `schemas/topics.py`, group readiness, lag."""
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.admin import NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from schemas.topics import TOPICS, Topic
 
@@ -32,6 +29,24 @@ def ensure_topics(bootstrap: str, topics: Iterable[Topic] = TOPICS.values(),
             except TopicAlreadyExistsError:
                 continue
         return [t.name for t in wanted]
+    finally:
+        admin.close()
+
+
+def wait_for_group_coordinator(bootstrap: str, group: str, timeout: float = 60.0) -> None:
+    """Block until `group`'s coordinator answers (on a new broker the first request creates the
+    offsets topic): the worker then joins at once instead of logging coordinator errors."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="newsline-admin")
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                admin.list_group_offsets({group: None})
+                return
+            except KafkaError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
     finally:
         admin.close()
 

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.integration
 
 
 def test_api_service_accepts_through_the_async_client_and_stops_on_sigterm(tmp_path):
-    broker = EmbeddedBroker().start()
+    broker = EmbeddedBroker(data_dir=tmp_path / "broker").start()
     ensure_topics(broker.bootstrap_servers)
     port = free_port()
     env = {**os.environ, "NEWSLINE_TOKENS": "t1,t2", "NEWSLINE_DATA_DIR": str(tmp_path)}
@@ -52,8 +52,8 @@ def test_api_service_accepts_through_the_async_client_and_stops_on_sigterm(tmp_p
         envs = [decode(m.value) for m in consumer]
         consumer.close()
         assert [e.data.url for e in envs] == ["https://e.example/async"]
-        archived = (tmp_path / "archive" / "raw.jsonl").read_text().splitlines()
-        assert json.loads(archived[0])["version_id"] == result.accepted[0]["id"]
+        seen = (tmp_path / "ingest" / "seen.jsonl").read_text().splitlines()
+        assert json.loads(seen[0])["version_id"] == result.accepted[0]["id"]
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
     finally:
