@@ -205,7 +205,8 @@ class Up:
         return took
 
     def error_lines(self) -> int:
-        return sum(1 for p in self.data_dir.rglob("*.log")
+        logs = [self.data_dir / "up.log", *(self.data_dir / "logs").glob("*.log")]
+        return sum(1 for p in logs
                    for line in p.read_text(errors="replace").splitlines() if "ERROR" in line)
 
 

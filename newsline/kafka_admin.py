@@ -52,34 +52,33 @@ def wait_for_group_coordinator(bootstrap: str, group: str, timeout: float = 60.0
 
 
 def high_watermarks(bootstrap: str, topic: str) -> dict[int, int]:
-    """Partition -> offset after the last record, read from Fetch responses."""
+    """Partition -> offset after the last record (the log end offset)."""
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                             consumer_timeout_ms=2000, client_id="newsline-lag")
+                             client_id="newsline-lag")
     try:
         parts = consumer.partitions_for_topic(topic) or set()
         tps = [TopicPartition(topic, p) for p in sorted(parts)]
-        consumer.assign(tps)
-        begin = consumer.beginning_offsets(tps)
-        reported = consumer.end_offsets(tps)
-        out: dict[int, int] = {}
-        for tp in tps:
-            if reported[tp] <= begin[tp]:
-                out[tp.partition] = begin[tp]
-                continue
-            # The reported end may be short (it points into the last batch): fetch from just
-            # before it and read the true high watermark off the response.
-            consumer.seek(tp, max(begin[tp], reported[tp] - 1))
-            for _ in range(20):
-                consumer.poll(timeout_ms=200, max_records=1)
-                hw = consumer.highwater(tp)
-                if hw is not None:
-                    out[tp.partition] = hw
-                    break
-            else:
-                out[tp.partition] = reported[tp]
-        return out
+        return {tp.partition: int(end) for tp, end in consumer.end_offsets(tps).items()}
     finally:
         consumer.close()
+
+
+def topic_configs(bootstrap: str, names: Iterable[str]) -> dict[str, dict[str, str]]:
+    """Topic -> the configs set on the topic itself (not the broker's defaults)."""
+    from kafka.admin import ConfigResource, ConfigResourceType
+
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="newsline-admin")
+    try:
+        found = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, n)
+                                        for n in names], config_filter="all")
+    finally:
+        admin.close()
+    out: dict[str, dict[str, str]] = {}
+    for by_name in found.values():
+        for name, configs in by_name.items():
+            out[name] = {k: str(v["value"]) for k, v in configs.items()
+                         if v.get("config_source") == "DYNAMIC_TOPIC_CONFIG"}
+    return out
 
 
 def group_lag(bootstrap: str, group: str, topic: str) -> dict[int, int]:

@@ -1,4 +1,4 @@
-"""A real stack for integration tests: `newsline up` on the embedded broker, in a temp data dir."""
+"""A real stack for integration tests: `newsline up` on the embedded Kafka broker, in a temp data dir."""
 
 import json
 import os
@@ -42,13 +42,25 @@ class RunningStack:
 
     def logs(self) -> str:
         out = []
-        for p in sorted(self.data_dir.rglob("*.log")):
+        for p in [self.data_dir / "up.log", *sorted((self.data_dir / "logs").glob("*.log"))]:
+            if not p.exists():
+                continue
             out.append(f"== {p.name}\n" + p.read_text(errors="replace")[-4000:])
         return "\n".join(out)
 
-    def cli(self, *args: str, timeout: float = 300, check: bool = True) -> subprocess.CompletedProcess:
-        result = subprocess.run([sys.executable, "-m", "newsline.cli", *args], cwd=ROOT,
-                                capture_output=True, text=True, timeout=timeout)
+    def cli(self, *args: str, timeout: float | None = None,
+            check: bool = True) -> subprocess.CompletedProcess:
+        """Run `newsline ARGS`. The subprocess gets a minute more than the command's own
+        `--timeout`, so a command that gives up still reports, and a hang dumps the logs."""
+        if timeout is None:
+            own = float(args[args.index("--timeout") + 1]) if "--timeout" in args else 240.0
+            timeout = own + 60
+        try:
+            result = subprocess.run([sys.executable, "-m", "newsline.cli", *args], cwd=ROOT,
+                                    capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired as exc:
+            raise AssertionError(f"newsline {' '.join(args)} still running after {timeout:.0f}s\n"
+                                 f"{exc.stdout}\n{exc.stderr}\n{self.logs()}") from exc
         if check and result.returncode != 0:
             raise AssertionError(f"newsline {' '.join(args)} -> {result.returncode}\n"
                                  f"{result.stdout}\n{result.stderr}\n{self.logs()}")
@@ -58,14 +70,23 @@ class RunningStack:
         out = self.cli("timeline", "--data-dir", str(self.data_dir), "--format", "json", *args)
         return json.loads(out.stdout)
 
-    def stop(self, sig: int = signal.SIGTERM) -> None:
+    def stop(self, sig: int = signal.SIGTERM) -> float:
+        """Signal `newsline up` (SIGINT and SIGKILL go to its whole process group, as a
+        terminal's Ctrl-C does); return the seconds it took to exit."""
+        took = 0.0
         if self.proc and self.proc.poll() is None:
-            if sig == signal.SIGKILL:
-                os.killpg(self.proc.pid, signal.SIGKILL)
+            started = time.monotonic()
+            if sig in (signal.SIGKILL, signal.SIGINT):
+                os.killpg(self.proc.pid, sig)
             else:
                 self.proc.send_signal(sig)
-            self.proc.wait(timeout=60)
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired as exc:
+                raise AssertionError(f"newsline up did not stop:\n{self.logs()}") from exc
+            took = time.monotonic() - started
         self.log.close()
+        return took
 
 
 @pytest.fixture(scope="module")
