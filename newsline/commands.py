@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import threading
 import time
@@ -50,7 +51,8 @@ def worker(settings: Settings) -> int:
                      session_timeout_s=settings.session_timeout_s,
                      heartbeat_s=settings.heartbeat_s,
                      group_instance_id=settings.worker_instance_id)
-    sys.argv = ["newsline-worker", "worker", "--without-web", "--loglevel", "warn"]
+    sys.argv = ["newsline-worker", "worker", "--without-web", "--loglevel",
+                os.environ.get("NEWSLINE_WORKER_LOG_LEVEL", "warn")]
     app.main()
     return 0
 

@@ -28,7 +28,8 @@ class Settings(BaseSettings):
     session_timeout_s: float = Field(default=6.0, gt=0)
     heartbeat_s: float = Field(default=1.5, gt=0)
     worker_instance: str | None = Field(
-        default=None, description="static group member id of this worker; default: host + data dir"
+        default=None,
+        description="static group member id of this worker; default: host + data dir; '' = none",
     )
     sink_batch_max: int = Field(default=5000, ge=1)
     sink_flush_s: float = Field(default=0.5, gt=0)
@@ -40,11 +41,12 @@ class Settings(BaseSettings):
         return not self.bootstrap_servers
 
     @property
-    def worker_instance_id(self) -> str:
+    def worker_instance_id(self) -> str | None:
         """This worker's `group.instance.id`: stable across its restarts, unique per machine and
-        data folder (set NEWSLINE_WORKER_INSTANCE to run several workers on one folder)."""
-        if self.worker_instance:
-            return self.worker_instance
+        data folder (set NEWSLINE_WORKER_INSTANCE to run several workers on one folder, or to
+        the empty string for a dynamic member)."""
+        if self.worker_instance is not None:
+            return self.worker_instance or None
         where = hashlib.sha256(str(self.data_dir.resolve()).encode()).hexdigest()[:10]
         return f"newsline-worker-{socket.gethostname()}-{where}"
 

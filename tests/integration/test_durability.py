@@ -147,7 +147,7 @@ def test_kafka_native_article_and_replayed_dead_letter_survive_ctrl_c_and_restar
     assert s.proc.returncode == 0
     order = [m.group(1) for m in re.finditer(r"(worker|sink|broker) stopped after", log)]
     assert order[-1] == "broker" and set(order) == {"worker", "sink", "broker"}, log
-    left = subprocess.run(["pgrep", "-f", f"--data-dir {s.data_dir}"], capture_output=True,
+    left = subprocess.run(["pgrep", "-f", "--", re.escape(str(s.data_dir)) + "[ /]"], capture_output=True,
                           text=True).stdout.split()
     assert not left, left
     assert took < 5.0, f"newsline up took {took:.1f}s to stop\n{s.logs()}"
