@@ -75,11 +75,20 @@ def api(settings: Settings) -> int:
 
 
 def topics(bootstrap: str, replication: int) -> int:
-    """`newsline topics`: create every topic (the compose init job)."""
-    from newsline.kafka_admin import ensure_topics
+    """`newsline topics`: create every topic and the processors' first offsets (the compose
+    init job, before the processors start)."""
+    from newsline.kafka_admin import (
+        commit_unset_offsets,
+        ensure_topics,
+        wait_for_group_coordinator,
+    )
+    from schemas.topics import TOPICS
 
     created = ensure_topics(bootstrap, replication=replication)
-    print(json.dumps({"created": created}))
+    wait_for_group_coordinator(bootstrap, "newsline")
+    initialised = commit_unset_offsets(bootstrap, "newsline",
+                                       [TOPICS["raw"].name, TOPICS["analysed"].name])
+    print(json.dumps({"created": created, "offsets_initialised": initialised}))
     return 0
 
 

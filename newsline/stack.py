@@ -25,12 +25,18 @@ from pathlib import Path
 
 import uvicorn
 from kafka import KafkaAdminClient
+from kafka.errors import KafkaError
 
 from ingest.api import create_app
 from ingest.publisher import Publisher
 from ingest.seen import SeenIndex
 from newsline.broker import EmbeddedBroker, die_with_parent, free_port, wait_for_port
-from newsline.kafka_admin import consumer_lag, ensure_topics, wait_for_group_coordinator
+from newsline.kafka_admin import (
+    commit_unset_offsets,
+    consumer_lag,
+    ensure_topics,
+    wait_for_group_coordinator,
+)
 from newsline.settings import Settings
 from schemas.topics import TOPICS
 
@@ -118,6 +124,11 @@ class Stack:
             bootstrap = str(s.bootstrap_servers)
         ensure_topics(bootstrap)
         wait_for_group_coordinator(bootstrap, "newsline")
+        try:
+            commit_unset_offsets(bootstrap, "newsline",
+                                 [TOPICS["raw"].name, TOPICS["analysed"].name])
+        except KafkaError as exc:  # a group still in use (another worker): it has offsets
+            log.warning("could not set the initial offsets of group newsline: %s", exc)
         publisher = Publisher(bootstrap, SeenIndex(s.data_dir / "ingest" / "seen.jsonl"))
         epoch = log_epoch(bootstrap)
         env = {**os.environ, "NEWSLINE_DATA_DIR": str(s.data_dir),
