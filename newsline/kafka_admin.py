@@ -109,6 +109,23 @@ def topic_configs(bootstrap: str, names: Iterable[str]) -> dict[str, dict[str, s
     return out
 
 
+def group_positions(bootstrap: str, group: str, topic: str) -> dict[int, tuple[int, int]]:
+    """Partition -> (offset committed by `group`, log end offset)."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="newsline-admin")
+    try:
+        ends = high_watermarks(bootstrap, topic)
+        tps = [TopicPartition(topic, p) for p in ends]
+        committed = admin.list_group_offsets({group: tps}).get(group, {})
+    finally:
+        admin.close()
+    out = {}
+    for tp in tps:
+        meta = committed.get(tp)
+        out[tp.partition] = (meta.offset if meta is not None and meta.offset >= 0 else 0,
+                             ends[tp.partition])
+    return out
+
+
 def group_lag(bootstrap: str, group: str, topic: str) -> dict[int, int]:
     """Partition -> records not yet committed by `group` (high watermark minus committed)."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="newsline-admin")
