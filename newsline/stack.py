@@ -76,6 +76,12 @@ def write_runtime(settings: Settings, api_url: str, token: str, bootstrap: str) 
     return path
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class StallWatch:
     """Notices a worker that holds records it does not process.
 
@@ -89,10 +95,11 @@ class StallWatch:
     def __init__(self, bootstrap: str, patience_s: float = 30.0) -> None:
         """Watch group `newsline` on the raw and analysed topics."""
         self.bootstrap, self.patience_s = bootstrap, patience_s
-        self.seen: dict[tuple[str, int], tuple[int, float]] = {}
+        self.seen: dict[tuple[str, int], tuple[int, float, float]] = {}
 
-    def stalled(self) -> str | None:
-        """A `topic:partition` stuck for longer than the patience, or None."""
+    def stalled(self, worker_cpu_s: float) -> str | None:
+        """A `topic:partition` stuck for longer than the patience while the worker was idle
+        (under 2 CPU-seconds in that time: a worker busy with a huge article is not stuck)."""
         now = time.monotonic()
         for role in ("raw", "analysed"):
             topic = TOPICS[role].name
@@ -104,8 +111,11 @@ class StallWatch:
                     continue
                 last = self.seen.get(key)
                 if last is None or last[0] != committed:
-                    self.seen[key] = (committed, now)
+                    self.seen[key] = (committed, now, worker_cpu_s)
                 elif now - last[1] > self.patience_s:
+                    if worker_cpu_s - last[2] > 2.0:  # busy: look again later
+                        self.seen[key] = (committed, now, worker_cpu_s)
+                        continue
                     self.seen.clear()
                     return f"{topic}:{part}"
         return None
@@ -259,7 +269,7 @@ def run_up(settings: Settings, on_ready: object = None) -> int:
             if time.monotonic() > next_check:
                 next_check = time.monotonic() + 10
                 try:
-                    stuck = watch.stalled()
+                    stuck = watch.stalled(cpu_seconds(stack.children[0].pid))
                 except Exception as exc:  # the check must never stop the supervision
                     log.debug("stall check failed: %s", exc)
                     stuck = None
