@@ -3,10 +3,13 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+KAFKA_LIBS := .kafka/libs
+KAFKA_STAMP := $(KAFKA_LIBS)/.installed
+MVN_DEPENDENCY := org.apache.maven.plugins:maven-dependency-plugin:3.8.1
 
 .PHONY: setup run test lint unit integration schemas clean compose-check browser-check screenshot
 
-setup: $(STAMP)
+setup: $(STAMP) $(KAFKA_STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +17,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	$(BIN)/duckdb --version
 	touch $(STAMP)
+
+# Apache Kafka (the embedded broker) and its dependencies, as pinned by jvm/pom.xml.
+$(KAFKA_STAMP): jvm/pom.xml
+	rm -rf $(KAFKA_LIBS)
+	mvn -B -q -C -Dstyle.color=never -f jvm/pom.xml $(MVN_DEPENDENCY):copy-dependencies \
+		-DincludeScope=runtime -DoutputDirectory=$(CURDIR)/$(KAFKA_LIBS)
+	touch $(KAFKA_STAMP)
 
 run: setup
 	$(BIN)/newsline up --demo
@@ -46,4 +56,4 @@ schemas: setup
 	$(BIN)/newsline export-schemas
 
 clean:
-	rm -rf $(VENV) data
+	rm -rf $(VENV) data .kafka

@@ -99,7 +99,7 @@ def create_app(publisher: Publisher | None, tokens: list[str], duckdb_path: Path
         "application/x-ndjson": {"schema": {"type": "string",
                                             "description": "One Article JSON object per line"}},
     }}, "responses": {
-        "202": {"description": "Durable: acknowledged by Kafka (acks=all) and archived"},
+        "202": {"description": "Durable: acknowledged by Kafka (acks=all)"},
         "400": {"description": "Invalid JSON, not UTF-8, or no article (problem+json)"},
         "401": {"description": "Missing or wrong bearer token"},
         "413": {"description": "Body over the configured limit"},

@@ -1,7 +1,8 @@
-"""The one place that writes raw articles: validate, key, envelope, publish with acks=all, archive.
+"""The one place that writes raw articles: validate, key, envelope, publish with acks=all.
 
-An article is acknowledged (HTTP 202) only after the broker acknowledged it with `acks=all` and the
-local archive fsync'ed it. The same URL and version (or the same `idempotency_key`) is stored once.
+An article is acknowledged (HTTP 202) only after Kafka acknowledged it with `acks=all`: from then
+on the raw topic's log holds it. The same URL and version (or the same `idempotency_key`) is
+published once (`ingest.seen` remembers what was accepted).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
-from ingest.archive import Archive, ArchivedRecord
+from ingest.seen import SeenIndex
 from schemas.articles import Article
 from schemas.codec import encode, envelope
 from schemas.identity import article_key, canonical_url, version_id
@@ -52,11 +53,11 @@ def dedupe_key(article: Article, canonical: str) -> str:
 
 
 class Publisher:
-    """Publishes validated articles to the raw topic and archives them."""
+    """Publishes validated articles to the raw topic."""
 
-    def __init__(self, bootstrap: str, archive: Archive, timeout_s: float = 10.0) -> None:
+    def __init__(self, bootstrap: str, seen: SeenIndex, timeout_s: float = 10.0) -> None:
         """Connect a producer to `bootstrap`; nothing is sent until `publish`."""
-        self.archive = archive
+        self.seen = seen
         self.timeout_s = timeout_s
         self.topic = TOPICS["raw"].name
         self._lock = threading.Lock()
@@ -71,14 +72,14 @@ class Publisher:
         """Publish a whole batch or raise BrokerUnavailable; never half-acknowledge it."""
         with self._lock:  # one batch at a time keeps the idempotency check race-free
             results: list[Accepted] = []
-            fresh: list[ArchivedRecord] = []
+            fresh: list[tuple[str, bytes, str, str]] = []
             batch_keys: dict[str, str] = {}
             for art in articles:
                 canonical = canonical_url(art.url)
                 key = article_key(art.url)
                 vid = version_id(canonical, art.version_time)
                 dkey = dedupe_key(art, canonical)
-                known = self.archive.known(dkey) or batch_keys.get(dkey)
+                known = self.seen.known(dkey) or batch_keys.get(dkey)
                 results.append(Accepted(known or vid, key, canonical,
                                         art.version_time.isoformat(), known is not None))
                 if known:
@@ -86,27 +87,18 @@ class Publisher:
                 batch_keys[dkey] = vid
                 env = envelope(art, source=SOURCE, subject=canonical, id=vid)
                 value = encode(env)
-                fresh.append(ArchivedRecord(key, value, dkey, vid))
+                fresh.append((key, value, dkey, vid))
             try:
-                futures = [self.producer.send(self.topic, key=r.key.encode(), value=r.value)
-                           for r in fresh]
+                futures = [self.producer.send(self.topic, key=key.encode(), value=value)
+                           for key, value, _, _ in fresh]
                 self.producer.flush(timeout=self.timeout_s)
                 for fut in futures:
                     fut.get(timeout=self.timeout_s)
             except (KafkaError, TimeoutError) as exc:
                 raise BrokerUnavailable(str(exc) or type(exc).__name__) from exc
             if fresh:
-                self.archive.append(fresh)
+                self.seen.add([(dkey, vid) for _, _, dkey, vid in fresh])
             return results
-
-    def restore(self) -> int:
-        """Replay the whole archive into the raw topic (an empty embedded broker); return count."""
-        futures = [self.producer.send(self.topic, key=r.key.encode(), value=r.value)
-                   for r in self.archive.records()]
-        self.producer.flush(timeout=max(self.timeout_s, 60))
-        for fut in futures:
-            fut.get(timeout=self.timeout_s)
-        return len(futures)
 
     def close(self) -> None:
         """Flush and close the producer (what cannot be flushed was never acknowledged)."""

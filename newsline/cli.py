@@ -124,8 +124,10 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=os.environ.get("NEWSLINE_LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    quiet = logging.getLevelName(os.environ.get("NEWSLINE_WORKER_LOG_LEVEL", "WARNING").upper())
     for noisy in ("kafka", "aiokafka", "faust", "mode", "httpx", "uvicorn"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+        logging.getLogger(noisy).setLevel(quiet if noisy in ("aiokafka", "faust", "mode")
+                                          else logging.WARNING)
     settings = _settings(args)
     if args.command == "up":
         return commands.up(settings, demo=args.demo)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import threading
 import time
@@ -49,8 +50,10 @@ def worker(settings: Settings) -> int:
 
     app = create_app(str(settings.bootstrap_servers), data_dir=str(settings.data_dir),
                      session_timeout_s=settings.session_timeout_s,
-                     heartbeat_s=settings.heartbeat_s)
-    sys.argv = ["newsline-worker", "worker", "--without-web", "--loglevel", "warn"]
+                     heartbeat_s=settings.heartbeat_s,
+                     group_instance_id=settings.worker_instance_id)
+    sys.argv = ["newsline-worker", "worker", "--without-web", "--loglevel",
+                os.environ.get("NEWSLINE_WORKER_LOG_LEVEL", "warn")]
     app.main()
     return 0
 
@@ -73,11 +76,20 @@ def api(settings: Settings) -> int:
 
 
 def topics(bootstrap: str, replication: int) -> int:
-    """`newsline topics`: create every topic (the compose init job)."""
-    from newsline.kafka_admin import ensure_topics
+    """`newsline topics`: create every topic and the processors' first offsets (the compose
+    init job, before the processors start)."""
+    from newsline.kafka_admin import (
+        commit_unset_offsets,
+        ensure_topics,
+        wait_for_group_coordinator,
+    )
+    from schemas.topics import TOPICS
 
     created = ensure_topics(bootstrap, replication=replication)
-    print(json.dumps({"created": created}))
+    wait_for_group_coordinator(bootstrap, "newsline")
+    initialised = commit_unset_offsets(bootstrap, "newsline",
+                                       [TOPICS["raw"].name, TOPICS["analysed"].name])
+    print(json.dumps({"created": created, "offsets_initialised": initialised}))
     return 0
 
 

@@ -2,7 +2,8 @@
 
 `newsline up` serves the API too, but it also starts the worker and the sink (and maybe a broker)
 and writes `DATA_DIR/newsline.json`. In docker compose those are separate services, so this runs
-only the API: a publisher to the given Kafka, the archive under `DATA_DIR/archive/`, and uvicorn.
+only the API: a publisher to the given Kafka, the index of accepted submissions under
+`DATA_DIR/ingest/`, and uvicorn.
 SIGTERM and SIGINT stop uvicorn gracefully (in-flight requests finish); the producer is then
 closed and the process exits with status 0.
 """
@@ -17,8 +18,8 @@ from typing import Any
 import uvicorn
 
 from ingest.api import create_app
-from ingest.archive import Archive
 from ingest.publisher import Publisher
+from ingest.seen import SeenIndex
 from newsline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ def serve_api(settings: Settings, tokens: list[str]) -> int:
         return 2
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     publisher = Publisher(settings.bootstrap_servers,
-                          Archive(settings.data_dir / "archive" / "raw.jsonl"))
+                          SeenIndex(settings.data_dir / "ingest" / "seen.jsonl"))
     app = create_app(publisher, tokens, settings.duckdb_path, settings.max_body_bytes)
     server = uvicorn.Server(uvicorn.Config(app, host=settings.api_host, port=settings.api_port,
                                            log_level="warning", lifespan="off"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import socket
 from pathlib import Path
 
 from pydantic import Field
@@ -13,7 +15,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="NEWSLINE_", frozen=True, extra="ignore")
 
-    data_dir: Path = Field(default=Path("data"), description="State, archive and the DuckDB file")
+    data_dir: Path = Field(default=Path("data"), description="The broker's log, state and the DuckDB file")
     bootstrap_servers: str | None = Field(
         default=None, description="Kafka to use; unset = start the embedded broker"
     )
@@ -21,9 +23,14 @@ class Settings(BaseSettings):
     api_port: int = Field(default=8765, ge=0, le=65535)
     tokens: str = Field(default="", description="Comma-separated bearer tokens accepted for writes")
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
-    # Short sessions: the embedded broker holds group joins for session_timeout/2.
+    # Kafka's smallest session by default (group.min.session.timeout.ms): a worker that dies for
+    # good is replaced within seconds; one that restarts comes back at once (static membership).
     session_timeout_s: float = Field(default=6.0, gt=0)
     heartbeat_s: float = Field(default=1.5, gt=0)
+    worker_instance: str | None = Field(
+        default=None,
+        description="static group member id of this worker; default: host + data dir; '' = none",
+    )
     sink_batch_max: int = Field(default=5000, ge=1)
     sink_flush_s: float = Field(default=0.5, gt=0)
     log_level: str = "INFO"
@@ -32,6 +39,16 @@ class Settings(BaseSettings):
     def embedded(self) -> bool:
         """True when Newsline must start its own broker."""
         return not self.bootstrap_servers
+
+    @property
+    def worker_instance_id(self) -> str | None:
+        """This worker's `group.instance.id`: stable across its restarts, unique per machine and
+        data folder (set NEWSLINE_WORKER_INSTANCE to run several workers on one folder, or to
+        the empty string for a dynamic member)."""
+        if self.worker_instance is not None:
+            return self.worker_instance or None
+        where = hashlib.sha256(str(self.data_dir.resolve()).encode()).hexdigest()[:10]
+        return f"newsline-worker-{socket.gethostname()}-{where}"
 
     @property
     def duckdb_path(self) -> Path:

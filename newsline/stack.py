@@ -1,8 +1,10 @@
-"""`newsline up`: the whole stack in the foreground, on an embedded broker or a given Kafka.
+"""`newsline up`: the whole stack in the foreground, on an embedded Kafka broker or a given one.
 
 Processes: this one runs the ingest API; a faust worker (`newsline worker`) runs the processors;
 a sink (`newsline sink`) is the single DuckDB writer. The embedded broker, when used, is a child
-too. Everything stops with this process.
+too. Children run in process groups of their own, so a terminal's Ctrl-C (SIGINT to the
+foreground group) reaches this process only, which stops them in order: the API, the processors,
+the sink, the broker last. They get SIGKILL from the kernel if this process dies (kill -9).
 """
 
 from __future__ import annotations
@@ -18,28 +20,32 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import uvicorn
 from kafka import KafkaAdminClient
+from kafka.errors import KafkaError
 
 from ingest.api import create_app
-from ingest.archive import Archive
 from ingest.publisher import Publisher
-from newsline.broker import EmbeddedBroker, free_port, wait_for_port
-from newsline.kafka_admin import consumer_lag, ensure_topics
+from ingest.seen import SeenIndex
+from newsline.broker import EmbeddedBroker, die_with_parent, free_port, wait_for_port
+from newsline.kafka_admin import (
+    commit_unset_offsets,
+    consumer_lag,
+    ensure_topics,
+    group_positions,
+    wait_for_group_coordinator,
+)
 from newsline.settings import Settings
 from schemas.topics import TOPICS
 
 log = logging.getLogger(__name__)
 
 
-def log_epoch(bootstrap: str, embedded: bool) -> str:
-    """Identity of the log: a fresh embedded broker is a new log, a Kafka cluster keeps its id."""
-    if embedded:
-        return f"embedded-{uuid.uuid4().hex[:12]}"
+def log_epoch(bootstrap: str) -> str:
+    """Identity of the log: the Kafka cluster's id (a new one only if the cluster is replaced)."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="newsline-admin")
     try:
         return f"kafka-{admin.describe_cluster().get('cluster_id') or 'unknown'}"
@@ -50,7 +56,7 @@ def log_epoch(bootstrap: str, embedded: bool) -> str:
 def _child(args: list[str], log_path: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
     out = log_path.open("ab")
     return subprocess.Popen([sys.executable, "-m", "newsline.cli", *args], stdout=out,
-                            stderr=subprocess.STDOUT, env=env)
+                            stderr=subprocess.STDOUT, env=env, preexec_fn=die_with_parent)
 
 
 def write_runtime(settings: Settings, api_url: str, token: str, bootstrap: str) -> Path:
@@ -70,6 +76,51 @@ def write_runtime(settings: Settings, api_url: str, token: str, bootstrap: str) 
     return path
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class StallWatch:
+    """Notices a worker that holds records it does not process.
+
+    faust-streaming 0.15.3 can drop a record fetched while its flow is suspended (during the
+    recovery that follows a restart) and not seek back to it: the partition then sits with
+    records after its committed offset and no progress (seen in test_crash, about 1 run in 5
+    after a kill -9 of the worker). A restarted worker seeks to the committed offsets and
+    processes them (at-least-once: the resolver ignores what it has already seen).
+    """
+
+    def __init__(self, bootstrap: str, patience_s: float = 30.0) -> None:
+        """Watch group `newsline` on the raw and analysed topics."""
+        self.bootstrap, self.patience_s = bootstrap, patience_s
+        self.seen: dict[tuple[str, int], tuple[int, float, float]] = {}
+
+    def stalled(self, worker_cpu_s: float) -> str | None:
+        """A `topic:partition` stuck for longer than the patience while the worker was idle
+        (under 2 CPU-seconds in that time: a worker busy with a huge article is not stuck)."""
+        now = time.monotonic()
+        for role in ("raw", "analysed"):
+            topic = TOPICS[role].name
+            for part, (committed, end) in group_positions(self.bootstrap, "newsline",
+                                                          topic).items():
+                key = (topic, part)
+                if committed >= end:
+                    self.seen.pop(key, None)
+                    continue
+                last = self.seen.get(key)
+                if last is None or last[0] != committed:
+                    self.seen[key] = (committed, now, worker_cpu_s)
+                elif now - last[1] > self.patience_s:
+                    if worker_cpu_s - last[2] > 2.0:  # busy: look again later
+                        self.seen[key] = (committed, now, worker_cpu_s)
+                        continue
+                    self.seen.clear()
+                    return f"{topic}:{part}"
+        return None
+
+
 class Stack:
     """The running stack and its child processes."""
 
@@ -81,6 +132,7 @@ class Stack:
         self.specs: list[tuple[list[str], Path, dict[str, str]]] = []
         self.restarts: list[float] = []
         self.stopping = False
+        self.stopped = threading.Event()
         self.logs = settings.data_dir / "logs"
 
     def spawn(self, args: list[str], log_path: Path, env: dict[str, str]) -> None:
@@ -106,22 +158,25 @@ class Stack:
         return True
 
     def start_backend(self) -> tuple[str, Publisher]:
-        """Broker, topics, archive restore, worker and sink; returns (bootstrap, publisher)."""
+        """Broker, topics, worker and sink; returns (bootstrap, publisher)."""
         s = self.settings
         s.data_dir.mkdir(parents=True, exist_ok=True)
         self.logs.mkdir(exist_ok=True)
         if s.embedded:
-            self.broker = EmbeddedBroker(log_path=self.logs / "broker.log").start()
+            self.broker = EmbeddedBroker(data_dir=s.data_dir,
+                                         log_path=self.logs / "broker.log").start()
             bootstrap = self.broker.bootstrap_servers
         else:
             bootstrap = str(s.bootstrap_servers)
         ensure_topics(bootstrap)
-        publisher = Publisher(bootstrap, Archive(s.data_dir / "archive" / "raw.jsonl"))
-        if s.embedded:
-            restored = publisher.restore()
-            if restored:
-                log.info("restored %d archived articles into the embedded broker", restored)
-        epoch = log_epoch(bootstrap, s.embedded)
+        wait_for_group_coordinator(bootstrap, "newsline")
+        try:
+            commit_unset_offsets(bootstrap, "newsline",
+                                 [TOPICS["raw"].name, TOPICS["analysed"].name])
+        except KafkaError as exc:  # a group still in use (another worker): it has offsets
+            log.warning("could not set the initial offsets of group newsline: %s", exc)
+        publisher = Publisher(bootstrap, SeenIndex(s.data_dir / "ingest" / "seen.jsonl"))
+        epoch = log_epoch(bootstrap)
         env = {**os.environ, "NEWSLINE_DATA_DIR": str(s.data_dir),
                "NEWSLINE_BOOTSTRAP_SERVERS": bootstrap}
         common = ["--data-dir", str(s.data_dir), "--bootstrap-servers", bootstrap]
@@ -129,21 +184,32 @@ class Stack:
         self.spawn(["sink", *common, "--epoch", epoch], self.logs / "sink.log", env)
         return bootstrap, publisher
 
-    def stop(self) -> None:
-        """Stop children (SIGTERM, then SIGKILL after a grace period) and the broker."""
+    def stop(self, grace_s: float = 10.0) -> None:
+        """Stop the children (SIGTERM, SIGKILL after a grace period), then the broker.
+
+        The API has stopped before this runs. The worker and the sink are told at once (neither
+        needs the other to stop: both resume from committed offsets); the broker stops last, so
+        neither loses its connection while it commits and leaves.
+        """
         self.stopping = True
-        for child in self.children:
-            if child.poll() is None:
-                child.terminate()
-        deadline = time.monotonic() + 15
-        for child in self.children:
-            try:
-                child.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
-        if self.broker:
-            self.broker.stop()
+        started = time.monotonic()
+        try:
+            for child in self.children:
+                if child.poll() is None:
+                    child.terminate()
+            for (args, _, _), child in zip(self.specs, self.children, strict=True):
+                try:
+                    child.wait(timeout=max(0.1, started + grace_s - time.monotonic()))
+                    log.info("%s stopped after %.1fs", args[0], time.monotonic() - started)
+                except subprocess.TimeoutExpired:
+                    log.warning("%s did not stop within %.0fs: killing it", args[0], grace_s)
+                    child.kill()
+                    child.wait()
+            if self.broker:
+                self.broker.stop()
+                log.info("broker stopped after %.1fs", time.monotonic() - started)
+        finally:
+            self.stopped.set()
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -198,11 +264,27 @@ def run_up(settings: Settings, on_ready: object = None) -> int:
     gave_up = threading.Event()
 
     def watch_children() -> None:
+        watch = StallWatch(bootstrap)
+        next_check = time.monotonic() + 10
         while not server.should_exit:
             if not stack.supervise():
                 gave_up.set()
                 server.should_exit = True
+            if time.monotonic() > next_check:
+                next_check = time.monotonic() + 10
+                try:
+                    stuck = watch.stalled(cpu_seconds(stack.children[0].pid))
+                except Exception as exc:  # the check must never stop the supervision
+                    log.debug("stall check failed: %s", exc)
+                    stuck = None
+                if stuck and stack.children and not stack.stopping:
+                    log.warning("the worker has not moved %s for %.0fs while records wait: "
+                                "restarting it", stuck, watch.patience_s)
+                    stack.children[0].terminate()
             time.sleep(0.5)
+        # The children this thread restarted die with it (PR_SET_PDEATHSIG follows the thread
+        # that forked them): it lives until the stack has stopped them in order.
+        stack.stopped.wait()
 
     threading.Thread(target=announce, daemon=True).start()
     threading.Thread(target=watch_children, daemon=True).start()

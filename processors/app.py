@@ -5,8 +5,10 @@
 - `resolve`: analysed articles -> timeline changes. Its state (versions, statuses, events) lives in
   faust tables, so a restart recovers it from their changelog topics.
 
-Settings follow the embedded broker's measured quirks: short sessions, one record per producer
-batch (table recovery reads end offsets the broker reports short otherwise), no web server.
+Consumer group: static membership (`group_instance_id`, one per worker), so a worker restarted
+after a crash takes its partitions back at once instead of waiting for its old session to expire;
+sessions of 6 s (the broker's minimum) so that a worker that dies for good is replaced within
+seconds. No web server (two workers on one machine would collide on its port).
 """
 
 from __future__ import annotations
@@ -44,13 +46,14 @@ def dead_letter(message: Any, reason: str, errors: list[dict[str, str]]) -> byte
 
 
 def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "data",
-               session_timeout_s: float = 6.0, heartbeat_s: float = 1.5) -> faust.App:
+               session_timeout_s: float = 6.0, heartbeat_s: float = 1.5,
+               group_instance_id: str | None = None) -> faust.App:
     """Build the faust app for a broker."""
     app = faust.App(
         app_id, broker=f"kafka://{bootstrap}", store="memory://", datadir=f"{data_dir}/faust",
         web_enabled=False, topic_partitions=1, topic_replication_factor=1,
         broker_session_timeout=session_timeout_s, broker_heartbeat_interval=heartbeat_s,
-        broker_request_timeout=30.0, producer_max_batch_size=1,
+        broker_request_timeout=30.0, consumer_group_instance_id=group_instance_id,
         producer_max_request_size=20 * 1024 * 1024, consumer_max_fetch_size=20 * 1024 * 1024,
         stream_wait_empty=False, table_cleanup_interval=3600.0,
     )

@@ -185,8 +185,10 @@ class Sink:
         con = open_writer(self.writer_path)
         _, epoch = stored_position(con, self.topic)
         if epoch is not None and epoch != self.epoch:
-            # A new log (a fresh embedded broker refilled from the archive): rebuild from offset
-            # 0, but keep the old snapshot published until the rebuild holds as many articles.
+            # A new log (another Kafka cluster, e.g. its data folder was deleted): the stored
+            # offset means nothing there. Rebuild from offset 0, but keep the old snapshot
+            # published until the rebuild holds as many articles. A restart of the same cluster
+            # keeps its id, so this does not happen on restarts.
             row = con.execute("SELECT count(*) FROM articles").fetchone()
             self.hold_until_articles = int(row[0]) if row else 0
             log.warning("changelog epoch changed (%s -> %s): rebuilding projections, publishing "

@@ -1,4 +1,4 @@
-"""A real stack for integration tests: `newsline up` on the embedded broker, in a temp data dir."""
+"""A real stack for integration tests: `newsline up` on the embedded Kafka broker, in a temp data dir."""
 
 import json
 import os
@@ -42,15 +42,25 @@ class RunningStack:
 
     def logs(self) -> str:
         out = []
-        for p in sorted(self.data_dir.rglob("*.log")):
+        for p in [self.data_dir / "up.log", *sorted((self.data_dir / "logs").glob("*.log"))]:
+            if not p.exists():
+                continue
             out.append(f"== {p.name}\n" + p.read_text(errors="replace")[-4000:])
         return "\n".join(out)
 
-    # Longer than the longest `post --wait --timeout 300` of the tests, so that a slow wait ends
-    # with the command's own report (and the logs below), not a bare TimeoutExpired.
-    def cli(self, *args: str, timeout: float = 420, check: bool = True) -> subprocess.CompletedProcess:
-        result = subprocess.run([sys.executable, "-m", "newsline.cli", *args], cwd=ROOT,
-                                capture_output=True, text=True, timeout=timeout)
+    def cli(self, *args: str, timeout: float | None = None,
+            check: bool = True) -> subprocess.CompletedProcess:
+        """Run `newsline ARGS`. The subprocess gets a minute more than the command's own
+        `--timeout`, so a command that gives up still reports, and a hang dumps the logs."""
+        if timeout is None:
+            own = float(args[args.index("--timeout") + 1]) if "--timeout" in args else 240.0
+            timeout = own + 60
+        try:
+            result = subprocess.run([sys.executable, "-m", "newsline.cli", *args], cwd=ROOT,
+                                    capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired as exc:
+            raise AssertionError(f"newsline {' '.join(args)} still running after {timeout:.0f}s\n"
+                                 f"{exc.stdout}\n{exc.stderr}\n{self.logs()}") from exc
         if check and result.returncode != 0:
             raise AssertionError(f"newsline {' '.join(args)} -> {result.returncode}\n"
                                  f"{result.stdout}\n{result.stderr}\n{self.logs()}")
@@ -60,12 +70,16 @@ class RunningStack:
         out = self.cli("timeline", "--data-dir", str(self.data_dir), "--format", "json", *args)
         return json.loads(out.stdout)
 
-    def stop(self, sig: int = signal.SIGTERM, grace_s: float = 60) -> None:
-        """Stop the stack; one that hangs past `grace_s` is killed with its whole process group."""
+    def stop(self, sig: int = signal.SIGTERM, grace_s: float = 60) -> float:
+        """Signal `newsline up` (SIGINT and SIGKILL go to its whole process group, as a
+        terminal's Ctrl-C does); return the seconds it took to exit. A stack that hangs past
+        `grace_s` is killed with its whole process group, and the teardown fails with its logs."""
+        took = 0.0
         try:
             if self.proc and self.proc.poll() is None:
-                if sig == signal.SIGKILL:
-                    os.killpg(self.proc.pid, signal.SIGKILL)
+                started = time.monotonic()
+                if sig in (signal.SIGKILL, signal.SIGINT):
+                    os.killpg(self.proc.pid, sig)
                 else:
                     self.proc.send_signal(sig)
                 try:
@@ -75,8 +89,10 @@ class RunningStack:
                     self.proc.wait(timeout=30)
                     raise AssertionError(f"the stack ignored signal {sig} for {grace_s} s; "
                                          f"killed\n{self.logs()}") from None
+                took = time.monotonic() - started
         finally:
             self.log.close()
+        return took
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ingest.api import create_app
-from ingest.archive import Archive
 from ingest.publisher import Publisher
+from ingest.seen import SeenIndex
 from newsline.broker import EmbeddedBroker
 from newsline.kafka_admin import ensure_topics
 
@@ -19,8 +19,8 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 @pytest.fixture(scope="module")
-def broker():
-    b = EmbeddedBroker().start()
+def broker(tmp_path_factory):
+    b = EmbeddedBroker(data_dir=tmp_path_factory.mktemp("broker")).start()
     ensure_topics(b.bootstrap_servers)
     yield b
     b.stop()
@@ -29,7 +29,7 @@ def broker():
 @pytest.fixture(scope="module")
 def client(broker, tmp_path_factory):
     data = tmp_path_factory.mktemp("api")
-    publisher = Publisher(broker.bootstrap_servers, Archive(data / "raw.jsonl"), timeout_s=5)
+    publisher = Publisher(broker.bootstrap_servers, SeenIndex(data / "seen.jsonl"), timeout_s=5)
     app = create_app(publisher, [TOKEN], data / "newsline.duckdb")
     with TestClient(app) as c:
         yield c
@@ -87,9 +87,9 @@ def test_ndjson_batch_and_extreme_valid_input(client):
 
 
 def test_broker_down_answers_503_with_retry_after(broker, tmp_path):
-    b = EmbeddedBroker().start()
+    b = EmbeddedBroker(data_dir=tmp_path).start()
     ensure_topics(b.bootstrap_servers)
-    publisher = Publisher(b.bootstrap_servers, Archive(tmp_path / "raw.jsonl"), timeout_s=3)
+    publisher = Publisher(b.bootstrap_servers, SeenIndex(tmp_path / "seen.jsonl"), timeout_s=3)
     app = create_app(publisher, [TOKEN], tmp_path / "n.duckdb")
     b.stop()
     with TestClient(app) as c:
@@ -97,4 +97,4 @@ def test_broker_down_answers_503_with_retry_after(broker, tmp_path):
                                       "published_at": "2023-09-04T10:00:00Z"}, headers=AUTH)
     assert r.status_code == 503 and r.headers["retry-after"]
     publisher.close()
-    assert len(Archive(tmp_path / "raw.jsonl")) == 0  # nothing acknowledged, nothing archived
+    assert len(SeenIndex(tmp_path / "seen.jsonl")) == 0  # nothing acknowledged, nothing recorded

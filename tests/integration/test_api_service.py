@@ -42,7 +42,7 @@ def wait_ready(url: str, proc: subprocess.Popen) -> None:
 
 
 def test_api_service_accepts_through_the_async_client_and_stops_on_sigterm(tmp_path):
-    broker = EmbeddedBroker().start()
+    broker = EmbeddedBroker(data_dir=tmp_path / "broker").start()
     ensure_topics(broker.bootstrap_servers)
     port = free_port()
     env = {**os.environ, "NEWSLINE_TOKENS": "t1, t2", "NEWSLINE_DATA_DIR": str(tmp_path),
@@ -77,8 +77,8 @@ def test_api_service_accepts_through_the_async_client_and_stops_on_sigterm(tmp_p
         consumer.close()
         # the token test's article (once: the second post is a duplicate), then the async one
         assert sorted(e.data.url for e in envs) == ["https://e.example/async", "https://e.example/t"]
-        archived = (tmp_path / "archive" / "raw.jsonl").read_text().splitlines()
-        assert json.loads(archived[-1])["version_id"] == result.accepted[0]["id"]
+        seen = (tmp_path / "ingest" / "seen.jsonl").read_text().splitlines()
+        assert json.loads(seen[-1])["version_id"] == result.accepted[0]["id"]
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
     finally:

@@ -15,14 +15,15 @@ pytestmark = pytest.mark.integration
 
 
 def brokers_started_by(stack: RunningStack) -> set[int]:
-    """Tansu processes in the stack's own process group (the stack runs in a new session)."""
-    out = subprocess.run(["pgrep", "-g", str(stack.proc.pid), "-f", "tansu.* broker"],
+    """Kafka brokers that `newsline up` started (its children)."""
+    out = subprocess.run(["pgrep", "-P", str(stack.proc.pid), "-f", "kafka.Kafka"],
                          capture_output=True, text=True)
     return {int(p) for p in out.stdout.split()}
 
 
 def test_given_bootstrap_servers_are_used_and_no_broker_is_started(tmp_path):
-    external = EmbeddedBroker().start()  # stands in for an existing Kafka cluster
+    # Another Kafka, started apart, stands in for an existing cluster.
+    external = EmbeddedBroker(data_dir=tmp_path / "external").start()
     s = RunningStack(tmp_path, "--bootstrap-servers", external.bootstrap_servers).start()
     try:
         assert s.info["bootstrap_servers"] == external.bootstrap_servers

@@ -18,8 +18,8 @@ from schemathesis import GenerationMode
 from schemathesis.checks import CHECKS, load_all_checks
 
 from ingest.api import create_app
-from ingest.archive import Archive
 from ingest.publisher import Publisher
+from ingest.seen import SeenIndex
 from newsline.broker import EmbeddedBroker
 from newsline.kafka_admin import ensure_topics
 from processors.store.devdb import build_database, read_articles
@@ -36,9 +36,9 @@ SEED = 20261206
 def api_schema(tmp_path_factory):
     data = tmp_path_factory.mktemp("openapi")
     duckdb_path = build_database(data / "newsline.duckdb", read_articles([EXAMPLES / "niger-2023.jsonl"]))
-    broker = EmbeddedBroker().start()
+    broker = EmbeddedBroker(data_dir=data / "broker").start()
     ensure_topics(broker.bootstrap_servers)
-    publisher = Publisher(broker.bootstrap_servers, Archive(data / "raw.jsonl"), timeout_s=10)
+    publisher = Publisher(broker.bootstrap_servers, SeenIndex(data / "seen.jsonl"), timeout_s=10)
     app = create_app(publisher, [TOKEN], duckdb_path, max_body_bytes=64 * 1024)
     yield schemathesis.openapi.from_asgi("/openapi.json", app)
     publisher.close()

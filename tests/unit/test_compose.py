@@ -212,10 +212,17 @@ def test_topics_job_creates_exactly_the_declared_topics(
         def close(self) -> None:
             pass
 
+    initialised: list[tuple[str, str, list[str]]] = []
     monkeypatch.setattr(kafka_admin, "KafkaAdminClient", FakeAdmin)
+    monkeypatch.setattr(kafka_admin, "wait_for_group_coordinator", lambda *_: None)
+    monkeypatch.setattr(kafka_admin, "commit_unset_offsets",
+                        lambda b, g, topics: initialised.append((b, g, list(topics))) or [])
     command = services["topics"]["command"]
     assert main(command) == 0
     assert connected == ["kafka:19092"]
+    # The processors' group gets its first offsets before any processor starts.
+    assert initialised == [("kafka:19092", "newsline",
+                            [TOPICS["raw"].name, TOPICS["analysed"].name])]
     assert {(t.name, t.num_partitions, t.replication_factor, tuple(sorted(t.topic_configs.items())))
             for t in created} == \
         {(t.name, t.partitions, 1, tuple(sorted(t.configs.items()))) for t in TOPICS.values()}
@@ -256,7 +263,10 @@ def test_healthchecks_probe_the_ports_the_commands_use(services: dict[str, Any])
 
 
 def test_compose_defaults_equal_the_settings_defaults(services: dict[str, Any]) -> None:
-    deliberate = {"data_dir", "bootstrap_servers", "tokens", "api_host", "api_port"}
+    # worker_instance: each processors replica must have its own (the default, from its host
+    # name), so compose does not set it.
+    deliberate = {"data_dir", "bootstrap_servers", "tokens", "api_host", "api_port",
+                  "worker_instance"}
     seen = set()
     for service in services.values():
         for key, value in (service.get("environment") or {}).items():

@@ -1,40 +1,38 @@
-"""The archive (fsync'ed JSONL that survives a crash) and the client's reading of API answers."""
+"""The index of accepted submissions (fsync'ed JSONL that survives a crash) and the client's
+reading of API answers."""
 
 import httpx
 import pytest
 
-from ingest.archive import Archive, ArchivedRecord
 from ingest.client import Client, _outcome
+from ingest.seen import SeenIndex
 
 
-def record(n, dedupe=None):
-    return ArchivedRecord(key=f"k{n}", value=f'{{"n": {n}, "t": "é"}}'.encode(),
-                          dedupe_key=dedupe or f"d{n}", version_id=f"v{n}")
-
-
-def test_records_come_back_in_order_and_a_reopened_archive_knows_them(tmp_path):
-    path = tmp_path / "a" / "raw.jsonl"
-    archive = Archive(path)
-    archive.append([record(1), record(2)])
-    archive.append([record(3)])
-    again = Archive(path)
-    assert list(again.records()) == [record(1), record(2), record(3)]
+def test_a_reopened_index_knows_what_was_accepted(tmp_path):
+    path = tmp_path / "a" / "seen.jsonl"
+    seen = SeenIndex(path)
+    seen.add([("d1", "v1"), ("d2", "v2")])
+    seen.add([("d3", "v3")])
+    again = SeenIndex(path)
     assert again.known("d2") == "v2" and again.known("d9") is None and len(again) == 3
 
 
-def test_a_torn_last_line_is_skipped_and_the_rest_kept(tmp_path):
-    path = tmp_path / "raw.jsonl"
-    Archive(path).append([record(1)])
+def test_a_torn_last_line_is_cut_and_later_appends_stay_readable(tmp_path):
+    path = tmp_path / "seen.jsonl"
+    SeenIndex(path).add([("d1", "v1")])
     with path.open("ab") as fh:
-        fh.write(b'{"key": "k2", "value": "half')  # a crash in the middle of a write
-    archive = Archive(path)
-    assert list(archive.records()) == [record(1)] and len(archive) == 1
+        fh.write(b'{"dedupe_key": "d2", "vers')  # a crash in the middle of a write
+    seen = SeenIndex(path)
+    assert len(seen) == 1 and seen.known("d2") is None
+    seen.add([("d3", "v3")])
+    again = SeenIndex(path)  # the torn bytes must not have been glued to the new record
+    assert again.known("d1") == "v1" and again.known("d3") == "v3" and len(again) == 2
 
 
 def test_the_same_dedupe_key_counts_once(tmp_path):
-    archive = Archive(tmp_path / "raw.jsonl")
-    archive.append([record(1, dedupe="same"), record(2, dedupe="same")])
-    assert len(archive) == 1 and archive.known("same") == "v2"
+    seen = SeenIndex(tmp_path / "seen.jsonl")
+    seen.add([("same", "v1"), ("same", "v2")])
+    assert len(seen) == 1 and seen.known("same") == "v2"
 
 
 def response(status, body=None, headers=None):
