@@ -15,12 +15,12 @@ from types import SimpleNamespace
 import duckdb
 import pytest
 from kafka import KafkaProducer
-from processors.identity import article_key, canonical_url, version_id
 
 from newsline.kafka_admin import topic_configs
 from processors.app import dead_letter
 from schemas.articles import Article
 from schemas.codec import encode, envelope
+from schemas.identity import article_key, canonical_url, version_id
 from schemas.topics import TOPICS
 from tests.conftest import EXAMPLES
 from tests.integration.conftest import RunningStack
