@@ -127,6 +127,19 @@ def server_properties(host: str, port: int, controller_port: int, log_dir: Path)
     return "".join(f"{k}={v}\n" for k, v in props.items())
 
 
+def new_cluster_id() -> str:
+    """A random KRaft cluster id (22 URL-safe base64 characters) that does not start with '-'.
+
+    An id starting with '-' reads as an option to the storage tool's argument parser, which then
+    fails with "argument --cluster-id/-t: expected one argument" (1 format in 64; Kafka's own
+    Uuid.randomUuid draws again in that case, and so do we).
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 @dataclass
 class EmbeddedBroker:
     """An Apache Kafka broker whose state lives under `data_dir/kafka`."""
@@ -160,7 +173,7 @@ class EmbeddedBroker:
 
     def _format(self, config: Path) -> None:
         """Format the KRaft storage once (a new cluster id); later starts reuse it."""
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cluster_id = new_cluster_id()
         out = subprocess.run(self._java("kafka.tools.StorageTool", "format", "-t", cluster_id,
                                         "-c", str(config)),
                              capture_output=True, text=True, timeout=120)

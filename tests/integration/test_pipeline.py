@@ -139,7 +139,7 @@ def test_status_reports_the_stack(stack):
     offset, epoch = con.execute("SELECT next_offset, epoch FROM sink_offsets").fetchone()
     con.close()
     assert out["api"] == "ok" and out["counts"] == counts and counts["articles"] >= 1
-    assert out["log_epoch"] == epoch and epoch.startswith("embedded-")
+    assert out["log_epoch"] == epoch and epoch.startswith("kafka-")
     assert offset == counts["changelog"]  # every change once, none missing: the sink caught up
 
 

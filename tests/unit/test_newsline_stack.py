@@ -75,3 +75,16 @@ def test_nothing_is_restarted_while_stopping(stack, clock):
     stack.stopping = True
     kill(stack, 0)
     assert stack.supervise() and len(stack.started) == 2
+
+
+def test_cluster_ids_never_start_with_a_dash_that_the_storage_tool_would_read_as_an_option():
+    from unittest import mock
+
+    from newsline.broker import new_cluster_id
+
+    # uuid bytes whose base64 starts with '-' (0xf8 -> '-' in the URL-safe alphabet), then not
+    draws = iter([b"\xf8" + bytes(15), b"\x00" + bytes(15)])
+    with mock.patch("newsline.broker.uuid.uuid4", side_effect=lambda: mock.Mock(bytes=next(draws))):
+        assert new_cluster_id() == "A" * 22
+    ids = [new_cluster_id() for _ in range(2000)]
+    assert all(len(i) == 22 and not i.startswith("-") for i in ids)
