@@ -6,10 +6,10 @@ The code of revision REV (default: the last commit before the stage was sped up)
 with `git archive` into a temporary folder, and each tree analyses the same articles in its own
 process (one core each, one after the other, rounds taking turns so that the machine's load falls
 on both alike). Speeds are per CPU second of the analysing process (`time.process_time`), which a
-shared machine's load disturbs much less than wall time. Workloads: the bundled examples, articles recombined from the sentences of the
-dev set and the TimeML corpora (seeded, both languages), and the 982 English articles of ECB+.
-Each process also writes what it made of every article; the bench compares the two trees'
-outputs and reports whether they are identical.
+shared machine's load disturbs much less than wall time. Workloads: the bundled examples,
+articles recombined from the sentences of the dev set and the TimeML corpora (seeded, both
+languages), and the 982 English articles of ECB+. Each process also writes what it made of every
+article; the bench compares the two trees' outputs and reports whether they are identical.
 """
 
 from __future__ import annotations

@@ -9,9 +9,11 @@ French and English news vocabulary mapped to one English key by ``data/lexicon.t
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib.resources import files
+from typing import NamedTuple
 
 import regex
 
@@ -123,15 +125,15 @@ def canonical_entity(name: str) -> str:
     return tidy
 
 
-@dataclass(frozen=True)
-class _Token:
+class _Token(NamedTuple):
     text: str
     start: int
     end: int
 
 
-def _tokens(sentence: str) -> list[_Token]:
-    return [_Token(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(sentence)]
+@lru_cache(maxsize=1024)  # an article's sentences are tokenised for names, entities and keywords
+def _tokens(sentence: str) -> tuple[_Token, ...]:
+    return tuple(_Token(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(sentence))
 
 
 def _joined(sentence: str, left: _Token, right: _Token) -> bool:
@@ -144,7 +146,7 @@ def _opens_clause(sentence: str, token: _Token) -> bool:
     return not before.strip() or _OPENING.search(before) is not None
 
 
-def _match_known(sentence: str, tokens: list[_Token], i: int,
+def _match_known(sentence: str, tokens: Sequence[_Token], i: int,
                  gaps: list[str | None]) -> tuple[int, KnownName] | None:
     """Longest alias starting at token ``i``: (number of tokens, entry).
 
@@ -185,7 +187,7 @@ def _unknown_kind(words: list[str], after_title: bool) -> str:
     return "person" if after_title or len(words) >= 2 else "other"
 
 
-def _capitalised_run(sentence: str, tokens: list[_Token], i: int, taken: set[int]) -> int:
+def _capitalised_run(sentence: str, tokens: Sequence[_Token], i: int, taken: set[int]) -> int:
     """Count the tokens of the run of capitalised words (with particles) starting at ``i``."""
     end = i + 1
     while end < len(tokens) and end not in taken and _joined(sentence, tokens[end - 1], tokens[end]):
@@ -205,7 +207,7 @@ def _capitalised_run(sentence: str, tokens: list[_Token], i: int, taken: set[int
     return end - i
 
 
-def _known_entities(sentence: str, tokens: list[_Token], taken: set[int]):
+def _known_entities(sentence: str, tokens: Sequence[_Token], taken: set[int]):
     """Alias-table names, longest first; marks their tokens as taken."""
     gaps = [_key_text(sentence[a.end : b.start]) if _joined(sentence, a, b) else None
             for a, b in zip(tokens, tokens[1:], strict=False)]
@@ -218,7 +220,7 @@ def _known_entities(sentence: str, tokens: list[_Token], taken: set[int]):
             yield i, Entity(known.canonical, known.kind, surface)
 
 
-def _unknown_entities(sentence: str, tokens: list[_Token], taken: set[int], language: str | None,
+def _unknown_entities(sentence: str, tokens: Sequence[_Token], taken: set[int], language: str | None,
                       names: frozenset[str] = frozenset()):
     """Runs of capitalised words and acronyms that are not in the alias table.
 
@@ -252,7 +254,7 @@ def _unknown_entities(sentence: str, tokens: list[_Token], taken: set[int], lang
         yield i - n + lead, Entity(canonical_entity(surface), _unknown_kind(words, after_title), surface)
 
 
-def _is_headline_case(sentence: str, tokens: list[_Token]) -> bool:
+def _is_headline_case(sentence: str, tokens: Sequence[_Token]) -> bool:
     """Whether capitals carry no information: an all-caps or Title Case Headline line."""
     words = [t.text for t in tokens if t.text[0].isalpha() and len(t.text) > 3]
     capitalised = sum(word[0].isupper() for word in words)
@@ -312,6 +314,7 @@ _STEM_SUFFIXES = {  # tried in order, longest first
 MIN_STEM = 3
 
 
+@lru_cache(maxsize=1 << 16)
 def _bare(word: str) -> str:
     decomposed = unicodedata.normalize("NFKD", word.casefold())
     return "".join(char for char in decomposed if not unicodedata.combining(char))
@@ -343,6 +346,11 @@ def lexicon() -> tuple[dict[str, str], dict[tuple[str, str], str], int]:
     return forms, {slot: key for slot, key in stems.items() if key}, longest
 
 
+@lru_cache(maxsize=1 << 16)
+def _word_pieces(word: str) -> tuple[str, ...]:
+    return tuple(_KEY_PUNCTUATION.sub(" ", _bare(word)).split())
+
+
 def keywords(sentence: str, language: str | None) -> frozenset[str]:
     """Content-word keys of a sentence: English lexicon keys where known, else light stems.
 
@@ -352,7 +360,7 @@ def keywords(sentence: str, language: str | None) -> frozenset[str]:
     stop = stopwords("keywords", lang)
     forms, stems, longest = lexicon()
     tokens = _tokens(sentence)
-    words = [_KEY_PUNCTUATION.sub(" ", _bare(t.text)).split() for t in tokens]
+    words = [_word_pieces(t.text) for t in tokens]
     flat = [(piece, t) for t, parts in zip(tokens, words, strict=True) for piece in parts]
     found: set[str] = set()
     i = 0
