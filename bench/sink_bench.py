@@ -113,7 +113,6 @@ def naive(con: duckdb.DuckDBPyConnection, records: list[tuple[int, bytes]]) -> f
                     [offset, env.id, env.type, data.known_at, data.cause, env.subject,
                      data.model_dump_json()])
         r = event_row(data.event)
-        con.execute("DELETE FROM event_mentions WHERE event_id = ?", [r["event_id"]])
         con.execute("INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     list(r.values()))
         for m in data.event.mention_ids:
