@@ -126,7 +126,7 @@ class ReplicaPublisher:
         if written is None:
             return False
         try:
-            con.execute(f"ATTACH '{path}' AS replica")
+            con.execute("ATTACH '" + str(path).replace("'", "''") + "' AS replica")
         except duckdb.Error as error:
             if _is_lock_error(error):
                 return False  # an analyst (or the API) still has it open
