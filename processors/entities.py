@@ -388,7 +388,7 @@ def keywords(sentence: str, language: str | None) -> frozenset[str]:
 
 def alias_rows() -> list[tuple[str, str, str]]:
     """(alias, canonical name, kind) for every alias in the table, canonical names included."""
-    rows = []
+    rows: list[tuple[str, str, str]] = []
     for canonical, kind, *rest in _data("aliases.tsv"):
         aliases = [a.strip() for a in (rest[0].split("|") if rest else []) if a.strip()]
         rows.extend((alias, canonical, kind) for alias in dict.fromkeys([canonical, *aliases]))
