@@ -126,3 +126,29 @@ def test_the_published_file_opens_in_the_installed_cli(stack):
     out = subprocess.run([str(CLI), str(target), "-csv", "-c", "SELECT count(*) FROM timeline"],
                          capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip().splitlines()[-1] == "4"
+
+
+def test_replicas_carry_no_keys_so_a_checkpoint_writes_no_index(stack):
+    con, publisher, writer, target = stack
+    list(feed(con, publisher, writer, target, changelog_records(), batch=3))
+    reader = duckdb.connect(str(target), read_only=True)
+    try:
+        assert reader.execute("SELECT count(*) FROM duckdb_indexes()").fetchone()[0] == 0
+        assert reader.execute("SELECT count(*) FROM duckdb_constraints() WHERE constraint_type "
+                              "IN ('PRIMARY KEY', 'UNIQUE')").fetchone()[0] == 0
+        comments = reader.execute("SELECT count(*) FROM duckdb_columns() WHERE comment IS NOT NULL "
+                                  "AND table_name = 'events'").fetchone()[0]
+    finally:
+        reader.close()
+    assert comments == 12  # the analysts' schema is otherwise the same, comments included
+    assert con.execute("SELECT count(*) FROM duckdb_constraints() WHERE constraint_type "
+                       "= 'PRIMARY KEY'").fetchone()[0] > 0  # the writer keeps its keys
+
+
+def test_changes_emitted_again_at_later_offsets_are_stored_once_in_replicas(stack):
+    con, publisher, writer, target = stack
+    records = changelog_records()
+    again = [(len(records) + i, value) for i, (_, value) in enumerate(records[2:9])]
+    hows = list(feed(con, publisher, writer, target, records + again, batch=3))
+    assert "catch-up" in hows
+    assert published(target) == tables(con)
