@@ -10,10 +10,10 @@ size of the database. The replica just replaced keeps its inode: a session that 
 on reading it, and the sink leaves it alone until that session closes (DuckDB's file lock says
 so).
 
-Replicas hold the analysts' schema without its PRIMARY KEY and UNIQUE constraints: DuckDB writes
-a table's ART indexes whole at every checkpoint (measured: 1-3 s with the keys, 0.06-0.2 s
-without, at 100,000 and at 1,000,000 rows), and only the writer needs the keys, to make
-redelivery harmless. Analysts' queries do not use them.
+Replicas hold the analysts' schema without its PRIMARY KEY and UNIQUE constraints: with them, a
+checkpoint after a small batch also writes the tables' ART indexes (`bench/checkpoint_keys.py`:
+0.19-0.74 s with keys, 0.03-0.08 s without, at 100,000 and 1,000,000 rows), and only the writer
+needs the keys, to make redelivery harmless. Analysts' queries do not use them.
 
 A replica is rebuilt whole from the writer only when it cannot be caught up: at start (the
 changes in memory are gone), when it has missed more changes than are kept, when someone else
