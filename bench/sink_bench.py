@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import random
 import statistics
@@ -182,6 +183,17 @@ def run_size(d: Path, size: int, batches: int, batch: int, naive_events: int,
     }
 
 
+def write_json(args: argparse.Namespace, results: list[dict[str, Any]]) -> None:
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps({
+        "bench": "sink", "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"platform": platform.platform(), "python": platform.python_version(),
+                    "cpus": os.cpu_count()},
+        "versions": {"duckdb": duckdb.__version__},
+        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "results": results}, indent=2) + "\n", encoding="utf-8")
+
+
 def main() -> None:
     """Run every size and print a table (and write JSON with --json)."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -198,6 +210,8 @@ def main() -> None:
             results.append(run_size(Path(tmp), size, args.batches, args.batch, args.naive_events,
                                     args.seed))
         print(json.dumps(results[-1]), flush=True)
+        if args.json:  # after each size, so a long run keeps what it measured
+            write_json(args, results)
     print()
     print("| events | file MB | batch write (median) | batched rows/s | naive rows/s | batched / naive "
           "| publish, replica catch-up (median / max; CPU) | publish, whole copy (before; CPU) |")
@@ -208,15 +222,6 @@ def main() -> None:
               f"{r['replica_publish_s_median']:.2f} / {r['replica_publish_s_max']:.2f} s; "
               f"{r['replica_publish_cpu_s_median']:.2f} s | "
               f"{r['whole_copy_publish_s']:.2f} s; {r['whole_copy_publish_cpu_s']:.2f} s |")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({
-            "bench": "sink", "date": datetime.now(UTC).isoformat(timespec="seconds"),
-            "machine": {"platform": platform.platform(), "python": platform.python_version(),
-                        "cpus": __import__("os").cpu_count()},
-            "versions": {"duckdb": duckdb.__version__},
-            "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-            "results": results}, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
