@@ -152,3 +152,12 @@ def test_changes_emitted_again_at_later_offsets_are_stored_once_in_replicas(stac
     hows = list(feed(con, publisher, writer, target, records + again, batch=3))
     assert "catch-up" in hows
     assert published(target) == tables(con)
+
+
+def test_replay_of_a_published_replica_gives_identical_tables(stack):
+    from processors.store.replay import rebuild_and_compare
+
+    con, publisher, writer, target = stack
+    list(feed(con, publisher, writer, target, changelog_records(), batch=3))
+    report = rebuild_and_compare(target.parent)
+    assert report["identical"], report
