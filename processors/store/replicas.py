@@ -41,7 +41,9 @@ TABLES = ("changelog", "articles", "mentions", "events", "event_mentions", "sink
 log = logging.getLogger(__name__)
 
 REPLICA_SLOTS = 3  # the published one, the next one, and one spare for a held-open session
-KEEP_CHANGES = 200_000  # changes kept in memory to catch replicas up (about 100 MB at most)
+# Changes kept in memory to catch replicas up: about 4.5 KB each decoded (tracemalloc, the
+# synthetic events of bench/sink_bench.py), so about 90 MB at most.
+KEEP_CHANGES = 20_000
 
 
 @dataclass(frozen=True)
