@@ -42,8 +42,9 @@ log = logging.getLogger(__name__)
 
 REPLICA_SLOTS = 3  # the published one, the next one, and one spare for a held-open session
 # Changes kept in memory to catch replicas up: about 4.5 KB each decoded (tracemalloc, the
-# synthetic events of bench/sink_bench.py), so about 90 MB at most.
-KEEP_CHANGES = 20_000
+# synthetic events of bench/sink_bench.py), so about 270 MB at most: some 8 s of changes at
+# 500 articles/s, more than publishes are spaced by under load.
+KEEP_CHANGES = 60_000
 
 
 @dataclass(frozen=True)
