@@ -21,7 +21,12 @@ EVENT_ID = "printf('ev-%012x', i)"
 def main() -> None:
     """Time CHECKPOINT after small batches, keyed tables first, then the same without keys."""
     size = int(sys.argv[1])
-    d = Path(tempfile.mkdtemp())
+    with tempfile.TemporaryDirectory() as tmp:
+        run(Path(tmp), size)
+
+
+def run(d: Path, size: int) -> None:
+    """Both schemas, in folder `d`."""
     for keyed in (True, False):
         con = duckdb.connect(str(d / f"{keyed}.duckdb"))
         key = "PRIMARY KEY" if keyed else ""
