@@ -1,28 +1,41 @@
-"""DuckDB sink throughput (batched vs row-by-row) and timeline query times as the data grows.
+"""DuckDB sink at 1M and 10M events: batch write, publish cost, and naive row inserts, per size.
 
-    .venv/bin/python bench/sink_bench.py --events 200000
+    .venv/bin/python bench/sink_bench.py --sizes 1000000 10000000 --json bench/results/sink.json
 
-Synthetic `EventCreated` changes (random dates over 10 years, 3 entities from a pool of 2,000, 2
-mentions and sources each) are encoded as they are on the wire, then projected (1) by the sink's
-own path: decode, fold, `apply_batch` in batches of 5,000 with offsets in the same transaction;
-(2) by a naive baseline doing one INSERT per row for the same rows (on a slice, it is slow).
-Then it times the snapshot publication and two `newsline timeline` queries on the result.
+For each size the writer is first filled in SQL with that many events (two mentions each, one
+changelog row each: the shape of `events`, `event_mentions` and `changelog`). Then:
+- batches go through the sink's own path: encoded changes are decoded, folded and written with
+  `apply_batch` (offsets in the same transaction); each batch holds new events (`EventCreated`) and
+  revisions of events already stored (`EventRevised`, which rewrite their rows);
+- after each batch the analysts' file is published the way the sink does it now (a replica is
+  caught up and hard-linked, `ReplicaPublisher`), and, for comparison, the way it did before
+  (checkpoint + copy of the whole writer file + rename, `publish_snapshot`);
+- a naive baseline writes the same kind of rows with one INSERT per row into the same database;
+- two `newsline timeline` queries run on the published file.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import platform
 import random
+import statistics
 import sys
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+import duckdb
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from processors.store.project import event_row, fold  # noqa: E402
+from processors.store.replicas import ReplicaPublisher  # noqa: E402
 from processors.store.sink import (  # noqa: E402
     apply_batch,
     decode_changes,
@@ -31,53 +44,70 @@ from processors.store.sink import (  # noqa: E402
 )
 from readmodel.read import read_timeline  # noqa: E402
 from schemas.codec import encode, envelope  # noqa: E402
-from schemas.timeline import EventCreated, EventState  # noqa: E402
+from schemas.timeline import EventCreated, EventRevised, EventState  # noqa: E402
 
 TOPIC = "newsline.timeline.changelog"
+T0 = datetime(2015, 1, 1, tzinfo=UTC)
+PREFILL = """
+INSERT INTO events
+SELECT printf('ev-%012x', i), DATE '2015-01-01' + CAST(hash(i) % 3650 AS INTEGER),
+       DATE '2015-01-01' + CAST(hash(i) % 3650 AS INTEGER), 'day', 'Synthetic event ' || i,
+       ['Entity ' || (hash(i + 1) % 2000), 'Entity ' || (hash(i + 2) % 2000)], 2, 2,
+       ['https://a.example/' || i, 'https://b.example/' || i], ['en'],
+       TIMESTAMPTZ '2015-01-01 00:00:00+00' + to_seconds(i),
+       TIMESTAMPTZ '2015-01-01 00:00:00+00' + to_seconds(i)
+FROM range({lo}, {hi}) t(i);
+INSERT INTO event_mentions SELECT printf('ev-%012x', i), printf('v%da:10', i) FROM range({lo}, {hi}) t(i);
+INSERT INTO event_mentions SELECT printf('ev-%012x', i), printf('v%db:20', i) FROM range({lo}, {hi}) t(i);
+INSERT INTO changelog
+SELECT i, printf('v%da:0', i), 'org.newsline.event.created',
+       TIMESTAMPTZ '2015-01-01 00:00:00+00' + to_seconds(i), printf('v%da', i),
+       printf('ev-%012x', i), '{{}}'
+FROM range({lo}, {hi}) t(i);
+"""
 
 
-def changes(n: int, seed: int = 1) -> list[tuple[int, bytes]]:
-    """n encoded EventCreated changes with their offsets."""
-    rng = random.Random(seed)
-    t0 = datetime(2015, 1, 1, tzinfo=UTC)
+def state(i: int, rng: random.Random, mentions: int = 2) -> EventState:
+    day = date(2015, 1, 1) + timedelta(days=rng.randrange(3650))
+    at = T0 + timedelta(seconds=i)
+    return EventState(
+        event_id=f"ev-{i:012x}", start=day, end=day, granularity="day",
+        summary=f"Synthetic event {i} reported by two outlets.",
+        entities=sorted({f"Entity {rng.randrange(2000)}" for _ in range(3)}),
+        mention_ids=[f"v{i}{chr(97 + k)}:{10 * k}" for k in range(mentions)],
+        sources=[f"https://{chr(97 + k)}.example/{i}" for k in range(mentions)], languages=["en"],
+        first_reported_at=at, last_reported_at=at)
+
+
+def batch_records(first_offset: int, n: int, existing: int, rng: random.Random,
+                  revised_share: float = 0.2) -> list[tuple[int, bytes]]:
+    """n encoded changes from `first_offset`: new events, and revisions of stored events."""
     out = []
-    for i in range(n):
-        day = date(2015, 1, 1) + timedelta(days=rng.randrange(3650))
-        at = t0 + timedelta(seconds=i)
-        ev = EventState(
-            event_id=f"ev-{i:012x}", start=day, end=day, granularity="day",
-            summary=f"Synthetic event {i} reported by two outlets.",
-            entities=sorted({f"Entity {rng.randrange(2000)}" for _ in range(3)}),
-            mention_ids=[f"v{i}a:10", f"v{i}b:20"],
-            sources=[f"https://a.example/{i}", f"https://b.example/{i}"], languages=["en"],
-            first_reported_at=at, last_reported_at=at)
-        change = EventCreated(known_at=at, cause=f"v{i}a", event_id=ev.event_id, event=ev)
-        env = envelope(change, source="bench", subject=ev.event_id, id=f"v{i}a:0", time=at)
-        out.append((i, encode(env)))
+    for k in range(n):
+        offset = first_offset + k
+        at = T0 + timedelta(seconds=offset)
+        if existing and rng.random() < revised_share:
+            target = rng.randrange(existing)
+            ev = state(target, rng, mentions=3)
+            change: Any = EventRevised(known_at=at, cause=f"r{offset}", event_id=ev.event_id, event=ev)
+        else:
+            ev = state(offset, rng)
+            change = EventCreated(known_at=at, cause=f"v{offset}a", event_id=ev.event_id, event=ev)
+        env = envelope(change, source="bench", subject=ev.event_id, id=f"c{offset}:0", time=at)
+        out.append((offset, encode(env)))
     return out
 
 
-def batched(path: Path, records: list[tuple[int, bytes]], batch: int = 5000) -> float:
-    """Rows per second through the sink's own path."""
-    con = open_writer(path)
-    t0 = time.perf_counter()
-    rows = 0
-    for i in range(0, len(records), batch):
-        part = records[i:i + batch]
-        b = fold(decode_changes(part))
-        apply_batch(con, b, topic=TOPIC, epoch="bench")
-        rows += len(b.changelog) + len(b.events) + sum(
-            len(s.mention_ids) for s in b.events.values() if s)
-    elapsed = time.perf_counter() - t0
-    con.close()
-    return rows / elapsed
+def rows_of(batch: Any) -> int:
+    return len(batch.changelog) + len(batch.events) + sum(
+        len(s.mention_ids) for s in batch.events.values() if s)
 
 
-def naive(path: Path, records: list[tuple[int, bytes]]) -> float:
-    """Rows per second with one INSERT per row (same rows, same tables)."""
-    con = open_writer(path)
+def naive(con: duckdb.DuckDBPyConnection, records: list[tuple[int, bytes]]) -> float:
+    """Rows per second with one INSERT per row (same rows, same tables, same database)."""
     t0 = time.perf_counter()
     rows = 0
+    con.execute("BEGIN")
     for offset, env in decode_changes(records):
         data = env.data
         con.execute("INSERT INTO changelog VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -89,43 +119,109 @@ def naive(path: Path, records: list[tuple[int, bytes]]) -> float:
         for m in data.event.mention_ids:
             con.execute("INSERT OR REPLACE INTO event_mentions VALUES (?, ?)", [r["event_id"], m])
         rows += 2 + len(data.event.mention_ids)
-    elapsed = time.perf_counter() - t0
+    con.execute("ROLLBACK")  # leave the database as it was for the other measures
+    return rows / (time.perf_counter() - t0)
+
+
+def run_size(d: Path, size: int, batches: int, batch: int, naive_events: int,
+             seed: int) -> dict[str, Any]:
+    rng = random.Random(seed)
+    writer = d / ".sink" / "writer.duckdb"
+    target = d / "newsline.duckdb"
+    con = open_writer(writer)
+    t0 = time.perf_counter()
+    for lo in range(0, size, 1_000_000):
+        con.execute(PREFILL.format(lo=lo, hi=min(size, lo + 1_000_000)))
+    con.execute("INSERT OR REPLACE INTO sink_offsets VALUES (?, 0, ?, 'bench')", [TOPIC, size])
+    con.execute("CHECKPOINT")
+    prefill_s = time.perf_counter() - t0
+    publisher = ReplicaPublisher(writer.parent, target)
+    first = [publisher.publish(con, writer, topic=TOPIC, epoch="bench", next_offset=size)]
+    offset, write_s, publish_s, publish_cpu, hows, rows = size, [], [], [], [], 0
+    for _ in range(batches):
+        records = batch_records(offset, batch, size, rng)
+        t = time.perf_counter()
+        changes = decode_changes(records)
+        b = fold(changes)
+        apply_batch(con, b, topic=TOPIC, epoch="bench")
+        write_s.append(time.perf_counter() - t)
+        rows += rows_of(b)
+        publisher.record(changes, offset)
+        offset = b.next_offset
+        t, c = time.perf_counter(), time.process_time()
+        hows.append(publisher.publish(con, writer, topic=TOPIC, epoch="bench", next_offset=offset))
+        publish_s.append(time.perf_counter() - t)
+        publish_cpu.append(time.process_time() - c)
+    t, c = time.perf_counter(), time.process_time()
+    publish_snapshot(con, writer, d / "copy.duckdb")
+    copy_s, copy_cpu = time.perf_counter() - t, time.process_time() - c
+    (d / "copy.duckdb").unlink()
+    slow = naive(con, batch_records(offset, naive_events, size, rng))
     con.close()
-    return rows / elapsed
+    t = time.perf_counter()
+    n_entity = len(read_timeline(target, entity="Entity 7"))
+    entity_s = time.perf_counter() - t
+    t = time.perf_counter()
+    n_range = len(read_timeline(target, since=date(2020, 3, 1), until=date(2020, 3, 31)))
+    range_s = time.perf_counter() - t
+    fast = rows / sum(write_s)
+    steady = [s for s, h in zip(publish_s, hows, strict=True) if h == "catch-up"]
+    steady_cpu = [s for s, h in zip(publish_cpu, hows, strict=True) if h == "catch-up"]
+    return {
+        "events": size, "file_mb": round(writer.stat().st_size / 1e6, 1),
+        "prefill_s": round(prefill_s, 1), "batch_changes": batch, "batches": batches,
+        "batch_write_s_median": round(statistics.median(write_s), 3),
+        "batched_rows_per_s": round(fast), "naive_rows_per_s": round(slow),
+        "batched_over_naive": round(fast / slow, 1),
+        "publish_how": first + hows,
+        "replica_publish_s_median": round(statistics.median(steady), 3) if steady else None,
+        "replica_publish_s_max": round(max(steady), 3) if steady else None,
+        "replica_publish_cpu_s_median": round(statistics.median(steady_cpu), 3) if steady else None,
+        "whole_copy_publish_s": round(copy_s, 3), "whole_copy_publish_cpu_s": round(copy_cpu, 3),
+        "timeline_entity_ms": round(entity_s * 1000), "timeline_entity_events": n_entity,
+        "timeline_month_ms": round(range_s * 1000), "timeline_month_events": n_range,
+    }
+
+
+def write_json(args: argparse.Namespace, results: list[dict[str, Any]]) -> None:
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps({
+        "bench": "sink", "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"platform": platform.platform(), "python": platform.python_version(),
+                    "cpus": os.cpu_count()},
+        "versions": {"duckdb": duckdb.__version__},
+        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "results": results}, indent=2) + "\n", encoding="utf-8")
 
 
 def main() -> None:
-    """Run the benchmark and print a table."""
+    """Run every size and print a table (and write JSON with --json)."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--events", type=int, default=200_000)
-    parser.add_argument("--naive-events", type=int, default=5_000)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000])
+    parser.add_argument("--batches", type=int, default=8)
+    parser.add_argument("--batch", type=int, default=2000, help="changes per batch")
+    parser.add_argument("--naive-events", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    records = changes(args.events)
-    with tempfile.TemporaryDirectory() as tmp:
-        d = Path(tmp)
-        fast = batched(d / "w.duckdb", records)
-        slow = naive(d / "n.duckdb", records[:args.naive_events])
-        con = open_writer(d / "w.duckdb")
-        t0 = time.perf_counter()
-        publish_snapshot(con, d / "w.duckdb", d / "newsline.duckdb")
-        publish_s = time.perf_counter() - t0
-        con.close()
-        size_mb = (d / "newsline.duckdb").stat().st_size / 1e6
-        t0 = time.perf_counter()
-        n_entity = len(read_timeline(d / "newsline.duckdb", entity="Entity 7"))
-        entity_s = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        n_range = len(read_timeline(d / "newsline.duckdb", since=date(2020, 3, 1),
-                                    until=date(2020, 3, 31)))
-        range_s = time.perf_counter() - t0
-    print(f"| measure ({args.events:,} events) | value |")
-    print("|---|---|")
-    print(f"| sink, batched (rows/s) | {fast:,.0f} |")
-    print(f"| naive row-by-row INSERT (rows/s, {args.naive_events:,} events) | {slow:,.0f} |")
-    print(f"| batched / naive | {fast / slow:.1f}x |")
-    print(f"| snapshot publish (checkpoint + copy + rename) | {publish_s:.2f} s for {size_mb:.0f} MB |")
-    print(f"| timeline --entity (all time, {n_entity} events) | {entity_s * 1000:.0f} ms |")
-    print(f"| timeline --since/--until (one month, {n_range} events) | {range_s * 1000:.0f} ms |")
+    results = []
+    for size in args.sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            results.append(run_size(Path(tmp), size, args.batches, args.batch, args.naive_events,
+                                    args.seed))
+        print(json.dumps(results[-1]), flush=True)
+        if args.json:  # after each size, so a long run keeps what it measured
+            write_json(args, results)
+    print()
+    print("| events | file MB | batch write (median) | batched rows/s | naive rows/s | batched / naive "
+          "| publish, replica catch-up (median / max; CPU) | publish, whole copy (before; CPU) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in results:
+        print(f"| {r['events']:,} | {r['file_mb']:.0f} | {r['batch_write_s_median']:.2f} s | "
+              f"{r['batched_rows_per_s']:,} | {r['naive_rows_per_s']:,} | {r['batched_over_naive']}x | "
+              f"{r['replica_publish_s_median']:.2f} / {r['replica_publish_s_max']:.2f} s; "
+              f"{r['replica_publish_cpu_s_median']:.2f} s | "
+              f"{r['whole_copy_publish_s']:.2f} s; {r['whole_copy_publish_cpu_s']:.2f} s |")
 
 
 if __name__ == "__main__":

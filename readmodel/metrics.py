@@ -6,7 +6,8 @@ published once). The record lives at `<data_dir>/.sink/metrics.json`, replaced a
 one JSON object:
 
     {"published_snapshots": 12, "changelog_next_offset": 3456,
-     "latency_seconds": {"count": 40, "p50": 0.81, "p95": 1.9, "max": 2.4}}
+     "latency_seconds": {"count": 40, "p50": 0.81, "p95": 1.9, "max": 2.4},
+     "last_publish": {...}, "full_copies": 1}
 
 `latency_seconds` is accepted-to-visible latency (from the API's acceptance of an article to the
 first snapshot that holds it) over the last 1,000 articles; its quantiles are null before any.
@@ -19,6 +20,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,10 @@ class SinkMetrics:
     published_snapshots: int
     changelog_next_offset: int
     latency_seconds: Latency
+    # What the last publication cost: {"seconds", "mode", ...} as the publisher reports it, and
+    # how many replicas were rebuilt whole (at start, after an epoch change or a foreign write).
+    last_publish: dict[str, Any] | None = None
+    full_copies: int = 0
 
 
 def sink_metrics_path(data_dir: Path) -> Path:
@@ -70,7 +76,8 @@ def read_sink_metrics(data_dir: Path) -> SinkMetrics | None:
     except FileNotFoundError:
         return None
     return SinkMetrics(doc["published_snapshots"], doc["changelog_next_offset"],
-                       Latency(**doc["latency_seconds"]))
+                       Latency(**doc["latency_seconds"]), doc.get("last_publish"),
+                       doc.get("full_copies", 0))
 
 
 def prometheus_lines(metrics: SinkMetrics) -> list[str]:

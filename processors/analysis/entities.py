@@ -9,9 +9,11 @@ French and English news vocabulary mapped to one English key by ``data/lexicon.t
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
+from typing import NamedTuple
 
 import regex
 
@@ -43,11 +45,23 @@ class KnownName:
     lowercase_ok: bool  # an alias with this key is written starting in lower case
 
 
+@lru_cache(maxsize=1 << 16)
+def _key_text(text: str) -> str:
+    """``entity_key`` before its spaces are collapsed.
+
+    Every step (NFKD, dropping combining marks, casefolding, punctuation to spaces) maps a
+    concatenation to the concatenation of its parts' results: NFKD only reorders combining
+    marks, which are all dropped. So the key of a span of tokens is built from its parts' keys.
+    """
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
+    return str(_KEY_PUNCTUATION.sub(" ", bare))
+
+
+@lru_cache(maxsize=1 << 16)
 def entity_key(name: str) -> str:
     """Return the matching key of a name: no accents, casefolded, ``-'.`` as spaces."""
-    decomposed = unicodedata.normalize("NFKD", name)
-    bare = "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
-    return " ".join(_KEY_PUNCTUATION.sub(" ", bare).split())
+    return " ".join(_key_text(name).split())
 
 
 def _data(name: str) -> list[list[str]]:
@@ -72,6 +86,12 @@ def known_names() -> dict[str, KnownName]:
         )
         for key, entries in found.items()
     }
+
+
+@cache
+def _known_prefixes() -> frozenset[str]:
+    """Every leading part of every alias key: a span whose key is none of them cannot grow into one."""
+    return frozenset(key[:end] for key in known_names() for end in range(1, len(key) + 1))
 
 
 @cache
@@ -105,15 +125,15 @@ def canonical_entity(name: str) -> str:
     return tidy
 
 
-@dataclass(frozen=True)
-class _Token:
+class _Token(NamedTuple):
     text: str
     start: int
     end: int
 
 
-def _tokens(sentence: str) -> list[_Token]:
-    return [_Token(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(sentence)]
+@lru_cache(maxsize=1024)  # an article's sentences are tokenised for names, entities and keywords
+def _tokens(sentence: str) -> tuple[_Token, ...]:
+    return tuple(_Token(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(sentence))
 
 
 def _joined(sentence: str, left: _Token, right: _Token) -> bool:
@@ -126,18 +146,34 @@ def _opens_clause(sentence: str, token: _Token) -> bool:
     return not before.strip() or _OPENING.search(before) is not None
 
 
-def _match_known(sentence: str, tokens: list[_Token], i: int) -> tuple[int, KnownName] | None:
-    """Longest alias starting at token ``i``: (number of tokens, entry)."""
-    names = known_names()
-    for n in range(min(MAX_ALIAS_TOKENS, len(tokens) - i), 0, -1):
-        span = tokens[i : i + n]
-        if any(not _joined(sentence, a, b) for a, b in zip(span, span[1:], strict=False)):
+def _match_known(sentence: str, tokens: Sequence[_Token], i: int,
+                 gaps: list[str | None]) -> tuple[int, KnownName] | None:
+    """Longest alias starting at token ``i``: (number of tokens, entry).
+
+    ``gaps[j]`` is the key text of what separates tokens j and j+1, or None if they are not
+    joined (a span across them is no name). Keys grow token by token and stop as soon as no
+    alias key starts with them.
+    """
+    names, prefixes = known_names(), _known_prefixes()
+    spans = []
+    text = _key_text(tokens[i].text)
+    for n in range(1, min(MAX_ALIAS_TOKENS, len(tokens) - i) + 1):
+        if n > 1:
+            gap = gaps[i + n - 2]
+            if gap is None:
+                break
+            text += gap + _key_text(tokens[i + n - 1].text)
+        key = " ".join(text.split())
+        if key not in prefixes:
+            break
+        spans.append((n, key))
+    for n, key in reversed(spans):
+        known = names.get(key)
+        if known is None:
             continue
-        surface = sentence[span[0].start : span[-1].end]
-        known = names.get(entity_key(surface))
-        if known is None or (known.capitals_only and not _is_acronym(surface)):
+        if known.capitals_only and not _is_acronym(sentence[tokens[i].start : tokens[i + n - 1].end]):
             continue
-        if span[0].text[0].isupper() or known.lowercase_ok:
+        if tokens[i].text[0].isupper() or known.lowercase_ok:
             return n, known
     return None
 
@@ -151,7 +187,7 @@ def _unknown_kind(words: list[str], after_title: bool) -> str:
     return "person" if after_title or len(words) >= 2 else "other"
 
 
-def _capitalised_run(sentence: str, tokens: list[_Token], i: int, taken: set[int]) -> int:
+def _capitalised_run(sentence: str, tokens: Sequence[_Token], i: int, taken: set[int]) -> int:
     """Count the tokens of the run of capitalised words (with particles) starting at ``i``."""
     end = i + 1
     while end < len(tokens) and end not in taken and _joined(sentence, tokens[end - 1], tokens[end]):
@@ -171,10 +207,12 @@ def _capitalised_run(sentence: str, tokens: list[_Token], i: int, taken: set[int
     return end - i
 
 
-def _known_entities(sentence: str, tokens: list[_Token], taken: set[int]):
+def _known_entities(sentence: str, tokens: Sequence[_Token], taken: set[int]):
     """Alias-table names, longest first; marks their tokens as taken."""
+    gaps = [_key_text(sentence[a.end : b.start]) if _joined(sentence, a, b) else None
+            for a, b in zip(tokens, tokens[1:], strict=False)]
     for i in range(len(tokens)):
-        match = None if i in taken else _match_known(sentence, tokens, i)
+        match = None if i in taken else _match_known(sentence, tokens, i, gaps)
         if match:
             n, known = match
             taken.update(range(i, i + n))
@@ -182,7 +220,7 @@ def _known_entities(sentence: str, tokens: list[_Token], taken: set[int]):
             yield i, Entity(known.canonical, known.kind, surface)
 
 
-def _unknown_entities(sentence: str, tokens: list[_Token], taken: set[int], language: str | None,
+def _unknown_entities(sentence: str, tokens: Sequence[_Token], taken: set[int], language: str | None,
                       names: frozenset[str] = frozenset()):
     """Runs of capitalised words and acronyms that are not in the alias table.
 
@@ -216,7 +254,7 @@ def _unknown_entities(sentence: str, tokens: list[_Token], taken: set[int], lang
         yield i - n + lead, Entity(canonical_entity(surface), _unknown_kind(words, after_title), surface)
 
 
-def _is_headline_case(sentence: str, tokens: list[_Token]) -> bool:
+def _is_headline_case(sentence: str, tokens: Sequence[_Token]) -> bool:
     """Whether capitals carry no information: an all-caps or Title Case Headline line."""
     words = [t.text for t in tokens if t.text[0].isalpha() and len(t.text) > 3]
     capitalised = sum(word[0].isupper() for word in words)
@@ -247,12 +285,8 @@ def extract_entities(sentence: str, language: str | None,
     are taken, since capitals there do not mark names.
     """
     tokens = _tokens(sentence)
-    taken = {
-        i
-        for i, t in enumerate(tokens)
-        for url in _URL.finditer(sentence)
-        if url.start() <= t.start < url.end()
-    }
+    urls = [url.span() for url in _URL.finditer(sentence)]
+    taken = {i for i, t in enumerate(tokens) for start, end in urls if start <= t.start < end}
     found = list(_known_entities(sentence, tokens, taken))
     if not _is_headline_case(sentence, tokens):
         found += _unknown_entities(sentence, tokens, taken, _language(language), names)
@@ -280,6 +314,7 @@ _STEM_SUFFIXES = {  # tried in order, longest first
 MIN_STEM = 3
 
 
+@lru_cache(maxsize=1 << 16)
 def _bare(word: str) -> str:
     decomposed = unicodedata.normalize("NFKD", word.casefold())
     return "".join(char for char in decomposed if not unicodedata.combining(char))
@@ -311,6 +346,11 @@ def lexicon() -> tuple[dict[str, str], dict[tuple[str, str], str], int]:
     return forms, {slot: key for slot, key in stems.items() if key}, longest
 
 
+@lru_cache(maxsize=1 << 16)
+def _word_pieces(word: str) -> tuple[str, ...]:
+    return tuple(_KEY_PUNCTUATION.sub(" ", _bare(word)).split())
+
+
 def keywords(sentence: str, language: str | None) -> frozenset[str]:
     """Content-word keys of a sentence: English lexicon keys where known, else light stems.
 
@@ -320,7 +360,7 @@ def keywords(sentence: str, language: str | None) -> frozenset[str]:
     stop = stopwords("keywords", lang)
     forms, stems, longest = lexicon()
     tokens = _tokens(sentence)
-    words = [_KEY_PUNCTUATION.sub(" ", _bare(t.text)).split() for t in tokens]
+    words = [_word_pieces(t.text) for t in tokens]
     flat = [(piece, t) for t, parts in zip(tokens, words, strict=True) for piece in parts]
     found: set[str] = set()
     i = 0

@@ -10,12 +10,14 @@ def test_none_until_the_sink_published(tmp_path):
 
 
 def test_round_trip_and_documented_shape(tmp_path):
-    metrics = SinkMetrics(3, 120, Latency.of([0.4, 0.1, 0.2, 0.3]))
+    metrics = SinkMetrics(3, 120, Latency.of([0.4, 0.1, 0.2, 0.3]),
+                          {"how": "catch-up", "seconds": 0.05}, 1)
     write_sink_metrics(tmp_path, metrics)
     assert read_sink_metrics(tmp_path) == metrics
     doc = json.loads((tmp_path / ".sink" / "metrics.json").read_text(encoding="utf-8"))
     assert doc == {"published_snapshots": 3, "changelog_next_offset": 120,
-                   "latency_seconds": {"count": 4, "p50": 0.3, "p95": 0.4, "max": 0.4}}
+                   "latency_seconds": {"count": 4, "p50": 0.3, "p95": 0.4, "max": 0.4},
+                   "last_publish": {"how": "catch-up", "seconds": 0.05}, "full_copies": 1}
 
 
 def test_prometheus_lines():

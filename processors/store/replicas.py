@@ -1,0 +1,203 @@
+"""Publish the writer's state to analysts at a cost that follows the batch, not the database.
+
+The analysts' file `newsline.duckdb` is a hard link to one of a few replica files
+(`.sink/replica-N.duckdb`), each a complete DuckDB database with its own `sink_offsets`. To
+publish, the sink takes a replica that nobody has open and that nobody but the sink has written
+since, applies to it the changes it has missed (the sink keeps the recent changes in memory),
+checkpoints it and links it in place of `newsline.duckdb` with an atomic rename. A replica
+lags the writer by a batch or two, so a publish costs about one more batch write, whatever the
+size of the database. The replica just replaced keeps its inode: a session that has it open goes
+on reading it, and the sink leaves it alone until that session closes (DuckDB's file lock says
+so).
+
+Replicas hold the analysts' schema without its PRIMARY KEY and UNIQUE constraints: with them, a
+checkpoint after a small batch also writes the tables' ART indexes (`bench/checkpoint_keys.py`:
+0.19-0.74 s with keys, 0.03-0.08 s without, at 100,000 and 1,000,000 rows), and only the writer
+needs the keys, to make redelivery harmless. Analysts' queries do not use them.
+
+A replica is rebuilt whole from the writer only when it cannot be caught up: at start (the
+changes in memory are gone), when it has missed more changes than are kept, when someone else
+wrote to it (an analyst's read-write session), or when every other replica is held open.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from processors.store.project import fold
+from schemas.envelope import Envelope
+
+TABLES = ("changelog", "articles", "mentions", "events", "event_mentions", "sink_offsets",
+          "entity_aliases")
+
+log = logging.getLogger(__name__)
+
+REPLICA_SLOTS = 3  # the published one, the next one, and one spare for a held-open session
+# Changes kept in memory to catch replicas up: about 4.5 KB each decoded (tracemalloc, the
+# synthetic events of bench/sink_bench.py), so about 270 MB at most: some 8 s of changes at
+# 500 articles/s, more than publishes are spaced by under load.
+KEEP_CHANGES = 60_000
+
+
+@dataclass(frozen=True)
+class _Written:
+    """What the sink left in a replica file: its identity on disk and the position it holds."""
+
+    inode: int
+    size: int
+    mtime_ns: int
+    next_offset: int
+    epoch: str
+
+
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def replica_schema() -> str:
+    """The analysts' schema (schema.sql) without PRIMARY KEY and UNIQUE constraints."""
+    from readmodel import SCHEMA_SQL
+
+    sql = re.sub(r",\s*PRIMARY KEY\s*\([^)]*\)", "", SCHEMA_SQL)
+    return re.sub(r"\s+(?:PRIMARY KEY|UNIQUE)\b", "", sql)
+
+
+def _quoted(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _is_lock_error(error: duckdb.Error) -> bool:
+    return "lock" in str(error).lower()
+
+
+class ReplicaPublisher:
+    """Keeps `target` a hard link to an up-to-date replica of the writer."""
+
+    def __init__(self, sink_dir: Path, target: Path, slots: int = REPLICA_SLOTS,
+                 keep_changes: int = KEEP_CHANGES) -> None:
+        """Replicas live in `sink_dir`, beside the writer; `target` is the analysts' file."""
+        self.paths = [sink_dir / f"replica-{i}.duckdb" for i in range(slots)]
+        self.target = target
+        self.keep_changes = keep_changes
+        self.changes: deque[tuple[int, Envelope[Any]]] = deque()
+        self.kept_from: int | None = None  # every change at or after this offset is kept
+        self.written: dict[Path, _Written] = {}
+        self.full_copies = 0
+        self.catch_ups = 0
+
+    def record(self, changes: list[tuple[int, Envelope[Any]]], from_offset: int) -> None:
+        """Keep a committed batch (which started at `from_offset`) for replicas to catch up with."""
+        if self.kept_from is None:
+            self.kept_from = from_offset
+        self.changes.extend(changes)
+        while len(self.changes) > self.keep_changes:
+            offset, _ = self.changes.popleft()
+            self.kept_from = offset + 1
+
+    def forget(self) -> None:
+        """Drop the kept changes (the writer was rebuilt from a new log)."""
+        self.changes.clear()
+        self.kept_from = None
+
+    def publish(self, con: duckdb.DuckDBPyConnection, writer_path: Path, *, topic: str,
+                epoch: str, next_offset: int) -> str:
+        """Bring one replica to the writer's position and publish it; say how ("catch-up"/"copy")."""
+        published = _identity(self.target)
+        candidates = [p for p in self.paths
+                      if published is None or (_identity(p) or (-1,))[0] != published[0]]
+        candidates.sort(key=lambda p: -(self.written[p].next_offset if p in self.written else -1))
+        for path in candidates:
+            if self._catch_up(con, path, topic=topic, epoch=epoch, next_offset=next_offset):
+                self.catch_ups += 1
+                self._link(path)
+                return "catch-up"
+        path = next((p for p in candidates if not p.exists()), candidates[-1])
+        self._copy(con, writer_path, path, epoch=epoch, next_offset=next_offset)
+        self.full_copies += 1
+        self._link(path)
+        return "copy"
+
+    def _usable(self, path: Path, epoch: str, next_offset: int) -> _Written | None:
+        written = self.written.get(path)
+        now = _identity(path)
+        if written is None or now != (written.inode, written.size, written.mtime_ns):
+            return None  # not ours any more (or not known since the sink started)
+        if written.epoch != epoch or self.kept_from is None:
+            return None
+        if not self.kept_from <= written.next_offset <= next_offset:
+            return None
+        return written
+
+    def _catch_up(self, con: duckdb.DuckDBPyConnection, path: Path, *, topic: str, epoch: str,
+                  next_offset: int) -> bool:
+        from processors.store.sink import apply_batch
+
+        written = self._usable(path, epoch, next_offset)
+        if written is None:
+            return False
+        try:
+            con.execute(f"ATTACH {_quoted(path)} AS replica")
+        except duckdb.Error as error:
+            if _is_lock_error(error):
+                return False  # an analyst (or the API) still has it open
+            raise
+        try:
+            missed = [c for c in self.changes if c[0] >= written.next_offset]
+            batch = fold(missed)
+            batch.next_offset = next_offset
+            apply_batch(con, batch, topic=topic, epoch=epoch, db="replica", keyed=False)
+            con.execute("CHECKPOINT replica")
+        finally:
+            con.execute("DETACH replica")
+        self._remember(path, epoch, next_offset)
+        return True
+
+    def _copy(self, con: duckdb.DuckDBPyConnection, writer_path: Path, path: Path, *,
+              epoch: str, next_offset: int) -> None:
+        """Rebuild the replica whole from the writer (a holder of the old one keeps its inode)."""
+        row = con.execute("SELECT current_database()").fetchone()
+        source = str(row[0]) if row else "main"
+        tmp = path.parent / f".replica-{os.getpid()}.duckdb"
+        tmp.unlink(missing_ok=True)
+        Path(f"{tmp}.wal").unlink(missing_ok=True)
+        con.execute(f"ATTACH {_quoted(tmp)} AS replica")
+        try:
+            con.execute("USE replica")
+            con.execute(replica_schema())
+            con.execute(f'USE "{source}"')
+            con.execute("BEGIN TRANSACTION")
+            for table in TABLES:
+                con.execute(f'INSERT INTO replica.main.{table} SELECT * FROM "{source}".main.{table}')
+            con.execute("COMMIT")
+            con.execute("CHECKPOINT replica")
+        finally:
+            con.execute(f'USE "{source}"')
+            con.execute("DETACH replica")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+        Path(f"{path}.wal").unlink(missing_ok=True)
+        self._remember(path, epoch, next_offset)
+
+    def _remember(self, path: Path, epoch: str, next_offset: int) -> None:
+        ident = _identity(path)
+        assert ident is not None
+        self.written[path] = _Written(*ident, next_offset=next_offset, epoch=epoch)
+
+    def _link(self, path: Path) -> None:
+        """Make `target` name the replica's inode, atomically for readers opening it."""
+        tmp = self.target.parent / f".newsline-link-{os.getpid()}"
+        tmp.unlink(missing_ok=True)
+        os.link(path, tmp)
+        os.replace(tmp, self.target)

@@ -1,0 +1,163 @@
+"""Replica publication: the analysts' file follows the writer batch by batch, without whole copies."""
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from processors.store.project import fold
+from processors.store.replicas import ReplicaPublisher
+from processors.store.sink import apply_batch, decode_changes, open_writer, stored_position
+from tests.unit.test_store import TOPIC, changelog_records
+
+TABLES = (("events", "event_id"), ("articles", "version_id"), ("mentions", "mention_id"),
+          ("event_mentions", "event_id, mention_id"), ("changelog", "log_offset"),
+          ("sink_offsets", "topic"))
+CLI = Path(sys.executable).parent / "duckdb"
+
+
+def tables(con: duckdb.DuckDBPyConnection) -> dict[str, list]:
+    return {name: con.execute(f"SELECT * FROM {name} ORDER BY {order}").fetchall()
+            for name, order in TABLES}
+
+
+def published(target: Path) -> dict[str, list]:
+    con = duckdb.connect(str(target), read_only=True)
+    try:
+        return tables(con)
+    finally:
+        con.close()
+
+
+def feed(con, publisher, writer, target, records, batch, epoch="e1"):
+    """Project records batch by batch, publishing after each; yield how each publish went."""
+    for i in range(0, len(records), batch):
+        part = records[i:i + batch]
+        changes = decode_changes(part)
+        b = fold(changes)
+        b.next_offset = part[-1][0] + 1
+        start, _ = stored_position(con, TOPIC)
+        apply_batch(con, b, topic=TOPIC, epoch=epoch)
+        publisher.record(changes, start)
+        yield publisher.publish(con, writer, topic=TOPIC, epoch=epoch, next_offset=b.next_offset)
+
+
+@pytest.fixture
+def stack(tmp_path):
+    writer = tmp_path / ".sink" / "writer.duckdb"
+    con = open_writer(writer)
+    target = tmp_path / "newsline.duckdb"
+    yield con, ReplicaPublisher(writer.parent, target), writer, target
+    con.close()
+
+
+def test_every_publish_equals_the_writer_and_only_new_replicas_are_copied(stack):
+    con, publisher, writer, target = stack
+    hows = []
+    for how in feed(con, publisher, writer, target, changelog_records(), batch=2):
+        hows.append(how)
+        assert published(target) == tables(con)
+    assert hows[:2] == ["copy", "copy"]  # two replicas come into being, then take turns
+    assert set(hows[2:]) == {"catch-up"} and len(hows) > 4
+    assert target.stat().st_ino in {p.stat().st_ino for p in publisher.paths if p.exists()}
+
+
+def test_a_replica_missing_more_than_the_kept_changes_is_copied_whole(tmp_path):
+    writer = tmp_path / ".sink" / "writer.duckdb"
+    con = open_writer(writer)
+    target = tmp_path / "newsline.duckdb"
+    publisher = ReplicaPublisher(writer.parent, target, keep_changes=1)
+    hows = list(feed(con, publisher, writer, target, changelog_records(), batch=3))
+    assert hows == ["copy"] * len(hows)
+    assert published(target) == tables(con)
+    con.close()
+
+
+def test_a_held_session_keeps_its_snapshot_and_never_blocks_publishing(stack):
+    con, publisher, writer, target = stack
+    records = changelog_records()
+    list(feed(con, publisher, writer, target, records[:4], batch=4))
+    # An analyst opens the published file in the installed CLI and keeps the session open.
+    session = subprocess.Popen([str(CLI), "-readonly", "-csv", str(target)], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        assert session.stdin is not None and session.stdout is not None
+        session.stdin.write("SELECT 'held' AS tag, count(*) AS n FROM changelog;\n")
+        session.stdin.flush()
+        while "held" not in (line := session.stdout.readline()):
+            assert line, "the CLI closed"
+        held_count = int(line.strip().split(",")[1])
+        held = next(p for p in publisher.paths if p.exists() and
+                    p.stat().st_ino == target.stat().st_ino)
+        before = held.stat().st_mtime_ns
+        started = time.monotonic()
+        hows = list(feed(con, publisher, writer, target, records[4:], batch=2))
+        assert time.monotonic() - started < 60
+        assert held.stat().st_mtime_ns == before  # the held replica was left alone
+        assert published(target) == tables(con)
+        assert "catch-up" in hows
+        session.stdin.write("SELECT 'again' AS tag, count(*) AS n FROM changelog;\n")
+        session.stdin.flush()
+        while "again" not in (line := session.stdout.readline()):
+            assert line, "the CLI closed"
+        assert int(line.strip().split(",")[1]) == held_count == 4
+    finally:
+        session.kill()
+        session.wait()
+
+
+def test_a_replica_written_by_someone_else_is_replaced_by_a_copy(stack):
+    con, publisher, writer, target = stack
+    records = changelog_records()
+    list(feed(con, publisher, writer, target, records[:6], batch=2))
+    # An analyst's read-write session deletes rows in the published replica.
+    subprocess.run([str(CLI), str(target), "-c", "DELETE FROM events"], check=True, timeout=60)
+    hows = list(feed(con, publisher, writer, target, records[6:], batch=2))
+    assert "copy" in hows
+    assert published(target) == tables(con)
+
+
+def test_the_published_file_opens_in_the_installed_cli(stack):
+    con, publisher, writer, target = stack
+    list(feed(con, publisher, writer, target, changelog_records(), batch=5))
+    out = subprocess.run([str(CLI), str(target), "-csv", "-c", "SELECT count(*) FROM timeline"],
+                         capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "4"
+
+
+def test_replicas_carry_no_keys_so_a_checkpoint_writes_no_index(stack):
+    con, publisher, writer, target = stack
+    list(feed(con, publisher, writer, target, changelog_records(), batch=3))
+    reader = duckdb.connect(str(target), read_only=True)
+    try:
+        assert reader.execute("SELECT count(*) FROM duckdb_indexes()").fetchone()[0] == 0
+        assert reader.execute("SELECT count(*) FROM duckdb_constraints() WHERE constraint_type "
+                              "IN ('PRIMARY KEY', 'UNIQUE')").fetchone()[0] == 0
+        comments = reader.execute("SELECT count(*) FROM duckdb_columns() WHERE comment IS NOT NULL "
+                                  "AND table_name = 'events'").fetchone()[0]
+    finally:
+        reader.close()
+    assert comments == 12  # the analysts' schema is otherwise the same, comments included
+    assert con.execute("SELECT count(*) FROM duckdb_constraints() WHERE constraint_type "
+                       "= 'PRIMARY KEY'").fetchone()[0] > 0  # the writer keeps its keys
+
+
+def test_changes_emitted_again_at_later_offsets_are_stored_once_in_replicas(stack):
+    con, publisher, writer, target = stack
+    records = changelog_records()
+    again = [(len(records) + i, value) for i, (_, value) in enumerate(records[2:9])]
+    hows = list(feed(con, publisher, writer, target, records + again, batch=3))
+    assert "catch-up" in hows
+    assert published(target) == tables(con)
+
+
+def test_replay_of_a_published_replica_gives_identical_tables(stack):
+    from processors.store.replay import rebuild_and_compare
+
+    con, publisher, writer, target = stack
+    list(feed(con, publisher, writer, target, changelog_records(), batch=3))
+    report = rebuild_and_compare(target.parent)
+    assert report["identical"], report

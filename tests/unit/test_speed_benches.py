@@ -1,0 +1,28 @@
+"""Smoke runs of the sink and analysis-speed benchmarks, so that they cannot rot."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_sink_bench_runs_and_publishes_by_catch_up(tmp_path):
+    out = tmp_path / "sink.json"
+    subprocess.run([sys.executable, "bench/sink_bench.py", "--sizes", "3000", "--batches", "3",
+                    "--batch", "50", "--naive-events", "20", "--json", str(out)],
+                   cwd=ROOT, check=True, capture_output=True, timeout=600)
+    result = json.loads(out.read_text())["results"][0]
+    assert result["events"] == 3000
+    assert result["publish_how"] == ["copy", "copy", "catch-up", "catch-up"]
+    assert result["batched_rows_per_s"] > 0 and result["naive_rows_per_s"] > 0
+
+
+def test_analyse_speed_bench_finds_the_outputs_identical(tmp_path):
+    out = tmp_path / "analyse.json"
+    subprocess.run([sys.executable, "bench/analyse_speed.py", "--workloads", "examples",
+                    "--rounds", "1", "--json", str(out)],
+                   cwd=ROOT, check=True, capture_output=True, timeout=600)
+    result = json.loads(out.read_text())["results"][0]
+    assert result["identical_output"] is True and result["articles"] == 9
