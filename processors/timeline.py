@@ -9,6 +9,7 @@ any order end in the same timeline, and a redelivered article (already recorded)
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -16,6 +17,7 @@ from typing import Any
 
 from processors.dedupe import DEFAULT_THRESHOLD, choose_original, estimate_jaccard, lsh_bands
 from processors.resolve import MentionRef, resolve_events
+from processors.resolve_bounded import COMPONENT_LIMIT, Summary, maintain
 from processors.timeline_index import ActiveMentions
 from schemas.articles import ArticleAnalysed
 from schemas.codec import envelope
@@ -61,12 +63,13 @@ class TimelineState:
     statuses: dict[str, Status] = field(default_factory=dict)
     events: dict[str, EventState] = field(default_factory=dict)
     bands: dict[str, set[str]] = field(default_factory=dict)
-    banded: list[tuple[datetime, str]] = field(default_factory=list)  # (published, id) in bands
+    banded: list[tuple[datetime, str]] = field(default_factory=list)  # heap of (published, id)
     newest: datetime | None = None
     by_url: dict[str, set[str]] = field(default_factory=dict)
     copies: dict[str, set[str]] = field(default_factory=dict)  # original -> its copies
     active: ActiveMentions = field(default_factory=ActiveMentions)
     owner: dict[str, str] = field(default_factory=dict)  # mention id -> event id
+    summaries: dict[str, Summary] = field(default_factory=dict)  # event id -> (bounded path)
 
     def index(self, art: ArticleAnalysed) -> None:
         """Add a version to the derived near-duplicate and URL indexes."""
@@ -77,7 +80,7 @@ class TimelineState:
         if art.published_at >= self.newest - COPY_INDEX_HORIZON:
             for band in lsh_bands(art.signature):
                 self.bands.setdefault(band, set()).add(art.version_id)
-            self.banded.append((art.published_at, art.version_id))
+            heapq.heappush(self.banded, (art.published_at, art.version_id))
 
     def evict_copies_index(self) -> None:
         """Keep only versions published within `COPY_INDEX_HORIZON` of the newest one in the
@@ -86,18 +89,14 @@ class TimelineState:
         if self.newest is None:
             return
         horizon = self.newest - COPY_INDEX_HORIZON
-        self.banded.sort()
-        cut = 0
-        while cut < len(self.banded) and self.banded[cut][0] < horizon:
-            vid = self.banded[cut][1]
+        while self.banded and self.banded[0][0] < horizon:
+            _, vid = heapq.heappop(self.banded)
             for band in lsh_bands(self.versions[vid].signature):
                 members = self.bands.get(band)
                 if members is not None:
                     members.discard(vid)
                     if not members:
                         del self.bands[band]
-            cut += 1
-        del self.banded[:cut]
 
     def rebuild(self) -> None:
         """Derive every index from the persisted parts (after a restart)."""
@@ -245,17 +244,29 @@ def _resolve_region(state: TimelineState, added: list[MentionRef], removed: list
     seeds = list(added)
     for eid in sorted({state.owner[m] for m in gone if m in state.owner}):
         seeds.extend(state.active.refs[m] for m in state.events[eid].mention_ids if m not in gone)
-    region = state.active.component(seeds)
-    old_ids = {state.owner[m] for m in region | gone if m in state.owner}
-    old = {eid: state.events[eid] for eid in old_ids}
-    new = resolve_events([state.active.refs[m] for m in region])
-    for ev in old.values():
-        for m in ev.mention_ids:
+    region = state.active.component(seeds, limit=COMPONENT_LIMIT)
+    if region is None:  # too dense to recluster at a bounded cost: maintain the events in place
+        old, new = maintain(state.active, state.events, state.owner, state.summaries, added, gone)
+    else:
+        old_ids = {state.owner[m] for m in region | gone if m in state.owner}
+        old = {eid: state.events[eid] for eid in old_ids}
+        new = resolve_events([state.active.refs[m] for m in region])
+        for eid in old:
+            state.summaries.pop(eid, None)
+    for eid, ev in old.items():
+        left = set(ev.mention_ids).difference(new[eid].mention_ids) if eid in new else \
+            ev.mention_ids
+        for m in left:
             state.owner.pop(m, None)
-        del state.events[ev.event_id]
+        del state.events[eid]
     for eid, ev in new.items():
         state.events[eid] = ev
-        state.owner.update({m: eid for m in ev.mention_ids})
+        before = old.get(eid)
+        if before is None:
+            state.owner.update({m: eid for m in ev.mention_ids})
+        elif before.mention_ids != ev.mention_ids:
+            known = set(before.mention_ids)
+            state.owner.update({m: eid for m in ev.mention_ids if m not in known})
     touched: dict[str, EventState | None] = {e: None for e in old if e not in new}
     touched.update({e: ev for e, ev in new.items() if old.get(e) != ev})
     return diff_events(old, new, base), touched
