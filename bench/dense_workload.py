@@ -282,12 +282,22 @@ def _analyse(doc: dict) -> str:
     return analyse_article(env).model_dump_json()
 
 
-def analysed_pool(name: str, docs: list[dict], processes: int = 2) -> list[ArticleAnalysed]:
-    """The docs, analysed by the real analysis stage; cached by content under data/bench-cache."""
+def analyse_all(docs: list[dict], processes: int = 2) -> list[ArticleAnalysed]:
+    """The docs, analysed by the real analysis stage (no cache)."""
+    if processes <= 1:
+        return [ArticleAnalysed.model_validate_json(_analyse(d)) for d in docs]
+    with Pool(processes) as pool:
+        lines = pool.map(_analyse, docs, chunksize=64)
+    return [ArticleAnalysed.model_validate_json(line) for line in lines]
+
+
+def analysed_pool(name: str, docs: list[dict], processes: int = 2,
+                  cache: Path = CACHE) -> list[ArticleAnalysed]:
+    """The docs, analysed by the real analysis stage; cached by content (in data/bench-cache)."""
     digest = hashlib.sha256(json.dumps([GENERATOR_VERSION, docs], sort_keys=True).encode())
-    path = CACHE / f"{name}-{digest.hexdigest()[:12]}.jsonl.gz"
+    path = cache / f"{name}-{digest.hexdigest()[:12]}.jsonl.gz"
     if not path.exists():
-        CACHE.mkdir(parents=True, exist_ok=True)
+        cache.mkdir(parents=True, exist_ok=True)
         with Pool(processes) as pool:
             lines = pool.map(_analyse, docs, chunksize=64)
         tmp = path.with_suffix(f".tmp{os.getpid()}")

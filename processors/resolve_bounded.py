@@ -138,7 +138,9 @@ class Working:
     def attach(self, r: MentionRef) -> None:
         """Put r in the consistent event it has most evidence for, or in a new one."""
         score: dict[str, float] = defaultdict(float)
-        for mid in self.active.candidates(r, ATTACH_CANDIDATES).ids:
+        # Only reports of the same interval: which of a week's many events "this week" means
+        # is what arrival order would decide here (the exact path weighs all pairs at once).
+        for mid in self.active.candidates(r, ATTACH_CANDIDATES, same_span=True).ids:
             s = compatible(r, self.active.refs[mid])
             if s is None:
                 continue

@@ -100,18 +100,19 @@ class ActiveMentions:
                         del self.blocks[(bucket, f)]
             del self.feats[mid]
 
-    def candidates(self, r: MentionRef, cap: int = CANDIDATES) -> Lookup:
+    def candidates(self, r: MentionRef, cap: int = CANDIDATES, same_span: bool = False) -> Lookup:
         """Active mentions that share a feature with r and whose interval overlaps r's.
 
         Blocks are read rarest first (the most telling features first, as IDF weighting would
         rank them), each block at most `BLOCK_SAMPLE` deep, until `cap` candidates are found.
+        `same_span`: only mentions of exactly r's interval.
         """
         m = r.mention
         own = m.mention_id
         lo, hi = m.start.toordinal(), m.end.toordinal()
         wanted = self.feats.get(own) or frozenset(features(m))
         found = []
-        for bucket in probed_buckets(r):
+        for bucket in stored_buckets(r) if same_span else probed_buckets(r):
             for f in wanted:
                 block = self.blocks.get((bucket, f))
                 if block:
@@ -129,9 +130,11 @@ class ActiveMentions:
                 if mid in seen:
                     continue
                 seen.add(mid)
-                if span:
+                if span or same_span:
                     o = self.refs[mid].mention
                     if o.end.toordinal() < lo or o.start.toordinal() > hi:
+                        continue
+                    if same_span and (o.start, o.end) != (m.start, m.end):
                         continue
                 out.append(mid)
             if len(out) >= cap:
