@@ -100,7 +100,7 @@ class ActiveMentions:
                         del self.blocks[(bucket, f)]
             del self.feats[mid]
 
-    def candidates(self, r: MentionRef, cap: int = CANDIDATES, same_span: bool = False) -> Lookup:
+    def candidates(self, r: MentionRef, cap: int | None = None, same_span: bool = False) -> Lookup:
         """Active mentions that share a feature with r and whose interval overlaps r's.
 
         Blocks are read rarest first (the most telling features first, as IDF weighting would
@@ -109,6 +109,7 @@ class ActiveMentions:
         """
         m = r.mention
         own = m.mention_id
+        cap = CANDIDATES if cap is None else cap
         lo, hi = m.start.toordinal(), m.end.toordinal()
         wanted = self.feats.get(own) or frozenset(features(m))
         found = []
