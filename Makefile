@@ -20,7 +20,7 @@ run: setup
 
 lint: setup
 	$(BIN)/ruff check .
-	$(BIN)/mypy schemas processors/temporal processors/resolve.py processors/timeline.py processors/timeline_index.py processors/store/project.py processors/dedupe.py processors/identity.py
+	$(BIN)/mypy schemas processors/temporal processors/resolve.py processors/timeline.py processors/timeline_index.py processors/resolve_bounded.py processors/store/project.py processors/dedupe.py processors/identity.py
 
 test: setup lint compose-check
 	$(BIN)/pytest -q -p no:cacheprovider
