@@ -27,6 +27,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -80,10 +81,9 @@ def workload(args: argparse.Namespace, n: int) -> list[ArticleAnalysed]:
 
 
 def fold_sizes(arts: list[ArticleAnalysed], sizes: list[int], slice_len: int,
-               budget: float) -> list[dict]:
-    """Fold in order; at each size, figures of the slice that ends there."""
+               budget: float, rows: list[dict], save: Callable[[], None]) -> None:
+    """Fold in order; at each size, figures of the slice that ends there (saved as they come)."""
     state = TimelineState()
-    rows = []
     gc.collect()
     rss0 = rss_bytes()
     done = 0
@@ -116,12 +116,12 @@ def fold_sizes(arts: list[ArticleAnalysed], sizes: list[int], slice_len: int,
                "rss_mb": round(rss_bytes() / 1e6),
                "kb_per_article": round((rss_bytes() - rss0) / size / 1e3, 1)}
         rows.append(row)
+        save()
         print(f"| {size:>9,} | {row['events']:>9,} | {row['articles_per_s']:>10,.0f} | "
               f"{row['us_per_article']:>10,} | {row['kb_per_article']:>8} |", flush=True)
         if fold > budget:
             print(f"stopped: the slice took {fold:.0f} s (> --budget {budget:.0f} s)")
             break
-    return rows
 
 
 def pairwise_f1(a: TimelineState, b: TimelineState) -> dict:
@@ -185,15 +185,20 @@ def main() -> None:
                  "prepare_s": round(prepared, 1), "articles": len(arts),
                  "updates": sum(1 for a in arts if a.updated_at)}
     print(f"{args.workload}: {len(arts):,} analysed articles ready in {prepared:.0f} s")
+
+    def save() -> None:
+        if args.json:
+            args.json.write_text(json.dumps(out, indent=2) + "\n")
+
     if args.orders:
         out["orders"] = orders(arts[: sizes[-1]], args.seed)
         print(json.dumps(out["orders"]))
     else:
         print("|  articles |    events |  articles/s | us/article | KB/article |")
         print("|---|---|---|---|---|")
-        out["sizes"] = fold_sizes(arts, sizes, args.slice, args.budget)
-    if args.json:
-        args.json.write_text(json.dumps(out, indent=2) + "\n")
+        out["sizes"] = []
+        fold_sizes(arts, sizes, args.slice, args.budget, out["sizes"], save)
+    save()
 
 
 if __name__ == "__main__":
