@@ -30,15 +30,13 @@ class MentionRef:
     language: str
     published_at: datetime
     sets: _Sets = field(init=False, repr=False, compare=False)
+    order_key: tuple[datetime, str, int] = field(init=False, repr=False, compare=False)
+    """Earliest-reported first; ties broken by ids, never by arrival."""
 
     def __post_init__(self) -> None:
         m = self.mention
         object.__setattr__(self, "sets", _Sets.of(m))
-
-    @property
-    def order_key(self) -> tuple[datetime, str, int]:
-        """Earliest-reported first; ties broken by ids, never by arrival."""
-        return (self.published_at, self.version_id, self.mention.start_char)
+        object.__setattr__(self, "order_key", (self.published_at, self.version_id, m.start_char))
 
     @property
     def sentence_key(self) -> tuple[str, int]:

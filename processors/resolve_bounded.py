@@ -46,12 +46,20 @@ class Summary:
     @classmethod
     def of(cls, refs: list[MentionRef]) -> Summary:
         """The summary of a group of mentions."""
-        first = refs[0].mention
-        out = cls([], [], set(), first.start, first.end, None, {}, Counter(), {}, Counter(),
-                  Counter(), Counter())
-        for r in sorted(refs, key=lambda x: x.order_key):
-            out.add(r)
-        return out
+        members = sorted(refs, key=lambda x: x.order_key)
+        ms = [r.mention for r in members]
+        days = {m.start for m in ms if m.granularity == "day"}
+        finest: dict[int, MentionRef] = {}
+        first_at: dict[tuple[date, date], MentionRef] = {}
+        for r in members:  # earliest first: the first seen of each kind is the earliest
+            finest.setdefault(GRANULARITY_RANK[r.mention.granularity], r)
+            first_at.setdefault((r.mention.start, r.mention.end), r)
+        return cls(
+            members, sorted(m.mention_id for m in ms), {r.sentence_key for r in members},
+            max(m.start for m in ms), min(m.end for m in ms), max(days) if days else None,
+            finest, Counter((GRANULARITY_RANK[m.granularity], m.start, m.end) for m in ms),
+            first_at, Counter(e for m in ms for e in m.entities),
+            Counter(r.canonical_url for r in members), Counter(r.language for r in members))
 
     def fits(self, r: MentionRef) -> bool:
         """Whether r can join and leave one event (the merge rules of `_Clusters`)."""
@@ -132,8 +140,7 @@ class Working:
             refs = self.active.refs
             kept = [refs[m] for m in ev.mention_ids if m in refs]
             cached = Summary.of(kept) if kept else None
-        self.groups[event_id] = cached
-        self.owner.update({m: event_id for m in ev.mention_ids})
+        self.groups[event_id] = cached  # its members' group is their event id (`owners`)
 
     def attach(self, r: MentionRef) -> None:
         """Put r in the consistent event it has most evidence for, or in a new one."""

@@ -190,9 +190,10 @@ def diff_events(old: dict[str, EventState], new: dict[str, EventState],
                 base: dict[str, Any]) -> list[Change]:
     """Changes that turn the `old` events into the `new` ones."""
     changes: list[Change] = []
-    owner = {m: eid for eid, ev in new.items() for m in ev.mention_ids}
+    gone = set(old) - set(new)
+    owner = {m: eid for eid, ev in new.items() for m in ev.mention_ids} if gone else {}
     absorbed: dict[str, list[str]] = {}
-    for eid in sorted(set(old) - set(new)):
+    for eid in sorted(gone):
         targets = sorted({owner[m] for m in old[eid].mention_ids if m in owner})
         if targets:
             absorbed.setdefault(targets[0], []).append(eid)
