@@ -43,6 +43,7 @@ from bench.dense_workload import (  # noqa: E402
     expand,
     raw_pool,
 )
+from processors import timeline  # noqa: E402
 from processors.timeline import TimelineState, apply_article  # noqa: E402
 from schemas.articles import ArticleAnalysed  # noqa: E402
 
@@ -175,7 +176,11 @@ def main() -> None:
     parser.add_argument("--orders", action="store_true", help="two shuffles, pairwise F1")
     parser.add_argument("--json", type=Path, help="write the figures here")
     parser.add_argument("--cache", type=Path, default=CACHE, help="analysed pools (gitignored)")
+    parser.add_argument("--component-limit", type=int,
+                        help="override the largest component reclustered exactly (0: never)")
     args = parser.parse_args()
+    if args.component_limit is not None:
+        timeline.COMPONENT_LIMIT = args.component_limit
     sizes = sorted(int(s) for s in args.sizes.split(","))
     t0 = time.perf_counter()
     arts = workload(args, sizes[-1])
