@@ -19,6 +19,7 @@ machines (Python's salted ``hash()`` is never used).
 from __future__ import annotations
 
 import hashlib
+import heapq
 import sys
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -184,7 +185,7 @@ class Copies:
     versions: dict[str, ArticleAnalysed] = field(default_factory=dict)
     statuses: dict[str, Status] = field(default_factory=dict)
     bands: dict[str, set[str]] = field(default_factory=dict)
-    banded: list[tuple[datetime, str]] = field(default_factory=list)  # (published, id) in bands
+    banded: list[tuple[datetime, str]] = field(default_factory=list)  # heap of (published, id)
     newest: datetime | None = None
     by_url: dict[str, set[str]] = field(default_factory=dict)
     copies: dict[str, set[str]] = field(default_factory=dict)  # original -> its copies
@@ -199,7 +200,7 @@ class Copies:
         if art.published_at >= self.newest - COPY_INDEX_HORIZON:
             for band in lsh_bands(art.signature):
                 self.bands.setdefault(band, set()).add(art.version_id)
-            self.banded.append((art.published_at, art.version_id))
+            heapq.heappush(self.banded, (art.published_at, art.version_id))
 
     def evict_copies_index(self) -> None:
         """Keep only versions published within `COPY_INDEX_HORIZON` of the newest one in the
@@ -208,18 +209,14 @@ class Copies:
         if self.newest is None:
             return
         horizon = self.newest - COPY_INDEX_HORIZON
-        self.banded.sort()
-        cut = 0
-        while cut < len(self.banded) and self.banded[cut][0] < horizon:
-            vid = self.banded[cut][1]
+        while self.banded and self.banded[0][0] < horizon:
+            _, vid = heapq.heappop(self.banded)
             for band in lsh_bands(self.versions[vid].signature):
                 members = self.bands.get(band)
                 if members is not None:
                     members.discard(vid)
                     if not members:
                         del self.bands[band]
-            cut += 1
-        del self.banded[:cut]
 
     def rebuild_copies(self) -> None:
         """Derive the indexes from the persisted parts (after a restart)."""

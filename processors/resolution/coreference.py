@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from schemas.articles import Mention
@@ -29,11 +29,14 @@ class MentionRef:
     canonical_url: str
     language: str
     published_at: datetime
+    sets: _Sets = field(init=False, repr=False, compare=False)
+    order_key: tuple[datetime, str, int] = field(init=False, repr=False, compare=False)
+    """Earliest-reported first; ties broken by ids, never by arrival."""
 
-    @property
-    def order_key(self) -> tuple[datetime, str, int]:
-        """Earliest-reported first; ties broken by ids, never by arrival."""
-        return (self.published_at, self.version_id, self.mention.start_char)
+    def __post_init__(self) -> None:
+        m = self.mention
+        object.__setattr__(self, "sets", _Sets.of(m))
+        object.__setattr__(self, "order_key", (self.published_at, self.version_id, m.start_char))
 
     @property
     def sentence_key(self) -> tuple[str, int]:
@@ -51,17 +54,36 @@ class Evidence:
     keywords: int     # shared keywords
 
 
+@dataclass(frozen=True, slots=True)
+class _Sets:
+    """A mention's names and keywords as sets, made once per mention (evidence is hot)."""
+
+    own: frozenset[str]
+    near: frozenset[str]  # own and context entities
+    places: frozenset[str]
+    keywords: frozenset[str]
+
+    @classmethod
+    def of(cls, m: Mention) -> _Sets:
+        own = frozenset(m.entities)
+        return cls(own, own.union(m.context_entities), frozenset(m.places),
+                   frozenset(m.keywords))
+
+
 def evidence(a: Mention, b: Mention) -> Evidence:
     """Shared names and keywords, weighted by how specific they are.
 
     A person or organisation named in both sentences counts 1 (a place 0.5); named only in the
     neighbouring sentences or the title, half that. Each shared keyword counts 0.5.
     """
-    places = set(a.places) | set(b.places)
-    own_a, own_b = set(a.entities), set(b.entities)
-    shared = own_a & own_b
-    context = ((own_a | set(a.context_entities)) & (own_b | set(b.context_entities))) - shared
-    kws = set(a.keywords) & set(b.keywords)
+    return _evidence(_Sets.of(a), _Sets.of(b))
+
+
+def _evidence(a: _Sets, b: _Sets) -> Evidence:
+    places = a.places | b.places
+    shared = a.own & b.own
+    context = (a.near & b.near) - shared
+    kws = a.keywords & b.keywords
     score = sum(0.5 if e in places else 1.0 for e in shared)
     score += sum(0.25 if e in places else 0.5 for e in context)
     score += 0.5 * len(kws)
@@ -80,7 +102,7 @@ def compatible(a: MentionRef, b: MentionRef) -> float | None:
         return None
     if ma.end < mb.start or mb.end < ma.start:
         return None
-    ev = evidence(ma, mb)
+    ev = _evidence(a.sets, b.sets)
     # Places alone are weak (a story's places recur in all its events): a shared place needs to
     # be in both sentences and come with a shared keyword.
     specific = ev.named >= 1 or (ev.places >= 1 and ev.keywords >= 1)

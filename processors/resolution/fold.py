@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from processors.resolution.bounded import COMPONENT_LIMIT, Summary, maintain
 from processors.resolution.copies import Copies, Status
 from processors.resolution.coreference import MentionRef, resolve_events
 from processors.resolution.interval_index import ActiveMentions
@@ -42,6 +43,7 @@ class TimelineState(Copies):
     events: dict[str, EventState] = field(default_factory=dict)
     active: ActiveMentions = field(default_factory=ActiveMentions)
     owner: dict[str, str] = field(default_factory=dict)  # mention id -> event id
+    summaries: dict[str, Summary] = field(default_factory=dict)  # event id -> (bounded path)
 
     def rebuild(self) -> None:
         """Derive every index from the persisted parts (after a restart)."""
@@ -70,9 +72,10 @@ def diff_events(old: dict[str, EventState], new: dict[str, EventState],
                 base: dict[str, Any]) -> list[Change]:
     """Changes that turn the `old` events into the `new` ones."""
     changes: list[Change] = []
-    owner = {m: eid for eid, ev in new.items() for m in ev.mention_ids}
+    gone = set(old) - set(new)
+    owner = {m: eid for eid, ev in new.items() for m in ev.mention_ids} if gone else {}
     absorbed: dict[str, list[str]] = {}
-    for eid in sorted(set(old) - set(new)):
+    for eid in sorted(gone):
         targets = sorted({owner[m] for m in old[eid].mention_ids if m in owner})
         if targets:
             absorbed.setdefault(targets[0], []).append(eid)
@@ -119,17 +122,29 @@ def _resolve_region(state: TimelineState, added: list[MentionRef], removed: list
     seeds = list(added)
     for eid in sorted({state.owner[m] for m in gone if m in state.owner}):
         seeds.extend(state.active.refs[m] for m in state.events[eid].mention_ids if m not in gone)
-    region = state.active.component(seeds)
-    old_ids = {state.owner[m] for m in region | gone if m in state.owner}
-    old = {eid: state.events[eid] for eid in old_ids}
-    new = resolve_events([state.active.refs[m] for m in region])
-    for ev in old.values():
-        for m in ev.mention_ids:
+    region = state.active.component(seeds, limit=COMPONENT_LIMIT)
+    if region is None:  # too dense to recluster at a bounded cost: maintain the events in place
+        old, new = maintain(state.active, state.events, state.owner, state.summaries, added, gone)
+    else:
+        old_ids = {state.owner[m] for m in region | gone if m in state.owner}
+        old = {eid: state.events[eid] for eid in old_ids}
+        new = resolve_events([state.active.refs[m] for m in region])
+        for eid in old:
+            state.summaries.pop(eid, None)
+    for eid, ev in old.items():
+        left = set(ev.mention_ids).difference(new[eid].mention_ids) if eid in new else \
+            ev.mention_ids
+        for m in left:
             state.owner.pop(m, None)
-        del state.events[ev.event_id]
+        del state.events[eid]
     for eid, ev in new.items():
         state.events[eid] = ev
-        state.owner.update({m: eid for m in ev.mention_ids})
+        before = old.get(eid)
+        if before is None:
+            state.owner.update({m: eid for m in ev.mention_ids})
+        elif before.mention_ids != ev.mention_ids:
+            known = set(before.mention_ids)
+            state.owner.update({m: eid for m in ev.mention_ids if m not in known})
     touched: dict[str, EventState | None] = {e: None for e in old if e not in new}
     touched.update({e: ev for e, ev in new.items() if old.get(e) != ev})
     return diff_events(old, new, base), touched

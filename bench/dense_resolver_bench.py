@@ -1,0 +1,210 @@
+"""Resolver cost per article on news-like dense streams, at growing sizes.
+
+    .venv/bin/python bench/dense_resolver_bench.py --sizes 10000,30000,100000 --json out.json
+    .venv/bin/python bench/dense_resolver_bench.py --workload adversarial --sizes 2500,5000,10000
+    .venv/bin/python bench/dense_resolver_bench.py --orders --sizes 5000   # two shuffles, pairwise F1
+
+The articles come from `bench/dense_workload.py` (real analysis of generated news, cached, then
+re-stamped beyond the pool). They arrive roughly in publication order with 2% late articles, as
+JSON, and are decoded one at a time as the faust agent does (decoding is timed apart). At each
+size the bench reports the last slice (`--slice` articles before that size): articles/s of the
+fold and microseconds per article, events so far, and the resident memory per article (growth
+of the process's RSS since the fold started, divided by the articles folded: that is the
+resolver's state, versions included). `--budget` stops the run after a slice that took longer
+than that many seconds (today's resolver is super-quadratic on this workload), and the JSON says
+where it stopped. `--orders` instead folds the same articles in two shuffled orders and reports
+the pairwise F1 between the two sets of events (mention pairs in one event).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import platform
+import random
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.dense_workload import (  # noqa: E402
+    CACHE,
+    adversarial_pool,
+    analysed_pool,
+    arrival_order,
+    expand,
+    raw_pool,
+)
+from processors.resolution import fold as timeline  # noqa: E402
+from processors.resolution.fold import TimelineState, apply_article  # noqa: E402
+from schemas.articles import ArticleAnalysed  # noqa: E402
+
+
+def rss_bytes() -> int:
+    """Resident set size of this process (Linux)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def machine() -> dict:
+    """What ran the bench."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
+                                capture_output=True, check=False).stdout.strip()
+    except OSError:
+        commit = ""
+    return {"python": platform.python_version(), "platform": platform.platform(),
+            "cpus": __import__("os").cpu_count(), "commit": commit,
+            "pydantic": metadata.version("pydantic"),
+            "date": datetime.now(UTC).isoformat(timespec="seconds")}
+
+
+def workload(args: argparse.Namespace, n: int) -> list[ArticleAnalysed]:
+    """The analysed articles of the chosen workload, in arrival order."""
+    if args.workload == "adversarial":
+        pool = analysed_pool("adversarial", adversarial_pool(args.seed, min(n, args.pool)),
+                             cache=args.cache)
+        arts = expand(pool, n, rename=False, spread=False)
+    else:
+        docs = raw_pool(args.seed, args.pool, weeks=args.pool_weeks, largest=args.largest)
+        arts = expand(analysed_pool("dense", docs, cache=args.cache), n, years=args.years)
+    return arrival_order(arts, args.seed)
+
+
+def fold_sizes(arts: list[ArticleAnalysed], sizes: list[int], slice_len: int,
+               budget: float, rows: list[dict], save: Callable[[], None]) -> None:
+    """Fold in order; at each size, figures of the slice that ends there (saved as they come)."""
+    state = TimelineState()
+    gc.collect()
+    rss0 = rss_bytes()
+    done = 0
+    for size in sizes:
+        # Fold up to the slice untimed except for the fold itself (decoding is timed apart).
+        start = max(done, size - slice_len)
+        for a in arts[done:start]:
+            apply_article(state, ArticleAnalysed.model_validate_json(a.model_dump_json()))
+        raw = [a.model_dump_json() for a in arts[start:size]]
+        decode = fold = 0.0
+        mentions = 0
+        wall = time.perf_counter()
+        for r in raw:
+            t0 = time.process_time()
+            art = ArticleAnalysed.model_validate_json(r)
+            t1 = time.process_time()
+            apply_article(state, art)
+            fold += time.process_time() - t1
+            decode += t1 - t0
+            mentions += len(art.mentions)
+        wall = time.perf_counter() - wall
+        done = size
+        gc.collect()
+        n = len(raw)
+        row = {"articles": size, "slice": n, "events": len(state.events),
+               "mentions_per_article": round(mentions / n, 2),
+               "articles_per_s": round(n / fold, 1), "us_per_article": round(1e6 * fold / n),
+               "decode_us_per_article": round(1e6 * decode / n),
+               "wall_s": round(wall, 2), "cpu_s": round(fold + decode, 2),
+               "rss_mb": round(rss_bytes() / 1e6),
+               "kb_per_article": round((rss_bytes() - rss0) / size / 1e3, 1)}
+        rows.append(row)
+        save()
+        print(f"| {size:>9,} | {row['events']:>9,} | {row['articles_per_s']:>10,.0f} | "
+              f"{row['us_per_article']:>10,} | {row['kb_per_article']:>8} |", flush=True)
+        if fold > budget:
+            print(f"stopped: the slice took {fold:.0f} s (> --budget {budget:.0f} s)")
+            break
+
+
+def pairwise_f1(a: TimelineState, b: TimelineState) -> dict:
+    """Agreement of two foldings: mention pairs in one event in both, over pairs in each."""
+    owner_b = {m: eid for eid, ev in b.events.items() for m in ev.mention_ids}
+    both = Counter()
+    for eid, ev in a.events.items():
+        for m in ev.mention_ids:
+            both[(eid, owner_b.get(m))] += 1
+
+    def pairs(counts: list[int]) -> int:
+        return sum(c * (c - 1) // 2 for c in counts)
+
+    tp = pairs(list(both.values()))
+    pa = pairs([len(ev.mention_ids) for ev in a.events.values()])
+    pb = pairs([len(ev.mention_ids) for ev in b.events.values()])
+    f1 = 2 * tp / (pa + pb) if pa + pb else 1.0
+    same = len(set(a.events) & set(b.events))
+    return {"pairs_a": pa, "pairs_b": pb, "pairs_both": tp, "pairwise_f1": round(f1, 5),
+            "events_a": len(a.events), "events_b": len(b.events), "same_event_ids": same}
+
+
+def orders(arts: list[ArticleAnalysed], seed: int) -> dict:
+    """Fold the same articles in two shuffled orders and compare."""
+    states = []
+    for k in (1, 2):
+        order = list(arts)
+        random.Random(seed + k).shuffle(order)
+        state = TimelineState()
+        t0 = time.perf_counter()
+        for a in order:
+            apply_article(state, a)
+        print(f"order {k}: {len(order)} articles in {time.perf_counter() - t0:.1f} s")
+        states.append(state)
+    return pairwise_f1(*states)
+
+
+def main() -> None:
+    """Run the chosen workload and print the table (and write JSON)."""
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workload", choices=("dense", "adversarial"), default="dense")
+    parser.add_argument("--sizes", default="10000,30000,100000")
+    parser.add_argument("--slice", type=int, default=1000)
+    parser.add_argument("--budget", type=float, default=600.0, help="seconds per slice")
+    parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument("--pool", type=int, default=4000, help="raw articles really analysed")
+    parser.add_argument("--pool-weeks", type=int, default=8)
+    parser.add_argument("--largest", type=int, default=1500, help="largest story in the pool")
+    parser.add_argument("--years", type=int, default=5)
+    parser.add_argument("--orders", action="store_true", help="two shuffles, pairwise F1")
+    parser.add_argument("--json", type=Path, help="write the figures here")
+    parser.add_argument("--cache", type=Path, default=CACHE, help="analysed pools (gitignored)")
+    parser.add_argument("--component-limit", type=int,
+                        help="override the largest component reclustered exactly (0: never)")
+    args = parser.parse_args()
+    if args.component_limit is not None:
+        timeline.COMPONENT_LIMIT = args.component_limit
+    sizes = sorted(int(s) for s in args.sizes.split(","))
+    t0 = time.perf_counter()
+    arts = workload(args, sizes[-1])
+    prepared = time.perf_counter() - t0
+    out: dict = {"bench": "dense_resolver", "workload": args.workload, "machine": machine(),
+                 "args": {k: str(v) for k, v in vars(args).items()},
+                 "prepare_s": round(prepared, 1), "articles": len(arts),
+                 "updates": sum(1 for a in arts if a.updated_at)}
+    print(f"{args.workload}: {len(arts):,} analysed articles ready in {prepared:.0f} s")
+
+    def save() -> None:
+        if args.json:
+            args.json.write_text(json.dumps(out, indent=2) + "\n")
+
+    if args.orders:
+        out["orders"] = orders(arts[: sizes[-1]], args.seed)
+        print(json.dumps(out["orders"]))
+    else:
+        print("|  articles |    events |  articles/s | us/article | KB/article |")
+        print("|---|---|---|---|---|")
+        out["sizes"] = []
+        fold_sizes(arts, sizes, args.slice, args.budget, out["sizes"], save)
+    save()
+
+
+if __name__ == "__main__":
+    main()

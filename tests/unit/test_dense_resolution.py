@@ -1,0 +1,95 @@
+"""The resolver on a dense story (the bounded path): orders agree, summaries match, bench runs."""
+
+import json
+import random
+import subprocess
+import sys
+from functools import cache
+
+from bench.dense_resolver_bench import pairwise_f1
+from bench.dense_workload import adversarial_pool, analyse_all, expand, raw_pool
+from processors.resolution import fold as timeline
+from processors.resolution.bounded import COMPONENT_LIMIT, Summary
+from processors.resolution.coreference import MentionRef, event_state
+from processors.resolution.fold import TimelineState, apply_article
+from tests.conftest import ROOT
+
+HOT_STORY = 2000  # articles of one story within one week
+
+
+@cache
+def hot_story():
+    """250 really analysed articles of one story, re-stamped into 2,000 (same names, same days)."""
+    pool = analyse_all(adversarial_pool(21, 250), processes=1)
+    return tuple(expand(pool, HOT_STORY, rename=False, spread=False))
+
+
+def fold(arts):
+    state = TimelineState()
+    for a in arts:
+        apply_article(state, a)
+    return state
+
+
+def test_a_hot_story_of_2000_articles_gives_the_same_events_in_any_order(monkeypatch):
+    arts = list(hot_story())
+    bounded = []
+    monkeypatch.setattr(timeline, "maintain",
+                        lambda *a: bounded.append(1) or _maintain(*a))
+    canonical = fold(sorted(arts, key=lambda a: (a.published_at, a.version_id)))
+    assert len(bounded) > HOT_STORY / 2  # the story is dense: most articles took that path
+    assert max(len(e.mention_ids) for e in canonical.events.values()) > COMPONENT_LIMIT
+    for seed in (1, 2):
+        random.Random(seed).shuffle(arts)
+        agreement = pairwise_f1(canonical, fold(arts))
+        assert agreement["pairwise_f1"] >= 0.99, agreement
+
+
+_maintain = timeline.maintain
+
+
+def test_an_event_summary_describes_the_event_as_event_state_does():
+    arts = hot_story()[:300]
+    refs = [MentionRef(m, a.version_id, a.canonical_url, a.language, a.published_at)
+            for a in arts for m in a.mentions]
+    rng = random.Random(4)
+    for _ in range(30):
+        group = rng.sample(refs, rng.randint(1, 40))
+        order = sorted(group, key=lambda r: r.order_key)
+        incremental = Summary.of(group[:1])
+        for r in group[1:]:
+            incremental.add(r)
+        assert incremental.state() == event_state(order) == Summary.of(group).state()
+
+
+def test_the_bounded_path_keeps_the_merge_rules():
+    state = fold(hot_story()[:600])
+    for ev in state.events.values():
+        refs = [state.active.refs[m] for m in ev.mention_ids]
+        assert len({r.sentence_key for r in refs}) == len(refs)
+        assert max(r.mention.start for r in refs) <= min(r.mention.end for r in refs)
+        assert len({r.mention.start for r in refs if r.mention.granularity == "day"}) <= 1
+        assert all(state.owner[m] == ev.event_id for m in ev.mention_ids)
+
+
+def test_the_dense_workload_is_deterministic_by_seed():
+    a = raw_pool(3, 150, weeks=2, largest=60)
+    assert a == raw_pool(3, 150, weeks=2, largest=60)
+    assert a != raw_pool(4, 150, weeks=2, largest=60)
+    assert {d["language"] for d in a} == {"en", "fr"}
+    assert len({d["source"] for d in a}) > 20
+
+
+def test_the_dense_bench_smoke_run_writes_its_figures(tmp_path):
+    out = tmp_path / "dense.json"
+    cmd = [sys.executable, str(ROOT / "bench/dense_resolver_bench.py"), "--pool", "150",
+           "--pool-weeks", "2", "--largest", "80", "--sizes", "100,200,400", "--slice", "100",
+           "--json", str(out), "--cache", str(tmp_path / "cache")]
+    subprocess.run(cmd, check=True, capture_output=True, timeout=600)
+    figures = json.loads(out.read_text())
+    assert figures["machine"]["python"] and figures["articles"] == 400
+    assert [row["articles"] for row in figures["sizes"]] == [100, 200, 400]
+    for row in figures["sizes"]:
+        assert row["articles_per_s"] > 0 and row["events"] > 0 and row["kb_per_article"] > 0
+    subprocess.run(cmd + ["--orders"], check=True, capture_output=True, timeout=600)
+    assert 0.9 <= json.loads(out.read_text())["orders"]["pairwise_f1"] <= 1.0
