@@ -38,7 +38,8 @@ _EXPRESSION = ("SELECT first(m.expression ORDER BY m.known_at, m.mention_id) FRO
                "AND m.end_date = ev.end_date")
 
 
-def _connect(path: Path) -> duckdb.DuckDBPyConnection | None:
+def connect(path: Path) -> duckdb.DuckDBPyConnection | None:
+    """A read-only session on the analysts' file in UTC, or None before the sink published it."""
     if not path.exists():
         return None
     con = duckdb.connect(str(path), read_only=True)
@@ -55,7 +56,7 @@ def read_timeline(path: Path, *, entity: str | None = None, since: date | None =
     with at least that many independent sources (syndicated copies do not count).
     Each carries `expression`: the dated expression, as written, of its summary's sentence.
     """
-    con = _connect(path)
+    con = connect(path)
     if con is None:
         return []
     try:
@@ -105,7 +106,7 @@ def name_key(name: str) -> str:
 
 def read_article(path: Path, version_or_key: str) -> dict[str, Any] | None:
     """One article version (by version id, or the current version of an article key)."""
-    con = _connect(path)
+    con = connect(path)
     if con is None:
         return None
     try:

@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
+from readmodel.read import connect
 
 _MENTIONS_NOW = "SELECT event_id, mention_id FROM event_mentions WHERE list_contains($ids, event_id)"
 _MENTIONS_AS_OF = """
@@ -34,14 +34,6 @@ _COPIES = """
     WHERE status = 'duplicate' AND list_contains($originals, duplicate_of)
       AND ($as_of IS NULL OR known_at <= $as_of::TIMESTAMPTZ)
     ORDER BY published_at, version_id"""
-
-
-def _connect(path: Path) -> duckdb.DuckDBPyConnection | None:
-    if not path.exists():
-        return None
-    con = duckdb.connect(str(path), read_only=True)
-    con.execute("SET TimeZone = 'UTC'")
-    return con
 
 
 def expression_span(sentence: str, expression: str, offset: int) -> tuple[int, int] | None:
@@ -77,7 +69,7 @@ def read_reports(path: Path, events: list[dict[str, Any]],
     expression is in the sentence) and the syndicated copies of it (which are not sources).
     """
     ids = [e["event_id"] for e in events]
-    con = _connect(path)
+    con = connect(path)
     if con is None or not ids:
         return {}
     try:
@@ -121,7 +113,7 @@ def read_arrivals(path: Path) -> list[dict[str, Any]]:
     These are the steps at which the timeline changed: `as_of` any of them replays the timeline
     as it was known right after those articles arrived.
     """
-    con = _connect(path)
+    con = connect(path)
     if con is None:
         return []
     try:
