@@ -9,6 +9,7 @@ any order end in the same timeline, and a redelivered article (already recorded)
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -178,6 +179,15 @@ def apply_article(state: TimelineState, art: ArticleAnalysed) -> Transition:
         content_hash=art.content_hash, mention_count=len(art.mentions), status=own.status,
         superseded_by=own.superseded_by, duplicate_of=own.duplicate_of))
     return t
+
+
+def fold_all(articles: Iterable[ArticleAnalysed]) -> TimelineState:
+    """The state after every article, in the order given: the full recomputation that any
+    incremental run must equal."""
+    state = TimelineState()
+    for art in articles:
+        apply_article(state, art)
+    return state
 
 
 def change_envelopes(changes: list[Change], version_id: str) -> list[Envelope[Any]]:

@@ -11,7 +11,7 @@ from bench.dense_workload import adversarial_pool, analyse_all, expand, raw_pool
 from processors.resolution import fold as timeline
 from processors.resolution.bounded import COMPONENT_LIMIT, Summary
 from processors.resolution.coreference import MentionRef, event_state
-from processors.resolution.fold import TimelineState, apply_article
+from processors.resolution.fold import fold_all
 from tests.conftest import ROOT
 
 HOT_STORY = 2000  # articles of one story within one week
@@ -24,24 +24,17 @@ def hot_story():
     return tuple(expand(pool, HOT_STORY, rename=False, spread=False))
 
 
-def fold(arts):
-    state = TimelineState()
-    for a in arts:
-        apply_article(state, a)
-    return state
-
-
 def test_a_hot_story_of_2000_articles_gives_the_same_events_in_any_order(monkeypatch):
     arts = list(hot_story())
     bounded = []
     monkeypatch.setattr(timeline, "maintain",
                         lambda *a: bounded.append(1) or _maintain(*a))
-    canonical = fold(sorted(arts, key=lambda a: (a.published_at, a.version_id)))
+    canonical = fold_all(sorted(arts, key=lambda a: (a.published_at, a.version_id)))
     assert len(bounded) > HOT_STORY / 2  # the story is dense: most articles took that path
     assert max(len(e.mention_ids) for e in canonical.events.values()) > COMPONENT_LIMIT
     for seed in (1, 2):
         random.Random(seed).shuffle(arts)
-        agreement = pairwise_f1(canonical, fold(arts))
+        agreement = pairwise_f1(canonical, fold_all(arts))
         assert agreement["pairwise_f1"] >= 0.99, agreement
 
 
@@ -63,7 +56,7 @@ def test_an_event_summary_describes_the_event_as_event_state_does():
 
 
 def test_the_bounded_path_keeps_the_merge_rules():
-    state = fold(hot_story()[:600])
+    state = fold_all(hot_story()[:600])
     for ev in state.events.values():
         refs = [state.active.refs[m] for m in ev.mention_ids]
         assert len({r.sentence_key for r in refs}) == len(refs)

@@ -6,7 +6,7 @@ from functools import cache
 
 from processors.analysis.analyse import analyse_article
 from processors.resolution.coreference import MentionRef, resolve_events
-from processors.resolution.fold import TimelineState, apply_article
+from processors.resolution.fold import fold_all
 from schemas.articles import Article
 from schemas.codec import envelope
 from schemas.identity import canonical_url
@@ -20,13 +20,6 @@ def analysed():
     return tuple(analyse_article(envelope(Article.model_validate(d), source="t")) for d in docs)
 
 
-def fold(arts):
-    state = TimelineState()
-    for a in arts:
-        apply_article(state, a)
-    return state
-
-
 def timeline(state):
     return sorted((str(e.start), str(e.end), e.event_id, tuple(e.sources), tuple(e.mention_ids))
                   for e in state.events.values())
@@ -35,7 +28,7 @@ def timeline(state):
 def test_gold_events_found_with_their_sources_and_traps_respected():
     gold = json.loads((SHARED / "examples" / "niger-2023.gold.json").read_text())
     urls = [canonical_url(u) for u in gold["articles"]]
-    events = list(fold(analysed()).events.values())
+    events = list(fold_all(analysed()).events.values())
     for g in gold["events"]:
         want = {urls[i] for i in g["articles"]} - {urls[3]}  # the copy collapses into 2
         day = [e for e in events if str(e.start) == str(e.end) == g["date"] and want & set(e.sources)]
@@ -49,7 +42,7 @@ def test_gold_events_found_with_their_sources_and_traps_respected():
 
 def test_seed_timeline():
     seed = [a for a in analysed() if "rtl.fr" in a.canonical_url]
-    events = sorted(fold(seed).events.values(), key=lambda e: (e.start, e.end))
+    events = sorted(fold_all(seed).events.values(), key=lambda e: (e.start, e.end))
     assert [(str(e.start), str(e.end), len(e.mention_ids)) for e in events] == [
         ("2023-08-11", "2023-08-20", 1), ("2023-08-30", "2023-08-30", 1),
         ("2023-09-01", "2023-09-30", 1), ("2023-09-04", "2023-09-04", 3)]
@@ -57,11 +50,11 @@ def test_seed_timeline():
 
 def test_any_arrival_order_gives_the_same_timeline_and_equals_a_full_recompute():
     arts = list(analysed())
-    expected = timeline(fold(arts))
+    expected = timeline(fold_all(arts))
     rng = random.Random(2023)
     for _ in range(25):
         rng.shuffle(arts)
-        state = fold(arts)
+        state = fold_all(arts)
         assert timeline(state) == expected
         active = [MentionRef(m, a.version_id, a.canonical_url, a.language, a.published_at)
                   for a in state.versions.values()
