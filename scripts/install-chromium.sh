@@ -10,16 +10,7 @@ if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&
     echo "chromium present: $(chromium --version 2>/dev/null | head -1)"
     exit 0
 fi
-if ! command -v apt-get >/dev/null 2>&1; then
-    echo "chromium is missing and apt-get is not available: install Chromium by other means" \
-         "and set NEWSLINE_CHROMIUM to its path" >&2
-    exit 1
-fi
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-    SUDO="sudo"
-fi
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+bash "$(dirname "$0")/apt-install.sh" \
+    "chromium is missing and apt-get is not available: install Chromium by other means and set NEWSLINE_CHROMIUM to its path" \
     chromium chromium-driver fonts-dejavu-core
 echo "installed: $(chromium --version 2>/dev/null | head -1)"

@@ -8,16 +8,7 @@ if command -v docker-compose >/dev/null 2>&1; then
     echo "docker-compose present: $(docker-compose version --short 2>/dev/null || echo unknown)"
     exit 0
 fi
-if ! command -v apt-get >/dev/null 2>&1; then
-    echo "docker-compose is missing and apt-get is not available: install docker-compose 1.29" \
-         "(or newer) by other means" >&2
-    exit 1
-fi
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-    SUDO="sudo"
-fi
-# --no-install-recommends: the config check needs no Docker engine (docker.io is only recommended).
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends docker-compose
+bash "$(dirname "$0")/apt-install.sh" \
+    "docker-compose is missing and apt-get is not available: install docker-compose 1.29 (or newer) by other means" \
+    docker-compose
 echo "installed: $(docker-compose version --short 2>/dev/null || echo unknown)"
