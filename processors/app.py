@@ -134,6 +134,8 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
                     r.ready = False
                     r.drop()
                     r.store.close()
+                log.info("resolver of %s released (partition not assigned here)",
+                         r.store.path.name)
         for partition in sorted(assigned):
             await resolver(partition).recover()
         _position_rule(app.consumer)

@@ -122,7 +122,10 @@ class Store:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.con = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        # Workers that share a data folder (dynamic members) share the file: SQLite's locks
+        # serialise their transactions, `apply` refuses to move the position backwards.
+        self.con = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
+                                   timeout=60.0)
         # WAL: a commit survives a kill -9 of this process; `synchronous=NORMAL` may lose the
         # last commits on a power cut, never tear one (the journal then repairs the store).
         self.con.execute("PRAGMA journal_mode=WAL")
@@ -146,11 +149,17 @@ class Store:
         row = self.con.execute("SELECT journal_offset, source_offset FROM position").fetchone()
         return (int(row[0]), int(row[1])) if row else None
 
-    def apply(self, record: Record, journal_offset: int) -> None:
-        """The record's writes and its position, in one transaction."""
+    def apply(self, record: Record, journal_offset: int) -> bool:
+        """The record's writes and its position, in one transaction; False (nothing written)
+        if the store's position already covers the record's source offset (another process
+        sharing this file applied it or a later one: see `Resolver`)."""
         con = self.con
         con.execute("BEGIN IMMEDIATE")
         try:
+            row = con.execute("SELECT source_offset FROM position").fetchone()
+            if row is not None and row[0] >= record.source_offset:
+                con.execute("ROLLBACK")
+                return False
             if record.article is not None:
                 con.execute("INSERT OR REPLACE INTO versions VALUES (?, ?)",
                             (record.version_id, json.dumps(record.article,
@@ -170,6 +179,7 @@ class Store:
                         (journal_offset, record.source_offset))
             self.fault("store:position")
             con.execute("COMMIT")
+            return True
         except BaseException:
             con.execute("ROLLBACK")
             raise
@@ -294,6 +304,7 @@ class Resolver:
     journal_offset: int | None = None  # of the last record applied to the store
     source_offset: int | None = None  # the position: last source offset covered
     ready: bool = False
+    state_at: int | None = None  # the source offset the in-memory state reflects
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
@@ -317,6 +328,7 @@ class Resolver:
             log.info("resolver state loaded from %s: %d versions, %d events", self.store.path,
                      len(versions), len(s.events))
             self.state, self.versions = s, versions
+            self.state_at = self.source_offset
         return self.state
 
     async def recover(self) -> None:
@@ -337,10 +349,11 @@ class Resolver:
                 self.store.apply(record, offset)
                 self.journal_offset, self.source_offset = offset, record.source_offset
                 applied += 1
-            if applied:
+            if self.state is not None and self.state_at != self.source_offset:
                 self.drop()  # the store moved on without this process's fold
-                log.info("resolver caught up %d journal records (position %s)", applied,
-                         self.source_offset)
+            log.info("resolver of %s recovered: position %s, %d journal records caught up, "
+                     "in-memory state %s", self.store.path.name, self.source_offset, applied,
+                     "kept" if self.state is not None else "to rebuild")
             if last is not None:
                 await self.publish(last.messages())
             self.ready = True
@@ -383,8 +396,15 @@ class Resolver:
         self.fault("changes")
         await self.publish(record.messages())
         self.fault("store")
-        self.store.apply(record, journal_offset)
+        if not self.store.apply(record, journal_offset):
+            # Another process sharing the store is past this offset: this one lost the
+            # partition (its record and changes equal the new owner's). Stop here.
+            log.warning("the store is past source offset %d: another worker owns it", offset)
+            self.drop()
+            self.ready = False
+            return
         self.journal_offset, self.source_offset = journal_offset, offset
+        self.state_at = offset
         self.versions.commit()  # type: ignore[union-attr]
         self.fault("done")
 
