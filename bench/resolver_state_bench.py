@@ -197,13 +197,16 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=CACHE)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--no-restart", action="store_true")
+    parser.add_argument("--stream-articles", type=int,
+                        help="length of the stream written (default: the largest size); the "
+                             "sizes read its first articles")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))
-    n = sizes[-1]
+    n = max(sizes[-1], args.stream_articles or 0)
     stream = args.cache / (f"resolver-stream-{args.seed}-{args.pool}-{args.pool_weeks}-"
                            f"{args.largest}-{args.years}-{n}.jsonl")
-    store_path = args.cache / f"resolver-state-{n}.sqlite"
+    store_path = args.cache / f"resolver-state-{sizes[-1]}.sqlite"
     if args.child == "write":
         write_stream(stream, n, args.seed, args.pool, args.pool_weeks, args.largest, args.years,
                      args.cache)
