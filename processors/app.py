@@ -2,35 +2,44 @@
 
 - `analyse`: raw articles -> analysed articles (or dead letters). Stateless; scales with the raw
   topic's partitions.
-- `resolve`: analysed articles -> timeline changes. Its state (versions, statuses, events) lives in
-  faust tables, so a restart recovers it from their changelog topics.
+- `resolve`: analysed articles -> timeline changes. Its state is a journal on Kafka (one atomic
+  record of progress per article: the article, the fold's writes, its changes and the source
+  offset it covers) and a local SQLite store that caches it, per analysed partition
+  (`processors/resolver_state.py`, `docs/resolver-state.md`). The in-memory state is dropped
+  when the partition is revoked and rebuilt at assignment; the partition resumes at the
+  journal's position, not at faust's committed offset.
 
 Consumer group: static membership (`group_instance_id`, one per worker), so a worker restarted
 after a crash takes its partitions back at once instead of waiting for its old session to expire;
 sessions of 6 s (the broker's minimum) so that a worker that dies for good is replaced within
-seconds. No web server (two workers on one machine would collide on its port).
+seconds. No web server (two workers on one machine would collide on its port). No faust tables.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import logging
+import os
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
 from typing import Any
 
+import aiokafka
 import faust
+from faust.types import TP
 
 from processors.analysis.analyse import analyse_article
-from processors.resolution.fold import Status, TimelineState, apply_article, change_envelopes
+from processors.resolver_state import FoldError, Resolver, Store
 from schemas.articles import ARTICLE_ANALYSED, ARTICLE_SUBMITTED, ArticleAnalysed
 from schemas.codec import Rejection, decode, encode, envelope
 from schemas.dead_letters import DeadLetter
 from schemas.envelope import now_utc
-from schemas.timeline import EventState
 from schemas.topics import TOPICS
 
 log = logging.getLogger(__name__)
+
+JOURNAL_MAX_BYTES = 64 * 1024 * 1024  # a journal record: the article, its writes and changes
 
 
 def dead_letter(message: Any, reason: str, errors: list[dict[str, str]]) -> bytes:
@@ -54,19 +63,15 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
         web_enabled=False, topic_partitions=1, topic_replication_factor=1,
         broker_session_timeout=session_timeout_s, broker_heartbeat_interval=heartbeat_s,
         broker_request_timeout=30.0, consumer_group_instance_id=group_instance_id,
-        producer_max_request_size=20 * 1024 * 1024, consumer_max_fetch_size=20 * 1024 * 1024,
+        producer_max_request_size=JOURNAL_MAX_BYTES, consumer_max_fetch_size=20 * 1024 * 1024,
         stream_wait_empty=False, table_cleanup_interval=3600.0,
     )
     raw = app.topic(TOPICS["raw"].name, key_serializer="raw", value_serializer="raw",
                     internal=False)
     analysed = app.topic(TOPICS["analysed"].name, key_serializer="raw", value_serializer="raw")
     dead = app.topic(TOPICS["dead_letter"].name, key_serializer="raw", value_serializer="raw")
-    changelog = app.topic(TOPICS["changelog"].name, key_serializer="raw", value_serializer="raw")
-    # key_type/value_type bytes make faust use the "raw" codec for the table and its changelog
-    # (a `schema=` alone leaves recovery decoding JSON, which fails on these values).
-    versions = app.Table("versions", partitions=1, key_type=bytes, value_type=bytes)
-    statuses = app.Table("statuses", partitions=1, key_type=bytes, value_type=bytes)
-    events = app.Table("events", partitions=1, key_type=bytes, value_type=bytes)
+    analysed_name, changelog_name = TOPICS["analysed"].name, TOPICS["changelog"].name
+    journal_name = TOPICS["journal"].name
 
     @app.agent(raw)
     async def analyse(stream: Any) -> None:
@@ -89,48 +94,159 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
                            id=result.version_id)
             await analysed.send(key=result.article_key.encode(), value=encode(out))
 
-    state: dict[str, TimelineState] = {}
+    resolvers: dict[int, Resolver] = {}
+    state_dir = Path(data_dir) / "resolver" / (group_instance_id or "default")
 
-    def loaded() -> TimelineState:
-        if "s" not in state:
-            s = TimelineState()
-            for value in versions.values():
-                art = ArticleAnalysed.model_validate_json(value)
-                s.versions[art.version_id] = art
-            for key, value in statuses.items():
-                s.statuses[key.decode()] = Status(**json.loads(value))
-            for key, value in events.items():
-                s.events[key.decode()] = EventState.model_validate_json(value)
-            s.rebuild()
-            log.info("resolver state loaded: %d versions, %d events", len(s.versions),
-                     len(s.events))
-            state["s"] = s
-        return state["s"]
+    async def publish(messages: list[tuple[bytes, bytes]]) -> None:
+        """Send changes to the timeline changelog and wait until the broker has them all."""
+        futures = [await app.producer.send(changelog_name, key, value, None, None, None)
+                   for key, value in messages]
+        await asyncio.gather(*futures)
+
+    def resolver(partition: int) -> Resolver:
+        r = resolvers.get(partition)
+        if r is None:
+            store = Store(state_dir / f"{analysed_name}-{partition}.sqlite")
+            journal = KafkaJournal(app, bootstrap, journal_name, partition)
+            r = resolvers[partition] = Resolver(store, journal, publish)
+        return r
+
+    @app.on_partitions_revoked.connect
+    async def on_revoked(sender: Any, /, *args: Any, signal: Any = None, **kwargs: Any) -> None:
+        """Stop resolving revoked partitions: their state may move on elsewhere."""
+        revoked: set[TP] = args[0] if args else kwargs.get("revoked", set())
+        for tp in revoked:
+            if tp.topic == analysed_name and tp.partition in resolvers:
+                r = resolvers[tp.partition]
+                async with r.lock:  # waits for the article in hand
+                    r.ready = False
+
+    @app.on_rebalance_complete.connect
+    async def on_rebalanced(sender: Any, /, *args: Any, signal: Any = None, **kwargs: Any) -> None:
+        """Recover the assigned analysed partitions (catch up, resend), free the others. Runs
+        just before faust seeks to the committed offsets (`seek_to_committed` below)."""
+        assigned = {tp.partition for tp in app.consumer.assignment()
+                    if tp.topic == analysed_name}
+        for partition in list(resolvers):
+            if partition not in assigned:
+                r = resolvers.pop(partition)
+                async with r.lock:
+                    r.ready = False
+                    r.drop()
+                    r.store.close()
+                log.info("resolver of %s released (partition not assigned here)",
+                         r.store.path.name)
+        for partition in sorted(assigned):
+            await resolver(partition).recover()
+        _position_rule(app.consumer)
+
+    def _position_rule(consumer: Any) -> None:
+        """Wrap faust's seek to the committed offsets: then seek each analysed partition to
+        its resolver's position (the committed offset is only a hint; see resolver_state)."""
+        if getattr(consumer, "_newsline_position_rule", False):
+            return
+        original = consumer.seek_to_committed
+
+        async def seek_to_committed() -> Mapping[TP, int]:
+            offsets = dict(await original())
+            for tp in consumer.assignment():
+                r = resolvers.get(tp.partition) if tp.topic == analysed_name else None
+                if r is not None and r.ready and r.next_offset is not None:
+                    if offsets.get(tp) != r.next_offset:
+                        log.info("resolver resumes %s at %d (committed: %s)", tp,
+                                 r.next_offset, offsets.get(tp))
+                    await consumer.seek(tp, r.next_offset)
+                    offsets[tp] = r.next_offset
+            return offsets
+
+        consumer.seek_to_committed = seek_to_committed
+        consumer._newsline_position_rule = True
 
     @app.agent(analysed)
     async def resolve(stream: Any) -> None:
-        async for value in stream:
-            env = decode(value, expected=ARTICLE_ANALYSED)
+        async for event in stream.events():
+            message = event.message
+            r = resolver(message.partition)
+            if not r.ready:  # recovery runs at assignment; this is a safety net
+                await r.recover()
+                if r.next_offset is not None and message.offset > r.next_offset:
+                    log.error("analysed %d:%d delivered past the resolver's position %d: "
+                              "exiting so that the restart seeks back", message.partition,
+                              message.offset, r.next_offset)
+                    os._exit(75)
+            env = decode(message.value, expected=ARTICLE_ANALYSED)
             if isinstance(env, Rejection):
-                log.error("undecodable analysed record: %s", env.reason)
+                log.error("undecodable analysed record at %d:%d: %s", message.partition,
+                          message.offset, env.reason)
+                await dead.send(key=message.key, value=dead_letter(message, env.reason,
+                                                                    env.errors))
                 continue
-            art: ArticleAnalysed = env.data
-            t = apply_article(loaded(), art)
-            for out in change_envelopes(t.changes, art.version_id):
-                await changelog.send(key=str(out.subject).encode(), value=encode(out))
-            if t.changes:
-                versions[art.version_id.encode()] = art.model_dump_json().encode()
-            for vid, st in t.statuses.items():
-                statuses[vid.encode()] = json.dumps(_status_dict(st)).encode()
-            for eid, ev in t.events.items():
-                if ev is None:
-                    events.pop(eid.encode(), None)
-                else:
-                    events[eid.encode()] = ev.model_dump_json().encode()
+            await _resolve_one(r, message, env.data)
+
+    async def _resolve_one(r: Resolver, message: Any, art: ArticleAnalysed) -> None:
+        """Resolve one article; an I/O fault is retried (the article stays unacknowledged), a
+        fold failure parks the article as a dead letter and moves the position past it."""
+        delay = 0.5
+        while True:
+            try:
+                await r.handle(message.offset, art)
+                return
+            except FoldError as exc:
+                log.exception("the fold failed at %d:%d", message.partition, message.offset)
+                err = [{"path": "(resolution)", "message": str(exc)}]
+                await dead.send(key=message.key, value=dead_letter(
+                    message, f"resolution failed: {exc}", err))
+                await r.skip(message.offset, art.version_id)
+                return
+            except Exception:
+                log.exception("resolving %d:%d failed; retrying in %.1fs", message.partition,
+                              message.offset, delay)
+            await asyncio.sleep(delay)
+            delay = min(30.0, delay * 2)
+            if not r.ready:  # revoked meanwhile: the new owner resumes from the journal
+                return
+            try:
+                await r.recover()  # the state was dropped: catch up before the next try
+            except Exception:
+                log.exception("recovery failed; retrying")
 
     return app
 
 
-def _status_dict(st: Status) -> dict[str, Any]:
-    return {"status": st.status, "superseded_by": st.superseded_by,
-            "duplicate_of": st.duplicate_of}
+class KafkaJournal:
+    """The resolver's journal on Kafka: one partition of `newsline.resolver.journal`."""
+
+    def __init__(self, app: faust.App, bootstrap: str, topic: str, partition: int) -> None:
+        self.app, self.bootstrap, self.topic, self.partition = app, bootstrap, topic, partition
+
+    async def append(self, key: bytes, value: bytes) -> int:
+        """Write a record; its offset once the broker has acknowledged it (acks=all)."""
+        meta = await self.app.producer.send_and_wait(self.topic, key, value, self.partition,
+                                                     None, None)
+        return int(meta.offset)
+
+    async def read(self, start: int) -> AsyncIterator[tuple[int, bytes]]:
+        """The records from `start` to the end the log has now."""
+        consumer = aiokafka.AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
+            max_partition_fetch_bytes=JOURNAL_MAX_BYTES, fetch_max_bytes=JOURNAL_MAX_BYTES,
+            client_id="newsline-resolver-journal")
+        await consumer.start()
+        try:
+            tp = aiokafka.TopicPartition(self.topic, self.partition)
+            consumer.assign([tp])
+            end = (await consumer.end_offsets([tp]))[tp]
+            first = (await consumer.beginning_offsets([tp]))[tp]
+            position = max(start, first)
+            if position >= end:
+                return
+            consumer.seek(tp, position)
+            while position < end:
+                batch = await consumer.getmany(tp, timeout_ms=1000)
+                for msg in batch.get(tp, []):
+                    if msg.offset >= end:
+                        return
+                    position = msg.offset + 1
+                    yield msg.offset, msg.value or b""
+        finally:
+            await consumer.stop()

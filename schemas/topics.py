@@ -52,5 +52,15 @@ TOPICS: dict[str, Topic] = {
             value="Envelope[Change] JSON, one type per change (schemas.timeline.CHANGE_TYPES)",
             configs={"retention.ms": "-1", "cleanup.policy": "delete"},
         ),
+        Topic(
+            # The resolver's journal: one record per analysed article (the article, the state
+            # writes and changes it caused, the analysed offset it covers); partition p journals
+            # analysed partition p. The resolver's durable state: kept forever.
+            "journal", "newsline.resolver.journal", 1,
+            key="version_id of the article the record resolves",
+            value="JSON journal record (processors/resolver_state.py, field v = 1)",
+            configs={"retention.ms": "-1", "cleanup.policy": "delete",
+                     "max.message.bytes": str(64 * 1024 * 1024)},
+        ),
     )
 }

@@ -218,10 +218,12 @@ class Copies:
                     if not members:
                         del self.bands[band]
 
-    def rebuild_copies(self) -> None:
-        """Derive the indexes from the persisted parts (after a restart)."""
-        for art in self.versions.values():
-            self.index(art)
+    def rebuild_copies(self, index: bool = True) -> None:
+        """Derive the indexes from the persisted parts (after a restart); `index=False`: the
+        caller has indexed every version already."""
+        if index:
+            for art in self.versions.values():
+                self.index(art)
         for vid, st in self.statuses.items():
             if st.duplicate_of:
                 self.copies.setdefault(st.duplicate_of, set()).add(vid)

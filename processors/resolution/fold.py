@@ -47,11 +47,13 @@ class TimelineState(Copies):
     summaries: dict[str, Summary] = field(default_factory=dict)  # event id -> (bounded path)
 
     def rebuild(self) -> None:
-        """Derive every index from the persisted parts (after a restart)."""
-        self.rebuild_copies()
+        """Derive every index from the persisted parts (after a restart), reading each
+        version once (`versions` may be on disk)."""
         for art in self.versions.values():
+            self.index(art)
             if self.statuses.get(art.version_id, Status()).status == "current":
                 self.active.add(_refs(art))
+        self.rebuild_copies(index=False)
         self.owner = {m: eid for eid, ev in self.events.items() for m in ev.mention_ids}
 
 

@@ -1,0 +1,242 @@
+"""Resident memory of the resolver as it runs in the worker: the state on disk vs all in RAM.
+
+The dense workload (`bench/dense_workload.py`, the same pool, re-stamping and arrival order as
+`bench/dense_resolver_bench.py`) is written once as a JSON-lines stream (generated lazily, in a
+child process, so that no process holds the whole stream), then a fresh process reads it line
+by line as the `resolve` agent reads the analysed topic, decodes each article and:
+
+- `--mode store` (the worker's resolver): `Resolver.handle` with the SQLite store of
+  `processors/resolver_state.py`; the journal and the changelog are counted, not kept (they are
+  Kafka's memory, not the worker's);
+- `--mode memory`: `apply_article` on a plain `TimelineState` (every version in RAM: what the
+  resolver held before, without the faust tables' in-memory copies it also kept).
+
+At each size: RSS (VmRSS), RSS growth per 1,000 articles since the start, CPU per article, the
+store's file size. Then a restart: a fresh process opens the store and rebuilds the in-memory
+indexes (`Resolver.recover` + `loaded`), its time and RSS.
+
+    .venv/bin/python bench/resolver_state_bench.py --sizes 10000,50000,100000 --json out.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.dense_workload import (  # noqa: E402
+    CACHE,
+    _pool_weeks,
+    analysed_pool,
+    head_names,
+    raw_pool,
+    restamp,
+)
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def write_stream(path: Path, n: int, seed: int, pool_size: int, pool_weeks: int, largest: int,
+                 years: int, cache: Path) -> None:
+    """`arrival_order(expand(pool, n), seed)` of the dense bench, written without holding the
+    n articles: the arrival keys are drawn in expand's order, then each is re-stamped as it is
+    written."""
+    pool = analysed_pool("dense", raw_pool(seed, pool_size, weeks=pool_weeks, largest=largest),
+                         cache=cache)
+    head = head_names()
+    span = _pool_weeks(pool)
+    wrap = max(1, (years * 52) // max(1, span))
+    rng = random.Random(seed)
+    keys = []
+    k = produced = 0
+    while produced < n:
+        shift = timedelta(weeks=(k % wrap) * span)
+        for i, a in enumerate(pool[: n - produced]):
+            t = (a.updated_at or a.published_at) + shift
+            if rng.random() < 0.02:
+                t += timedelta(days=rng.randint(2, 120))
+            else:
+                t += timedelta(minutes=rng.randint(0, 90))
+            vid = a.version_id if k == 0 else f"{a.version_id}.{k}"
+            keys.append((t, vid, k, i))
+        produced += min(len(pool), n - produced)
+        k += 1
+    keys.sort(key=lambda x: (x[0], x[1]))
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w", encoding="utf-8") as f:
+        for _, _, k, i in keys:
+            shift_weeks = (k % wrap) * span
+            f.write(restamp(pool[i], k, shift_weeks, True, head).model_dump_json() + "\n")
+    tmp.replace(path)
+
+
+class NullJournal:
+    """Counts records: the journal lives in Kafka, not in the worker."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.bytes = 0
+
+    async def append(self, key: bytes, value: bytes) -> int:
+        self.n += 1
+        self.bytes += len(value)
+        return self.n - 1
+
+    async def read(self, start: int):  # noqa: ANN201
+        return
+        yield
+
+
+def run(stream: Path, sizes: list[int], mode: str, store_path: Path) -> list[dict]:
+    """Fold the stream in this process; a row per size."""
+    from processors.resolution.fold import TimelineState, apply_article
+    from processors.resolver_state import Resolver, Store
+    from schemas.articles import ArticleAnalysed
+
+    rows: list[dict] = []
+    gc.collect()
+    rss0 = rss_mb()
+    journal = NullJournal()
+    sent = [0]
+
+    async def publish(messages: list) -> None:
+        sent[0] += len(messages)
+
+    async def main() -> None:
+        resolver = state = None
+        if mode == "store":
+            store_path.unlink(missing_ok=True)
+            resolver = Resolver(Store(store_path), journal, publish)
+            await resolver.recover()
+        else:
+            state = TimelineState()
+        cpu = time.process_time()
+        last_cpu, last_n = cpu, 0
+        with stream.open(encoding="utf-8") as f:
+            for offset, line in enumerate(f):
+                if offset >= sizes[-1]:
+                    break
+                art = ArticleAnalysed.model_validate_json(line)
+                if resolver is not None:
+                    await resolver.handle(offset, art)
+                else:
+                    apply_article(state, art)
+                n = offset + 1
+                if n in sizes:
+                    gc.collect()
+                    now = time.process_time()
+                    rss = rss_mb()
+                    row = {"mode": mode, "articles": n, "rss_mb": round(rss, 1),
+                           "rss_growth_kb_per_1k": round((rss - rss0) * 1024 / n * 1000),
+                           "cpu_ms_per_article": round(1000 * (now - last_cpu) / (n - last_n), 2),
+                           "store_mb": round(store_path.stat().st_size / 2**20, 1)
+                           if mode == "store" else None,
+                           "journal_mb": round(journal.bytes / 2**20, 1) if mode == "store"
+                           else None}
+                    last_cpu, last_n = now, n
+                    rows.append(row)
+                    print(json.dumps(row), flush=True)
+        if resolver is not None:
+            resolver.store.close()
+
+    asyncio.run(main())
+    return rows
+
+
+def restart(store_path: Path) -> dict:
+    """A fresh process: open the store, recover and rebuild the in-memory state."""
+    from processors.resolver_state import Resolver, Store
+
+    async def main() -> dict:
+        gc.collect()
+        rss0 = rss_mb()
+        t0 = time.perf_counter()
+        c0 = time.process_time()
+        r = Resolver(Store(store_path), NullJournal(), lambda m: asyncio.sleep(0))
+        await r.recover()
+        state = r.loaded()
+        gc.collect()
+        row = {"mode": "restart", "articles": len(state.versions),
+               "rebuild_s": round(time.perf_counter() - t0, 1),
+               "rebuild_cpu_s": round(time.process_time() - c0, 1),
+               "rss_mb": round(rss_mb(), 1), "rss_growth_mb": round(rss_mb() - rss0, 1)}
+        r.store.close()
+        return row
+
+    row = asyncio.run(main())
+    print(json.dumps(row), flush=True)
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="10000,50000,100000")
+    parser.add_argument("--modes", default="store,memory")
+    parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument("--pool", type=int, default=4000)
+    parser.add_argument("--pool-weeks", type=int, default=8)
+    parser.add_argument("--largest", type=int, default=1500)
+    parser.add_argument("--years", type=int, default=5)
+    parser.add_argument("--cache", type=Path, default=CACHE)
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--no-restart", action="store_true")
+    parser.add_argument("--stream-articles", type=int,
+                        help="length of the stream written (default: the largest size); the "
+                             "sizes read its first articles")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    sizes = sorted(int(s) for s in args.sizes.split(","))
+    n = max(sizes[-1], args.stream_articles or 0)
+    stream = args.cache / (f"resolver-stream-{args.seed}-{args.pool}-{args.pool_weeks}-"
+                           f"{args.largest}-{args.years}-{n}.jsonl")
+    store_path = args.cache / f"resolver-state-{sizes[-1]}.sqlite"
+    if args.child == "write":
+        write_stream(stream, n, args.seed, args.pool, args.pool_weeks, args.largest, args.years,
+                     args.cache)
+        return
+    if args.child in ("store", "memory"):
+        json.dump(run(stream, sizes, args.child, store_path), sys.stdout)
+        return
+    if args.child == "restart":
+        restart(store_path)
+        return
+    args.cache.mkdir(parents=True, exist_ok=True)
+    base = [sys.executable, __file__, *sys.argv[1:]]
+    if not stream.exists():
+        subprocess.run([*base, "--child", "write"], check=True)
+    rows: list[dict] = []
+    for mode in args.modes.split(","):
+        out = subprocess.run([*base, "--child", mode], check=True, capture_output=True,
+                             text=True).stdout
+        for line in out.splitlines():
+            if line.startswith("{"):
+                rows.append(json.loads(line))
+                print(line, flush=True)
+        if mode == "store" and not args.no_restart:
+            out = subprocess.run([*base, "--child", "restart"], check=True, capture_output=True,
+                                 text=True).stdout
+            rows.extend(json.loads(x) for x in out.splitlines() if x.startswith("{"))
+            print(out.strip(), flush=True)
+    if args.json:
+        args.json.write_text(json.dumps({"cpus": os.cpu_count(), "rows": rows}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,440 @@
+"""The resolver's state: one journal record per article, a local store on disk, the position rule.
+
+`processors/app.py` wires this to faust and Kafka; everything here takes its I/O as arguments
+(a `Journal`, a `publish` coroutine), so the unit tests can crash it at every step.
+
+**The journal record** (`newsline.resolver.journal`, one partition per analysed partition, kept
+forever) is the one durable record of progress: for one analysed article it holds the source
+position it covers (`source_offset`), the article, the absolute writes the fold made (statuses
+and events, `null` = deleted) and the change envelopes it caused, in one Kafka message. A
+message is atomic: after a kill it is in the log whole or not at all.
+
+**Per article**, in this order (`Resolver.handle`):
+
+1. fold the article into the in-memory state (pure; nothing durable yet);
+2. append its journal record and wait for the broker's acknowledgement;
+3. send its changes to the timeline changelog and wait for their acknowledgements;
+4. apply the record to the local store: the article, the statuses, the events and the
+   position (journal offset and source offset) in one SQLite transaction.
+
+Any exception drops the in-memory state and is re-raised (the app then exits at once, so faust
+acks nothing more). A kill between any two steps leaves: nothing (before 2: the article is
+delivered again and folded again from the same state, giving the same record), or a journal
+record the local store may not have applied and whose changes may be partly sent. Recovery
+(`Resolver.recover`) applies every journal record after the store's position (absolute writes:
+applying one twice is harmless), then resends the changes of the last record (the same ids and
+bytes; the sink keeps the first of each id). Only the last record can have unsent changes:
+step 2 of an article starts after step 3 of the one before.
+
+**The position rule**: the resolver resumes the analysed partition at `source_offset + 1` of
+the last journal record, whatever offset faust committed (`app.py` seeks there right after
+faust's own seek to the committed offset), and skips a record at or before that position.
+Faust's committed offset is a hint for lag reports only, so it can neither lose an article
+(committed ahead of the journal) nor double one (behind it).
+
+**Replay fencing**: records are applied only if their `source_offset` is beyond the last one
+applied. The fold is deterministic, so two records for one source offset (a worker that lost
+its partition but finished the article it held, a redo) are identical and the later is
+dropped.
+
+**The local store** (SQLite, one file per worker and partition, under the data folder) is a
+cache of the journal: a worker with an empty or stale file catches up from the journal. It keeps
+the articles on disk, looked up by version id (`StoredVersions`, a small LRU in memory); the
+statuses, events and the derived indexes of the fold are in memory (see
+`docs/resolver-state.md` for what still grows).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sqlite3
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, MutableMapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from processors.resolution.fold import Status, TimelineState, apply_article, change_envelopes
+from schemas.articles import ArticleAnalysed
+from schemas.codec import encode
+from schemas.timeline import EventState
+
+log = logging.getLogger(__name__)
+
+RECORD_VERSION = 1
+VERSION_CACHE = 512  # analysed articles kept parsed in memory (most recently used)
+
+Publish = Callable[[list[tuple[bytes, bytes]]], Awaitable[None]]
+
+
+class Journal(Protocol):
+    """The durable log of journal records of one source partition."""
+
+    async def append(self, key: bytes, value: bytes) -> int:
+        """Append a record; return its offset once the log has acknowledged it."""
+        ...
+
+    def read(self, start: int) -> AsyncIterator[tuple[int, bytes]]:
+        """(offset, value) of every record from `start` to the end of the log now."""
+        ...
+
+
+@dataclass
+class Record:
+    """One article's journal record, decoded."""
+
+    source_offset: int
+    version_id: str
+    article: dict[str, Any] | None
+    statuses: dict[str, dict[str, Any]]
+    events: dict[str, dict[str, Any] | None]
+    changes: list[tuple[str, str]]  # (key, envelope JSON)
+
+    @classmethod
+    def parse(cls, raw: bytes) -> Record:
+        d = json.loads(raw)
+        if d.get("v") != RECORD_VERSION:
+            raise ValueError(f"journal record of version {d.get('v')!r}, expected {RECORD_VERSION}")
+        return cls(d["source_offset"], d["version_id"], d["article"], d["statuses"], d["events"],
+                   [(k, v) for k, v in d["changes"]])
+
+    def encode(self) -> bytes:
+        return json.dumps({"v": RECORD_VERSION, "source_offset": self.source_offset,
+                           "version_id": self.version_id, "article": self.article,
+                           "statuses": self.statuses, "events": self.events,
+                           "changes": self.changes}, separators=(",", ":")).encode()
+
+    def messages(self) -> list[tuple[bytes, bytes]]:
+        """The changes as (key, value) messages for the timeline changelog."""
+        return [(k.encode(), v.encode()) for k, v in self.changes]
+
+
+def status_dict(st: Status) -> dict[str, Any]:
+    return {"status": st.status, "superseded_by": st.superseded_by,
+            "duplicate_of": st.duplicate_of}
+
+
+class Store:
+    """The local store of one source partition: SQLite, one transaction per journal record."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        # Workers that share a data folder (dynamic members) share the file: SQLite's locks
+        # serialise their transactions, `apply` refuses to move the position backwards.
+        self.con = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
+                                   timeout=60.0)
+        # WAL: a commit survives a kill -9 of this process; `synchronous=NORMAL` may lose the
+        # last commits on a power cut, never tear one (the journal then repairs the store).
+        self.con.execute("PRAGMA journal_mode=WAL")
+        self.con.execute("PRAGMA synchronous=NORMAL")
+        self.con.execute("PRAGMA cache_size=-16384")  # 16 MiB of pages at most
+        self.con.executescript("""
+            CREATE TABLE IF NOT EXISTS versions (vid TEXT PRIMARY KEY, article BLOB NOT NULL);
+            CREATE TABLE IF NOT EXISTS statuses (vid TEXT PRIMARY KEY, status TEXT NOT NULL,
+                superseded_by TEXT, duplicate_of TEXT);
+            CREATE TABLE IF NOT EXISTS events (eid TEXT PRIMARY KEY, event BLOB NOT NULL);
+            CREATE TABLE IF NOT EXISTS position (id INTEGER PRIMARY KEY CHECK (id = 0),
+                journal_offset INTEGER NOT NULL, source_offset INTEGER NOT NULL);
+        """)
+        self.fault: Callable[[str], None] = lambda step: None  # tests inject crashes here
+
+    def close(self) -> None:
+        self.con.close()
+
+    def position(self) -> tuple[int, int] | None:
+        """(journal offset, source offset) of the last record applied, None if none."""
+        row = self.con.execute("SELECT journal_offset, source_offset FROM position").fetchone()
+        return (int(row[0]), int(row[1])) if row else None
+
+    def apply(self, record: Record, journal_offset: int) -> bool:
+        """The record's writes and its position, in one transaction; False (nothing written)
+        if the store's position already covers the record's source offset (another process
+        sharing this file applied it or a later one: see `Resolver`)."""
+        con = self.con
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            row = con.execute("SELECT source_offset FROM position").fetchone()
+            if row is not None and row[0] >= record.source_offset:
+                con.execute("ROLLBACK")
+                return False
+            if record.article is not None:
+                con.execute("INSERT OR REPLACE INTO versions VALUES (?, ?)",
+                            (record.version_id, json.dumps(record.article,
+                                                           separators=(",", ":")).encode()))
+            self.fault("store:versions")
+            con.executemany("INSERT OR REPLACE INTO statuses VALUES (?, ?, ?, ?)",
+                            [(vid, s["status"], s["superseded_by"], s["duplicate_of"])
+                             for vid, s in record.statuses.items()])
+            self.fault("store:statuses")
+            con.executemany("DELETE FROM events WHERE eid = ?",
+                            [(eid,) for eid, ev in record.events.items() if ev is None])
+            con.executemany("INSERT OR REPLACE INTO events VALUES (?, ?)",
+                            [(eid, json.dumps(ev, separators=(",", ":")).encode())
+                             for eid, ev in record.events.items() if ev is not None])
+            self.fault("store:events")
+            con.execute("INSERT OR REPLACE INTO position VALUES (0, ?, ?)",
+                        (journal_offset, record.source_offset))
+            self.fault("store:position")
+            con.execute("COMMIT")
+            return True
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+    def article(self, vid: str) -> ArticleAnalysed | None:
+        row = self.con.execute("SELECT article FROM versions WHERE vid = ?", (vid,)).fetchone()
+        return ArticleAnalysed.model_validate_json(row[0]) if row else None
+
+    def has(self, vid: str) -> bool:
+        return self.con.execute("SELECT 1 FROM versions WHERE vid = ?", (vid,)).fetchone() \
+            is not None
+
+    def count(self) -> int:
+        return int(self.con.execute("SELECT count(*) FROM versions").fetchone()[0])
+
+    def version_ids(self) -> Iterator[str]:
+        for (vid,) in self.con.execute("SELECT vid FROM versions ORDER BY vid"):
+            yield vid
+
+    def articles(self) -> Iterator[ArticleAnalysed]:
+        for (raw,) in self.con.execute("SELECT article FROM versions ORDER BY vid"):
+            yield ArticleAnalysed.model_validate_json(raw)
+
+    def statuses(self) -> dict[str, Status]:
+        rows = self.con.execute("SELECT vid, status, superseded_by, duplicate_of FROM statuses")
+        return {vid: Status(st, sup, dup) for vid, st, sup, dup in rows}
+
+    def events(self) -> dict[str, EventState]:
+        rows = self.con.execute("SELECT eid, event FROM events")
+        return {eid: EventState.model_validate_json(raw) for eid, raw in rows}
+
+    def dump(self) -> dict[str, Any]:
+        """Every row, for tests: what a clean run and a crashed run must agree on."""
+        con = self.con
+        return {
+            "versions": dict(con.execute("SELECT vid, article FROM versions").fetchall()),
+            "statuses": {r[0]: r[1:] for r in con.execute("SELECT * FROM statuses").fetchall()},
+            "events": dict(con.execute("SELECT eid, event FROM events").fetchall()),
+            "position": self.position(),
+        }
+
+
+class StoredVersions(MutableMapping[str, ArticleAnalysed]):
+    """The fold's `versions`, on disk: looked up by version id, the most recent ones cached.
+
+    Writes of the article being folded stay pending until its record is applied to the store
+    (`commit`) or the state is dropped.
+    """
+
+    def __init__(self, store: Store, cache_size: int = VERSION_CACHE) -> None:
+        self.store = store
+        self.cache: OrderedDict[str, ArticleAnalysed] = OrderedDict()
+        self.cache_size = cache_size
+        self.pending: dict[str, ArticleAnalysed] = {}
+
+    def __getitem__(self, vid: str) -> ArticleAnalysed:
+        art = self.pending.get(vid)
+        if art is not None:
+            return art
+        art = self.cache.get(vid)
+        if art is not None:
+            self.cache.move_to_end(vid)
+            return art
+        art = self.store.article(vid)
+        if art is None:
+            raise KeyError(vid)
+        self._remember(vid, art)
+        return art
+
+    def _remember(self, vid: str, art: ArticleAnalysed) -> None:
+        self.cache[vid] = art
+        if len(self.cache) > self.cache_size:
+            self.cache.popitem(last=False)
+
+    def __contains__(self, vid: object) -> bool:
+        return vid in self.pending or vid in self.cache or \
+            (isinstance(vid, str) and self.store.has(vid))
+
+    def __setitem__(self, vid: str, art: ArticleAnalysed) -> None:
+        self.pending[vid] = art
+
+    def __delitem__(self, vid: str) -> None:
+        raise NotImplementedError("versions are never deleted")
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.pending
+        yield from (v for v in self.store.version_ids() if v not in self.pending)
+
+    def __len__(self) -> int:
+        return self.store.count() + sum(1 for v in self.pending if not self.store.has(v))
+
+    def values(self) -> Iterator[ArticleAnalysed]:  # type: ignore[override]
+        """Every version, streamed from disk (not cached): for rebuilding the indexes."""
+        yield from self.pending.values()
+        yield from (a for a in self.store.articles() if a.version_id not in self.pending)
+
+    def commit(self) -> None:
+        for vid, art in self.pending.items():
+            self._remember(vid, art)
+        self.pending.clear()
+
+
+class Crash(Exception):
+    """Raised by an injected fault (tests)."""
+
+
+class FoldError(Exception):
+    """The fold itself failed on an article (a bug or an absurd article, not an I/O fault):
+    retrying cannot help. The caller parks the article (`Resolver.skip`)."""
+
+
+@dataclass
+class Resolver:
+    """The resolver of one source partition: fold, journal, changes, store, in that order."""
+
+    store: Store
+    journal: Journal
+    publish: Publish
+    fault: Callable[[str], None] = field(default=lambda step: None)
+    state: TimelineState | None = None
+    versions: StoredVersions | None = None
+    journal_offset: int | None = None  # of the last record applied to the store
+    source_offset: int | None = None  # the position: last source offset covered
+    ready: bool = False
+    state_at: int | None = None  # the source offset the in-memory state reflects
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @property
+    def next_offset(self) -> int | None:
+        """Where the source partition must resume: after the last offset the journal covers."""
+        return None if self.source_offset is None else self.source_offset + 1
+
+    def drop(self) -> None:
+        """Forget the in-memory state (it is rebuilt from the store when next needed)."""
+        self.state = None
+        self.versions = None
+
+    def loaded(self) -> TimelineState:
+        """The in-memory state, built from the store if it was dropped."""
+        if self.state is None:
+            versions = StoredVersions(self.store)
+            s = TimelineState(versions=versions)  # type: ignore[arg-type]
+            s.statuses = self.store.statuses()
+            s.events = self.store.events()
+            s.rebuild()
+            log.info("resolver state loaded from %s: %d versions, %d events", self.store.path,
+                     len(versions), len(s.events))
+            self.state, self.versions = s, versions
+            self.state_at = self.source_offset
+        return self.state
+
+    async def recover(self) -> None:
+        """Catch the store up with the journal, resend the last record's changes, and set the
+        position. Idempotent: run it at every assignment."""
+        async with self.lock:
+            self.ready = False
+            pos = self.store.position()
+            self.journal_offset, self.source_offset = pos if pos else (None, None)
+            start = 0 if pos is None else pos[0]  # the last applied one again: its changes
+            last: Record | None = None
+            applied = 0
+            async for offset, raw in self.journal.read(start):
+                record = Record.parse(raw)
+                last = record
+                if self.source_offset is not None and record.source_offset <= self.source_offset:
+                    continue  # applied already, or a duplicate of one applied (fencing)
+                self.store.apply(record, offset)
+                self.journal_offset, self.source_offset = offset, record.source_offset
+                applied += 1
+            if self.state is not None and self.state_at != self.source_offset:
+                self.drop()  # the store moved on without this process's fold
+            log.info("resolver of %s recovered: position %s, %d journal records caught up, "
+                     "in-memory state %s", self.store.path.name, self.source_offset, applied,
+                     "kept" if self.state is not None else "to rebuild")
+            if last is not None:
+                await self.publish(last.messages())
+            self.ready = True
+
+    async def handle(self, offset: int, art: ArticleAnalysed) -> bool:
+        """Resolve the article at `offset` of the source partition; False if the position
+        already covers it."""
+        async with self.lock:
+            if not self.ready:
+                raise RuntimeError("resolver used before recovery")
+            if self.source_offset is not None and offset <= self.source_offset:
+                return False
+            try:
+                await self._handle(offset, art)
+            except BaseException:
+                self.drop()
+                raise
+            return True
+
+    async def _handle(self, offset: int, art: ArticleAnalysed) -> None:
+        state = self.loaded()
+        self.fault("fold")
+        try:
+            t = apply_article(state, art)
+        except Exception as exc:
+            raise FoldError(repr(exc)) from exc
+        if not t.changes:
+            self.versions.pending.clear()  # type: ignore[union-attr]
+            return  # a version already recorded: nothing to make durable
+        record = Record(
+            source_offset=offset, version_id=art.version_id,
+            article=art.model_dump(mode="json"),
+            statuses={vid: status_dict(st) for vid, st in t.statuses.items()},
+            events={eid: None if ev is None else ev.model_dump(mode="json")
+                    for eid, ev in t.events.items()},
+            changes=[(str(e.subject), encode(e).decode())
+                     for e in change_envelopes(t.changes, art.version_id)])
+        self.fault("journal")
+        journal_offset = await self.journal.append(art.version_id.encode(), record.encode())
+        self.fault("changes")
+        await self.publish(record.messages())
+        self.fault("store")
+        if not self.store.apply(record, journal_offset):
+            # Another process sharing the store is past this offset: this one lost the
+            # partition (its record and changes equal the new owner's). Stop here.
+            log.warning("the store is past source offset %d: another worker owns it", offset)
+            self.drop()
+            self.ready = False
+            return
+        self.journal_offset, self.source_offset = journal_offset, offset
+        self.state_at = offset
+        self.versions.commit()  # type: ignore[union-attr]
+        self.fault("done")
+
+
+    async def skip(self, offset: int, version_id: str) -> None:
+        """Move the position past an article the fold cannot take (parked as a dead letter):
+        a journal record with no writes and no changes."""
+        async with self.lock:
+            if self.source_offset is not None and offset <= self.source_offset:
+                return
+            record = Record(offset, version_id, None, {}, {}, [])
+            journal_offset = await self.journal.append(version_id.encode(), record.encode())
+            self.store.apply(record, journal_offset)
+            self.journal_offset, self.source_offset = journal_offset, offset
+
+
+class MemoryJournal:
+    """A journal in a list (tests, benches). `lose_unacked`: an append that fails after
+    writing leaves the record (True: the broker had it) or not."""
+
+    def __init__(self) -> None:
+        self.records: list[bytes] = []
+        self.fault: Callable[[str], None] = lambda step: None
+
+    async def append(self, key: bytes, value: bytes) -> int:
+        self.fault("journal:before")
+        self.records.append(value)
+        self.fault("journal:after")  # written, not acknowledged
+        return len(self.records) - 1
+
+    async def read(self, start: int) -> AsyncIterator[tuple[int, bytes]]:
+        for i in range(start, len(self.records)):
+            yield i, self.records[i]
