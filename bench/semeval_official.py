@@ -291,6 +291,29 @@ def run_scorer(gold_dir: Path, system_dir: Path, python2: Path) -> ScorerResult:
     return ScorerResult(*(float(v) for v in found.groups()), lines=lines)
 
 
+@dataclass(frozen=True)
+class Overlap:
+    """Event mentions on the system's and the gold's anchored lines (rank > 0), compared."""
+
+    gold: int
+    system: int
+    same_mention: int
+    same_mention_and_date: int
+
+
+def mention_overlap(gold_dir: Path, system_dir: Path) -> Overlap:
+    """How many system mentions are gold mentions of their entity, and at the gold's date."""
+    def anchored(path: Path) -> set[tuple[str, str]]:
+        rows = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines()[1:]]
+        return {(m, r[1]) for r in rows if len(r) > 2 and r[0].strip() != "0" for m in r[2:]}
+    gold = system = mention = both = 0
+    for path in gold_dir.iterdir():
+        wanted, given = anchored(path), anchored(system_dir / path.name)
+        gold, system, both = gold + len(wanted), system + len(given), both + len(wanted & given)
+        mention += len({m for m, _ in given} & {m for m, _ in wanted})
+    return Overlap(gold, system, mention, both)
+
+
 def score(corpora: Sequence[str], out: Path, python2: Path, *, track: str = "A",
           runs: dict[str, CorpusRun] | None = None) -> dict[str, ScorerResult]:
     """Write and score each corpus, then the pool of all given corpora (when more than one)."""
@@ -333,9 +356,12 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="semeval-official-") as scratch:
         out = args.out or Path(scratch)
         results = score(args.corpus, out, python2, track=args.track)
+        pool = out / ("all" if len(args.corpus) > 1 else args.corpus[0])
+        overlap = mention_overlap(pool / "gold", pool / "system")
     if args.json:
-        print(json.dumps({k: {"f1": r.f1, "precision": r.precision, "recall": r.recall}
-                          for k, r in results.items()}, indent=2))
+        print(json.dumps({"track": args.track, "overlap": overlap.__dict__,
+                          **{k: {"f1": r.f1, "precision": r.precision, "recall": r.recall}
+                             for k, r in results.items()}}, indent=2))
     else:
         print(f"{'corpus':<10} {'F1':>7} {'P':>7} {'R':>7}   "
               f"(official scorer, micro, percent; event words: track {args.track})")
@@ -343,6 +369,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name:<10} {r.f1:>7.2f} {r.precision:>7.2f} {r.recall:>7.2f}")
             if args.per_entity:
                 print("\n".join(f"    {line}" for line in r.lines))
+        print(f"anchored event mentions: gold {overlap.gold}, Newsline {overlap.system}; "
+              f"{overlap.same_mention} of Newsline's are gold mentions of their entity, "
+              f"{overlap.same_mention_and_date} of them at the gold's date")
         print("published (all three corpora): " + ", ".join(f"{k} {v}" for k, v in PUBLISHED.items()))
     pooled = results.get("all") or next(iter(results.values()))
     if args.min_f1 is not None and pooled.f1 < args.min_f1:
