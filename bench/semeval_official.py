@@ -52,6 +52,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
+from mention_tokens import event_word, locate  # noqa: E402
 from semeval_eval import (  # noqa: E402
     CORPORA,
     CORPUS,
@@ -67,20 +68,6 @@ from schemas.timeline import EventState  # noqa: E402
 
 SCORER = CORPUS / "official-scorer"
 PUBLISHED = {"best track A (Minard et al., 2015)": 7.85, "best track B (GPLSIUA_1)": 25.36}
-_AUXILIARIES = frozenset(
-    "will would shall should can could may might must to has have had having is are was were be "
-    "been being am 's 'd 'll did do does n't not".split())
-_IRREGULAR_PAST = frozenset(
-    "said won sold lost made took gave got began bought brought built came fell flew found grew "
-    "held hit kept led left met paid put ran rose saw sent set shut spent stood struck told went "
-    "wrote cut beat chose drove knew laid quit sank shot sought spoke swept thought threw withdrew "
-    "overtook undertook forecast broke became bid dropped slid sank tumbled climbed".split())
-_NOT_VERBS = frozenset(
-    "need feed seed speed red bed shed hundred indeed united based limited related detailed "
-    "advanced proposed expected scheduled the a an its their his her this that these those also "
-    "now then still already just only no more most up in on at of for by with and or but".split())
-_CLAUSE_BREAKS = frozenset({";", ":", "--", "``", "''", '"', "(", ")"})
-_WORD = re.compile(r"[a-z][a-z-]*[a-z]")
 
 
 @dataclass(frozen=True)
@@ -94,70 +81,6 @@ class ScorerResult:
 
 
 # ---------------------------------------------------------------- event words
-
-def _verb_like(tokens: Sequence[str], i: int) -> bool:
-    word = tokens[i]
-    if not _WORD.fullmatch(word):
-        return False
-    if word in _IRREGULAR_PAST or (word.endswith("ed") and len(word) > 4 and word not in _NOT_VERBS):
-        return True
-    return (i > 0 and tokens[i - 1].lower() in _AUXILIARIES and word not in _AUXILIARIES
-            and word not in _NOT_VERBS)
-
-
-def event_word(tokens: Sequence[str], first: int, last: int,
-               given: frozenset[int] | None = None) -> int | None:
-    """The index of the event word for a date expression over ``tokens[first:last + 1]``.
-
-    The nearest verb-like token (see the module docstring) outside the expression and not past a
-    clause break (``;``, ``:``, quotes, brackets); on a tie, the one before the expression. With
-    ``given`` (track B: the indices of the sentence's annotated events), the nearest given event
-    instead, clause breaks ignored.
-    """
-    best: tuple[int, int] | None = None
-    for step in (-1, 1):
-        i = first - 1 if step < 0 else last + 1
-        while 0 <= i < len(tokens) and (given is not None or tokens[i] not in _CLAUSE_BREAKS):
-            if (i in given) if given is not None else _verb_like(tokens, i):
-                distance = (first - i) if step < 0 else (i - last)
-                if best is None or distance < best[0]:
-                    best = (distance, i)
-                break
-            i += step
-    return best[1] if best else None
-
-
-def _normalise(token: str) -> str:
-    return token.replace("``", '"').replace("''", '"')
-
-
-def _char_owner(tokens: Sequence[str]) -> list[int]:
-    """For each non-space character of the joined tokens, the index of its token."""
-    return [i for i, tok in enumerate(tokens) for _ in _normalise(tok)]
-
-
-def locate(mention: Mention, doc: Document) -> tuple[int, int, int] | None:
-    """(gold sentence, first token, last token) of a mention's date expression, if found.
-
-    The mention's sentence is found (spaces ignored) inside a gold sentence; the expression's
-    characters are then counted, spaces ignored, to the tokens that hold them.
-    """
-    flat = "".join(mention.sentence.split())
-    inner = mention.start_char - mention.sentence_start
-    before = len("".join(mention.sentence[:inner].split()))
-    length = len("".join(mention.expression.split()))
-    for number, sentence in enumerate(doc.sentences):
-        tokens = sentence.split()
-        joined = "".join(_normalise(t) for t in tokens)
-        where = joined.find(flat) if flat else -1
-        if where < 0:
-            continue
-        owner = _char_owner(tokens)
-        a, b = where + before, where + before + max(length, 1) - 1
-        if b < len(owner):
-            return number, owner[a], owner[b]
-    return None
-
 
 GivenEvents = dict[tuple[str, int], frozenset[int]]
 _EVENT_TAG = re.compile(r"<EVENT\b[^>]*>([^<]*)</EVENT>")
@@ -180,7 +103,7 @@ def read_given_events(corpus_dir: Path) -> GivenEvents:
 
 def mention_field(doc: Document, mention: Mention, given: GivenEvents | None = None) -> str | None:
     """``docid-sentence-word`` for a mention, or None when no event word is found."""
-    place = locate(mention, doc)
+    place = locate(mention, [s.split() for s in doc.sentences])
     if place is None:
         return None
     number, first, last = place

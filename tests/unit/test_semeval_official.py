@@ -43,7 +43,7 @@ def test_a_mention_is_located_in_its_gold_sentence_and_tokens():
     mention = Mention(mention_id="v:100", sentence=sentence, sentence_start=90, expression="2004",
                       start_char=93, end_char=97, start=date(2004, 1, 1), end=date(2004, 12, 31),
                       granularity="year", summary=sentence)
-    assert official.locate(mention, doc) == (2, 1, 1)
+    assert official.locate(mention, [s.split() for s in doc.sentences]) == (2, 1, 1)
     assert official.mention_field(doc, mention) == "11716-2-sold"
 
 
