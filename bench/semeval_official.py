@@ -241,6 +241,8 @@ def score(corpora: Sequence[str], out: Path, python2: Path, *, track: str = "A",
           runs: dict[str, CorpusRun] | None = None) -> dict[str, ScorerResult]:
     """Write and score each corpus, then the pool of all given corpora (when more than one)."""
     results: dict[str, ScorerResult] = {}
+    for stale in (out / "all", *(out / c for c in corpora)):
+        shutil.rmtree(stale, ignore_errors=True)  # a kept --out folder is written afresh
     pool_gold, pool_system = out / "all" / "gold", out / "all" / "system"
     for folder in (pool_gold, pool_system):
         folder.mkdir(parents=True, exist_ok=True)
