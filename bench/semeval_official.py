@@ -211,7 +211,8 @@ def run_scorer(gold_dir: Path, system_dir: Path, python2: Path) -> ScorerResult:
     if done.returncode != 0 or found is None:
         raise RuntimeError(f"the official scorer failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     lines = tuple(line for line in done.stdout.splitlines() if "\tFSCORE\t" in line)
-    return ScorerResult(*(float(v) for v in found.groups()), lines=lines)
+    f1, precision, recall = (float(v) for v in found.groups())
+    return ScorerResult(f1, precision, recall, lines)
 
 
 @dataclass(frozen=True)
