@@ -17,7 +17,8 @@ Gold (Cybulska & Vossen 2014, the usual evaluation setting of ECB+ event corefer
 
 System mentions: every Newsline mention (a dated expression with the event role) in a validated
 sentence. Alignment rule: the mention's event word is picked from its sentence's tokens by
-``mention_tokens.event_word`` (the nearest verb-like token in the clause; no gold is looked at),
+``mention_tokens.mention_word`` (the nearest verb-like token in the clause; for a mention dated
+from elsewhere, whose span is its predicate, the span's last token; no gold is looked at),
 and the mention *is* a gold mention when that token is one of the gold mention's tokens, in the
 same document and sentence. If several Newsline mentions pick the same gold mention, the first
 (by document, then position) takes it; the others, and every mention that picks no gold token,
@@ -60,7 +61,7 @@ from ecbplus_eval import (  # noqa: E402
     linked_pairs,
     read_corpus,
 )
-from mention_tokens import event_word, locate  # noqa: E402
+from mention_tokens import locate, mention_word  # noqa: E402
 from scorch import scores  # noqa: E402
 
 from schemas.identity import canonical_url  # noqa: E402
@@ -159,7 +160,7 @@ def align(analysed: Sequence, gold: dict[str, GoldDocument], doc_of_url: dict[st
             if (doc.doc_id, numbers[index]) not in validated:
                 result.outside += 1
                 continue
-            word = event_word(token_lists[index], first, last)
+            word = mention_word(mention, token_lists[index], first, last)
             key = None if word is None else owner.get((doc.doc_id, doc.sentences[numbers[index]][word][0]))
             if key is not None and key not in taken:
                 taken.add(key)

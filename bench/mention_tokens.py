@@ -7,7 +7,9 @@ and the tokens its expression covers, comparing letters and digits only (so toke
 and quote styles do not matter). Newsline's mentions carry no event word: ``event_word`` picks
 one by a stated rule, the token nearest to the date expression, in the same clause, that looks
 like a verb: a past form (``-ed`` or a common irregular one such as ``said``, ``sold``, ``won``)
-or a word right after an auxiliary, a modal or ``to``.
+or a word right after an auxiliary, a modal or ``to``. A mention dated from elsewhere (its
+``anchor`` is not ``explicit``: its sentence has no date, and its span is the predicate
+production found) is its own event word: the last token of its span (``mention_word``).
 """
 
 from __future__ import annotations
@@ -63,6 +65,22 @@ def event_word(tokens: Sequence[str], first: int, last: int,
                 break
             i += step
     return best[1] if best else None
+
+
+def mention_word(mention: Mention, tokens: Sequence[str], first: int, last: int,
+                 given: frozenset[int] | None = None) -> int | None:
+    """The event word of a mention whose span covers ``tokens[first:last + 1]``.
+
+    A date expression (``anchor`` explicit, the only kind before issue 12 part 2): ``event_word``.
+    A predicate (any other anchor): its last token, or with ``given`` the last given event in
+    the span, else the nearest given event around it.
+    """
+    if getattr(mention, "anchor", "explicit") == "explicit":
+        return event_word(tokens, first, last, given)
+    if given is None:
+        return last
+    inside = [i for i in range(first, last + 1) if i in given]
+    return inside[-1] if inside else event_word(tokens, first, last, given)
 
 
 def _skeleton(text: str) -> str:

@@ -52,7 +52,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from mention_tokens import event_word, locate  # noqa: E402
+from mention_tokens import locate, mention_word  # noqa: E402
 from semeval_eval import (  # noqa: E402
     CORPORA,
     CORPUS,
@@ -109,7 +109,7 @@ def mention_field(doc: Document, mention: Mention, given: GivenEvents | None = N
     number, first, last = place
     tokens = doc.sentences[number].split()
     events = None if given is None else given.get((doc.doc_id, number), frozenset())
-    word = event_word(tokens, first, last, events)
+    word = mention_word(mention, tokens, first, last, events)
     return None if word is None else f"{doc.doc_id}-{number}-{tokens[word]}"
 
 
@@ -124,10 +124,15 @@ def scorer_date(event: EventState) -> str | None:
     return "-".join(parts + ["XX"] * (3 - len(parts)))
 
 
-def timeline_lines(events: Iterable[EventState], fields: dict[str, str]) -> list[str]:
-    """The lines of one entity's timeline file (without the header): rank, date, mentions."""
+def timeline_lines(events: Iterable[EventState], fields: dict[str, str],
+                   anchors: frozenset[str] | None = None) -> list[str]:
+    """The lines of one entity's timeline file (without the header): rank, date, mentions.
+
+    ``anchors``: only events dated that way (``EventState.anchor``, issue 12 part 2); all if None.
+    """
     rows = []
-    for ev in sorted(events, key=lambda e: (e.start, e.end, e.event_id)):
+    kept = [e for e in events if anchors is None or getattr(e, "anchor", "explicit") in anchors]
+    for ev in sorted(kept, key=lambda e: (e.start, e.end, e.event_id)):
         when = scorer_date(ev)
         mentions = sorted({fields[m] for m in ev.mention_ids if m in fields})
         if when and mentions:
@@ -146,7 +151,7 @@ def file_name(entity: str) -> str:
 
 
 def write_run(run: CorpusRun, gold_dir: Path, system_dir: Path, prefix: str = "", *,
-              track: str = "A") -> None:
+              track: str = "A", anchors: frozenset[str] | None = None) -> None:
     """Write the gold files of a corpus's listed targets and Newsline's timelines for them."""
     docs = {d.doc_id: d for d in run.docs}
     given = read_given_events(CORPUS / run.corpus) if track == "B" else None
@@ -161,7 +166,7 @@ def write_run(run: CorpusRun, gold_dir: Path, system_dir: Path, prefix: str = ""
     for entity in run.gold:
         name = file_name(entity)
         shutil.copyfile(source / name, gold_dir / f"{prefix}{name}")
-        lines = timeline_lines(entity_events(run.events, entity), fields)
+        lines = timeline_lines(entity_events(run.events, entity), fields, anchors)
         (system_dir / f"{prefix}{name}").write_text("\n".join([entity, *lines]) + "\n", encoding="utf-8")
 
 
@@ -239,6 +244,7 @@ def mention_overlap(gold_dir: Path, system_dir: Path) -> Overlap:
 
 
 def score(corpora: Sequence[str], out: Path, python2: Path, *, track: str = "A",
+          anchors: frozenset[str] | None = None,
           runs: dict[str, CorpusRun] | None = None) -> dict[str, ScorerResult]:
     """Write and score each corpus, then the pool of all given corpora (when more than one)."""
     results: dict[str, ScorerResult] = {}
@@ -252,8 +258,8 @@ def score(corpora: Sequence[str], out: Path, python2: Path, *, track: str = "A",
         gold, system = out / corpus / "gold", out / corpus / "system"
         for folder in (gold, system):
             folder.mkdir(parents=True, exist_ok=True)
-        write_run(run, gold, system, track=track)
-        write_run(run, pool_gold, pool_system, prefix=f"{corpus}__", track=track)
+        write_run(run, gold, system, track=track, anchors=anchors)
+        write_run(run, pool_gold, pool_system, prefix=f"{corpus}__", track=track, anchors=anchors)
         results[corpus] = run_scorer(gold, system, python2)
     if len(corpora) > 1:
         results["all"] = run_scorer(pool_gold, pool_system, python2)
@@ -266,6 +272,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", nargs="+", choices=CORPORA, default=list(CORPORA))
     parser.add_argument("--track", choices=("A", "B"), default="A",
                         help="A: event words picked from raw text; B: among track B's given events")
+    parser.add_argument("--anchor", default="all",
+                        help="events written, by how they are dated: comma-separated among explicit, "
+                             "narrative, publication, none; or all (default)")
     parser.add_argument("--out", type=Path, default=None, help="keep the timelines written here")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--per-entity", action="store_true", help="print the scorer's lines too")
@@ -281,7 +290,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     with tempfile.TemporaryDirectory(prefix="semeval-official-") as scratch:
         out = args.out or Path(scratch)
-        results = score(args.corpus, out, python2, track=args.track)
+        anchors = None if args.anchor == "all" else frozenset(args.anchor.split(","))
+        results = score(args.corpus, out, python2, track=args.track, anchors=anchors)
         pool = out / ("all" if len(args.corpus) > 1 else args.corpus[0])
         overlap = mention_overlap(pool / "gold", pool / "system")
     if args.json:

@@ -7,6 +7,7 @@ it fails, not skips, when either is missing.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from types import SimpleNamespace
 
 import pytest
 
@@ -15,6 +16,7 @@ from schemas.timeline import EventState
 from tests.bench_modules import load_bench
 
 official = load_bench("semeval_official")
+mention_tokens = load_bench("mention_tokens")
 semeval_eval = load_bench("semeval_eval")
 
 # `python bench/semeval_official.py --corpus corpus_1` (track A; deterministic). Any change in
@@ -25,14 +27,27 @@ NOON = datetime(2005, 6, 13, 12, tzinfo=UTC)
 
 def test_event_word_is_the_nearest_verb_in_the_clause():
     tokens = "In 2004 , Airbus sold more planes than Boeing ; it had lost ground".split()
-    assert tokens[official.event_word(tokens, 1, 1)] == "sold"
+    assert tokens[mention_tokens.event_word(tokens, 1, 1)] == "sold"
     tokens = "Boeing has received far more orders than Airbus in 2005 .".split()
-    assert tokens[official.event_word(tokens, 9, 9)] == "received"
+    assert tokens[mention_tokens.event_word(tokens, 9, 9)] == "received"
     # a clause break stops the search; a determiner after an auxiliary is not a verb
-    assert official.event_word("it is the case ; in 2005 .".split(), 6, 6) is None
+    assert mention_tokens.event_word("it is the case ; in 2005 .".split(), 6, 6) is None
     # track B: the nearest given event, whatever it looks like
     tokens = "The order , dominated by a dispute in 2005 .".split()
-    assert tokens[official.event_word(tokens, 8, 8, frozenset({0, 1, 6}))] == "dispute"
+    assert tokens[mention_tokens.event_word(tokens, 8, 8, frozenset({0, 1, 6}))] == "dispute"
+
+
+def test_a_mention_dated_from_elsewhere_is_its_own_event_word():
+    # issue 12 part 2: such a mention's span is its predicate (stand-in object: `anchor` is new)
+    tokens = "Airbus has announced new orders .".split()
+    predicate = SimpleNamespace(anchor="publication")
+    assert mention_tokens.mention_word(predicate, tokens, 1, 2) == 2  # "announced"
+    assert mention_tokens.mention_word(predicate, tokens, 1, 2, frozenset({2, 4})) == 2
+    assert mention_tokens.mention_word(predicate, tokens, 1, 1, frozenset({4})) == 4
+    dated = SimpleNamespace(anchor="explicit")
+    tokens = "In 2004 , Airbus sold more planes".split()
+    assert mention_tokens.mention_word(dated, tokens, 1, 1) == 4
+    assert mention_tokens.mention_word(SimpleNamespace(), tokens, 1, 1) == 4  # no anchor: explicit
 
 
 def test_a_mention_is_located_in_its_gold_sentence_and_tokens():
