@@ -151,8 +151,11 @@ def file_name(entity: str) -> str:
 
 
 def write_run(run: CorpusRun, gold_dir: Path, system_dir: Path, prefix: str = "", *,
-              track: str = "A", anchors: frozenset[str] | None = None) -> None:
-    """Write the gold files of a corpus's listed targets and Newsline's timelines for them."""
+              track: str = "A", anchors: frozenset[str] | None = None) -> tuple[int, int]:
+    """Write the gold files of a corpus's listed targets and Newsline's timelines for them.
+
+    Returns (Newsline mentions in the corpus, those that got an event word).
+    """
     docs = {d.doc_id: d for d in run.docs}
     given = read_given_events(CORPUS / run.corpus) if track == "B" else None
     fields: dict[str, str] = {}
@@ -168,6 +171,7 @@ def write_run(run: CorpusRun, gold_dir: Path, system_dir: Path, prefix: str = ""
         shutil.copyfile(source / name, gold_dir / f"{prefix}{name}")
         lines = timeline_lines(entity_events(run.events, entity), fields, anchors)
         (system_dir / f"{prefix}{name}").write_text("\n".join([entity, *lines]) + "\n", encoding="utf-8")
+    return sum(len(a.mentions) for a in run.analysed), len(fields)
 
 
 # ---------------------------------------------------------------- the official scorer
@@ -245,8 +249,12 @@ def mention_overlap(gold_dir: Path, system_dir: Path) -> Overlap:
 
 def score(corpora: Sequence[str], out: Path, python2: Path, *, track: str = "A",
           anchors: frozenset[str] | None = None,
-          runs: dict[str, CorpusRun] | None = None) -> dict[str, ScorerResult]:
-    """Write and score each corpus, then the pool of all given corpora (when more than one)."""
+          runs: dict[str, CorpusRun] | None = None,
+          worded: list[tuple[int, int]] | None = None) -> dict[str, ScorerResult]:
+    """Write and score each corpus, then the pool of all given corpora (when more than one).
+
+    ``worded`` collects, per corpus, (Newsline mentions, mentions that got an event word).
+    """
     results: dict[str, ScorerResult] = {}
     for stale in (out / "all", *(out / c for c in corpora)):
         shutil.rmtree(stale, ignore_errors=True)  # a kept --out folder is written afresh
@@ -258,7 +266,9 @@ def score(corpora: Sequence[str], out: Path, python2: Path, *, track: str = "A",
         gold, system = out / corpus / "gold", out / corpus / "system"
         for folder in (gold, system):
             folder.mkdir(parents=True, exist_ok=True)
-        write_run(run, gold, system, track=track, anchors=anchors)
+        counts = write_run(run, gold, system, track=track, anchors=anchors)
+        if worded is not None:
+            worded.append(counts)
         write_run(run, pool_gold, pool_system, prefix=f"{corpus}__", track=track, anchors=anchors)
         results[corpus] = run_scorer(gold, system, python2)
     if len(corpora) > 1:
@@ -291,11 +301,14 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="semeval-official-") as scratch:
         out = args.out or Path(scratch)
         anchors = None if args.anchor == "all" else frozenset(args.anchor.split(","))
-        results = score(args.corpus, out, python2, track=args.track, anchors=anchors)
+        worded: list[tuple[int, int]] = []
+        results = score(args.corpus, out, python2, track=args.track, anchors=anchors, worded=worded)
         pool = out / ("all" if len(args.corpus) > 1 else args.corpus[0])
         overlap = mention_overlap(pool / "gold", pool / "system")
     if args.json:
         print(json.dumps({"track": args.track, "overlap": overlap.__dict__,
+                          "mentions": sum(n for n, _ in worded),
+                          "with an event word": sum(w for _, w in worded),
                           **{k: {"f1": r.f1, "precision": r.precision, "recall": r.recall}
                              for k, r in results.items()}}, indent=2))
     else:
@@ -305,6 +318,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name:<10} {r.f1:>7.2f} {r.precision:>7.2f} {r.recall:>7.2f}")
             if args.per_entity:
                 print("\n".join(f"    {line}" for line in r.lines))
+        why = "verb-like word in their clause" if args.track == "A" else "given event in their sentence"
+        print(f"Newsline mentions: {sum(n for n, _ in worded)}, with an event word: "
+              f"{sum(w for _, w in worded)} (the others: no {why}, or not found in the tokens)")
         print(f"anchored event mentions: gold {overlap.gold}, Newsline {overlap.system}; "
               f"{overlap.same_mention} of Newsline's are gold mentions of their entity, "
               f"{overlap.same_mention_and_date} of them at the gold's date")
