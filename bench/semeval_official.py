@@ -1,0 +1,336 @@
+"""Score Newsline on SemEval-2015 Task 4 (TimeLine) with the task's own scorer, track A.
+
+Runs the production pipeline on the raw track A texts exactly as ``bench/semeval_eval.py`` does
+(``analyse_article``, then the resolver fold, each corpus its own timeline), writes each target
+entity's timeline in the task's format, and runs the official scorer of
+``../shared/corpora/semeval2015_task4_timeline/official-scorer/`` (Python 2.7) on it:
+
+    python bench/semeval_official.py [--corpus corpus_1 ...] [--out DIR] [--json] [--min-f1 F]
+
+It prints the scorer's micro F1, precision and recall for each corpus and for the three pooled
+(the published figures are for the pool: best track A 7.85, best track B 25.36).
+
+What a timeline line is made of (the scorer matches event mentions as strings):
+
+- one line per Newsline event that ``newsline timeline --entity X`` shows
+  (``semeval_eval.entity_events``), with every mention of the event on it (coreferent mentions
+  share a line);
+- rank: events in timeline order (start, then end); events whose written dates are equal share
+  a rank (simultaneous), ranks start at 1 (0 would mean "not anchored" and be ignored);
+- date: ``YYYY-MM-DD`` for a day, ``YYYY-MM-XX`` for a month (and a week or part of a month
+  inside one month), ``YYYY-XX-XX`` otherwise (``semeval_eval.event_date``); decades are left
+  out;
+- mention: ``docid-sentence-word``, where the sentence is the gold sentence the mention lies in
+  and the word is the mention's event word. Newsline's mentions are date expressions and carry no
+  event word, so this script picks one (``event_word``): the token nearest to the date
+  expression, in the same clause, that looks like a verb: a past form (``-ed`` or a common
+  irregular one such as ``said``, ``sold``, ``won``) or a word right after an auxiliary, a modal
+  or ``to``. A mention with no such token gives no line.
+
+The three quirks of the scorer's README are handled: the gold folder given to it holds one file
+per listed target with ``s&p_500.txt`` left out (its identical ``s_and_p_500.txt`` is scored), a
+file is written for every target even when empty, and the corpora are scored separately (the
+pool renames files ``corpus_N__name.txt``). Python 2.7 is found as ``$NEWSLINE_PYTHON2``, else
+pyenv's newest 2.7, else ``python2.7`` on the PATH; without it the script exits 2 and says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from mention_tokens import locate, mention_word  # noqa: E402
+from semeval_eval import (  # noqa: E402
+    CORPORA,
+    CORPUS,
+    CorpusRun,
+    Document,
+    entity_events,
+    event_date,
+    run_corpus,
+)
+
+from schemas.articles import Mention  # noqa: E402
+from schemas.timeline import EventState  # noqa: E402
+
+SCORER = CORPUS / "official-scorer"
+PUBLISHED = {"best track A (Minard et al., 2015)": 7.85, "best track B (GPLSIUA_1)": 25.36}
+
+
+@dataclass(frozen=True)
+class ScorerResult:
+    """The scorer's micro scores (percentages) and its per-timeline lines."""
+
+    f1: float
+    precision: float
+    recall: float
+    lines: tuple[str, ...]
+
+
+# ---------------------------------------------------------------- event words
+
+GivenEvents = dict[tuple[str, int], frozenset[int]]
+_EVENT_TAG = re.compile(r"<EVENT\b[^>]*>([^<]*)</EVENT>")
+_SENTENCE = re.compile(r'<s id="(\d+)">(.*?)</s>', re.S)
+
+
+def read_given_events(corpus_dir: Path) -> GivenEvents:
+    """Track B's annotated events: (doc id, sentence) -> token indices of its ``EVENT`` tags."""
+    given: GivenEvents = {}
+    for path in (corpus_dir / "corpus_trackB_TimeML").glob("*.tml"):
+        source = path.read_text(encoding="utf-8")
+        doc_id = path.name.split("_", 1)[0]
+        for number, body in _SENTENCE.findall(source):
+            tokens = _EVENT_TAG.sub(lambda m: "\x00" + m.group(1).strip(), body).split()
+            marked = frozenset(i for i, t in enumerate(tokens) if t.startswith("\x00"))
+            if marked:
+                given[(doc_id, int(number))] = marked
+    return given
+
+
+def mention_field(doc: Document, mention: Mention, given: GivenEvents | None = None) -> str | None:
+    """``docid-sentence-word`` for a mention, or None when no event word is found."""
+    place = locate(mention, [s.split() for s in doc.sentences])
+    if place is None:
+        return None
+    number, first, last = place
+    tokens = doc.sentences[number].split()
+    events = None if given is None else given.get((doc.doc_id, number), frozenset())
+    word = mention_word(mention, tokens, first, last, events)
+    return None if word is None else f"{doc.doc_id}-{number}-{tokens[word]}"
+
+
+# ---------------------------------------------------------------- writing timelines
+
+def scorer_date(event: EventState) -> str | None:
+    """The event's date in the task's format (``XX`` for the parts it does not give)."""
+    when = event_date(event)
+    if when is None:
+        return None
+    parts = when.split("-")
+    return "-".join(parts + ["XX"] * (3 - len(parts)))
+
+
+def timeline_lines(events: Iterable[EventState], fields: dict[str, str],
+                   anchors: frozenset[str] | None = None) -> list[str]:
+    """The lines of one entity's timeline file (without the header): rank, date, mentions.
+
+    ``anchors``: only events dated that way (``EventState.anchor``, issue 12 part 2); all if None.
+    """
+    rows = []
+    kept = [e for e in events if anchors is None or getattr(e, "anchor", "explicit") in anchors]
+    for ev in sorted(kept, key=lambda e: (e.start, e.end, e.event_id)):
+        when = scorer_date(ev)
+        mentions = sorted({fields[m] for m in ev.mention_ids if m in fields})
+        if when and mentions:
+            rows.append((when, mentions))
+    lines, rank, previous = [], 0, None
+    for when, mentions in rows:
+        if when != previous:
+            rank, previous = rank + 1, when
+        lines.append("\t".join([str(rank), when, *mentions]))
+    return lines
+
+
+def file_name(entity: str) -> str:
+    """The timeline file of an entity, as the gold names it (``&`` spelled ``_and_``)."""
+    return entity.lower().replace("&", "_and_").replace(" ", "_") + ".txt"
+
+
+def write_run(run: CorpusRun, gold_dir: Path, system_dir: Path, prefix: str = "", *,
+              track: str = "A", anchors: frozenset[str] | None = None) -> tuple[int, int]:
+    """Write the gold files of a corpus's listed targets and Newsline's timelines for them.
+
+    Returns (Newsline mentions in the corpus, those that got an event word).
+    """
+    docs = {d.doc_id: d for d in run.docs}
+    given = read_given_events(CORPUS / run.corpus) if track == "B" else None
+    fields: dict[str, str] = {}
+    for art in run.analysed:
+        doc = docs[run.docs_by_url[art.canonical_url]]
+        for m in art.mentions:
+            found = mention_field(doc, m, given)
+            if found:
+                fields[m.mention_id] = found
+    source = CORPUS / run.corpus / "TimeLines_Gold_Standard"
+    for entity in run.gold:
+        name = file_name(entity)
+        shutil.copyfile(source / name, gold_dir / f"{prefix}{name}")
+        lines = timeline_lines(entity_events(run.events, entity), fields, anchors)
+        (system_dir / f"{prefix}{name}").write_text("\n".join([entity, *lines]) + "\n", encoding="utf-8")
+    return sum(len(a.mentions) for a in run.analysed), len(fields)
+
+
+# ---------------------------------------------------------------- the official scorer
+
+def find_python2() -> Path:
+    """A Python 2.7 interpreter: ``$NEWSLINE_PYTHON2``, pyenv's newest 2.7, or ``python2.7``."""
+    named = os.environ.get("NEWSLINE_PYTHON2")
+    if named:
+        if not Path(named).is_file():
+            raise FileNotFoundError(f"NEWSLINE_PYTHON2={named}: no such file (the official scorer "
+                                    "needs Python 2.7)")
+        return Path(named)
+    roots = [Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))]
+    pyenv = shutil.which("pyenv")
+    if pyenv:
+        done = subprocess.run([pyenv, "root"], capture_output=True, text=True, check=False)
+        if done.returncode == 0 and done.stdout.strip():
+            roots.insert(0, Path(done.stdout.strip()))
+    for root in roots:
+        found = sorted((root / "versions").glob("2.7*/bin/python2.7"), reverse=True)
+        if found:
+            return found[0]
+    on_path = shutil.which("python2.7")
+    if on_path:
+        return Path(on_path)
+    raise FileNotFoundError("Python 2.7 not found (the official scorer needs it): set NEWSLINE_PYTHON2, "
+                            "or install it with `pyenv install 2.7.18`")
+
+
+_MICRO = re.compile(r"MICRO-FSCORE\t(\S+)\tMICRO-PRECISION\t(\S+)\tMICRO-RECALL\t(\S+)")
+
+
+def run_scorer(gold_dir: Path, system_dir: Path, python2: Path) -> ScorerResult:
+    """Run ``evaluation_all.py GOLD SYSTEM`` from its folder, with ``python`` meaning Python 2.7."""
+    with tempfile.TemporaryDirectory(prefix="semeval-scorer-") as scratch:
+        shim = Path(scratch) / "bin"
+        shim.mkdir()
+        (shim / "python").symlink_to(python2)
+        env = {**os.environ, "PATH": f"{shim}{os.pathsep}{os.environ.get('PATH', '')}",
+               "TMPDIR": scratch, "PYTHONDONTWRITEBYTECODE": "1"}
+        env.pop("PYENV_VERSION", None)
+        done = subprocess.run([str(python2), "evaluation_all.py", str(gold_dir.resolve()),
+                               str(system_dir.resolve())], cwd=SCORER, env=env,
+                              capture_output=True, text=True, check=False)
+    found = _MICRO.search(done.stdout)
+    if done.returncode != 0 or found is None:
+        raise RuntimeError(f"the official scorer failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    lines = tuple(line for line in done.stdout.splitlines() if "\tFSCORE\t" in line)
+    f1, precision, recall = (float(v) for v in found.groups())
+    return ScorerResult(f1, precision, recall, lines)
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """Event mentions on the system's and the gold's anchored lines (rank > 0), compared."""
+
+    gold: int
+    system: int
+    same_mention: int
+    same_mention_and_date: int
+
+
+def mention_overlap(gold_dir: Path, system_dir: Path) -> Overlap:
+    """How many system mentions are gold mentions of their entity, and at the gold's date."""
+    def anchored(path: Path) -> set[tuple[str, str]]:
+        rows = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines()[1:]]
+        return {(m, r[1]) for r in rows if len(r) > 2 and r[0].strip() != "0" for m in r[2:]}
+    gold = system = mention = both = 0
+    for path in gold_dir.iterdir():
+        wanted, given = anchored(path), anchored(system_dir / path.name)
+        gold, system, both = gold + len(wanted), system + len(given), both + len(wanted & given)
+        mention += len({m for m, _ in given} & {m for m, _ in wanted})
+    return Overlap(gold, system, mention, both)
+
+
+def score(corpora: Sequence[str], out: Path, python2: Path, *, track: str = "A",
+          anchors: frozenset[str] | None = None,
+          runs: dict[str, CorpusRun] | None = None,
+          worded: list[tuple[int, int]] | None = None) -> dict[str, ScorerResult]:
+    """Write and score each corpus, then the pool of all given corpora (when more than one).
+
+    ``worded`` collects, per corpus, (Newsline mentions, mentions that got an event word).
+    """
+    results: dict[str, ScorerResult] = {}
+    for stale in (out / "all", *(out / c for c in corpora)):
+        shutil.rmtree(stale, ignore_errors=True)  # a kept --out folder is written afresh
+    pool_gold, pool_system = out / "all" / "gold", out / "all" / "system"
+    for folder in (pool_gold, pool_system):
+        folder.mkdir(parents=True, exist_ok=True)
+    for corpus in corpora:
+        run = (runs or {}).get(corpus) or run_corpus(corpus)
+        gold, system = out / corpus / "gold", out / corpus / "system"
+        for folder in (gold, system):
+            folder.mkdir(parents=True, exist_ok=True)
+        counts = write_run(run, gold, system, track=track, anchors=anchors)
+        if worded is not None:
+            worded.append(counts)
+        write_run(run, pool_gold, pool_system, prefix=f"{corpus}__", track=track, anchors=anchors)
+        results[corpus] = run_scorer(gold, system, python2)
+    if len(corpora) > 1:
+        results["all"] = run_scorer(pool_gold, pool_system, python2)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run Newsline and the official scorer; exit 1 below ``--min-f1``, 2 without Python 2.7."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", nargs="+", choices=CORPORA, default=list(CORPORA))
+    parser.add_argument("--track", choices=("A", "B"), default="A",
+                        help="A: event words picked from raw text; B: among track B's given events")
+    parser.add_argument("--anchor", default="all",
+                        help="events written, by how they are dated: comma-separated among explicit, "
+                             "narrative, publication, none; or all (default)")
+    parser.add_argument("--out", type=Path, default=None, help="keep the timelines written here")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--per-entity", action="store_true", help="print the scorer's lines too")
+    parser.add_argument("--min-f1", type=float, default=None, help="micro F1 threshold (percent)")
+    args = parser.parse_args(argv)
+    try:
+        python2 = find_python2()
+    except FileNotFoundError as missing:
+        print(missing, file=sys.stderr)
+        return 2
+    if not SCORER.is_dir():
+        print(f"official scorer not found at {SCORER}", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="semeval-official-") as scratch:
+        out = args.out or Path(scratch)
+        anchors = None if args.anchor == "all" else frozenset(args.anchor.split(","))
+        worded: list[tuple[int, int]] = []
+        results = score(args.corpus, out, python2, track=args.track, anchors=anchors, worded=worded)
+        pool = out / ("all" if len(args.corpus) > 1 else args.corpus[0])
+        overlap = mention_overlap(pool / "gold", pool / "system")
+    if args.json:
+        print(json.dumps({"track": args.track, "overlap": overlap.__dict__,
+                          "mentions": sum(n for n, _ in worded),
+                          "with an event word": sum(w for _, w in worded),
+                          **{k: {"f1": r.f1, "precision": r.precision, "recall": r.recall}
+                             for k, r in results.items()}}, indent=2))
+    else:
+        print(f"{'corpus':<10} {'F1':>7} {'P':>7} {'R':>7}   "
+              f"(official scorer, micro, percent; event words: track {args.track})")
+        for name, r in results.items():
+            print(f"{name:<10} {r.f1:>7.2f} {r.precision:>7.2f} {r.recall:>7.2f}")
+            if args.per_entity:
+                print("\n".join(f"    {line}" for line in r.lines))
+        why = "verb-like word in their clause" if args.track == "A" else "given event in their sentence"
+        print(f"Newsline mentions: {sum(n for n, _ in worded)}, with an event word: "
+              f"{sum(w for _, w in worded)} (the others: no {why}, or not found in the tokens)")
+        print(f"anchored event mentions: gold {overlap.gold}, Newsline {overlap.system}; "
+              f"{overlap.same_mention} of Newsline's are gold mentions of their entity, "
+              f"{overlap.same_mention_and_date} of them at the gold's date")
+        print("published (all three corpora): " + ", ".join(f"{k} {v}" for k, v in PUBLISHED.items()))
+    pooled = results.get("all") or next(iter(results.values()))
+    if args.min_f1 is not None and pooled.f1 < args.min_f1:
+        print(f"official micro F1 {pooled.f1:.2f} < {args.min_f1}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""bench/semeval_official.py: Newsline's timelines in the task's format, scored by the official scorer.
+
+Needs `../shared/corpora/semeval2015_task4_timeline/` (corpus and scorer) and Python 2.7 (pyenv);
+it fails, not skips, when either is missing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from types import SimpleNamespace
+
+import pytest
+
+from schemas.articles import Mention
+from schemas.timeline import EventState
+from tests.bench_modules import load_bench
+
+official = load_bench("semeval_official")
+mention_tokens = load_bench("mention_tokens")
+semeval_eval = load_bench("semeval_eval")
+
+# `python bench/semeval_official.py --corpus corpus_1` (track A; deterministic). Any change in
+# analysis or resolution moves it; the commit that does updates it and says why.
+PINNED_CORPUS_1 = (5.92, 11.51, 3.99)  # official micro F1, P, R (percent)
+NOON = datetime(2005, 6, 13, 12, tzinfo=UTC)
+
+
+def test_event_word_is_the_nearest_verb_in_the_clause():
+    tokens = "In 2004 , Airbus sold more planes than Boeing ; it had lost ground".split()
+    assert tokens[mention_tokens.event_word(tokens, 1, 1)] == "sold"
+    tokens = "Boeing has received far more orders than Airbus in 2005 .".split()
+    assert tokens[mention_tokens.event_word(tokens, 9, 9)] == "received"
+    # a clause break stops the search; a determiner after an auxiliary is not a verb
+    assert mention_tokens.event_word("it is the case ; in 2005 .".split(), 6, 6) is None
+    # track B: the nearest given event, whatever it looks like
+    tokens = "The order , dominated by a dispute in 2005 .".split()
+    assert tokens[mention_tokens.event_word(tokens, 8, 8, frozenset({0, 1, 6}))] == "dispute"
+
+
+def test_a_mention_dated_from_elsewhere_is_its_own_event_word():
+    # issue 12 part 2: such a mention's span is its predicate (stand-in object: `anchor` is new)
+    tokens = "Airbus has announced new orders .".split()
+    predicate = SimpleNamespace(anchor="publication")
+    assert mention_tokens.mention_word(predicate, tokens, 1, 2) == 2  # "announced"
+    assert mention_tokens.mention_word(predicate, tokens, 1, 2, frozenset({2, 4})) == 2
+    assert mention_tokens.mention_word(predicate, tokens, 1, 1, frozenset({4})) == 4
+    dated = SimpleNamespace(anchor="explicit")
+    tokens = "In 2004 , Airbus sold more planes".split()
+    assert mention_tokens.mention_word(dated, tokens, 1, 1) == 4
+    assert mention_tokens.mention_word(SimpleNamespace(), tokens, 1, 1) == 4  # no anchor: explicit
+
+
+def test_a_mention_is_located_in_its_gold_sentence_and_tokens():
+    doc = semeval_eval.Document("11716", "t", ("Title here", "June 13 , 2005",
+                                               "In 2004 , Airbus sold more planes than Boeing ."),
+                                date(2005, 6, 13))
+    sentence = "In 2004, Airbus sold more planes than Boeing."
+    mention = Mention(mention_id="v:100", sentence=sentence, sentence_start=90, expression="2004",
+                      start_char=93, end_char=97, start=date(2004, 1, 1), end=date(2004, 12, 31),
+                      granularity="year", summary=sentence)
+    assert official.locate(mention, [s.split() for s in doc.sentences]) == (2, 1, 1)
+    assert official.mention_field(doc, mention) == "11716-2-sold"
+
+
+def event(eid: str, start: str, end: str, granularity: str, mentions: list[str]) -> EventState:
+    return EventState(event_id=eid, start=date.fromisoformat(start), end=date.fromisoformat(end),
+                      granularity=granularity, summary="s", entities=["Airbus"], mention_ids=mentions,
+                      sources=["u"], languages=["en"], first_reported_at=NOON, last_reported_at=NOON)
+
+
+def test_timeline_lines_rank_by_date_and_share_a_rank_when_simultaneous():
+    events = [event("b", "2005-06-13", "2005-06-13", "day", ["m2", "m3"]),
+              event("a", "2004-01-01", "2004-12-31", "year", ["m1"]),
+              event("c", "2005-06-13", "2005-06-13", "day", ["m4"]),
+              event("d", "2005-06-01", "2005-06-30", "month", ["m5"]),
+              event("e", "2006-01-01", "2006-01-01", "day", ["unplaced"])]
+    fields = {"m1": "1-6-sold", "m2": "1-2-won", "m3": "1-0-wins", "m4": "2-3-ordered", "m5": "3-1-said"}
+    assert official.timeline_lines(events, fields) == [
+        "1\t2004-XX-XX\t1-6-sold", "2\t2005-06-XX\t3-1-said", "3\t2005-06-13\t1-0-wins\t1-2-won",
+        "3\t2005-06-13\t2-3-ordered"]
+    assert official.file_name("S&P 500") == "s_and_p_500.txt"
+    assert official.file_name("Dow Jones Industrial Average") == "dow_jones_industrial_average.txt"
+
+
+def test_the_official_scorer_gives_100_for_the_gold(tmp_path):
+    gold_dir, system_dir = tmp_path / "g", tmp_path / "s"
+    for folder in (gold_dir, system_dir):
+        folder.mkdir()
+    source = official.CORPUS / "corpus_1" / "TimeLines_Gold_Standard"
+    for name in ("ryanair.txt", "eads.txt"):
+        text = (source / name).read_text(encoding="utf-8")
+        for folder in (gold_dir, system_dir):
+            (folder / name).write_text(text, encoding="utf-8")
+    python2 = official.find_python2()
+    perfect = official.run_scorer(gold_dir, system_dir, python2)
+    assert (perfect.f1, perfect.precision, perfect.recall) == (100.0, 100.0, 100.0)
+    assert len(perfect.lines) == 2
+
+
+def test_a_missing_python2_is_said_clearly(monkeypatch, capsys):
+    monkeypatch.setenv("NEWSLINE_PYTHON2", "/nonexistent/python2.7")
+    assert official.main(["--corpus", "corpus_1"]) == 2
+    assert "Python 2.7" in capsys.readouterr().err
+
+
+def test_newsline_on_corpus_1_with_the_official_scorer(tmp_path):
+    results = official.score(["corpus_1"], tmp_path, official.find_python2())
+    got = results["corpus_1"]
+    assert (got.f1, got.precision, got.recall) == pytest.approx(PINNED_CORPUS_1, abs=0.005)
+    written = sorted(p.name for p in (tmp_path / "corpus_1" / "system").iterdir())
+    assert len(written) == 13  # every target, even those with no event
+    assert written == sorted(p.name for p in (tmp_path / "corpus_1" / "gold").iterdir())
