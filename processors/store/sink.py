@@ -205,16 +205,18 @@ def decode_changes(records: Iterable[tuple[int, bytes]]) -> list[tuple[int, Enve
     return out
 
 
-def changes_in_table(con: duckdb.DuckDBPyConnection, start: int,
-                     end: int) -> list[tuple[int, Envelope[Any]]]:
+def changes_in_table(con: duckdb.DuckDBPyConnection, start: int = 0,
+                     end: int | None = None) -> list[tuple[int, Envelope[Any]]]:
     """The changes stored in the `changelog` table at offsets [start, end), as envelopes.
 
-    The table holds each change's data as projected (already validated by today's models), so
-    it is read back at today's schema version.
+    The table holds each change's data as projected (validated by the models of the code that
+    wrote it) and no schema version, so it is read back at today's version: the table needs a
+    version column before the first model change.
     """
     rows = con.execute("SELECT log_offset, change_id, type, known_at, subject, data "
                        "FROM changelog WHERE log_offset >= ? AND log_offset < ? "
-                       "ORDER BY log_offset", [start, end]).fetchall()
+                       "ORDER BY log_offset", [start, (1 << 63) - 1 if end is None else end]
+                       ).fetchall()
     records = []
     for offset, change_id, kind, known_at, subject, data in rows:
         version = MESSAGE_TYPES[kind][0] if kind in MESSAGE_TYPES else 0
