@@ -3,12 +3,14 @@
 `processors.resolution.fold` reclusters the connected component an article touches when that component
 is small (at most `COMPONENT_LIMIT` mentions, every block read whole): the events are then exactly
 those of a full recomputation. In a dense story the component is most of the story, so instead
-each new mention *attaches* to the existing event it has the most evidence for among its bounded
-candidates (`ActiveMentions.candidates`), if the event stays consistent (one interval, one day,
-no sentence twice), or founds an event of its own. Mentions that leave (superseded versions,
-copies) leave their events, which keep the rest. Existing events are never split or merged on
-this path. The cost is the candidates' lookups plus the size of the events touched; the price is
-that the result may depend on the arrival order: `docs/event-resolution-at-scale.md` measures it.
+each new mention *attaches* to the existing event of its own granularity it has the most
+evidence for among its bounded candidates (`ActiveMentions.candidates`), if the event stays
+consistent (one interval, one day, no sentence twice) and one pair is strong enough, or founds an
+event of its own; two day events it links merge when a sample of the smaller one supports it.
+Mentions that leave (superseded versions, copies) leave their events, which keep the rest; events
+are never split. The cost is the candidates' lookups plus the size of the events touched; the
+price is that the result may depend on the arrival order: `docs/event-resolution-at-scale.md`
+measures it and says which rule removed which part of that dependence.
 """
 
 from __future__ import annotations
