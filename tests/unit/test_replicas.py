@@ -70,7 +70,7 @@ def test_a_replica_missing_more_than_the_kept_changes_catches_up_from_the_table(
     con = open_writer(writer)
     target = tmp_path / "newsline.duckdb"
     publisher = ReplicaPublisher(writer.parent, target, keep_changes=1)
-    for how in feed(con, publisher, writer, target, changelog_records(), batch=3):
+    for _how in feed(con, publisher, writer, target, changelog_records(), batch=3):
         assert published(target) == tables(con)
     assert publisher.full_copies == 2 and publisher.catch_ups > 0
     assert publisher.from_table == publisher.catch_ups  # memory held too little every time
