@@ -16,9 +16,8 @@ checkpoint after a small batch also writes the tables' ART indexes (`bench/check
 needs the keys, to make redelivery harmless. Analysts' queries do not use them.
 
 The changes a replica missed come from memory when they are still kept there, and otherwise
-from the writer's own `changelog` table, read by offset (its rows are in offset order, so
-DuckDB's zone maps skip the row groups before the replica's position): a sink that restarts
-catches its replicas up instead of copying the database. What the sink wrote to each replica
+from the writer's own `changelog` table, read by offset range: a sink that restarts catches its
+replicas up instead of copying the database. What the sink wrote to each replica
 (its inode, size and mtime, and the position it holds) is kept beside it in `replica-N.json`,
 so a replica that someone else wrote to since is still noticed after a restart.
 
