@@ -1,8 +1,16 @@
-"""Bytes on the wire <-> validated envelopes. Decoding returns a `Rejection` instead of raising."""
+"""Bytes on the wire <-> validated envelopes. Decoding returns a `Rejection` instead of raising.
+
+Schema evolution: a message type's model has one current version (`MESSAGE_TYPES`). When a model
+changes, its version goes up by one and an upcaster from the previous version goes into
+`UPCASTERS`: a function of the old `data` JSON object returning the next version's. `decode`
+applies the chain vN -> vN+1 -> ... -> current before validating, so a log written by older code
+(replayed by `newsline replay`, read by the sink or by the resolver) stays readable.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +28,10 @@ MESSAGE_TYPES: dict[str, tuple[int, type[BaseModel]]] = {
     DEAD_LETTER_RECORDED: (1, DeadLetter),
     **{name: (1, model) for name, model in CHANGE_TYPES.items()},
 }
+
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+# (type string, version N) -> turns the data of version N into that of version N + 1.
+UPCASTERS: dict[tuple[str, int], Upcaster] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,13 +78,38 @@ def decode(raw: bytes | None, expected: str | None = None) -> Envelope[Any] | Re
         return Rejection(msg, [{"path": "type", "message": msg}])
     version, model = MESSAGE_TYPES[kind]
     if doc.get("schemaversion") != version:
-        msg = f"unsupported schemaversion {doc.get('schemaversion')!r} for {kind} (expected {version})"
-        return Rejection(msg, [{"path": "schemaversion", "message": msg}])
+        upcast = _upcast(doc, kind, version)
+        if isinstance(upcast, Rejection):
+            return upcast
+        doc = upcast
     try:
         return Envelope[model].model_validate(doc)  # type: ignore[valid-type]
     except ValidationError as exc:
         errors = describe_errors(exc)
         return Rejection(summarise(errors), errors)
+
+
+def _upcast(doc: dict[str, Any], kind: str, version: int) -> dict[str, Any] | Rejection:
+    """The envelope with its data brought from its schema version to `version`."""
+    found = doc.get("schemaversion")
+    if type(found) is not int or not 1 <= found < version:
+        msg = f"unsupported schemaversion {found!r} for {kind} (expected {version})"
+        return Rejection(msg, [{"path": "schemaversion", "message": msg}])
+    data = doc.get("data")
+    if not isinstance(data, dict):
+        msg = "data must be a JSON object to be upcast"
+        return Rejection(msg, [{"path": "data", "message": msg}])
+    for step in range(found, version):
+        upcaster = UPCASTERS.get((kind, step))
+        if upcaster is None:
+            msg = f"no upcaster for {kind} from schemaversion {step} to {step + 1}"
+            return Rejection(msg, [{"path": "schemaversion", "message": msg}])
+        try:
+            data = upcaster(dict(data))
+        except (KeyError, TypeError, ValueError) as exc:
+            msg = f"upcasting {kind} from schemaversion {step} failed: {exc!r}"
+            return Rejection(msg, [{"path": "data", "message": msg}])
+    return {**doc, "schemaversion": version, "data": data}
 
 
 def envelope(data: BaseModel, *, source: str, subject: str | None = None, **attrs: Any) -> Envelope[Any]:

@@ -3,12 +3,14 @@
 `processors.resolution.fold` reclusters the connected component an article touches when that component
 is small (at most `COMPONENT_LIMIT` mentions, every block read whole): the events are then exactly
 those of a full recomputation. In a dense story the component is most of the story, so instead
-each new mention *attaches* to the existing event it has the most evidence for among its bounded
-candidates (`ActiveMentions.candidates`), if the event stays consistent (one interval, one day,
-no sentence twice), or founds an event of its own. Mentions that leave (superseded versions,
-copies) leave their events, which keep the rest. Existing events are never split or merged on
-this path. The cost is the candidates' lookups plus the size of the events touched; the price is
-that the result may depend on the arrival order: `docs/event-resolution-at-scale.md` measures it.
+each new mention *attaches* to the existing event of its own granularity it has the most
+evidence for among its bounded candidates (`ActiveMentions.candidates`), if the event stays
+consistent (one interval, one day, no sentence twice) and one pair is strong enough, or founds an
+event of its own; two day events it links merge when a sample of the smaller one supports it.
+Mentions that leave (superseded versions, copies) leave their events, which keep the rest; events
+are never split. The cost is the candidates' lookups plus the size of the events touched; the
+price is that the result may depend on the arrival order: `docs/event-resolution-at-scale.md`
+measures it and says which rule removed which part of that dependence.
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ from processors.resolution.interval_index import ActiveMentions
 from schemas.timeline import EventState
 
 COMPONENT_LIMIT = 200  # largest component reclustered exactly (mentions)
+JOIN_EVIDENCE = 2.0  # a precise report joins an event only on a pair at least this strong
+COARSE_JOIN_EVIDENCE = 3.0  # an imprecise one (week, month...) needs stronger evidence
+SUPPORT_SAMPLE = 8  # members of the smaller event probed before two events merge
+PENDING = ""  # working group of an imprecise report waiting to be attached again
 ATTACH_CANDIDATES = 48  # candidates a mention is compared with on the bounded path
 
 
@@ -119,6 +125,7 @@ class Working:
     old: dict[str, EventState] = field(default_factory=dict)
     groups: dict[str, Summary | None] = field(default_factory=dict)
     owner: dict[str, str] = field(default_factory=dict)
+    pending: list[MentionRef] = field(default_factory=list)
 
     def group_of(self, mention_id: str) -> str | None:
         """The working group of a mention (loading its event), None if it has none yet."""
@@ -140,11 +147,23 @@ class Working:
             refs = self.active.refs
             kept = [refs[m] for m in ev.mention_ids if m in refs]
             cached = Summary.of(kept) if kept else None
+        if cached is not None and len(cached.finest) > 1:
+            # Made by the exact path: imprecise reports sit in a precise event. This path
+            # keeps each granularity apart, so they leave and are attached again.
+            finest = min(cached.finest)
+            keep = [x for x in cached.members if GRANULARITY_RANK[x.mention.granularity] == finest]
+            for x in cached.members:
+                if GRANULARITY_RANK[x.mention.granularity] != finest:
+                    mid = x.mention.mention_id
+                    self.owner[mid] = PENDING
+                    self.pending.append(x)
+            cached = Summary.of(keep)
         self.groups[event_id] = cached  # its members' group is their event id (`owners`)
 
     def attach(self, r: MentionRef) -> None:
         """Put r in the consistent event it has most evidence for, or in a new one."""
         score: dict[str, float] = defaultdict(float)
+        best: dict[str, float] = defaultdict(float)
         # Only reports of the same interval: which of a week's many events "this week" means
         # is what arrival order would decide here (the exact path weighs all pairs at once).
         for mid in self.active.candidates(r, ATTACH_CANDIDATES, same_span=True).ids:
@@ -152,17 +171,60 @@ class Working:
             if s is None:
                 continue
             key = self.group_of(mid)
-            if key is not None:
+            if key is not None and key != PENDING:
                 score[key] += s
+                best[key] = max(best[key], s)
         own = r.mention.mention_id
+        rank = GRANULARITY_RANK[r.mention.granularity]
+        fitting = []
+        strong = []
         for key in sorted(score, key=lambda k: (-score[k], k)):
             group = self.groups[key]
-            if group is not None and group.fits(r):
-                group.add(r)
-                self.owner[own] = key
-                return
-        self.groups["new:" + own] = Summary.of([r])
-        self.owner[own] = "new:" + own
+            if group is not None and min(group.finest) >= rank and group.fits(r):
+                fitting.append(key)
+                if best[key] >= (JOIN_EVIDENCE if rank == 0 else COARSE_JOIN_EVIDENCE):
+                    strong.append(key)
+        if not strong:
+            self.groups["new:" + own] = Summary.of([r])
+            self.owner[own] = "new:" + own
+            return
+        target = strong[0]
+        group = self.groups[target]
+        assert group is not None
+        group.add(r)
+        self.owner[own] = target
+        for other in fitting:
+            if other != target and self.groups[other] is not None:
+                target = self.merge(target, other)
+
+    def merge(self, a: str, b: str) -> str:
+        """Merge groups a and b if they stay one event and b's members link to a; the survivor."""
+        ga, gb = self.groups[a], self.groups[b]
+        assert ga is not None and gb is not None
+        if min(ga.finest) != 0 or min(gb.finest) != 0 or max(ga.lo, gb.lo) > min(ga.hi, gb.hi):
+            return a
+        if ga.day is not None and gb.day is not None and ga.day != gb.day:
+            return a
+        big, small = (a, b) if (len(ga.members), b) >= (len(gb.members), a) else (b, a)
+        gbig, gsmall = self.groups[big], self.groups[small]
+        assert gbig is not None and gsmall is not None
+        if not gsmall.sentences.isdisjoint(gbig.sentences):
+            return a
+        probe = gsmall.members[:SUPPORT_SAMPLE]
+        linked = 0
+        for x in probe:
+            for mid in self.active.candidates(x, ATTACH_CANDIDATES, same_span=True).ids:
+                if self.owner.get(mid, self.owners.get(mid)) == big and \
+                        compatible(x, self.active.refs[mid]) is not None:
+                    linked += 1
+                    break
+        if 2 * linked < len(probe):
+            return a
+        for x in gsmall.members:
+            gbig.add(x)
+            self.owner[x.mention.mention_id] = big
+        self.groups[small] = None
+        return big
 
     def result(self) -> dict[str, tuple[EventState, Summary]]:
         """The events the working groups describe now, with their summaries."""
@@ -186,6 +248,9 @@ def maintain(active: ActiveMentions, events: dict[str, EventState], owners: dict
         if mid in owners:
             work.load(owners[mid], fresh=True)
     for r in sorted(added, key=lambda x: x.order_key):
+        work.attach(r)
+    while work.pending:
+        r = work.pending.pop(0)
         work.attach(r)
     result = work.result()
     for eid in work.old:

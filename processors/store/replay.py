@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from processors.store.project import fold
-from processors.store.sink import apply_batch, decode_changes, open_writer
+from processors.store.sink import apply_batch, changes_in_table, open_writer
 
 TABLES = {"articles": "version_id", "mentions": "mention_id", "events": "event_id",
           "event_mentions": "event_id, mention_id", "changelog": "log_offset"}
@@ -26,19 +25,13 @@ def rebuild_and_compare(data_dir: Path) -> dict[str, Any]:
     target.unlink(missing_ok=True)
     src = duckdb.connect(str(source), read_only=True)
     src.execute("SET TimeZone = 'UTC'")
-    records = [(int(o), json.dumps({"specversion": "1.0", "id": cid, "source": "replay",
-                                    "type": t, "schemaversion": 1, "time": k.isoformat(),
-                                    "subject": s, "datacontenttype": "application/json",
-                                    "data": json.loads(d)}).encode())
-               for o, cid, t, k, s, d in src.execute(
-                   "SELECT log_offset, change_id, type, known_at, subject, data FROM changelog "
-                   "ORDER BY log_offset").fetchall()]
+    changes = changes_in_table(src)
     out = open_writer(target)
     epoch_row = src.execute("SELECT topic, epoch FROM sink_offsets").fetchone()
     topic, epoch = epoch_row if epoch_row else ("changelog", "replay")
-    for i in range(0, len(records), 5000):
-        apply_batch(out, fold(decode_changes(records[i:i + 5000])), topic=topic, epoch=epoch)
-    report: dict[str, Any] = {"changes": len(records), "tables": {}}
+    for i in range(0, len(changes), 5000):
+        apply_batch(out, fold(changes[i:i + 5000]), topic=topic, epoch=epoch)
+    report: dict[str, Any] = {"changes": len(changes), "tables": {}}
     for table, order in TABLES.items():
         a, b = _rows(src, table, order), _rows(out, table, order)
         report["tables"][table] = {"rows": len(a), "identical": a == b}

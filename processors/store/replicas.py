@@ -15,13 +15,20 @@ checkpoint after a small batch also writes the tables' ART indexes (`bench/check
 0.19-0.74 s with keys, 0.03-0.08 s without, at 100,000 and 1,000,000 rows), and only the writer
 needs the keys, to make redelivery harmless. Analysts' queries do not use them.
 
-A replica is rebuilt whole from the writer only when it cannot be caught up: at start (the
-changes in memory are gone), when it has missed more changes than are kept, when someone else
-wrote to it (an analyst's read-write session), or when every other replica is held open.
+The changes a replica missed come from memory when they are still kept there, and otherwise
+from the writer's own `changelog` table, read by offset range: a sink that restarts catches its
+replicas up instead of copying the database. What the sink wrote to each replica
+(its inode, size and mtime, and the position it holds) is kept beside it in `replica-N.json`,
+so a replica that someone else wrote to since is still noticed after a restart.
+
+A replica is rebuilt whole from the writer only when it cannot be caught up: when it is unknown
+(no `replica-N.json`) or someone else wrote to it (an analyst's read-write session), when it
+has missed more than `CATCH_UP_LIMIT` changes, or when every other replica is held open.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -45,6 +52,8 @@ REPLICA_SLOTS = 3  # the published one, the next one, and one spare for a held-o
 # synthetic events of bench/sink_bench.py), so about 270 MB at most: some 8 s of changes at
 # 500 articles/s, more than publishes are spaced by under load.
 KEEP_CHANGES = 60_000
+# Beyond this many missed changes a whole copy is cheaper than folding them again in Python.
+CATCH_UP_LIMIT = 500_000
 
 
 @dataclass(frozen=True)
@@ -64,6 +73,10 @@ def _identity(path: Path) -> tuple[int, int, int] | None:
     except FileNotFoundError:
         return None
     return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def _sidecar(path: Path) -> Path:
+    return path.with_suffix(".json")
 
 
 def replica_schema() -> str:
@@ -96,6 +109,12 @@ class ReplicaPublisher:
         self.written: dict[Path, _Written] = {}
         self.full_copies = 0
         self.catch_ups = 0
+        self.from_table = 0  # catch-ups that read the writer's changelog table
+        for path in self.paths:
+            try:
+                self.written[path] = _Written(**json.loads(_sidecar(path).read_text()))
+            except (OSError, ValueError, TypeError):
+                continue
 
     def record(self, changes: list[tuple[int, Envelope[Any]]], from_offset: int) -> None:
         """Keep a committed batch (which started at `from_offset`) for replicas to catch up with."""
@@ -134,11 +153,21 @@ class ReplicaPublisher:
         now = _identity(path)
         if written is None or now != (written.inode, written.size, written.mtime_ns):
             return None  # not ours any more (or not known since the sink started)
-        if written.epoch != epoch or self.kept_from is None:
+        if written.epoch != epoch or not written.next_offset <= next_offset:
             return None
-        if not self.kept_from <= written.next_offset <= next_offset:
+        if next_offset - written.next_offset > CATCH_UP_LIMIT:
             return None
         return written
+
+    def _missed(self, con: duckdb.DuckDBPyConnection, start: int,
+                end: int) -> list[tuple[int, Envelope[Any]]]:
+        """The changes in [start, end): from memory if kept, else from the writer's table."""
+        if self.kept_from is not None and self.kept_from <= start:
+            return [c for c in self.changes if c[0] >= start]
+        from processors.store.sink import changes_in_table
+
+        self.from_table += 1
+        return changes_in_table(con, start, end)
 
     def _catch_up(self, con: duckdb.DuckDBPyConnection, path: Path, *, topic: str, epoch: str,
                   next_offset: int) -> bool:
@@ -147,6 +176,7 @@ class ReplicaPublisher:
         written = self._usable(path, epoch, next_offset)
         if written is None:
             return False
+        missed = self._missed(con, written.next_offset, next_offset)
         try:
             con.execute(f"ATTACH {_quoted(path)} AS replica")
         except duckdb.Error as error:
@@ -154,7 +184,6 @@ class ReplicaPublisher:
                 return False  # an analyst (or the API) still has it open
             raise
         try:
-            missed = [c for c in self.changes if c[0] >= written.next_offset]
             batch = fold(missed)
             batch.next_offset = next_offset
             apply_batch(con, batch, topic=topic, epoch=epoch, db="replica", keyed=False)
@@ -194,6 +223,10 @@ class ReplicaPublisher:
         ident = _identity(path)
         assert ident is not None
         self.written[path] = _Written(*ident, next_offset=next_offset, epoch=epoch)
+        sidecar = _sidecar(path)
+        tmp = sidecar.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(vars(self.written[path])))
+        os.replace(tmp, sidecar)
 
     def _link(self, path: Path) -> None:
         """Make `target` name the replica's inode, atomically for readers opening it."""

@@ -31,7 +31,7 @@ from processors.store.project import ProjectionBatch, event_row, fold
 from processors.store.replicas import ReplicaPublisher
 from readmodel import SCHEMA_SQL
 from readmodel.metrics import Latency, SinkMetrics, write_sink_metrics
-from schemas.codec import Rejection, decode
+from schemas.codec import MESSAGE_TYPES, Rejection, decode
 from schemas.envelope import Envelope
 
 log = logging.getLogger(__name__)
@@ -203,6 +203,28 @@ def decode_changes(records: Iterable[tuple[int, bytes]]) -> list[tuple[int, Enve
             continue
         out.append((offset, env))
     return out
+
+
+def changes_in_table(con: duckdb.DuckDBPyConnection, start: int = 0,
+                     end: int | None = None) -> list[tuple[int, Envelope[Any]]]:
+    """The changes stored in the `changelog` table at offsets [start, end), as envelopes.
+
+    The table holds each change's data as projected (validated by the models of the code that
+    wrote it) and no schema version, so it is read back at today's version: the table needs a
+    version column before the first model change.
+    """
+    rows = con.execute("SELECT log_offset, change_id, type, known_at, subject, data "
+                       "FROM changelog WHERE log_offset >= ? AND log_offset < ? "
+                       "ORDER BY log_offset", [start, (1 << 63) - 1 if end is None else end]
+                       ).fetchall()
+    records = []
+    for offset, change_id, kind, known_at, subject, data in rows:
+        version = MESSAGE_TYPES[kind][0] if kind in MESSAGE_TYPES else 0
+        doc = {"id": change_id, "source": "newsline/resolve", "type": kind,
+               "schemaversion": version, "time": known_at.isoformat(), "subject": subject,
+               "data": json.loads(data)}
+        records.append((offset, json.dumps(doc).encode()))
+    return decode_changes(records)
 
 
 class Sink:

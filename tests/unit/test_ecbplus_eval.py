@@ -15,7 +15,9 @@ ecbplus_eval = load_bench("ecbplus_eval")
 # deterministic): pairwise precision 0.884, recall 0.516 (0.525 and 0.522 before merges needed the
 # support of most of the smaller side's articles; see docs/evaluation-ecbplus.md). Any change in
 # behaviour changes a count; the commit that makes it updates them and says why.
-PINNED = {"linked": 3246, "gold": 5568, "correct": 2871, "cross_subtopic": 62, "cross_topic": 313}
+# The one ECB+ article that reaches the bounded path (issue 15) links two correct pairs fewer
+# after the rules of that path changed (evidence threshold, merges): 3246/2871 before.
+PINNED = {"linked": 3244, "gold": 5568, "correct": 2869, "cross_subtopic": 62, "cross_topic": 313}
 NOON = datetime(2008, 12, 9, 12, tzinfo=UTC)
 
 

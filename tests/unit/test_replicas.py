@@ -65,14 +65,41 @@ def test_every_publish_equals_the_writer_and_only_new_replicas_are_copied(stack)
     assert target.stat().st_ino in {p.stat().st_ino for p in publisher.paths if p.exists()}
 
 
-def test_a_replica_missing_more_than_the_kept_changes_is_copied_whole(tmp_path):
+def test_a_replica_missing_more_than_the_kept_changes_catches_up_from_the_table(tmp_path):
     writer = tmp_path / ".sink" / "writer.duckdb"
     con = open_writer(writer)
     target = tmp_path / "newsline.duckdb"
     publisher = ReplicaPublisher(writer.parent, target, keep_changes=1)
-    hows = list(feed(con, publisher, writer, target, changelog_records(), batch=3))
-    assert hows == ["copy"] * len(hows)
+    for _how in feed(con, publisher, writer, target, changelog_records(), batch=3):
+        assert published(target) == tables(con)
+    assert publisher.full_copies == 2 and publisher.catch_ups > 0
+    assert publisher.from_table == publisher.catch_ups  # memory held too little every time
+    con.close()
+
+
+def test_a_restarted_sink_catches_its_replicas_up_instead_of_copying(tmp_path):
+    writer = tmp_path / ".sink" / "writer.duckdb"
+    target = tmp_path / "newsline.duckdb"
+    records = changelog_records()
+    con = open_writer(writer)
+    list(feed(con, ReplicaPublisher(writer.parent, target), writer, target, records[:6], batch=2))
+    con.close()
+    con = open_writer(writer)  # the sink restarts: nothing in memory, replicas on disk
+    restarted = ReplicaPublisher(writer.parent, target)
+    hows = list(feed(con, restarted, writer, target, records[6:], batch=2))
+    assert hows and set(hows) == {"catch-up"} and restarted.full_copies == 0
+    assert restarted.from_table >= 1
     assert published(target) == tables(con)
+    # Written by someone else while the sink was down: the next sink copies that replica.
+    con.close()
+    subprocess.run([str(CLI), str(target), "-c", "DELETE FROM events"], check=True, timeout=60)
+    con = open_writer(writer)
+    again = ReplicaPublisher(writer.parent, target)
+    next_offset, _ = stored_position(con, TOPIC)
+    again.publish(con, writer, topic=TOPIC, epoch="e1", next_offset=next_offset)
+    again.publish(con, writer, topic=TOPIC, epoch="e1", next_offset=next_offset)
+    assert published(target) == tables(con)
+    assert again.full_copies == 1
     con.close()
 
 

@@ -16,6 +16,7 @@ def test_sink_bench_runs_and_publishes_by_catch_up(tmp_path):
     result = json.loads(out.read_text())["results"][0]
     assert result["events"] == 3000
     assert result["publish_how"] == ["copy", "copy", "catch-up", "catch-up"]
+    assert result["restart_publish_how"] == "catch-up"  # a restart copies nothing
     assert result["batched_rows_per_s"] > 0 and result["naive_rows_per_s"] > 0
 
 
