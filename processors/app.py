@@ -22,6 +22,7 @@ from typing import Any
 import faust
 
 from processors.analysis.analyse import analyse_article
+from processors.rebalance import stop_fetching_before_the_seek
 from processors.resolution.fold import Status, TimelineState, apply_article, change_envelopes
 from schemas.articles import ARTICLE_ANALYSED, ARTICLE_SUBMITTED, ArticleAnalysed
 from schemas.codec import Rejection, decode, encode, envelope
@@ -57,6 +58,7 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
         producer_max_request_size=20 * 1024 * 1024, consumer_max_fetch_size=20 * 1024 * 1024,
         stream_wait_empty=False, table_cleanup_interval=3600.0,
     )
+    stop_fetching_before_the_seek(app)
     raw = app.topic(TOPICS["raw"].name, key_serializer="raw", value_serializer="raw",
                     internal=False)
     analysed = app.topic(TOPICS["analysed"].name, key_serializer="raw", value_serializer="raw")
