@@ -34,7 +34,8 @@ from schemas.topics import TOPICS
 log = logging.getLogger(__name__)
 
 
-def dead_letter(message: Any, reason: str, errors: list[dict[str, str]]) -> bytes:
+def dead_letter(message: Any, reason: str, errors: list[dict[str, str]],
+                source: str = "newsline/analyse") -> bytes:
     """A dead-letter envelope keeping the original bytes, the error and where it came from."""
     letter = DeadLetter(
         topic=message.topic, partition=message.partition, offset=message.offset,
@@ -42,7 +43,7 @@ def dead_letter(message: Any, reason: str, errors: list[dict[str, str]]) -> byte
         value_b64=base64.b64encode(message.value or b"").decode(),
         error=reason, errors=errors, received_at=now_utc(),
     )
-    return encode(envelope(letter, source="newsline/analyse",
+    return encode(envelope(letter, source=source,
                            id=f"{message.topic}:{message.partition}:{message.offset}"))
 
 
@@ -111,13 +112,23 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
 
     @app.agent(analysed)
     async def resolve(stream: Any) -> None:
-        async for value in stream:
-            env = decode(value, expected=ARTICLE_ANALYSED)
-            if isinstance(env, Rejection):
-                log.error("undecodable analysed record: %s", env.reason)
+        async for event in stream.events():
+            message = event.message
+            env = decode(message.value, expected=ARTICLE_ANALYSED)
+            if isinstance(env, Rejection):  # only a producer other than `analyse` can write it
+                await dead.send(key=message.key, value=dead_letter(
+                    message, env.reason, env.errors, source="newsline/resolve"))
                 continue
             art: ArticleAnalysed = env.data
-            t = apply_article(loaded(), art)
+            try:
+                t = apply_article(loaded(), art)
+            except Exception as exc:  # absurd but valid input must not stop the resolver
+                log.exception("resolving failed at analysed offset %d", message.offset)
+                state.pop("s", None)  # it may be half-applied: reload from the tables
+                err = [{"path": "(processing)", "message": repr(exc)}]
+                await dead.send(key=message.key, value=dead_letter(
+                    message, f"resolution failed: {exc!r}", err, source="newsline/resolve"))
+                continue
             for out in change_envelopes(t.changes, art.version_id):
                 await changelog.send(key=str(out.subject).encode(), value=encode(out))
             if t.changes:

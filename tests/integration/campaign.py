@@ -236,6 +236,8 @@ def reference_database(bootstrap: str, path: Path) -> duckdb.DuckDBPyConnection:
         t = apply_article(state, art)
         for out in change_envelopes(t.changes, art.version_id):
             records.append((len(records), encode(out)))
+    path.unlink(missing_ok=True)
+    Path(f"{path}.wal").unlink(missing_ok=True)
     con = open_writer(path)
     if records:
         apply_batch(con, fold(decode_changes(records)), topic=TOPICS["changelog"].name,

@@ -263,6 +263,7 @@ def poison(c: Campaign, articles: int, huge_chars: int) -> dict:
     analyst = c.analyst.finish()
     assert not analyst["errors"], analyst["errors"][:3]
     report["valid_accepted"] = len(first.accepted) + len(second.accepted)
+    report["errors"] = sorted(f"{t}: {d['error'][:70]}" for (t, _, _), d in letters.items())
     print("poison report:", report)
     return report
 
