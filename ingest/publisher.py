@@ -26,6 +26,13 @@ log = logging.getLogger(__name__)
 SOURCE = "newsline/ingest"
 
 
+def _close_quietly(producer: KafkaProducer) -> None:
+    try:
+        producer.close(timeout=0)
+    except KafkaError as exc:
+        log.info("a replaced producer dropped its unsent records: %s", exc)
+
+
 class BrokerUnavailable(Exception):
     """The broker did not acknowledge in time: nothing was acknowledged to the producer."""
 
@@ -63,7 +70,7 @@ class Publisher:
         self.timeout_s = timeout_s
         self.topic = TOPICS["raw"].name
         self._lock = threading.Lock()
-        self.producer = self._new_producer()
+        self.producer: KafkaProducer | None = self._new_producer()
 
     def _new_producer(self) -> KafkaProducer:
         return KafkaProducer(
@@ -79,8 +86,9 @@ class Publisher:
         waits `timeout` for each of them in turn, so every later request hung (found by
         tests/integration/test_campaign.py's broker outage). The old one is closed aside: what
         it still delivers was never acknowledged (a 503 means "unknown, post again")."""
-        old, self.producer = self.producer, self._new_producer()
-        threading.Thread(target=old.close, kwargs={"timeout": 0}, daemon=True).start()
+        old, self.producer = self.producer, None  # the next publish makes one (the broker may
+        if old is not None:                       # be down now: a producer bootstraps at once)
+            threading.Thread(target=_close_quietly, args=(old,), daemon=True).start()
 
     def publish(self, articles: list[Article]) -> list[Accepted]:
         """Publish a whole batch or raise BrokerUnavailable; never half-acknowledge it."""
@@ -104,6 +112,8 @@ class Publisher:
                 fresh.append((key, value, dkey, vid))
             deadline = time.monotonic() + self.timeout_s
             try:
+                if self.producer is None:
+                    self.producer = self._new_producer()
                 futures = [self.producer.send(self.topic, key=key.encode(), value=value)
                            for key, value, _, _ in fresh]
                 # One deadline for the whole batch (not `flush`, whose timeout is per batch).
@@ -118,6 +128,8 @@ class Publisher:
 
     def close(self) -> None:
         """Flush and close the producer (what cannot be flushed was never acknowledged)."""
+        if self.producer is None:
+            return
         try:
             self.producer.close(timeout=5)
         except KafkaError as exc:
