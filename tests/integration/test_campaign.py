@@ -172,7 +172,7 @@ def rebalance(c: Campaign, articles: int, moves: int) -> dict:
 
 
 def test_rebalance_short(campaign):
-    rebalance(campaign, articles=100, moves=2)
+    rebalance(campaign, articles=60, moves=2)
 
 
 @pytest.mark.reliability
@@ -269,7 +269,7 @@ def poison(c: Campaign, articles: int, huge_chars: int) -> dict:
 
 
 def test_poison_short(campaign):
-    poison(campaign, articles=40, huge_chars=300_000)
+    poison(campaign, articles=20, huge_chars=100_000)
 
 
 @pytest.mark.reliability
