@@ -296,6 +296,9 @@ def run_up(settings: Settings, on_ready: object = None) -> int:
                 except Exception as exc:  # the check must never stop the supervision
                     log.debug("stall check failed: %s", exc)
                     stuck = None
+                    # No answer from the broker (an outage, a restart): nothing can move then,
+                    # so the 30 s start again once it answers.
+                    watch.seen.clear()
                 if stuck and stack.children and not stack.stopping:
                     log.error("%s: the worker has not moved %s for %.0fs while records wait",
                               ALARM_LINE, stuck, watch.patience_s)
