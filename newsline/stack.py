@@ -101,11 +101,16 @@ class StallWatch:
     def stalled(self, worker_cpu_s: float) -> str | None:
         """A `topic:partition` stuck for longer than the patience while the worker was idle
         (under 2 CPU-seconds in that time: a worker busy with a huge article is not stuck)."""
+        asked = time.monotonic()
+        positions = {TOPICS[role].name: group_positions(self.bootstrap, "newsline",
+                                                        TOPICS[role].name)
+                     for role in ("raw", "analysed")}
         now = time.monotonic()
-        for role in ("raw", "analysed"):
-            topic = TOPICS[role].name
-            for part, (committed, end) in group_positions(self.bootstrap, "newsline",
-                                                          topic).items():
+        if now - asked > 5:  # a broker slow to answer (frozen, restarting): nothing could move
+            self.seen.clear()
+            return None
+        for topic, by_partition in positions.items():
+            for part, (committed, end) in by_partition.items():
                 key = (topic, part)
                 if committed >= end:
                     self.seen.pop(key, None)
