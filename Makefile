@@ -7,7 +7,7 @@ KAFKA_LIBS := .kafka/libs
 KAFKA_STAMP := $(KAFKA_LIBS)/.installed
 MVN_DEPENDENCY := org.apache.maven.plugins:maven-dependency-plugin:3.8.1
 
-.PHONY: setup run test lint unit integration schemas clean compose-check browser-check screenshot
+.PHONY: setup run test test-reliability lint unit integration schemas clean compose-check browser-check screenshot
 
 setup: $(STAMP) $(KAFKA_STAMP)
 
@@ -35,6 +35,11 @@ lint: setup
 
 test: setup lint compose-check browser-check
 	$(BIN)/pytest -q -p no:cacheprovider
+
+# The long fault campaign and the 10-minute soak (tests marked `reliability`; `make test` runs the
+# short version of each campaign test). About 40 minutes on the shared 2-core machine.
+test-reliability: setup
+	$(BIN)/pytest -q -s -p no:cacheprovider -m reliability tests/integration
 
 unit: setup compose-check
 	$(BIN)/pytest -q tests/unit

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,13 @@ from schemas.topics import TOPICS
 
 log = logging.getLogger(__name__)
 SOURCE = "newsline/ingest"
+
+
+def _close_quietly(producer: KafkaProducer) -> None:
+    try:
+        producer.close(timeout=0)
+    except KafkaError as exc:
+        log.info("a replaced producer dropped its unsent records: %s", exc)
 
 
 class BrokerUnavailable(Exception):
@@ -58,15 +66,29 @@ class Publisher:
     def __init__(self, bootstrap: str, seen: SeenIndex, timeout_s: float = 10.0) -> None:
         """Connect a producer to `bootstrap`; nothing is sent until `publish`."""
         self.seen = seen
+        self.bootstrap = bootstrap
         self.timeout_s = timeout_s
         self.topic = TOPICS["raw"].name
         self._lock = threading.Lock()
-        self.producer = KafkaProducer(
-            bootstrap_servers=bootstrap, acks="all", linger_ms=2, retries=5,
+        self.producer: KafkaProducer | None = self._new_producer()
+
+    def _new_producer(self) -> KafkaProducer:
+        return KafkaProducer(
+            bootstrap_servers=self.bootstrap, acks="all", linger_ms=2, retries=5,
             max_request_size=20 * 1024 * 1024, client_id="newsline-ingest",
-            request_timeout_ms=int(timeout_s * 1000), max_block_ms=int(timeout_s * 1000),
-            delivery_timeout_ms=int(timeout_s * 1000) + 2000,
+            request_timeout_ms=int(self.timeout_s * 1000), max_block_ms=int(self.timeout_s * 1000),
+            delivery_timeout_ms=int(self.timeout_s * 1000) + 2000,
         )
+
+    def _replace_producer(self) -> None:
+        """A fresh producer after a timeout. kafka-python 3.0.12's producer can stay wedged after
+        its broker was frozen (SIGSTOP) and resumed: its batches never complete, and `flush`
+        waits `timeout` for each of them in turn, so every later request hung (found by
+        tests/integration/test_campaign.py's broker outage). The old one is closed aside: what
+        it still delivers was never acknowledged (a 503 means "unknown, post again")."""
+        old, self.producer = self.producer, None  # the next publish makes one (the broker may
+        if old is not None:                       # be down now: a producer bootstraps at once)
+            threading.Thread(target=_close_quietly, args=(old,), daemon=True).start()
 
     def publish(self, articles: list[Article]) -> list[Accepted]:
         """Publish a whole batch or raise BrokerUnavailable; never half-acknowledge it."""
@@ -88,13 +110,17 @@ class Publisher:
                 env = envelope(art, source=SOURCE, subject=canonical, id=vid)
                 value = encode(env)
                 fresh.append((key, value, dkey, vid))
+            deadline = time.monotonic() + self.timeout_s
             try:
+                if self.producer is None:
+                    self.producer = self._new_producer()
                 futures = [self.producer.send(self.topic, key=key.encode(), value=value)
                            for key, value, _, _ in fresh]
-                self.producer.flush(timeout=self.timeout_s)
+                # One deadline for the whole batch (not `flush`, whose timeout is per batch).
                 for fut in futures:
-                    fut.get(timeout=self.timeout_s)
+                    fut.get(timeout=max(0.0, deadline - time.monotonic()))
             except (KafkaError, TimeoutError) as exc:
+                self._replace_producer()
                 raise BrokerUnavailable(str(exc) or type(exc).__name__) from exc
             if fresh:
                 self.seen.add([(dkey, vid) for _, _, dkey, vid in fresh])
@@ -102,6 +128,8 @@ class Publisher:
 
     def close(self) -> None:
         """Flush and close the producer (what cannot be flushed was never acknowledged)."""
+        if self.producer is None:
+            return
         try:
             self.producer.close(timeout=5)
         except KafkaError as exc:

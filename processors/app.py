@@ -30,6 +30,7 @@ import faust
 from faust.types import TP
 
 from processors.analysis.analyse import analyse_article
+from processors.rebalance import stop_fetching_before_the_seek
 from processors.resolver_state import FoldError, Resolver, Store
 from schemas.articles import ARTICLE_ANALYSED, ARTICLE_SUBMITTED, ArticleAnalysed
 from schemas.codec import Rejection, decode, encode, envelope
@@ -42,7 +43,8 @@ log = logging.getLogger(__name__)
 JOURNAL_MAX_BYTES = 64 * 1024 * 1024  # a journal record: the article, its writes and changes
 
 
-def dead_letter(message: Any, reason: str, errors: list[dict[str, str]]) -> bytes:
+def dead_letter(message: Any, reason: str, errors: list[dict[str, str]],
+                source: str = "newsline/analyse") -> bytes:
     """A dead-letter envelope keeping the original bytes, the error and where it came from."""
     letter = DeadLetter(
         topic=message.topic, partition=message.partition, offset=message.offset,
@@ -50,7 +52,7 @@ def dead_letter(message: Any, reason: str, errors: list[dict[str, str]]) -> byte
         value_b64=base64.b64encode(message.value or b"").decode(),
         error=reason, errors=errors, received_at=now_utc(),
     )
-    return encode(envelope(letter, source="newsline/analyse",
+    return encode(envelope(letter, source=source,
                            id=f"{message.topic}:{message.partition}:{message.offset}"))
 
 
@@ -123,8 +125,12 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
 
     @app.on_rebalance_complete.connect
     async def on_rebalanced(sender: Any, /, *args: Any, signal: Any = None, **kwargs: Any) -> None:
-        """Recover the assigned analysed partitions (catch up, resend), free the others. Runs
-        just before faust seeks to the committed offsets (`seek_to_committed` below)."""
+        """Stop fetching (see `processors/rebalance.py`), then recover the assigned analysed
+        partitions (catch up, resend) and free the others. Runs just before faust seeks to the
+        committed offsets (`seek_to_committed` below). One receiver does both, in this order:
+        faust calls a signal's receivers in no set order, and a record fetched during the
+        recovery would be lost to the same race."""
+        await stop_fetching_before_the_seek(app)
         assigned = {tp.partition for tp in app.consumer.assignment()
                     if tp.topic == analysed_name}
         for partition in list(resolvers):
@@ -178,8 +184,8 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
             if isinstance(env, Rejection):
                 log.error("undecodable analysed record at %d:%d: %s", message.partition,
                           message.offset, env.reason)
-                await dead.send(key=message.key, value=dead_letter(message, env.reason,
-                                                                    env.errors))
+                await dead.send(key=message.key, value=dead_letter(
+                    message, env.reason, env.errors, source="newsline/resolve"))
                 continue
             await _resolve_one(r, message, env.data)
 
@@ -195,7 +201,7 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
                 log.exception("the fold failed at %d:%d", message.partition, message.offset)
                 err = [{"path": "(resolution)", "message": str(exc)}]
                 await dead.send(key=message.key, value=dead_letter(
-                    message, f"resolution failed: {exc}", err))
+                    message, f"resolution failed: {exc}", err, source="newsline/resolve"))
                 await r.skip(message.offset, art.version_id)
                 return
             except Exception:

@@ -129,6 +129,16 @@ class Mention(BaseModel):
     keywords: list[str] = Field(default_factory=list, description="Cross-language keyword keys")
     summary: str
 
+    @model_validator(mode="after")
+    def _in_order(self) -> Mention:
+        # The analysis never writes these; another producer of the analysed topic might, and an
+        # interval that ends before it starts would reach the timeline as an event.
+        if self.end < self.start:
+            raise ValueError(f"mention {self.mention_id}: end {self.end} before start {self.start}")
+        if self.end_char < self.start_char:
+            raise ValueError(f"mention {self.mention_id}: end_char before start_char")
+        return self
+
 
 class ArticleAnalysed(BaseModel):
     """An article version after cleaning, identity and extraction (the analysed topic's `data`)."""

@@ -12,6 +12,7 @@ keeps seeing the snapshot it opened until it reopens the file.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
@@ -193,15 +194,25 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, writer_path: Path, target: 
         tmp.unlink(missing_ok=True)
 
 
-def decode_changes(records: Iterable[tuple[int, bytes]]) -> list[tuple[int, Envelope[Any]]]:
-    """Decode changelog records; undecodable ones are logged and skipped (they are bugs)."""
-    out = []
+def split_changes(records: Iterable[tuple[int, bytes]]
+                  ) -> tuple[list[tuple[int, Envelope[Any]]], list[tuple[int, bytes, Rejection]]]:
+    """Changelog records decoded, and those that do not decode (with why)."""
+    out, rejected = [], []
     for offset, value in records:
         env = decode(value)
         if isinstance(env, Rejection):
-            log.error("changelog offset %d undecodable: %s", offset, env.reason)
+            rejected.append((offset, value, env))
             continue
         out.append((offset, env))
+    return out, rejected
+
+
+def decode_changes(records: Iterable[tuple[int, bytes]]) -> list[tuple[int, Envelope[Any]]]:
+    """Decode changelog records; undecodable ones are logged and skipped (the sink dead-letters
+    them, see `Sink.dead_letters`)."""
+    out, rejected = split_changes(records)
+    for offset, _, rejection in rejected:
+        log.error("changelog offset %d undecodable: %s", offset, rejection.reason)
     return out
 
 
@@ -227,6 +238,21 @@ def changes_in_table(con: duckdb.DuckDBPyConnection, start: int = 0,
     return decode_changes(records)
 
 
+def fold_isolating(changes: list[tuple[int, Envelope[Any]]]
+                   ) -> tuple[ProjectionBatch, list[tuple[int, Exception]]]:
+    """Fold a batch; if that fails, fold it change by change and set aside the ones that fail."""
+    try:
+        return fold(changes), []
+    except Exception:  # a change that decodes but cannot be projected: find which
+        batch, failed = ProjectionBatch(), []
+        for offset, env in changes:
+            try:
+                fold([(offset, env)], batch)
+            except Exception as exc:
+                failed.append((offset, exc))
+        return batch, failed
+
+
 class Sink:
     """Consumes the changelog topic and keeps the DuckDB projections and snapshot current."""
 
@@ -246,6 +272,36 @@ class Sink:
         self.published_snapshots = 0
         self.publisher = ReplicaPublisher(self.writer_path.parent, self.target)
         self.last_publish: dict[str, Any] = {}
+
+    def dead_letters(self, values: dict[int, bytes], rejected: list[tuple[int, bytes, Rejection]],
+                     failed: list[tuple[int, Exception]]) -> None:
+        """Park changelog records that cannot be projected in the dead-letter topic, durably,
+        before the batch's offset is committed (the rest of the batch goes on)."""
+        if not rejected and not failed:
+            return
+        from kafka import KafkaProducer
+
+        from schemas.codec import encode, envelope
+        from schemas.dead_letters import DeadLetter
+        from schemas.envelope import now_utc
+        from schemas.topics import TOPICS
+
+        letters = [(o, v, r.reason, r.errors) for o, v, r in rejected] + [
+            (o, values[o], f"projection failed: {e!r}",
+             [{"path": "(processing)", "message": repr(e)}]) for o, e in failed]
+        producer = KafkaProducer(bootstrap_servers=self.bootstrap, acks="all",
+                                 client_id="newsline-sink", max_request_size=20 << 20)
+        try:
+            for offset, value, reason, errors in letters:
+                log.error("changelog offset %d dead-lettered: %s", offset, reason)
+                letter = DeadLetter(topic=self.topic, partition=0, offset=offset, key_b64=None,
+                                    value_b64=base64.b64encode(value or b"").decode(),
+                                    error=reason, errors=errors, received_at=now_utc())
+                producer.send(TOPICS["dead_letter"].name, value=encode(envelope(
+                    letter, source="newsline/sink", id=f"{self.topic}:0:{offset}")))
+            producer.flush(timeout=30)
+        finally:
+            producer.close(timeout=5)
 
     def _open(self) -> duckdb.DuckDBPyConnection:
         con = open_writer(self.writer_path)
@@ -329,8 +385,9 @@ class Sink:
                     if self.pending:
                         self._publish(con)
                     continue
-                changes = decode_changes(records)
-                batch = fold(changes)
+                changes, rejected = split_changes(records)
+                batch, failed = fold_isolating(changes)
+                self.dead_letters(dict(records), rejected, failed)
                 batch.next_offset = max(batch.next_offset, records[-1][0] + 1)
                 from_offset, _ = stored_position(con, self.topic)
                 apply_batch(con, batch, topic=self.topic, epoch=self.epoch)

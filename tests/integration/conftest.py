@@ -48,6 +48,15 @@ class RunningStack:
             out.append(f"== {p.name}\n" + p.read_text(errors="replace")[-4000:])
         return "\n".join(out)
 
+    def alarms(self) -> list[str]:
+        """The stall alarms `newsline up` logged (a partition with waiting records that the
+        worker does not move): none is expected in any test."""
+        from newsline.stack import ALARM_LINE
+
+        path = self.data_dir / "up.log"
+        text = path.read_text(errors="replace") if path.exists() else ""
+        return [line for line in text.splitlines() if ALARM_LINE in line]
+
     def cli(self, *args: str, timeout: float | None = None,
             check: bool = True) -> subprocess.CompletedProcess:
         """Run `newsline ARGS`. The subprocess gets a minute more than the command's own

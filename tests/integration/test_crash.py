@@ -75,6 +75,7 @@ def test_kill9_of_worker_and_sink_then_an_update_needs_the_recovered_state(tmp_p
         assert events == reference, s.logs()
         ids = [e["event_id"] for e in events]
         assert len(ids) == len(set(ids))
+        assert not s.alarms(), s.logs()
     finally:
         s.stop()
 
@@ -108,6 +109,7 @@ def test_kill9_of_the_whole_stack_then_restart_resumes_the_same_log(tmp_path, re
         after = wait_for_timeline(s2, reference)
         assert after == reference, s2.logs()
         assert "epoch changed" not in (s.data_dir / "logs" / "sink.log").read_text()
+        assert not s.alarms() and not s2.alarms(), s2.logs()
     finally:
         s2.stop()
 
