@@ -6,6 +6,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 
 from processors.analysis.entities import article_names, entity_key, extract_entities, keywords
+from processors.analysis.predicates import predicate_of
 from processors.analysis.sentences import split_sentences
 from processors.analysis.temporal import TemporalExpression
 from schemas.articles import Mention
@@ -66,6 +67,7 @@ def build_mentions(text: str, expressions: Sequence[TemporalExpression], *, lang
             if 0 <= neighbour < len(spans):
                 context.update(entities_of(neighbour))
         kinds = {**context, **own}
+        predicate = predicate_of(sentence, expr.start_char - s, expr.end_char - s)
         mentions.append(Mention(
             mention_id=f"{version_id}:{expr.start_char}",
             sentence=sentence, sentence_start=s, expression=expr.text,
@@ -76,5 +78,7 @@ def build_mentions(text: str, expressions: Sequence[TemporalExpression], *, lang
             places=sorted(n for n, kind in kinds.items() if kind == "place"),
             keywords=sorted(keywords(sentence, language) - noise_words),
             summary=summarise(sentence),
+            predicate=predicate.key if predicate else None,
+            predicate_kind=predicate.kind if predicate else None,  # type: ignore[arg-type]
         ))
     return mentions

@@ -106,8 +106,17 @@ def compatible(a: MentionRef, b: MentionRef) -> float | None:
     # Places alone are weak (a story's places recur in all its events): a shared place needs to
     # be in both sentences and come with a shared keyword.
     specific = ev.named >= 1 or (ev.places >= 1 and ev.keywords >= 1)
+    strong = ev.score >= COARSE_EVIDENCE and ev.named >= 1 and ev.keywords >= 1
+    # What each date dates: a statement (said, indiqué) and what it is about (travel, se rendre)
+    # share the sentence's names and words, but are two events.
+    contrary = (ma.predicate_kind is not None and mb.predicate_kind is not None
+                and ma.predicate_kind != mb.predicate_kind)
     if (ma.start, ma.end) == (mb.start, mb.end):
+        if contrary:
+            return ev.score if strong else None
         return ev.score if ev.score >= SAME_DATE_EVIDENCE and specific else None
+    if contrary:
+        return None
     if "year" in (ma.granularity, mb.granularity) or "decade" in (ma.granularity, mb.granularity):
         return None
     inner, outer = (ma, mb) if ma.end - ma.start <= mb.end - mb.start else (mb, ma)
@@ -117,7 +126,6 @@ def compatible(a: MentionRef, b: MentionRef) -> float | None:
     # Two dates of different precision in one article are two things the article tells apart.
     if a.version_id == b.version_id:
         return None
-    strong = ev.score >= COARSE_EVIDENCE and ev.named >= 1 and ev.keywords >= 1
     return ev.score if strong else None
 
 
@@ -198,6 +206,31 @@ def candidate_pairs(refs: list[MentionRef]) -> list[tuple[float, int, int]]:
     return pairs
 
 
+def one_to_one(refs: list[MentionRef], pairs: list[tuple[float, int, int]]
+               ) -> list[tuple[float, int, int]]:
+    """The pairs without the containment pairs an exact same-date pair overrides.
+
+    Between two sentences, a date pairs with the same date first: once « lundi 4 septembre »
+    has "on Monday" (4 Sep) in the other sentence, it does not pair with that sentence's "this
+    month" too, nor does "this month" pair with any other date of the first. A dropped pair's
+    mentions have an exact partner compatible with them, so they are in the same component
+    whatever the seeds: the rule reads nothing outside the component being clustered.
+    """
+    paired: set[tuple[int, tuple[str, int]]] = set()
+    for _, i, j in pairs:
+        mi, mj = refs[i].mention, refs[j].mention
+        if (mi.start, mi.end) == (mj.start, mj.end):
+            paired.add((i, refs[j].sentence_key))
+            paired.add((j, refs[i].sentence_key))
+    if not paired:
+        return pairs
+    return [(s, i, j) for s, i, j in pairs
+            if (refs[i].mention.start, refs[i].mention.end)
+            == (refs[j].mention.start, refs[j].mention.end)
+            or ((i, refs[j].sentence_key) not in paired
+                and (j, refs[i].sentence_key) not in paired)]
+
+
 def cluster_mentions(refs: list[MentionRef]) -> list[list[MentionRef]]:
     """Group mentions into events; each group is sorted earliest-reported first.
 
@@ -207,7 +240,7 @@ def cluster_mentions(refs: list[MentionRef]) -> list[list[MentionRef]]:
     a union of whole components gives the same events as clustering everything.
     """
     members = sorted(refs, key=lambda r: r.order_key)
-    pairs = sorted(candidate_pairs(members))
+    pairs = sorted(one_to_one(members, candidate_pairs(members)))
     clusters = _Clusters(members, pairs)
     for _, i, j in pairs:
         clusters.try_merge(i, j)
