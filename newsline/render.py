@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 CSV_FIELDS = ("event_id", "start", "end", "granularity", "summary", "expression", "entities",
-              "mentions", "sources", "first_reported_at")
+              "mentions", "sources", "first_reported_at", "anchor")
 SUMMARY_CHARS = 140
 CUT = "…"
 

@@ -100,3 +100,27 @@ def predicate_of(sentence: str, start: int, end: int) -> Predicate | None:
         if hit is not None:
             return hit[0]
     return None
+
+
+class Found(NamedTuple):
+    """A predicate and where its words are in the sentence."""
+
+    predicate: Predicate
+    start: int
+    end: int
+
+
+def main_predicate(sentence: str) -> Found | None:
+    """The predicate an undated sentence reports: its first event predicate, else its first
+    statement (« a indiqué »), else None."""
+    words = _words(sentence)
+    first_report: Found | None = None
+    for i in range(len(words)):
+        hit = _found(words, i)
+        if hit is None:
+            continue
+        found = Found(hit[0], words[i].start, words[i + hit[1] - 1].end)
+        if found.predicate.kind == "event":
+            return found
+        first_report = first_report or found
+    return first_report

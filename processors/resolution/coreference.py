@@ -18,6 +18,9 @@ GRANULARITY_RANK = {"day": 0, "week": 1, "part-of-month": 2, "month": 3, "season
                     "quarter": 5, "year": 6, "decade": 7}
 SAME_DATE_EVIDENCE = 1.0      # two reports of one precise date: one shared entity or two keywords
 COARSE_EVIDENCE = 2.0         # an imprecise report joins a precise event only on strong evidence
+# How a mention was dated, best first: a date in its own sentence, the passage's last date,
+# its article's day, none.
+ANCHOR_RANK = {"explicit": 0, "narrative": 1, "publication": 2, "none": 3}
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +114,11 @@ def compatible(a: MentionRef, b: MentionRef) -> float | None:
     # share the sentence's names and words, but are two events.
     contrary = (ma.predicate_kind is not None and mb.predicate_kind is not None
                 and ma.predicate_kind != mb.predicate_kind)
+    if "explicit" not in (ma.anchor, mb.anchor) or ma.anchor != mb.anchor:
+        # A mention dated from elsewhere: only on strong evidence, and never with another
+        # mention of its own article (the passage's dated sentence is already an event).
+        if not strong or a.version_id == b.version_id or contrary:
+            return None
     if (ma.start, ma.end) == (mb.start, mb.end):
         if contrary:
             return ev.score if strong else None
@@ -259,9 +267,12 @@ def event_id_for(founding: MentionRef) -> str:
 
 
 def event_state(group: list[MentionRef]) -> EventState:
-    """The event a group of mentions describes: the most precise date its reports agree on."""
-    finest = min(GRANULARITY_RANK[r.mention.granularity] for r in group)
-    precise = [r for r in group if GRANULARITY_RANK[r.mention.granularity] == finest]
+    """The event a group of mentions describes: the most precise date its best-anchored reports
+    agree on (a mention dated from elsewhere never gives an explicit event its date)."""
+    anchor = min((r.mention.anchor for r in group), key=ANCHOR_RANK.__getitem__)
+    dated = [r for r in group if r.mention.anchor == anchor]
+    finest = min(GRANULARITY_RANK[r.mention.granularity] for r in dated)
+    precise = [r for r in dated if GRANULARITY_RANK[r.mention.granularity] == finest]
     votes = Counter((r.mention.start, r.mention.end) for r in precise)
     (start, end), _ = min(votes.items(), key=lambda kv: (-kv[1], kv[0]))
     founding = group[0]
@@ -274,7 +285,7 @@ def event_state(group: list[MentionRef]) -> EventState:
         sources=sorted({r.canonical_url for r in group}),
         languages=sorted({r.language for r in group}),
         first_reported_at=min(r.published_at for r in group),
-        last_reported_at=max(r.published_at for r in group),
+        last_reported_at=max(r.published_at for r in group), anchor=anchor,
     )
 
 
