@@ -145,7 +145,7 @@ def undated(text: str, spans: Sequence[tuple[int, int]],
         if anchor_of is not None:
             m = anchor_of
             yield index, found, Dates(m.start, m.end, m.granularity, m.value, m.mod), "narrative"
-        elif not is_future_clause(text, s + found.start, s + found.end, cue):
+        elif not is_future_clause(text, s + found.end, s + found.end, cue):  # the verb too
             yield index, found, publication, "publication"
 
 

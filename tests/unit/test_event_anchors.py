@@ -1,0 +1,81 @@
+"""Events without a date in their sentence: anchored on the passage or on the publication day."""
+
+from datetime import UTC, date, datetime, timedelta
+
+from processors.analysis.mentions import build_mentions
+from processors.analysis.temporal import extract_dates
+from processors.resolution.coreference import MentionRef, compatible, resolve_events
+from schemas.articles import Mention
+
+PUBLISHED = datetime(2023, 7, 28, 9, 30, tzinfo=UTC)
+
+
+def mentions(text, language="fr", published=PUBLISHED):
+    found = extract_dates(text, published_at=published, language=language)
+    return build_mentions(text, found, language=language, version_id="v1",
+                          published_at=published)
+
+
+def by_anchor(ms):
+    return [(m.anchor, m.expression, str(m.start), str(m.end)) for m in ms]
+
+
+def test_a_sentence_without_a_date_takes_the_passage_date_else_the_publication_day():
+    text = ("Le 26 juillet, des militaires ont renversé le président Mohamed Bazoum à Niamey. "
+            "Ils ont ensuite arrêté le ministre Hassoumi Massaoudou dans la capitale.\n\n"
+            "Emmanuel Macron a condamné le coup d'État au Niger avec la plus grande fermeté.")
+    assert by_anchor(mentions(text)) == [
+        ("explicit", "Le 26 juillet", "2023-07-26", "2023-07-26"),
+        ("narrative", "arrêté", "2023-07-26", "2023-07-26"),
+        ("publication", "condamné", "2023-07-28", "2023-07-28"),  # a new passage: no narrative date
+    ]
+
+
+def test_no_anchored_mention_for_the_future_nothing_named_or_a_caption():
+    text = ("Emmanuel Macron se rendra au Niger pour rencontrer les militaires du pays.\n\n"
+            "Des manifestants ont attaqué le bâtiment dans la soirée avec des pierres.\n\n"
+            "Emmanuel Macron rencontre les journalistes\n\n")
+    assert mentions(text) == []
+
+
+def test_without_the_publication_time_only_explicit_mentions():
+    text = ("Le 26 juillet, des militaires ont renversé le président Mohamed Bazoum à Niamey. "
+            "Ils ont ensuite arrêté le ministre Hassoumi Massaoudou dans la capitale.")
+    found = extract_dates(text, published_at=PUBLISHED, language="fr")
+    assert [m.anchor for m in build_mentions(text, found, language="fr", version_id="v1")] == [
+        "explicit"]
+
+
+DAY = date(2023, 7, 26)
+
+
+def ref(vid, offset, anchor, *, entities=("Mohamed Bazoum", "ECOWAS"), kws=("coup", "sanctions"),
+        span=(DAY, DAY), published=PUBLISHED):
+    m = Mention(mention_id=f"{vid}:{offset}", sentence=f"s{offset}", sentence_start=offset,
+                expression=f"x{offset}", start_char=offset, end_char=offset + 1, start=span[0],
+                end=span[1], granularity="day" if span[0] == span[1] else "month",
+                entities=list(entities), keywords=list(kws), summary=f"{vid} {offset}",
+                anchor=anchor)
+    return MentionRef(m, vid, f"https://{vid}.example/", "en", published)
+
+
+def test_a_mention_dated_from_elsewhere_joins_only_on_strong_evidence_and_never_its_own_article():
+    explicit = ref("a", 10, "explicit")
+    assert compatible(explicit, ref("b", 10, "publication")) is not None  # two names, two words
+    assert compatible(explicit, ref("a", 90, "narrative")) is None  # same article
+    weak = ref("b", 10, "publication", entities=("Mohamed Bazoum",), kws=())
+    assert compatible(explicit, weak) is None
+    assert compatible(explicit, ref("c", 10, "explicit", entities=("Mohamed Bazoum",), kws=())) \
+        is not None  # two explicit reports of one day need less
+
+
+def test_a_mention_dated_from_elsewhere_never_dates_an_explicit_event():
+    month = (date(2023, 7, 1), date(2023, 7, 31))
+    later = PUBLISHED + timedelta(hours=2)
+    group = [ref("a", 10, "explicit", span=month), ref("b", 10, "publication", published=later)]
+    (event,) = resolve_events(group).values()
+    assert (event.anchor, event.start, event.end, event.granularity) == (
+        "explicit", month[0], month[1], "month")
+    assert sorted(event.mention_ids) == ["a:10", "b:10"]
+    (alone,) = resolve_events(group[1:]).values()
+    assert (alone.anchor, alone.start) == ("publication", DAY)
