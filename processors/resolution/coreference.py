@@ -114,7 +114,7 @@ def compatible(a: MentionRef, b: MentionRef) -> float | None:
     # share the sentence's names and words, but are two events.
     contrary = (ma.predicate_kind is not None and mb.predicate_kind is not None
                 and ma.predicate_kind != mb.predicate_kind)
-    if "explicit" not in (ma.anchor, mb.anchor) or ma.anchor != mb.anchor:
+    if ma.anchor != "explicit" or mb.anchor != "explicit":
         # A mention dated from elsewhere: only on strong evidence, and never with another
         # mention of its own article (the passage's dated sentence is already an event).
         if not strong or a.version_id == b.version_id or contrary:
@@ -276,7 +276,7 @@ def event_state(group: list[MentionRef]) -> EventState:
     votes = Counter((r.mention.start, r.mention.end) for r in precise)
     (start, end), _ = min(votes.items(), key=lambda kv: (-kv[1], kv[0]))
     founding = group[0]
-    summary_ref = next(r for r in group if (r.mention.start, r.mention.end) == (start, end))
+    summary_ref = next(r for r in precise if (r.mention.start, r.mention.end) == (start, end))
     return EventState(
         event_id=event_id_for(founding), start=start, end=end,
         granularity=precise[0].mention.granularity, summary=summary_ref.mention.summary,

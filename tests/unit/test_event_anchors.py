@@ -79,3 +79,10 @@ def test_a_mention_dated_from_elsewhere_never_dates_an_explicit_event():
     assert sorted(event.mention_ids) == ["a:10", "b:10"]
     (alone,) = resolve_events(group[1:]).values()
     assert (alone.anchor, alone.start) == ("publication", DAY)
+
+
+def test_an_explicit_event_keeps_its_own_sentence_as_summary():
+    earlier = PUBLISHED - timedelta(hours=3)  # the publication-anchored report came first
+    group = [ref("a", 10, "explicit"), ref("b", 10, "publication", published=earlier)]
+    (event,) = resolve_events(group).values()
+    assert (event.anchor, event.start, event.summary) == ("explicit", DAY, "a 10")
