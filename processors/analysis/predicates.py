@@ -13,13 +13,14 @@ statement get the same key.
 from __future__ import annotations
 
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 from typing import NamedTuple
 
 import regex
 
 _WORD = regex.compile(r"\p{L}+|[;:()«»\"“”—]")
+_MARKS = regex.compile(r"\p{Mn}+")
 # Words and marks that open another clause: a date does not date a predicate across them.
 CLAUSE_OPENERS = frozenset({
     "que", "qu", "qui", "dont", "lorsque", "lorsqu", "quand", "tandis",
@@ -42,13 +43,14 @@ class _Word(NamedTuple):
 
 
 def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    """Accent-free and casefolded (the marks are dropped after NFKD)."""
+    return str(_MARKS.sub("", unicodedata.normalize("NFKD", text))).casefold()
 
 
 @cache
-def predicate_table() -> tuple[dict[tuple[str, ...], Predicate], int]:
-    """(form as a tuple of words -> predicate, longest form in words) from ``predicates.tsv``."""
+def predicate_table() -> tuple[dict[tuple[str, ...], Predicate], int, frozenset[str]]:
+    """(form as a tuple of words -> predicate, longest form in words, first words of the forms)
+    from ``predicates.tsv``."""
     text = files("processors.analysis.data").joinpath("predicates.tsv").read_text(encoding="utf-8")
     table: dict[tuple[str, ...], Predicate] = {}
     for row in text.splitlines():
@@ -58,19 +60,22 @@ def predicate_table() -> tuple[dict[tuple[str, ...], Predicate], int]:
         for form in forms.split("|"):
             words = tuple(w.group() for w in _WORD.finditer(_fold(form)))
             table[words] = Predicate(key, kind)
-    return table, max(len(words) for words in table)
+    return table, max(len(words) for words in table), frozenset(words[0] for words in table)
 
 
-def _words(sentence: str) -> list[_Word]:
+@lru_cache(maxsize=1 << 12)  # a sentence with two dates is read once
+def _words(sentence: str) -> tuple[_Word, ...]:
     folded = _fold(sentence)
     if len(folded) != len(sentence):  # a character that decomposes into several: offsets move
-        return [_Word(_fold(m.group()), m.start(), m.end()) for m in _WORD.finditer(sentence)]
-    return [_Word(m.group(), m.start(), m.end()) for m in _WORD.finditer(folded)]
+        return tuple(_Word(_fold(m.group()), m.start(), m.end()) for m in _WORD.finditer(sentence))
+    return tuple(_Word(m.group(), m.start(), m.end()) for m in _WORD.finditer(folded))
 
 
-def _found(words: list[_Word], i: int) -> tuple[Predicate, int] | None:
+def _found(words: tuple[_Word, ...], i: int) -> tuple[Predicate, int] | None:
     """The longest table form starting at word i, with its length in words."""
-    table, longest = predicate_table()
+    table, longest, firsts = predicate_table()
+    if words[i].text not in firsts:
+        return None
     for n in range(min(longest, len(words) - i), 0, -1):
         hit = table.get(tuple(w.text for w in words[i : i + n]))
         if hit is not None:
