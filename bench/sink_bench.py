@@ -55,7 +55,7 @@ SELECT printf('ev-%012x', i), DATE '2015-01-01' + CAST(hash(i) % 3650 AS INTEGER
        ['Entity ' || (hash(i + 1) % 2000), 'Entity ' || (hash(i + 2) % 2000)], 2, 2,
        ['https://a.example/' || i, 'https://b.example/' || i], ['en'],
        TIMESTAMPTZ '2015-01-01 00:00:00+00' + to_seconds(i),
-       TIMESTAMPTZ '2015-01-01 00:00:00+00' + to_seconds(i)
+       TIMESTAMPTZ '2015-01-01 00:00:00+00' + to_seconds(i), 'explicit'
 FROM range({lo}, {hi}) t(i);
 INSERT INTO event_mentions SELECT printf('ev-%012x', i), printf('v%da:10', i) FROM range({lo}, {hi}) t(i);
 INSERT INTO event_mentions SELECT printf('ev-%012x', i), printf('v%db:20', i) FROM range({lo}, {hi}) t(i);

@@ -115,8 +115,12 @@ def compatible(a: MentionRef, b: MentionRef) -> float | None:
     contrary = (ma.predicate_kind is not None and mb.predicate_kind is not None
                 and ma.predicate_kind != mb.predicate_kind)
     if ma.anchor != "explicit" or mb.anchor != "explicit":
-        # A mention dated from elsewhere: only on strong evidence, and never with another
-        # mention of its own article (the passage's dated sentence is already an event).
+        # A mention dated from elsewhere joins an explicit report of exactly its dates, on
+        # strong evidence, never from its own article (the passage's dated sentence is already
+        # an event); two such mentions never pair (they would gather on an article's day in any
+        # order, which the bounded path cannot keep order-independent).
+        if "explicit" not in (ma.anchor, mb.anchor) or (ma.start, ma.end) != (mb.start, mb.end):
+            return None
         if not strong or a.version_id == b.version_id or contrary:
             return None
     if (ma.start, ma.end) == (mb.start, mb.end):

@@ -69,16 +69,15 @@ def test_a_mention_dated_from_elsewhere_joins_only_on_strong_evidence_and_never_
         is not None  # two explicit reports of one day need less
 
 
-def test_a_mention_dated_from_elsewhere_never_dates_an_explicit_event():
+def test_a_mention_dated_from_elsewhere_joins_only_its_exact_dates_and_never_its_like():
     month = (date(2023, 7, 1), date(2023, 7, 31))
     later = PUBLISHED + timedelta(hours=2)
     group = [ref("a", 10, "explicit", span=month), ref("b", 10, "publication", published=later)]
-    (event,) = resolve_events(group).values()
-    assert (event.anchor, event.start, event.end, event.granularity) == (
-        "explicit", month[0], month[1], "month")
-    assert sorted(event.mention_ids) == ["a:10", "b:10"]
-    (alone,) = resolve_events(group[1:]).values()
-    assert (alone.anchor, alone.start) == ("publication", DAY)
+    assert compatible(*group) is None  # its day lies in the month: not enough
+    events = sorted(resolve_events(group).values(), key=lambda e: e.anchor)
+    assert [(e.anchor, e.start, e.end, e.granularity) for e in events] == [
+        ("explicit", month[0], month[1], "month"), ("publication", DAY, DAY, "day")]
+    assert compatible(ref("b", 10, "publication"), ref("c", 10, "narrative")) is None
 
 
 def test_an_explicit_event_keeps_its_own_sentence_as_summary():
