@@ -115,14 +115,8 @@ def compatible(a: MentionRef, b: MentionRef) -> float | None:
     contrary = (ma.predicate_kind is not None and mb.predicate_kind is not None
                 and ma.predicate_kind != mb.predicate_kind)
     if ma.anchor != "explicit" or mb.anchor != "explicit":
-        # A mention dated from elsewhere joins an explicit report of exactly its dates, on
-        # strong evidence, never from its own article (the passage's dated sentence is already
-        # an event); two such mentions never pair (they would gather on an article's day in any
-        # order, which the bounded path cannot keep order-independent).
-        if "explicit" not in (ma.anchor, mb.anchor) or (ma.start, ma.end) != (mb.start, mb.end):
-            return None
-        if not strong or a.version_id == b.version_id or contrary:
-            return None
+        # A mention dated from elsewhere is an event of its own (see `features`).
+        return None
     if (ma.start, ma.end) == (mb.start, mb.end):
         if contrary:
             return ev.score if strong else None
@@ -194,7 +188,16 @@ COARSE = frozenset({"year", "decade"})
 
 
 def features(m: Mention) -> set[str]:
-    """Names and keywords: two mentions with none in common are never one event."""
+    """Names and keywords: two mentions with none in common are never one event.
+
+    A mention dated from elsewhere (anchor other than explicit) has none: it joins nothing and
+    is found by nothing. Joining them to explicit events on strong evidence was measured
+    precise (ECB+ pairs P 0.885, R 0.616) but cost the dense bounded path its arrival-order
+    agreement (hot-story pairwise F1 0.950 < 0.99), even when they joined only explicit reports
+    of their exact dates: as candidates they crowd the sampled blocks. Left for later.
+    """
+    if m.anchor != "explicit":
+        return set()
     return {f"e:{e}" for e in (*m.entities, *m.context_entities)} | {f"k:{k}" for k in m.keywords}
 
 

@@ -4,7 +4,13 @@ from datetime import UTC, date, datetime, timedelta
 
 from processors.analysis.mentions import build_mentions
 from processors.analysis.temporal import extract_dates
-from processors.resolution.coreference import MentionRef, compatible, resolve_events
+from processors.resolution.coreference import (
+    MentionRef,
+    compatible,
+    event_state,
+    features,
+    resolve_events,
+)
 from schemas.articles import Mention
 
 PUBLISHED = datetime(2023, 7, 28, 9, 30, tzinfo=UTC)
@@ -59,29 +65,25 @@ def ref(vid, offset, anchor, *, entities=("Mohamed Bazoum", "ECOWAS"), kws=("cou
     return MentionRef(m, vid, f"https://{vid}.example/", "en", published)
 
 
-def test_a_mention_dated_from_elsewhere_joins_only_on_strong_evidence_and_never_its_own_article():
+def test_a_mention_dated_from_elsewhere_is_an_event_of_its_own():
     explicit = ref("a", 10, "explicit")
-    assert compatible(explicit, ref("b", 10, "publication")) is not None  # two names, two words
-    assert compatible(explicit, ref("a", 90, "narrative")) is None  # same article
-    weak = ref("b", 10, "publication", entities=("Mohamed Bazoum",), kws=())
-    assert compatible(explicit, weak) is None
-    assert compatible(explicit, ref("c", 10, "explicit", entities=("Mohamed Bazoum",), kws=())) \
-        is not None  # two explicit reports of one day need less
-
-
-def test_a_mention_dated_from_elsewhere_joins_only_its_exact_dates_and_never_its_like():
+    assert compatible(explicit, ref("c", 10, "explicit")) is not None
+    for other in (ref("b", 10, "publication"), ref("b", 10, "narrative")):
+        assert compatible(explicit, other) is None and features(other.mention) == set()
     month = (date(2023, 7, 1), date(2023, 7, 31))
-    later = PUBLISHED + timedelta(hours=2)
-    group = [ref("a", 10, "explicit", span=month), ref("b", 10, "publication", published=later)]
-    assert compatible(*group) is None  # its day lies in the month: not enough
+    group = [ref("a", 10, "explicit", span=month),
+             ref("b", 10, "publication", published=PUBLISHED + timedelta(hours=2))]
     events = sorted(resolve_events(group).values(), key=lambda e: e.anchor)
     assert [(e.anchor, e.start, e.end, e.granularity) for e in events] == [
         ("explicit", month[0], month[1], "month"), ("publication", DAY, DAY, "day")]
-    assert compatible(ref("b", 10, "publication"), ref("c", 10, "narrative")) is None
 
 
-def test_an_explicit_event_keeps_its_own_sentence_as_summary():
-    earlier = PUBLISHED - timedelta(hours=3)  # the publication-anchored report came first
-    group = [ref("a", 10, "explicit"), ref("b", 10, "publication", published=earlier)]
-    (event,) = resolve_events(group).values()
-    assert (event.anchor, event.start, event.summary) == ("explicit", DAY, "a 10")
+def test_an_event_takes_its_date_and_summary_from_its_best_anchored_mentions():
+    # event_state is a function of any group (both resolution paths use it): a mention dated
+    # from elsewhere never gives an explicit group its date or its summary.
+    earlier = PUBLISHED - timedelta(hours=3)
+    month = (date(2023, 7, 1), date(2023, 7, 31))
+    group = [ref("b", 10, "publication", published=earlier), ref("a", 10, "explicit", span=month)]
+    event = event_state(group)
+    assert (event.anchor, event.start, event.end, event.summary) == (
+        "explicit", month[0], month[1], "a 10")
