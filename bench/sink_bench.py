@@ -114,7 +114,7 @@ def naive(con: duckdb.DuckDBPyConnection, records: list[tuple[int, bytes]]) -> f
                     [offset, env.id, env.type, data.known_at, data.cause, env.subject,
                      data.model_dump_json()])
         r = event_row(data.event)
-        con.execute("INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        con.execute(f"INSERT OR REPLACE INTO events VALUES ({', '.join('?' * len(r))})",
                     list(r.values()))
         for m in data.event.mention_ids:
             con.execute("INSERT OR REPLACE INTO event_mentions VALUES (?, ?)", [r["event_id"], m])
