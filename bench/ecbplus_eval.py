@@ -7,6 +7,7 @@ article runs through ``analyse_article`` and the resolver fold in-process, then:
 
     python bench/ecbplus_eval.py [--json] [--min-precision 0.5] [--dates dateline|constant]
                                  [--sample N --seed S] [--examples 10]
+                                 [--anchor explicit,narrative,publication | all]
 
 Metric, at the article level. Two articles are *linked* by Newsline when some event has both
 among its sources; two articles are *gold* linked when they are in the same gold cluster.
@@ -47,6 +48,7 @@ from scores import prf  # noqa: E402
 from processors.analysis.analyse import analyse_article  # noqa: E402
 from processors.resolution.coreference import MentionRef, compatible, evidence  # noqa: E402
 from processors.resolution.fold import TimelineState, apply_article  # noqa: E402
+from readmodel.read import ANCHORS  # noqa: E402
 from schemas.articles import Article, ArticleAnalysed, Mention  # noqa: E402
 from schemas.codec import envelope  # noqa: E402
 from schemas.identity import canonical_url  # noqa: E402
@@ -298,8 +300,12 @@ class Run:
 
 
 def evaluate(root: Path = CORPUS, *, dates: str = "dateline", size: int | None = None,
-             seed: int = 0) -> Run:
-    """Analyse and fold the corpus (or a seeded subset of whole topics) and score the result."""
+             seed: int = 0, anchors: tuple[str, ...] = ANCHORS) -> Run:
+    """Analyse and fold the corpus (or a seeded subset of whole topics) and score the result.
+
+    `anchors`: the events whose links are scored, by how they are dated (all by default:
+    every link the resolver makes).
+    """
     if not root.is_dir():
         raise FileNotFoundError(f"ECB+ corpus not found at {root}")
     docs = read_corpus(root, dates=dates)
@@ -314,7 +320,7 @@ def evaluate(root: Path = CORPUS, *, dates: str = "dateline", size: int | None =
     mentions = {m.mention_id: (doc_of[a.canonical_url], MentionRef(m, a.version_id, a.canonical_url,
                                                                     a.language, a.published_at))
                 for a in analysed for m in a.mentions}
-    events = list(state.events.values())
+    events = [e for e in state.events.values() if e.anchor in anchors]
     copies = [(by_version[v], by_version[s.duplicate_of]) for v, s in state.statuses.items()
               if s.duplicate_of]
     linked = linked_pairs(events, doc_of)
@@ -383,8 +389,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample", type=int, default=None, help="about N articles (whole topics)")
     parser.add_argument("--seed", type=int, default=0, help="seed of --sample")
     parser.add_argument("--examples", type=int, default=10, help="over-merges to show")
+    parser.add_argument("--anchor", default="all",
+                        help="links through events dated that way only: comma-separated among "
+                             f"{', '.join(ANCHORS)}, or all (the default)")
     args = parser.parse_args(argv)
-    run = evaluate(dates=args.dates, size=args.sample, seed=args.seed)
+    anchors = ANCHORS if args.anchor == "all" else tuple(args.anchor.split(","))
+    run = evaluate(dates=args.dates, size=args.sample, seed=args.seed, anchors=anchors)
     if args.json:
         print(json.dumps({
             "articles": len(run.docs), "events": len(run.state.events), "pairs": run.score.as_dict(),

@@ -8,6 +8,7 @@ compared as ``readmodel.read.name_key`` does: case, accents and ``-'.`` ignored)
 their dates with the entity's gold timeline:
 
     python bench/semeval_eval.py [--json] [--min-f1 0.3] [--misses] [--corpus corpus_1 ...]
+                                 [--anchor explicit,narrative,publication | all]
 
 Metric (per entity, then micro-averaged over all entities of a corpus and of all corpora):
 
@@ -49,7 +50,7 @@ from processors.analysis.analyse import analyse_article  # noqa: E402
 from processors.analysis.entities import alias_rows, entity_key, extract_entities  # noqa: E402
 from processors.analysis.temporal import extract_dates  # noqa: E402
 from processors.resolution.fold import TimelineState, apply_article  # noqa: E402
-from readmodel.read import name_key  # noqa: E402  (the CLI's own matching key)
+from readmodel.read import ANCHORS, DEFAULT_ANCHORS, name_key  # noqa: E402  (the CLI's own matching key)
 from schemas.articles import Article, ArticleAnalysed, Mention  # noqa: E402
 from schemas.codec import envelope  # noqa: E402
 from schemas.identity import canonical_url  # noqa: E402
@@ -324,13 +325,17 @@ def run_corpus(corpus: str, root: Path = CORPUS, *, raw_tokens: bool = False) ->
     return CorpusRun(corpus, docs, analysed, fold(analysed), gold, by_url)
 
 
-def evaluate(corpora: Iterable[str] = CORPORA, root: Path = CORPUS, *,
-             raw_tokens: bool = False) -> tuple[list[EntityResult], list[CorpusRun]]:
-    """Per-entity results over the given corpora, and the runs behind them."""
+def evaluate(corpora: Iterable[str] = CORPORA, root: Path = CORPUS, *, raw_tokens: bool = False,
+             anchors: tuple[str, ...] = DEFAULT_ANCHORS) -> tuple[list[EntityResult], list[CorpusRun]]:
+    """Per-entity results over the given corpora, and the runs behind them.
+
+    `anchors`: the events scored, by how they are dated (``newsline timeline --anchor``).
+    """
     if not root.is_dir():
         raise FileNotFoundError(f"SemEval-2015 Task 4 corpus not found at {root}")
     runs = [run_corpus(c, root, raw_tokens=raw_tokens) for c in corpora]
-    results = [compare(r.corpus, name, r.events, gold, r.docs_by_url)
+    results = [compare(r.corpus, name, [e for e in r.events if e.anchor in anchors], gold,
+                       r.docs_by_url)
                for r in runs for name, gold in r.gold.items()]
     return results, runs
 
@@ -489,8 +494,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", nargs="+", choices=CORPORA, default=list(CORPORA))
     parser.add_argument("--raw-tokens", action="store_true", help="keep the PTB tokenisation")
     parser.add_argument("--misses", action="store_true", help="print the causes of missed gold entries")
+    parser.add_argument("--anchor", default=",".join(DEFAULT_ANCHORS),
+                        help="events scored, by how they are dated: comma-separated among "
+                             f"{', '.join(ANCHORS)}, or all (default: explicit, as the timeline)")
     args = parser.parse_args(argv)
-    results, runs = evaluate(args.corpus, raw_tokens=args.raw_tokens)
+    anchors = ANCHORS if args.anchor == "all" else tuple(args.anchor.split(","))
+    results, runs = evaluate(args.corpus, raw_tokens=args.raw_tokens, anchors=anchors)
     dates, pairs = micro(results)
     if args.json:
         print(json.dumps({

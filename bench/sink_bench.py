@@ -58,7 +58,7 @@ SELECT printf('ev-%012x', i), DATE '2015-01-01' + CAST(hash(i) % 3650 AS INTEGER
        ['Entity ' || (hash(i + 1) % 2000), 'Entity ' || (hash(i + 2) % 2000)], 2, 2,
        ['https://a.example/' || i, 'https://b.example/' || i], ['en'],
        TIMESTAMPTZ '2015-01-01 00:00:00+00' + to_seconds(i),
-       TIMESTAMPTZ '2015-01-01 00:00:00+00' + to_seconds(i)
+       TIMESTAMPTZ '2015-01-01 00:00:00+00' + to_seconds(i), 'explicit'
 FROM range({lo}, {hi}) t(i);
 INSERT INTO event_mentions SELECT printf('ev-%012x', i), printf('v%da:10', i) FROM range({lo}, {hi}) t(i);
 INSERT INTO event_mentions SELECT printf('ev-%012x', i), printf('v%db:20', i) FROM range({lo}, {hi}) t(i);
@@ -117,7 +117,7 @@ def naive(con: duckdb.DuckDBPyConnection, records: list[tuple[int, bytes]]) -> f
                     [offset, env.id, env.type, data.known_at, data.cause, env.subject,
                      data.model_dump_json()])
         r = event_row(data.event)
-        con.execute("INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        con.execute(f"INSERT OR REPLACE INTO events VALUES ({', '.join('?' * len(r))})",
                     list(r.values()))
         for m in data.event.mention_ids:
             con.execute("INSERT OR REPLACE INTO event_mentions VALUES (?, ?)", [r["event_id"], m])

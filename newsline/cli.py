@@ -32,6 +32,18 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from exc
 
 
+def _anchors(text: str) -> tuple[str, ...]:
+    from readmodel.read import ANCHORS
+
+    if text.strip() == "all":
+        return ANCHORS
+    chosen = tuple(dict.fromkeys(a.strip() for a in text.split(",") if a.strip()))
+    unknown = [a for a in chosen if a not in ANCHORS]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"{text!r}: anchors are {', '.join(ANCHORS)} or all")
+    return chosen
+
+
 def _instant(text: str) -> datetime:
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -89,6 +101,10 @@ def _parser() -> argparse.ArgumentParser:
     tl.add_argument("--language", help="ISO 639-1: events reported in that language")
     tl.add_argument("--min-sources", type=int, default=1,
                     help="events with at least N independent sources (copies do not count)")
+    tl.add_argument("--anchor", type=_anchors, default=None, metavar="A[,A...]|all",
+                    help="events dated that way: explicit (a date in their own sentence, the "
+                         "default), narrative (the passage's last date), publication (the "
+                         "article's day), none; `all` for every one")
     tl.add_argument("--format", choices=("table", "json", "csv"), default="table")
 
     ex = cmd("extract", "Tag dated expressions in JSONL articles (FILE or - for stdin).",

@@ -162,12 +162,16 @@ def post(settings: Settings, args: argparse.Namespace) -> int:
 
 def timeline(settings: Settings, args: argparse.Namespace) -> int:
     """`newsline timeline`."""
-    from readmodel.read import read_timeline
+    from readmodel.read import DEFAULT_ANCHORS, read_timeline
 
+    anchors = args.anchor or DEFAULT_ANCHORS
     events = read_timeline(settings.duckdb_path, entity=args.entity, since=args.since,
                            until=args.until, as_of=args.as_of, language=args.language,
-                           min_sources=args.min_sources)
+                           min_sources=args.min_sources, anchors=anchors)
     print_timeline(events, args.format)
+    if args.anchor is None and args.format == "table":
+        print("Events with a date in their own sentence only; --anchor all adds those dated from "
+              "their passage or their article's day.", file=sys.stderr)
     return 0
 
 

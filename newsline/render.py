@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 CSV_FIELDS = ("event_id", "start", "end", "granularity", "summary", "expression", "entities",
-              "mentions", "sources", "first_reported_at")
+              "mentions", "sources", "first_reported_at", "anchor")
 SUMMARY_CHARS = 140
 CUT = "…"
 
@@ -86,12 +86,15 @@ def print_timeline(events: list[dict[str, Any]], fmt: str) -> None:
                              "sources": "|".join(ev["sources"])})
         return
     table = Table(title=f"Newsline timeline ({len(events)} events)", show_lines=False)
-    for col in ("start", "end", "granularity", "summary", "sources", "mentions"):
+    anchored = any(ev.get("anchor", "explicit") != "explicit" for ev in events)
+    for col in ("start", "end", "granularity", "summary", "sources", "mentions",
+                *(("anchor",) if anchored else ())):
         table.add_column(col, overflow="fold")
     for ev in events:
         table.add_row(ev["start"], ev["end"], ev["granularity"],
                       summary_cell(ev["summary"], ev.get("expression")),
-                      str(len(ev["sources"])), str(ev["mentions"]))
+                      str(len(ev["sources"])), str(ev["mentions"]),
+                      *((ev.get("anchor", "explicit"),) if anchored else ()))
     Console(width=max(120, Console().width)).print(table)
 
 

@@ -4,8 +4,8 @@
 --                        of the event's first day (midnight UTC), per event;
 --   newsline_lag_hours = when Newsline accepted the first mention of it minus that first report.
 -- Two results: one row per event, then summary statistics over those events.
--- Only events at least as precise as `max_granularity` are measured (a month-precise event has
--- no meaningful lag).
+-- Only events with a date in their own sentence (anchor explicit) at least as precise as
+-- `max_granularity` are measured (a month-precise event has no meaningful lag).
 -- Parameters:
 --   max_granularity  VARCHAR  default 'day'  coarsest precision kept: day, week, part-of-month,
 --                                             month, season, quarter, year or decade
@@ -36,7 +36,8 @@ SELECT e.event_id,
 FROM events e
 JOIN first_known k USING (event_id)
 JOIN ranks r USING (granularity)
-WHERE r.rank <= (SELECT rank FROM ranks WHERE granularity = getvariable('max_granularity'));
+WHERE r.rank <= (SELECT rank FROM ranks WHERE granularity = getvariable('max_granularity'))
+  AND e.anchor = 'explicit';  -- an event dated by its article's day has no lag to measure
 
 SELECT * FROM reporting_lag
 ORDER BY start_date, end_date, first_reported_at, event_id;

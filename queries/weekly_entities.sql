@@ -2,7 +2,8 @@
 -- Activity of an entity in a week = the events naming it that happened that week (by the
 -- event's start_date, ISO year-week such as 2023-W30), ranked by events, then mentions, then
 -- sources. Events spanning more than `max_span_days` days cannot be placed in one week and are
--- left out (a month-precise event would otherwise count in its first week only).
+-- left out (a month-precise event would otherwise count in its first week only), and so are events
+-- dated from elsewhere (anchor other than explicit).
 -- Parameters:
 --   top_n          INTEGER  default 5  entities kept per week
 --   max_span_days  INTEGER  default 7  longest event interval counted (1 = day-precise only)
@@ -17,7 +18,7 @@ WITH named AS (
            e.mention_count,
            e.source_count
     FROM events e, unnest(e.entities) AS n(entity)
-    WHERE e.end_date - e.start_date < getvariable('max_span_days')
+    WHERE e.end_date - e.start_date < getvariable('max_span_days') AND e.anchor = 'explicit'
 ),
 weekly AS (
     SELECT iso_week,

@@ -11,7 +11,9 @@ from typing import Any
 import duckdb
 
 _FIELDS = ("event_id, start_date, end_date, granularity, summary, entities, mention_count, "
-           "sources, first_reported_at, languages")
+           "sources, first_reported_at, languages, anchor")
+ANCHORS = ("explicit", "narrative", "publication", "none")
+DEFAULT_ANCHORS = ("explicit",)  # the `timeline` view's: a date in the event's own sentence
 
 
 _PUNCTUATION = "[-\u2010\u2011\u2013''\u2019`.\\s]+"  # as in entity_key (processors' analysis)
@@ -49,20 +51,22 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection | None:
 
 def read_timeline(path: Path, *, entity: str | None = None, since: date | None = None,
                   until: date | None = None, as_of: datetime | None = None,
-                  language: str | None = None, min_sources: int = 1) -> list[dict[str, Any]]:
+                  language: str | None = None, min_sources: int = 1,
+                  anchors: tuple[str, ...] = DEFAULT_ANCHORS) -> list[dict[str, Any]]:
     """Events sorted by (start, end, first report), filtered like the CLI's flags.
 
     `language` keeps events reported in that language (among others); `min_sources` keeps events
-    with at least that many independent sources (syndicated copies do not count).
+    with at least that many independent sources (syndicated copies do not count); `anchors`
+    keeps events dated that way (explicit only by default, as the `timeline` view).
     Each carries `expression`: the dated expression, as written, of its summary's sentence.
     """
     con = connect(path)
     if con is None:
         return []
     try:
-        source = "timeline_as_of($as_of)" if as_of is not None else "timeline"
-        where: list[str] = ["1=1"]
-        params: dict[str, Any] = {}
+        source = "timeline_as_of($as_of, anchors := $anchors)" if as_of is not None else "events"
+        where: list[str] = ["list_contains($anchors, anchor)"]
+        params: dict[str, Any] = {"anchors": list(anchors)}
         if as_of is not None:
             params["as_of"] = as_of
         if since is not None:
@@ -91,7 +95,7 @@ def read_timeline(path: Path, *, entity: str | None = None, since: date | None =
         {"event_id": r[0], "start": r[1].isoformat(), "end": r[2].isoformat(),
          "granularity": r[3], "summary": r[4], "entities": list(r[5]), "mentions": r[6],
          "sources": list(r[7]), "first_reported_at": r[8].isoformat(), "languages": list(r[9]),
-         "expression": r[10]}
+         "anchor": r[10], "expression": r[11]}
         for r in rows
     ]
 

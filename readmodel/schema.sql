@@ -68,8 +68,15 @@ CREATE TABLE IF NOT EXISTS mentions (
     entities       VARCHAR[] NOT NULL,
     keywords       VARCHAR[] NOT NULL,
     summary        VARCHAR NOT NULL,
-    known_at       TIMESTAMPTZ NOT NULL
+    known_at       TIMESTAMPTZ NOT NULL,
+    predicate      VARCHAR,
+    predicate_kind VARCHAR,
+    anchor         VARCHAR NOT NULL DEFAULT 'explicit'
 );
+-- Files written before these columns existed get them (rows then were all explicit).
+ALTER TABLE mentions ADD COLUMN IF NOT EXISTS predicate VARCHAR;
+ALTER TABLE mentions ADD COLUMN IF NOT EXISTS predicate_kind VARCHAR;
+ALTER TABLE mentions ADD COLUMN IF NOT EXISTS anchor VARCHAR DEFAULT 'explicit';
 COMMENT ON TABLE mentions IS 'Each dated expression reporting an event, in a story sentence of an article version.';
 COMMENT ON COLUMN mentions.mention_id IS 'version_id:offset of the expression.';
 COMMENT ON COLUMN mentions.version_id IS 'The article version it was found in.';
@@ -87,6 +94,9 @@ COMMENT ON COLUMN mentions.entities IS 'Canonical entities named in the sentence
 COMMENT ON COLUMN mentions.keywords IS 'Cross-language keyword keys of the sentence.';
 COMMENT ON COLUMN mentions.summary IS 'Short summary (the sentence, trimmed).';
 COMMENT ON COLUMN mentions.known_at IS 'When Newsline accepted the article.';
+COMMENT ON COLUMN mentions.predicate IS 'What the date dates, as a cross-language key (say, travel, attack...); null when unknown.';
+COMMENT ON COLUMN mentions.predicate_kind IS 'report (a statement: the date is when it was said) or event (what happened); null when unknown.';
+COMMENT ON COLUMN mentions.anchor IS 'How it was dated: explicit (a date in its sentence; expression is that date), narrative (the nearest dated sentence before it in the passage), publication (its article''s day: on or before it), none. For the last three, expression is the predicate''s words.';
 
 CREATE TABLE IF NOT EXISTS events (
     event_id          VARCHAR PRIMARY KEY,
@@ -100,8 +110,10 @@ CREATE TABLE IF NOT EXISTS events (
     sources           VARCHAR[] NOT NULL,
     languages         VARCHAR[] NOT NULL,
     first_reported_at TIMESTAMPTZ NOT NULL,
-    last_reported_at  TIMESTAMPTZ NOT NULL
+    last_reported_at  TIMESTAMPTZ NOT NULL,
+    anchor            VARCHAR NOT NULL DEFAULT 'explicit'
 );
+ALTER TABLE events ADD COLUMN IF NOT EXISTS anchor VARCHAR DEFAULT 'explicit';
 COMMENT ON TABLE events IS 'Real-world events: mentions of the same event merged across articles and languages.';
 COMMENT ON COLUMN events.event_id IS 'Stable id, derived from the earliest-reported mention of the event.';
 COMMENT ON COLUMN events.start_date IS 'First day the event may have happened (inclusive).';
@@ -115,6 +127,7 @@ COMMENT ON COLUMN events.sources IS 'Canonical URLs of the original articles rep
 COMMENT ON COLUMN events.languages IS 'Languages it was reported in.';
 COMMENT ON COLUMN events.first_reported_at IS 'Earliest publication instant among its sources.';
 COMMENT ON COLUMN events.last_reported_at IS 'Latest publication instant among its sources.';
+COMMENT ON COLUMN events.anchor IS 'How its date is known: explicit if a mention has a date in its own sentence, else the best anchor of its mentions (narrative, publication, none).';
 
 CREATE TABLE IF NOT EXISTS event_mentions (
     event_id   VARCHAR NOT NULL,
@@ -170,8 +183,9 @@ COMMENT ON COLUMN entities.last_date IS 'Latest end_date of those events.';
 
 CREATE OR REPLACE VIEW timeline AS
     SELECT * FROM events
+    WHERE anchor = 'explicit'
     ORDER BY start_date, end_date, first_reported_at, event_id;
-COMMENT ON VIEW timeline IS 'Events in timeline order: start, then end, then first report (newsline timeline).';
+COMMENT ON VIEW timeline IS 'Events with a date in their own sentence (anchor explicit), in timeline order: start, then end, then first report (newsline timeline). Events dated from elsewhere: the same query on events, e.g. WHERE anchor IN (''explicit'', ''narrative'', ''publication'').';
 COMMENT ON COLUMN timeline.event_id IS 'Stable id, derived from the earliest-reported mention of the event.';
 COMMENT ON COLUMN timeline.start_date IS 'First day the event may have happened (inclusive).';
 COMMENT ON COLUMN timeline.end_date IS 'Last day (inclusive); equals start_date for a day-precise event.';
@@ -184,10 +198,13 @@ COMMENT ON COLUMN timeline.sources IS 'Canonical URLs of the original articles r
 COMMENT ON COLUMN timeline.languages IS 'Languages it was reported in.';
 COMMENT ON COLUMN timeline.first_reported_at IS 'Earliest publication instant among its sources.';
 COMMENT ON COLUMN timeline.last_reported_at IS 'Latest publication instant among its sources.';
+COMMENT ON COLUMN timeline.anchor IS 'explicit here (see events.anchor).';
 
 -- The timeline as it was known at instant ts: the last state of each event among the changes known
 -- then (an event absorbed by a merge or left without mentions ends with a state of null).
-CREATE OR REPLACE MACRO timeline_as_of(ts) AS TABLE
+-- Like the `timeline` view, explicit events only unless `anchors` says otherwise:
+-- timeline_as_of(ts, anchors := ['explicit', 'narrative', 'publication']).
+CREATE OR REPLACE MACRO timeline_as_of(ts, anchors := ['explicit']) AS TABLE
     WITH latest AS (
         SELECT subject AS event_id, data
         FROM changelog
@@ -205,7 +222,9 @@ CREATE OR REPLACE MACRO timeline_as_of(ts) AS TABLE
            from_json(data->'$.event.sources', '["VARCHAR"]') AS sources,
            from_json(data->'$.event.languages', '["VARCHAR"]') AS languages,
            (data->>'$.event.first_reported_at')::TIMESTAMPTZ AS first_reported_at,
-           (data->>'$.event.last_reported_at')::TIMESTAMPTZ AS last_reported_at
+           (data->>'$.event.last_reported_at')::TIMESTAMPTZ AS last_reported_at,
+           coalesce(data->>'$.event.anchor', 'explicit') AS anchor
     FROM latest
     WHERE json_type(data->'$.event') = 'OBJECT'
+      AND list_contains(anchors, coalesce(data->>'$.event.anchor', 'explicit'))
     ORDER BY start_date, end_date, first_reported_at, event_id;

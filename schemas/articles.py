@@ -101,6 +101,8 @@ class Article(BaseModel):
 Granularity = Literal[
     "day", "week", "part-of-month", "month", "season", "quarter", "year", "decade"
 ]
+PredicateKind = Literal["report", "event"]
+Anchor = Literal["explicit", "narrative", "publication", "none"]
 
 
 class Mention(BaseModel):
@@ -128,6 +130,17 @@ class Mention(BaseModel):
     )
     keywords: list[str] = Field(default_factory=list, description="Cross-language keyword keys")
     summary: str
+    # Added within schema version 1 with defaults, so every earlier message stays valid as is.
+    predicate: str | None = Field(
+        default=None, description="Cross-language key of the predicate the date dates (`say`, "
+                                  "`travel`...), when one is known")
+    predicate_kind: PredicateKind | None = Field(
+        default=None, description="`report` (a verb of saying: the date is when it was said) or "
+                                  "`event` (what happened)")
+    anchor: Anchor = Field(
+        default="explicit", description="How the mention was dated: `explicit` (a date "
+        "expression in its sentence), `narrative` (the nearest dated sentence before it), "
+        "`publication` (its article's date), `none` (undated)")
 
     @model_validator(mode="after")
     def _in_order(self) -> Mention:

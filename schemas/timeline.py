@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from schemas.articles import Granularity, Mention
+from schemas.articles import Anchor, Granularity, Mention
 from schemas.envelope import AwareDatetime
 
 ArticleStatus = Literal["current", "superseded", "duplicate"]
@@ -34,6 +34,9 @@ class EventState(BaseModel):
     languages: list[str]
     first_reported_at: AwareDatetime
     last_reported_at: AwareDatetime
+    anchor: Anchor = Field(
+        default="explicit", description="How its date is known: from its best-anchored mentions "
+        "(`explicit` if any mention has a date expression in its sentence)")
 
 
 class Change(BaseModel):

@@ -28,7 +28,8 @@ def analyse_article(env: Envelope[Any]) -> ArticleAnalysed:
         expressions = extract_dates(cleaned.text, published_at=art.published_at,
                                     language=language, updated_at=art.updated_at)
         mentions = build_mentions(cleaned.text, expressions, language=language, version_id=vid,
-                                  title=art.title, source=art.source)
+                                  title=art.title, source=art.source,
+                                  published_at=art.updated_at or art.published_at)
     return ArticleAnalysed(
         article_key=article_key(art.url), version_id=vid, canonical_url=canonical, url=art.url,
         title=art.title, source=art.source, language=language,

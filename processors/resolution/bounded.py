@@ -20,7 +20,13 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from processors.resolution.coreference import GRANULARITY_RANK, MentionRef, compatible, event_id_for
+from processors.resolution.coreference import (
+    ANCHOR_RANK,
+    GRANULARITY_RANK,
+    MentionRef,
+    compatible,
+    event_id_for,
+)
 from processors.resolution.interval_index import ActiveMentions
 from schemas.timeline import EventState
 
@@ -111,7 +117,8 @@ class Summary:
             entities=sorted(self.entities), mention_ids=list(self.ids),
             sources=sorted(self.sources), languages=sorted(self.languages),
             first_reported_at=self.members[0].published_at,
-            last_reported_at=self.members[-1].published_at)
+            last_reported_at=self.members[-1].published_at,
+            anchor=min((r.mention.anchor for r in self.members), key=ANCHOR_RANK.__getitem__))
 
 
 @dataclass

@@ -40,7 +40,7 @@ def event_row(state: EventState) -> dict[str, Any]:
         "mention_count": len(state.mention_ids), "source_count": len(state.sources),
         "sources": state.sources, "languages": state.languages,
         "first_reported_at": _iso(state.first_reported_at),
-        "last_reported_at": _iso(state.last_reported_at),
+        "last_reported_at": _iso(state.last_reported_at), "anchor": state.anchor,
     }
 
 
@@ -80,6 +80,7 @@ def fold(changes: list[tuple[int, Envelope[Any]]], batch: ProjectionBatch | None
                 "start_date": m.start.isoformat(), "end_date": m.end.isoformat(),
                 "granularity": m.granularity, "value": m.value, "entities": m.entities,
                 "keywords": m.keywords, "summary": m.summary, "known_at": _iso(data.known_at),
+                "predicate": m.predicate, "predicate_kind": m.predicate_kind, "anchor": m.anchor,
             }
         elif isinstance(data, EventChange):
             out.events[data.event_id] = data.event

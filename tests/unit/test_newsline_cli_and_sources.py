@@ -30,6 +30,14 @@ def test_timeline_flags_parse_to_typed_values():
     assert args.as_of == datetime(2023, 9, 5, tzinfo=timezone(timedelta(hours=1)))
     with pytest.raises(SystemExit):
         _parser().parse_args(["timeline", "--format", "xml"])
+    assert args.anchor is None  # explicit events only, as the `timeline` view
+    assert _parser().parse_args(["timeline", "--anchor", "all"]).anchor == (
+        "explicit", "narrative", "publication", "none")
+    assert _parser().parse_args(["timeline", "--anchor", "explicit, publication"]).anchor == (
+        "explicit", "publication")
+    for bad in ("dated", ","):
+        with pytest.raises(SystemExit):
+            _parser().parse_args(["timeline", "--anchor", bad])
 
 
 def test_flags_override_the_environment(monkeypatch, tmp_path):

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from processors.store.devdb import build_database
-from readmodel.read import read_timeline
+from readmodel.read import ANCHORS, read_timeline
 from tests.conftest import EXAMPLES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,6 +39,28 @@ def test_entity_ignores_case_accents_and_punctuation_but_not_words(dev_db):
     assert ids(dev_db, "MOHAMED-BAZOUM") == ids(dev_db, "Mohammed Bazoum") == ids(dev_db, "Bazoum") == bazoum
     assert ids(dev_db, "Baz") == []
     assert ids(dev_db, "Poutine") == []  # an alias of someone the dev set does not name
+
+
+def test_explicit_events_by_default_the_others_on_request(dev_db):
+    default = read_timeline(dev_db)
+    every = read_timeline(dev_db, anchors=ANCHORS)
+    assert default and {e["anchor"] for e in default} == {"explicit"}
+    others = [e for e in every if e["anchor"] != "explicit"]
+    assert others and {e["anchor"] for e in others} <= {"narrative", "publication"}
+    assert [e for e in every if e["anchor"] == "explicit"] == default
+    assert read_timeline(dev_db, anchors=("publication",)) == [
+        e for e in every if e["anchor"] == "publication"]
+    con = duckdb.connect(str(dev_db), read_only=True)
+    try:
+        view = [r[0] for r in con.execute("SELECT event_id FROM timeline").fetchall()]
+        known = con.execute("SELECT max(known_at) FROM changelog").fetchone()[0]
+        then = [r[0] for r in con.execute("SELECT event_id FROM timeline_as_of(?)", [known]).fetchall()]
+        all_then = con.execute("SELECT count(*) FROM timeline_as_of(?, anchors := ?)",
+                               [known, list(ANCHORS)]).fetchone()[0]
+    finally:
+        con.close()
+    assert view == then == [e["event_id"] for e in default]
+    assert all_then == len(every)
 
 
 def test_every_alias_finds_the_events_of_its_canonical_name(dev_db):

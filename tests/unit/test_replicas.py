@@ -167,7 +167,7 @@ def test_replicas_carry_no_keys_so_a_checkpoint_writes_no_index(stack):
                                   "AND table_name = 'events'").fetchone()[0]
     finally:
         reader.close()
-    assert comments == 12  # the analysts' schema is otherwise the same, comments included
+    assert comments == 13  # the analysts' schema is otherwise the same, comments included
     assert con.execute("SELECT count(*) FROM duckdb_constraints() WHERE constraint_type "
                        "= 'PRIMARY KEY'").fetchone()[0] > 0  # the writer keeps its keys
 
