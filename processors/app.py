@@ -56,6 +56,14 @@ def dead_letter(message: Any, reason: str, errors: list[dict[str, str]],
                            id=f"{message.topic}:{message.partition}:{message.offset}"))
 
 
+async def delivered(topic: Any, *, key: bytes | None, value: bytes) -> None:
+    """Send and wait for the broker's acknowledgement, so that the event in hand is acked (and
+    its offset committable) only once what it produced is in the log: faust's flush before an
+    offset commit gives up after 0.1 s, and a worker stopped or killed in that window would have
+    committed past a record that never landed."""
+    await (await topic.send(key=key, value=value))
+
+
 def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "data",
                session_timeout_s: float = 6.0, heartbeat_s: float = 1.5,
                group_instance_id: str | None = None) -> faust.App:
@@ -81,7 +89,8 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
             message = event.message
             env = decode(message.value, expected=ARTICLE_SUBMITTED)
             if isinstance(env, Rejection):
-                await dead.send(key=message.key, value=dead_letter(message, env.reason, env.errors))
+                await delivered(dead, key=message.key,
+                                value=dead_letter(message, env.reason, env.errors))
                 continue
             try:
                 # In a thread so the event loop keeps heartbeating through a long article.
@@ -89,12 +98,12 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
             except Exception as exc:  # a bug must not stall the stream: park the message
                 log.exception("analysis failed at %s:%d", message.partition, message.offset)
                 err = [{"path": "(processing)", "message": repr(exc)}]
-                await dead.send(key=message.key,
+                await delivered(dead, key=message.key,
                                 value=dead_letter(message, f"analysis failed: {exc!r}", err))
                 continue
             out = envelope(result, source="newsline/analyse", subject=result.canonical_url,
                            id=result.version_id)
-            await analysed.send(key=result.article_key.encode(), value=encode(out))
+            await delivered(analysed, key=result.article_key.encode(), value=encode(out))
 
     resolvers: dict[int, Resolver] = {}
     state_dir = Path(data_dir) / "resolver" / (group_instance_id or "default")
@@ -184,7 +193,7 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
             if isinstance(env, Rejection):
                 log.error("undecodable analysed record at %d:%d: %s", message.partition,
                           message.offset, env.reason)
-                await dead.send(key=message.key, value=dead_letter(
+                await delivered(dead, key=message.key, value=dead_letter(
                     message, env.reason, env.errors, source="newsline/resolve"))
                 continue
             await _resolve_one(r, message, env.data)
@@ -200,7 +209,7 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
             except FoldError as exc:
                 log.exception("the fold failed at %d:%d", message.partition, message.offset)
                 err = [{"path": "(resolution)", "message": str(exc)}]
-                await dead.send(key=message.key, value=dead_letter(
+                await delivered(dead, key=message.key, value=dead_letter(
                     message, f"resolution failed: {exc}", err, source="newsline/resolve"))
                 await r.skip(message.offset, art.version_id)
                 return
