@@ -17,8 +17,9 @@ message is atomic: after a kill it is in the log whole or not at all.
 4. apply the record to the local store: the article, the statuses, the events and the
    position (journal offset and source offset) in one SQLite transaction.
 
-Any exception drops the in-memory state and is re-raised (the app then exits at once, so faust
-acks nothing more). A kill between any two steps leaves: nothing (before 2: the article is
+Any exception drops the in-memory state and is re-raised: `app.py` retries an I/O fault with
+back-off (the event in hand stays unacknowledged, the state is recovered first) and parks a
+fold failure as a dead letter (`Resolver.skip` moves the position past it). A kill between any two steps leaves: nothing (before 2: the article is
 delivered again and folded again from the same state, giving the same record), or a journal
 record the local store may not have applied and whose changes may be partly sent. Recovery
 (`Resolver.recover`) applies every journal record after the store's position (absolute writes:
