@@ -19,7 +19,8 @@ message is atomic: after a kill it is in the log whole or not at all.
 
 Any exception drops the in-memory state and is re-raised: `app.py` retries an I/O fault with
 back-off (the event in hand stays unacknowledged, the state is recovered first) and parks a
-fold failure as a dead letter (`Resolver.skip` moves the position past it). A kill between any two steps leaves: nothing (before 2: the article is
+fold failure as a dead letter (`Resolver.skip` moves the position past it).
+A kill between any two steps leaves: nothing (before 2: the article is
 delivered again and folded again from the same state, giving the same record), or a journal
 record the local store may not have applied and whose changes may be partly sent. Recovery
 (`Resolver.recover`) applies every journal record after the store's position (absolute writes:
