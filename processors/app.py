@@ -29,6 +29,7 @@ import aiokafka
 import faust
 from faust.types import TP
 
+from processors.acks import acked_when_done
 from processors.analysis.analyse import analyse_article
 from processors.rebalance import stop_fetching_before_the_seek
 from processors.resolver_state import FoldError, Resolver, Store
@@ -86,24 +87,29 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
     @app.agent(raw)
     async def analyse(stream: Any) -> None:
         async for event in stream.events():
-            message = event.message
-            env = decode(message.value, expected=ARTICLE_SUBMITTED)
-            if isinstance(env, Rejection):
-                await delivered(dead, key=message.key,
-                                value=dead_letter(message, env.reason, env.errors))
-                continue
-            try:
-                # In a thread so the event loop keeps heartbeating through a long article.
-                result = await asyncio.to_thread(analyse_article, env)
-            except Exception as exc:  # a bug must not stall the stream: park the message
-                log.exception("analysis failed at %s:%d", message.partition, message.offset)
-                err = [{"path": "(processing)", "message": repr(exc)}]
-                await delivered(dead, key=message.key,
-                                value=dead_letter(message, f"analysis failed: {exc!r}", err))
-                continue
-            out = envelope(result, source="newsline/analyse", subject=result.canonical_url,
-                           id=result.version_id)
-            await delivered(analysed, key=result.article_key.encode(), value=encode(out))
+            with acked_when_done(app.consumer, event):  # not acked if stopped midway
+                await _analyse_one(event.message)
+
+    async def _analyse_one(message: Any) -> None:
+        env = decode(message.value, expected=ARTICLE_SUBMITTED)
+        if isinstance(env, Rejection):
+            await delivered(dead, key=message.key,
+                            value=dead_letter(message, env.reason, env.errors))
+            return
+        try:
+            # In a thread so the event loop keeps heartbeating through a long article.
+            result = await asyncio.to_thread(analyse_article, env)
+        except Exception as exc:  # a bug must not stall the stream: park the message
+            log.exception("analysis failed at %s:%d", message.partition, message.offset)
+            err = [{"path": "(processing)", "message": repr(exc)}]
+            await delivered(dead, key=message.key,
+                            value=dead_letter(message, f"analysis failed: {exc!r}", err))
+            return
+        out = envelope(result, source="newsline/analyse", subject=result.canonical_url,
+                       id=result.version_id)
+        await delivered(analysed, key=result.article_key.encode(), value=encode(out))
+        log.debug("analysed raw %d:%d -> %s", message.partition, message.offset,
+                  result.version_id)
 
     resolvers: dict[int, Resolver] = {}
     state_dir = Path(data_dir) / "resolver" / (group_instance_id or "default")
@@ -180,23 +186,26 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
     @app.agent(analysed)
     async def resolve(stream: Any) -> None:
         async for event in stream.events():
-            message = event.message
-            r = resolver(message.partition)
-            if not r.ready:  # recovery runs at assignment; this is a safety net
-                await r.recover()
-                if r.next_offset is not None and message.offset > r.next_offset:
-                    log.error("analysed %d:%d delivered past the resolver's position %d: "
-                              "exiting so that the restart seeks back", message.partition,
-                              message.offset, r.next_offset)
-                    os._exit(75)
-            env = decode(message.value, expected=ARTICLE_ANALYSED)
-            if isinstance(env, Rejection):
-                log.error("undecodable analysed record at %d:%d: %s", message.partition,
-                          message.offset, env.reason)
-                await delivered(dead, key=message.key, value=dead_letter(
-                    message, env.reason, env.errors, source="newsline/resolve"))
-                continue
-            await _resolve_one(r, message, env.data)
+            with acked_when_done(app.consumer, event):
+                await _resolve_event(event.message)
+
+    async def _resolve_event(message: Any) -> None:
+        r = resolver(message.partition)
+        if not r.ready:  # recovery runs at assignment; this is a safety net
+            await r.recover()
+            if r.next_offset is not None and message.offset > r.next_offset:
+                log.error("analysed %d:%d delivered past the resolver's position %d: "
+                          "exiting so that the restart seeks back", message.partition,
+                          message.offset, r.next_offset)
+                os._exit(75)
+        env = decode(message.value, expected=ARTICLE_ANALYSED)
+        if isinstance(env, Rejection):
+            log.error("undecodable analysed record at %d:%d: %s", message.partition,
+                      message.offset, env.reason)
+            await delivered(dead, key=message.key, value=dead_letter(
+                message, env.reason, env.errors, source="newsline/resolve"))
+            return
+        await _resolve_one(r, message, env.data)
 
     async def _resolve_one(r: Resolver, message: Any, art: ArticleAnalysed) -> None:
         """Resolve one article; an I/O fault is retried (the article stays unacknowledged), a

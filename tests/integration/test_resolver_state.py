@@ -128,12 +128,6 @@ def holder(stack: RunningStack, extra: dict) -> str | None:
     return best
 
 
-@pytest.mark.xfail(reason="articles can go missing when the raw and analysed partitions move: 7 of "
-                   "178 absent from the analysed log in one run (the resolver resolved every "
-                   "analysed record); still 1 failure in 4 runs after the analyse agent waits for "
-                   "the broker's ack of what it sends; cause not found (faust's pure-Python stream "
-                   "acks records it skips while the flow is stopped, but the Cython iterator used "
-                   "here does not)", strict=False)
 def test_the_analysed_partition_moves_between_workers_under_load(tmp_path, clean, articles,
                                                                     monkeypatch):
     monkeypatch.setenv("NEWSLINE_WORKER_INSTANCE", "")  # dynamic: a stopped worker leaves at once
