@@ -95,3 +95,51 @@ def test_no_answer_at_all_raises(monkeypatch, exc):
     monkeypatch.setattr("ingest.client.time.sleep", lambda s: None)
     with pytest.raises(ConnectionError):
         Client("http://h", "t", retries=1).post([{"n": 0}])
+
+
+class _Sends:
+    """A stand-in for kafka-python's producer: each send's future fails or succeeds."""
+
+    def __init__(self, fail: bool) -> None:
+        self.fail, self.sent = fail, 0
+
+    def send(self, topic, key, value):
+        from kafka.errors import KafkaTimeoutError
+        from kafka.producer.future import FutureProduceResult, FutureRecordMetadata
+
+        self.sent += 1
+        result = FutureProduceResult(None)
+        if self.fail:
+            result.failure(KafkaTimeoutError("Batch expired"))
+        fut = FutureRecordMetadata(result, 0, -1, None, len(key), len(value), -1)
+        if not self.fail:
+            fut.success(None)
+        return fut
+
+    def close(self, timeout=None):
+        pass
+
+
+def test_a_batch_that_got_a_503_is_not_recorded_as_accepted(tmp_path):
+    """The API answers 503 when a send fails: the submission must not be in the index, or the
+    producer's retry would be answered `duplicate: true` for an article maybe never stored."""
+    from datetime import UTC, datetime
+
+    from ingest.publisher import BrokerUnavailable, Publisher
+    from schemas.articles import Article
+
+    producers = iter([_Sends(fail=True), _Sends(fail=False)])
+
+    class Stub(Publisher):
+        def _new_producer(self):
+            return next(producers)
+
+    seen = SeenIndex(tmp_path / "seen.jsonl")
+    pub = Stub("127.0.0.1:1", seen, timeout_s=1.0)
+    art = Article(url="https://example.org/a", published_at=datetime(2026, 1, 2, tzinfo=UTC),
+                  text="Le 2 janvier, la ville a voté.")
+    with pytest.raises(BrokerUnavailable):
+        pub.publish([art])
+    assert len(seen) == 0 and len(SeenIndex(tmp_path / "seen.jsonl")) == 0
+    [again] = pub.publish([art])  # the retry: a fresh producer, accepted, not a duplicate
+    assert not again.duplicate and len(seen) == 1
