@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 import faust
 
@@ -34,12 +35,53 @@ log = logging.getLogger(__name__)
 # races it against the consumer's `suspend_flow` event); it must finish before the seek sets the
 # read offsets, or it would set its own offset after them.
 SETTLE_S = 0.05
+# A fetch under way when the flow stops returns within its own timeout (faust asks for 1 s).
+FETCH_WAIT_S = 10.0
+IN_FLIGHT = "_newsline_fetches"
 
 
 async def stop_fetching_before_the_seek(app: faust.App) -> None:
     """Stop the consumer's flow when faust is about to seek its streams after a rebalance (call
-    it first in the `on_rebalance_complete` receiver); faust resumes the flow once the seek is
-    done and the agents' queues are emptied."""
-    app.consumer.stop_flow()
+    it first in the `on_rebalance_complete` receiver), and wait until no fetch is under way;
+    faust resumes the flow once the seek is done and the agents' queues are emptied."""
+    consumer = app.consumer
+    consumer.stop_flow()
+    idle = _fetch_tracker(consumer)
+    try:
+        await asyncio.wait_for(idle.wait(), FETCH_WAIT_S)
+    except TimeoutError:
+        log.warning("a fetch is still under way %.0f s after the flow stopped", FETCH_WAIT_S)
     await asyncio.sleep(SETTLE_S)
     log.debug("consumer flow stopped until faust has seeked its streams")
+
+
+def _fetch_tracker(consumer: Any) -> asyncio.Event:
+    """An event set while no fetch is under way (installed on the consumer once).
+
+    Why: faust's fetch (`Consumer._getmany`) runs in the consumer's thread and takes up to its
+    1 s timeout. One that began before the flow stopped and returns after faust's seek hands
+    over records read from the old position: faust takes the jump from its new read offset to
+    them as a gap in the log (compaction, transaction markers), counts the skipped offsets as
+    done (`Consumer._add_gap`) and commits past them without delivering them. Waiting for the
+    fetch to come back before the seek means it returns while the flow is stopped, and faust
+    then discards its records and seeks back itself."""
+    idle: asyncio.Event | None = getattr(consumer, IN_FLIGHT, None)
+    if idle is not None:
+        return idle
+    idle = asyncio.Event()
+    idle.set()
+    setattr(consumer, IN_FLIGHT, idle)
+    getmany, running = consumer._getmany, [0]
+
+    async def tracked_getmany(*args: Any, **kwargs: Any) -> Any:
+        running[0] += 1
+        idle.clear()
+        try:
+            return await getmany(*args, **kwargs)
+        finally:
+            running[0] -= 1
+            if not running[0]:
+                idle.set()
+
+    consumer._getmany = tracked_getmany
+    return idle
