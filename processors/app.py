@@ -61,8 +61,21 @@ async def delivered(topic: Any, *, key: bytes | None, value: bytes) -> None:
     """Send and wait for the broker's acknowledgement, so that the event in hand is acked (and
     its offset committable) only once what it produced is in the log: faust's flush before an
     offset commit gives up after 0.1 s, and a worker stopped or killed in that window would have
-    committed past a record that never landed."""
-    await (await topic.send(key=key, value=value))
+    committed past a record that never landed.
+
+    A failed send is retried with back-off, the event still in hand: an exception out of the
+    agent would leave it unacknowledged (`processors/acks.py`) with its partition's commits
+    held until the next rebalance. A send that failed yet landed is sent twice: the copy has
+    the same id (version id, or the dead letter's topic:partition:offset)."""
+    delay = 0.5
+    while True:
+        try:
+            await (await topic.send(key=key, value=value))
+            return
+        except Exception:
+            log.exception("send to %s failed; retrying in %.1fs", topic.get_topic_name(), delay)
+        await asyncio.sleep(delay)
+        delay = min(30.0, delay * 2)
 
 
 def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "data",
