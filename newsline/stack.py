@@ -291,9 +291,15 @@ def run_up(settings: Settings, on_ready: object = None) -> int:
         watch = StallWatch(bootstrap)
         next_check = time.monotonic() + 10
         while not server.should_exit:
+            restarted = stack.restarts[-1:]
             if not stack.supervise():
                 gave_up.set()
                 server.should_exit = True
+            if stack.restarts[-1:] != restarted:
+                # A child was restarted: nothing moved while the broker was down or restarting
+                # (tens of seconds under load, while this loop waited), and a new worker needs
+                # its rejoin; the patience starts again from now.
+                watch.seen.clear()
             if time.monotonic() > next_check:
                 next_check = time.monotonic() + 10
                 try:
