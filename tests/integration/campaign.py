@@ -292,9 +292,13 @@ class Faults:
     rng: random.Random
     done: list[tuple[float, str]] = field(default_factory=list)
 
-    def _kill(self, pattern: str) -> None:
-        pids = pids_of(pattern)
-        assert pids, f"nothing matches {pattern}"
+    def _kill(self, pattern: str, wait_s: float = 90) -> None:
+        # The process may be down and not yet restarted: a worker exits when its broker is gone,
+        # and `newsline up` restarts the broker first (about 30 s under heavy load).
+        deadline = time.monotonic() + wait_s
+        while not (pids := pids_of(pattern)) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert pids, f"nothing matches {pattern} after {wait_s:.0f} s"
         for pid in pids:
             os.kill(pid, signal.SIGKILL)
 
