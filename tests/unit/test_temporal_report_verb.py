@@ -45,6 +45,11 @@ def test_a_reported_future_keeps_the_report_on_its_own_day(language, text, expec
      [("lundi", "2023-09-11")]),
     ("fr", "La Maison Blanche a indiqué que le dirigeant se rendra en Russie lundi.",
      [("lundi", "2023-09-11")]),
+    # A participle in a future passive is no past report.
+    ("en", "The results will be announced on Monday.", [("Monday", "2023-09-11")]),
+    ("en", "Officials said the deal is expected to be confirmed on Monday.",
+     [("Monday", "2023-09-11")]),
+    ("fr", "Les résultats seront annoncés lundi.", [("lundi", "2023-09-11")]),
     # Reported in the past tense with nothing future: the past day, as before.
     ("en", "The White House said on Monday that Kim plans to travel.", [("Monday", "2023-09-04")]),
 ])
