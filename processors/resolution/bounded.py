@@ -36,6 +36,12 @@ COARSE_JOIN_EVIDENCE = 3.0  # an imprecise one (week, month...) needs stronger e
 SUPPORT_SAMPLE = 8  # members of the smaller event probed before two events merge
 PENDING = ""  # working group of an imprecise report waiting to be attached again
 ATTACH_CANDIDATES = 48  # candidates a mention is compared with on the bounded path
+# Two events merge when a joining report has evidence for both (at least MERGE_TRIGGER) and a
+# share MERGE_SHARE of the smaller one's probed members link to the larger (evidence at least
+# MERGE_LINK; 0: any compatible pair). Other values were measured: docs/event-resolution-at-scale.md.
+MERGE_TRIGGER = 0.0
+MERGE_LINK = 0.0
+MERGE_SHARE = 0.5
 
 
 @dataclass
@@ -201,7 +207,8 @@ class Working:
         group.add(r)
         self.owner[own] = target
         for other in fitting:
-            if other != target and self.groups[other] is not None:
+            if other != target and self.groups[other] is not None and \
+                    best[other] >= MERGE_TRIGGER:
                 target = self.merge(target, other)
 
     def merge(self, a: str, b: str) -> str:
@@ -222,10 +229,10 @@ class Working:
         for x in probe:
             for mid in self.active.candidates(x, ATTACH_CANDIDATES, same_span=True).ids:
                 if self.owner.get(mid, self.owners.get(mid)) == big and \
-                        compatible(x, self.active.refs[mid]) is not None:
+                        (compatible(x, self.active.refs[mid]) or -1.0) >= MERGE_LINK:
                     linked += 1
                     break
-        if 2 * linked < len(probe):
+        if linked < MERGE_SHARE * len(probe):
             return a
         for x in gsmall.members:
             gbig.add(x)

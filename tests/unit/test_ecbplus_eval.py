@@ -19,7 +19,10 @@ ecbplus_eval = load_bench("ecbplus_eval")
 # was tied to its predicate and dates were paired one to one (issue 12, part 1). The mentions
 # dated from elsewhere (part 2) are events of their own and link no articles.
 # With both (the bounded path's new rules, issue 15, and the part-1 rules): 3232 / 2860.
-PINNED = {"linked": 3232, "gold": 5568, "correct": 2860, "cross_subtopic": 60, "cross_topic": 312}
+# 3232 / 2860 (P 0.885) -> 3197 / 2864 (P 0.896 R 0.514), cross-topic 312 -> 273, when a past
+# reporting verb right before a weekday ("said on Friday") dated the statement instead of a future
+# clause earlier in the sentence; all the change is in pairs of undated articles (constant date).
+PINNED = {"linked": 3197, "gold": 5568, "correct": 2864, "cross_subtopic": 60, "cross_topic": 273}
 NOON = datetime(2008, 12, 9, 12, tzinfo=UTC)
 
 

@@ -19,6 +19,7 @@ from .roles import RolePatterns, Scopes, role_of
 from .windows import TriggerIndex
 
 CLAUSE_LOOKBACK_CHARS = 100
+REPORT_LOOKBACK_CHARS = 60  # a reporting verb and its few words before a date ("said in a statement on")
 _CLAUSE_END = re.compile(r"[.!?;\n]")
 _SENTENCE_END = re.compile(r"[.!?\n]")
 _PREVIOUS_WORD = re.compile(r"(\S+)\s*$")
@@ -32,6 +33,7 @@ class Tagger:
     lexicon: Lexicon
     rules: tuple[CompiledRule, ...]
     future_cue: re.Pattern[str] | None
+    report_cue: re.Pattern[str] | None
     roles: RolePatterns
     triggers: TriggerIndex
     match_at: tuple[Callable[[str, int], re.Match[str] | None], ...] = ()  # each rule's ``regex.match``
@@ -53,8 +55,12 @@ def tagger_for(language: str) -> Tagger | None:
     future = None
     if lexicon.future_cues:
         future = re.compile(r"(?<!\w)(?:" + "|".join(lexicon.future_cues) + r")(?!\w)", re.I)
+    report = None
+    if lexicon.report_cues:  # anchored at the match: the verb right before the date
+        report = re.compile(r"(?<!\w)(?:" + "|".join(lexicon.report_cues) + r")\s+\Z", re.I)
     rules = compile_rules(lexicon)
-    return Tagger(lexicon, rules, future, RolePatterns.of(lexicon), TriggerIndex.of(lexicon, rules))
+    return Tagger(lexicon, rules, future, report, RolePatterns.of(lexicon),
+                  TriggerIndex.of(lexicon, rules))
 
 
 def extract_dates(
@@ -139,7 +145,8 @@ def resolve(found: RuleMatch, text: str, tagger: Tagger, anchor: date) -> Candid
     start, end, rule = found.start, found.end, found.rule
     if not accepts_cue(text, start, end, tagger.lexicon):
         return None
-    context = Context(anchor, partial(is_future_clause, text, start, end, tagger.future_cue))
+    context = Context(anchor, partial(is_future_clause, text, start, end, tagger.future_cue,
+                                      tagger.report_cue))
     resolved = NORMALISERS[rule.rule.kind](read_slots(found.match, rule, tagger.lexicon), context)
     return None if resolved is None else Candidate(start, end, rule.index, rule.rule.kind, resolved)
 
@@ -170,13 +177,20 @@ def accepts_cue(text: str, start: int, end: int, lexicon: Lexicon) -> bool:
     return previous is not None and normalize_word(previous.group(1)) in cues
 
 
-def is_future_clause(text: str, start: int, end: int, future_cue: re.Pattern[str] | None) -> bool:
+def is_future_clause(text: str, start: int, end: int, future_cue: re.Pattern[str] | None,
+                     report_cue: re.Pattern[str] | None = None) -> bool:
     """Tell whether the verb governing a match is marked future (``will``, ``sera``).
 
     The clause before the match is searched; when the match opens its sentence ("Dimanche
     soir, le bal sera animé par..."), the verb follows it, so the rest of the sentence is.
+    A past reporting verb right before the match governs it, whatever the clause reports:
+    in "Kim plans to travel this month, the White House said on Monday", Monday is the day
+    of the statement (``report_cue``).
     """
     if future_cue is None:
+        return False
+    if report_cue is not None and report_cue.search(text, max(0, start - REPORT_LOOKBACK_CHARS),
+                                                    start):
         return False
     window_start = max(0, start - CLAUSE_LOOKBACK_CHARS)
     sentence_start = window_start

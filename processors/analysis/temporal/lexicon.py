@@ -42,6 +42,8 @@ class Lexicon:
     ``needs_cue``: spans that are dates only after a ``cue`` word (``May``, ``mars``).
     ``future_cues``: regexes that put a clause in the future (``will``, ``sera``).
     ``background_cues``: regexes that, right before a past year, make it background.
+    ``report_cues``: regexes of a past reporting verb (``said on``, ``a indiqué``) that, right
+    before a date, make it the date of the report, not of the future it reports.
     ``metadata_lines`` / ``credit_lines``: regexes marking publication lines / photo credits.
     """
 
@@ -52,6 +54,7 @@ class Lexicon:
     needs_cue: frozenset[str] = frozenset()
     future_cues: tuple[str, ...] = ()
     background_cues: tuple[str, ...] = ()
+    report_cues: tuple[str, ...] = ()
     metadata_lines: tuple[str, ...] = ()
     credit_lines: tuple[str, ...] = ()
     normalized_words: Mapping[str, Mapping[str, object]] = field(init=False, repr=False)

@@ -197,6 +197,14 @@ LEXICON = Lexicon(
     background_cues=(
         r"(?:elected|born|founded|established|created|died|married|since)(?:\s+in)?",
     ),
+    report_cues=(  # "..., the White House said on Monday": the day of the statement
+        r"(?<!\bbe\s)(?<!\bbeen\s)(?<!\bbeing\s)"  # not a passive: "will be announced on"
+        r"(?:said|announced|stated|confirmed|declared|reported|added|wrote|tweeted|revealed"
+        r"|disclosed|indicated|explained|insisted|warned|claimed|denied|acknowledged|noted"
+        r"|argued|replied|responded|testified|admitted|told(?:\s+(?:the\s+)?[\w.'’-]+)?)"
+        r"(?:\s+in\s+a\s+(?:statement|tweet|post|briefing|interview))?"
+        r"(?:\s+(?:late|early))?(?:\s+on)?",
+    ),
     metadata_lines=(
         r"^\s*(?i:published|updated|last updated|posted|first published)\b",
         r"(?i:\b\d+\s*min(?:ute)?s?\.?\s+read\b)",

@@ -258,6 +258,14 @@ LEXICON = Lexicon(
         r"(?:élue?s?|née?s?|fondée?s?|créée?s?|morte?s?|décédée?s?|mariée?s?|depuis)"
         r"(?:\s+(?:en|le|l'année))?",
     ),
+    report_cues=(  # « ..., a indiqué lundi la Maison Blanche » : le jour de la déclaration
+        r"(?:(?:a|ont|avait|avaient)(?:-t-(?:il|elle|on)|-(?:ils|elles))?"
+        r"(?:\s+(?:également|aussi|encore|déjà|notamment))?\s+"
+        r"(?:indiqu|déclar|annonc|affirm|précis|confirm|expliqu|assur|estim|soulign|ajout"
+        r"|rapport|révél|dément|averti|prévenu|réagi|écrit|tweet|publi|répondu|rappel|jug"
+        r"|dénonc|reconnu|insist|martel|confi|fait savoir|dit)(?:é|i|u|t)?(?:e|s|es)?"
+        r"|(?:indiqu|déclar|annonç|affirm|précis|expliqu|assur|ajout|soulign)ait)",
+    ),
     metadata_lines=(
         r"^\s*(?i:publi[ée]e?|mis à jour|mise à jour|modifi[ée]e?|actualis[ée]e?)\b",
         r"(?i:\bmin(?:ute)?s?\.?\s+de\s+lecture\b)",
