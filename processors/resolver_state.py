@@ -41,9 +41,10 @@ dropped.
 
 **The local store** (SQLite, one file per worker and partition, under the data folder) is a
 cache of the journal: a worker with an empty or stale file catches up from the journal. It keeps
-the articles on disk, looked up by version id (`StoredVersions`, a small LRU in memory); the
-statuses, events and the derived indexes of the fold are in memory (see
-`docs/resolver-state.md` for what still grows).
+the articles on disk, looked up by version id (`StoredVersions`, a small LRU in memory). The
+fold's state is bounded (`TimelineState.bound`): the active-mention index keeps its least
+recently used pages in a temporary file of this process (`ColdPages`), event summaries are a
+bounded cache; statuses and events are in memory (see `docs/resolver-state.md`, *Memory*).
 """
 
 from __future__ import annotations
