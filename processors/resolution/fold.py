@@ -90,7 +90,10 @@ class TimelineState(Copies):
         if st is None or st.status != "current" or vid not in self.versions:
             return None
         art = self.versions[vid]
-        return next((r for r in _refs(art) if r.mention.mention_id == mention_id), None)
+        for m in art.mentions:
+            if m.mention_id == mention_id:
+                return MentionRef(m, vid, art.canonical_url, art.language, art.published_at)
+        return None
 
     def rebuild(self) -> None:
         """Derive every index from the persisted parts (after a restart), reading each

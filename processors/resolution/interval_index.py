@@ -61,17 +61,25 @@ def page_of(bucket: Bucket) -> int:
 
 
 class Refs:
-    """Active mentions by id: the resident ones, and through `loader` the cold ones (not kept:
-    a cold mention stays cold until its page is read back)."""
+    """Active mentions by id: the resident ones, and through `loader` the cold ones. A cold one
+    brings its pages back (`touch`): the other members of its event are on the same pages."""
 
-    def __init__(self, resident: dict[str, MentionRef], loader: Loader | None) -> None:
+    def __init__(self, resident: dict[str, MentionRef], loader: Loader | None,
+                 touch: Callable[[Iterable[Bucket]], None]) -> None:
         self.resident = resident
         self.loader = loader
+        self.touch = touch
+
+    def _cold(self, mention_id: str) -> MentionRef | None:
+        if self.loader is None:
+            return None
+        r = self.loader(mention_id)
+        if r is not None:
+            self.touch(stored_buckets(r))
+        return r
 
     def __getitem__(self, mention_id: str) -> MentionRef:
-        r = self.resident.get(mention_id)
-        if r is None and self.loader is not None:
-            r = self.loader(mention_id)
+        r = self.resident.get(mention_id) or self._cold(mention_id)
         if r is None:
             raise KeyError(mention_id)
         return r
@@ -79,8 +87,7 @@ class Refs:
     def __contains__(self, mention_id: object) -> bool:
         if mention_id in self.resident:
             return True
-        return self.loader is not None and isinstance(mention_id, str) and \
-            self.loader(mention_id) is not None
+        return isinstance(mention_id, str) and self._cold(mention_id) is not None
 
     def __len__(self) -> int:
         """Resident mentions only."""
@@ -144,7 +151,8 @@ class ActiveMentions:
     refs: Refs = field(init=False)
 
     def __post_init__(self) -> None:
-        self.refs = Refs(self.resident, self.loader if self.spill is not None else None)
+        self.refs = Refs(self.resident, self.loader if self.spill is not None else None,
+                         self._touch)
 
     def _touch(self, buckets: Iterable[Bucket]) -> None:
         """Make the pages of these buckets resident (reading cold ones back), most recent."""

@@ -5,6 +5,8 @@ rebuilt. The timeline must be the one the unbounded fold gives."""
 import argparse
 from functools import cache
 
+import pytest
+
 from bench.dense_resolver_bench import workload
 from bench.dense_workload import CACHE
 from processors.resolution import fold as timeline
@@ -27,6 +29,7 @@ def dense():
 _maintain = timeline.maintain
 
 
+@pytest.mark.reliability  # long: minutes of CPU with so small a cache (pages go back and forth)
 def test_a_dense_stream_folded_with_a_tiny_cache_gives_the_unbounded_timeline(monkeypatch):
     arts = dense()
     full = fold_all(arts)
