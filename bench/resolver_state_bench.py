@@ -11,9 +11,12 @@ by line as the `resolve` agent reads the analysed topic, decodes each article an
 - `--mode memory`: `apply_article` on a plain `TimelineState` (every version in RAM: what the
   resolver held before, without the faust tables' in-memory copies it also kept).
 
-At each size: RSS (VmRSS), RSS growth per 1,000 articles since the start, CPU per article, the
-store's file size. Then a restart: a fresh process opens the store and rebuilds the in-memory
-indexes (`Resolver.recover` + `loaded`), its time and RSS.
+At each size: RSS (VmRSS), RSS growth per 1,000 articles since the start and over the slice
+since the previous size (`slice_rss_growth_kb_per_1k`: flat memory is a slice growth near 0),
+CPU per article, the store's file size, and in store mode the active-mention index's resident
+mentions, its cold pages and how many were read back. `--tracemalloc` adds the traced Python
+allocations (slower: use it on small sizes). Then a restart: a fresh process opens the store and
+rebuilds the in-memory indexes (`Resolver.recover` + `loaded`), its time and RSS.
 
     .venv/bin/python bench/resolver_state_bench.py --sizes 10000,50000,100000 --json out.json
 """
@@ -29,6 +32,7 @@ import random
 import subprocess
 import sys
 import time
+import tracemalloc
 from datetime import timedelta
 from pathlib import Path
 
@@ -103,7 +107,8 @@ class NullJournal:
         yield
 
 
-def run(stream: Path, sizes: list[int], mode: str, store_path: Path) -> list[dict]:
+def run(stream: Path, sizes: list[int], mode: str, store_path: Path, hot_mentions: int | None,
+        trace: bool) -> list[dict]:
     """Fold the stream in this process; a row per size."""
     from processors.resolution.fold import TimelineState, apply_article
     from processors.resolver_state import Resolver, Store
@@ -111,7 +116,10 @@ def run(stream: Path, sizes: list[int], mode: str, store_path: Path) -> list[dic
 
     rows: list[dict] = []
     gc.collect()
+    if trace:
+        tracemalloc.start()
     rss0 = rss_mb()
+    last_rss, last_traced = rss0, 0
     journal = NullJournal()
     sent = [0]
 
@@ -123,9 +131,12 @@ def run(stream: Path, sizes: list[int], mode: str, store_path: Path) -> list[dic
         if mode == "store":
             store_path.unlink(missing_ok=True)
             resolver = Resolver(Store(store_path), journal, publish)
+            if hot_mentions is not None:
+                resolver.hot_mentions = hot_mentions
             await resolver.recover()
         else:
             state = TimelineState()
+        nonlocal last_rss, last_traced
         cpu = time.process_time()
         last_cpu, last_n = cpu, 0
         with stream.open(encoding="utf-8") as f:
@@ -148,8 +159,21 @@ def run(stream: Path, sizes: list[int], mode: str, store_path: Path) -> list[dic
                            "store_mb": round(store_path.stat().st_size / 2**20, 1)
                            if mode == "store" else None,
                            "journal_mb": round(journal.bytes / 2**20, 1) if mode == "store"
-                           else None}
-                    last_cpu, last_n = now, n
+                           else None,
+                           "slice_rss_growth_kb_per_1k":
+                               round((rss - last_rss) * 1024 / (n - last_n) * 1000)}
+                    active = resolver.state.active if resolver and resolver.state else None
+                    if hasattr(active, "pages"):  # the resolver of issue 16's bounded memory
+                        row.update(resident_mentions=len(active.resident),
+                                   resident_pages=len(active.pages),
+                                   cold_pages=len(active.cold), page_loads=active.loads)
+                    if trace:
+                        traced = tracemalloc.get_traced_memory()[0]
+                        row["traced_mb"] = round(traced / 2**20, 1)
+                        row["slice_traced_kb_per_1k"] = round(
+                            (traced - last_traced) / 1024 / (n - last_n) * 1000)
+                        last_traced = traced
+                    last_cpu, last_n, last_rss = now, n, rss
                     rows.append(row)
                     print(json.dumps(row), flush=True)
         if resolver is not None:
@@ -197,6 +221,9 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=CACHE)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--no-restart", action="store_true")
+    parser.add_argument("--hot-mentions", type=int,
+                        help="store mode: resident active mentions (default: the resolver's)")
+    parser.add_argument("--tracemalloc", action="store_true", help="trace Python allocations")
     parser.add_argument("--stream-articles", type=int,
                         help="length of the stream written (default: the largest size); the "
                              "sizes read its first articles")
@@ -212,7 +239,8 @@ def main() -> None:
                      args.cache)
         return
     if args.child in ("store", "memory"):
-        json.dump(run(stream, sizes, args.child, store_path), sys.stdout)
+        json.dump(run(stream, sizes, args.child, store_path, args.hot_mentions,
+                      args.tracemalloc), sys.stdout)
         return
     if args.child == "restart":
         restart(store_path)
@@ -222,20 +250,29 @@ def main() -> None:
     if not stream.exists():
         subprocess.run([*base, "--child", "write"], check=True)
     rows: list[dict] = []
+
+    def save() -> None:
+        if args.json:
+            args.json.write_text(json.dumps({"cpus": os.cpu_count(), "rows": rows}, indent=1))
+
     for mode in args.modes.split(","):
-        out = subprocess.run([*base, "--child", mode], check=True, capture_output=True,
-                             text=True).stdout
-        for line in out.splitlines():
-            if line.startswith("{"):
-                rows.append(json.loads(line))
-                print(line, flush=True)
+        # Rows as they come (a long run stopped early keeps what it measured).
+        with subprocess.Popen([*base, "--child", mode], stdout=subprocess.PIPE,
+                              text=True) as child:
+            assert child.stdout is not None
+            for line in child.stdout:
+                if line.startswith("{"):
+                    rows.append(json.loads(line))
+                    print(line.strip(), flush=True)
+                    save()
+        if child.returncode:
+            raise SystemExit(f"the {mode} run failed ({child.returncode})")
         if mode == "store" and not args.no_restart:
             out = subprocess.run([*base, "--child", "restart"], check=True, capture_output=True,
                                  text=True).stdout
             rows.extend(json.loads(x) for x in out.splitlines() if x.startswith("{"))
             print(out.strip(), flush=True)
-    if args.json:
-        args.json.write_text(json.dumps({"cpus": os.cpu_count(), "rows": rows}, indent=1))
+    save()
 
 
 if __name__ == "__main__":

@@ -41,9 +41,10 @@ dropped.
 
 **The local store** (SQLite, one file per worker and partition, under the data folder) is a
 cache of the journal: a worker with an empty or stale file catches up from the journal. It keeps
-the articles on disk, looked up by version id (`StoredVersions`, a small LRU in memory); the
-statuses, events and the derived indexes of the fold are in memory (see
-`docs/resolver-state.md` for what still grows).
+the articles on disk, looked up by version id (`StoredVersions`, a small LRU in memory). The
+fold's state is bounded (`TimelineState.bound`): the active-mention index keeps its least
+recently used pages in a temporary file of this process (`ColdPages`), event summaries are a
+bounded cache; statuses and events are in memory (see `docs/resolver-state.md`, *Memory*).
 """
 
 from __future__ import annotations
@@ -58,7 +59,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from processors.resolution.fold import Status, TimelineState, apply_article, change_envelopes
+from processors.resolution.cold_pages import ColdPages
+from processors.resolution.fold import (
+    HOT_SUMMARIES,
+    Status,
+    TimelineState,
+    apply_article,
+    change_envelopes,
+)
+from processors.resolution.interval_index import HOT_MENTIONS
 from schemas.articles import ArticleAnalysed
 from schemas.codec import encode
 from schemas.timeline import EventState
@@ -308,6 +317,9 @@ class Resolver:
     ready: bool = False
     state_at: int | None = None  # the source offset the in-memory state reflects
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    hot_mentions: int = HOT_MENTIONS  # resident active mentions (the rest in cold pages)
+    hot_summaries: int = HOT_SUMMARIES
+    cold: ColdPages | None = None
 
     @property
     def next_offset(self) -> int | None:
@@ -318,12 +330,17 @@ class Resolver:
         """Forget the in-memory state (it is rebuilt from the store when next needed)."""
         self.state = None
         self.versions = None
+        if self.cold is not None:
+            self.cold.close()
+            self.cold = None
 
     def loaded(self) -> TimelineState:
         """The in-memory state, built from the store if it was dropped."""
         if self.state is None:
             versions = StoredVersions(self.store)
-            s = TimelineState(versions=versions)  # type: ignore[arg-type]
+            self.cold = ColdPages()
+            s = TimelineState(versions=versions).bound(  # type: ignore[arg-type]
+                self.cold, self.hot_mentions, self.hot_summaries)
             s.statuses = self.store.statuses()
             s.events = self.store.events()
             s.rebuild()

@@ -9,6 +9,7 @@ any order end in the same timeline, and a redelivered article (already recorded)
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from processors.resolution.bounded import COMPONENT_LIMIT, Summary, maintain
 from processors.resolution.copies import Copies, Status
 from processors.resolution.coreference import MentionRef, resolve_events
-from processors.resolution.interval_index import ActiveMentions
+from processors.resolution.interval_index import HOT_MENTIONS, ActiveMentions, Spill
 from schemas.articles import ArticleAnalysed
 from schemas.codec import envelope
 from schemas.envelope import Envelope
@@ -35,6 +36,32 @@ from schemas.timeline import (
     MentionRetracted,
 )
 
+HOT_SUMMARIES = 2_000  # event summaries kept at most (bounded mode; rebuilt when needed)
+
+
+class Summaries(OrderedDict[str, Summary]):
+    """Event summaries, the least recently used dropped beyond `cap`: a summary is derived
+    (`bounded.Working.load` rebuilds a missing one from the event's active mentions)."""
+
+    def __init__(self, cap: int) -> None:
+        super().__init__()
+        self.cap = cap
+
+    def get(self, key: str, default: Summary | None = None) -> Summary | None:  # type: ignore[override]
+        if key in self:
+            self.move_to_end(key)
+        return super().get(key, default)
+
+    def __setitem__(self, key: str, value: Summary) -> None:
+        super().__setitem__(key, value)
+        self.move_to_end(key)
+        while len(self) > self.cap:
+            self.popitem(last=False)
+
+    def update(self, other: Any = (), /, **kw: Summary) -> None:  # type: ignore[override]
+        for key, value in dict(other, **kw).items():
+            self[key] = value
+
 
 @dataclass
 class TimelineState(Copies):
@@ -46,13 +73,38 @@ class TimelineState(Copies):
     owner: dict[str, str] = field(default_factory=dict)  # mention id -> event id
     summaries: dict[str, Summary] = field(default_factory=dict)  # event id -> (bounded path)
 
+    def bound(self, spill: Spill, hot_mentions: int = HOT_MENTIONS,
+              hot_summaries: int = HOT_SUMMARIES) -> TimelineState:
+        """Keep only the hot part of the derived indexes in memory (before any article):
+        the active-mention index in pages by date, the cold ones in `spill`, and at most
+        `hot_summaries` event summaries. The events are the same as unbounded."""
+        self.active = ActiveMentions(spill=spill, loader=self.active_ref,
+                                     hot_mentions=hot_mentions)
+        self.summaries = Summaries(hot_summaries)
+        return self
+
+    def active_ref(self, mention_id: str) -> MentionRef | None:
+        """An active mention read from its version (the index's page may be cold)."""
+        vid = mention_id.rsplit(":", 1)[0]
+        st = self.statuses.get(vid)
+        if st is None or st.status != "current" or vid not in self.versions:
+            return None
+        art = self.versions[vid]
+        for m in art.mentions:
+            if m.mention_id == mention_id:
+                return MentionRef(m, vid, art.canonical_url, art.language, art.published_at)
+        return None
+
     def rebuild(self) -> None:
         """Derive every index from the persisted parts (after a restart), reading each
         version once (`versions` may be on disk)."""
-        for art in self.versions.values():
+        for i, art in enumerate(self.versions.values()):
             self.index(art)
             if self.statuses.get(art.version_id, Status()).status == "current":
                 self.active.add(_refs(art))
+            if i % 256 == 255:
+                self.active.trim()
+        self.active.trim()
         self.rebuild_copies(index=False)
         self.owner = {m: eid for eid, ev in self.events.items() for m in ev.mention_ids}
 
@@ -118,7 +170,7 @@ def _mention_moves(state: TimelineState, changed: dict[str, tuple[Status | None,
 
 def _resolve_region(state: TimelineState, added: list[MentionRef], removed: list[MentionRef],
                     base: dict[str, Any]) -> tuple[list[Change], dict[str, EventState | None]]:
-    state.active.remove(r.mention.mention_id for r in removed)
+    state.active.remove(removed)
     state.active.add(added)
     # Seeds: the new mentions, and what is left of every event that lost a mention.
     gone = {r.mention.mention_id for r in removed}
@@ -180,6 +232,7 @@ def apply_article(state: TimelineState, art: ArticleAnalysed) -> Transition:
         language=art.language, published_at=art.published_at, updated_at=art.updated_at,
         content_hash=art.content_hash, mention_count=len(art.mentions), status=own.status,
         superseded_by=own.superseded_by, duplicate_of=own.duplicate_of))
+    state.active.trim()
     return t
 
 

@@ -7,22 +7,91 @@ or keyword that many mentions of that day carry: little evidence, IDF-like) is r
 of `BLOCK_SAMPLE` members, the same ones whatever the arrival order (the smallest by a stable
 hash of the mention id), so the cost of a lookup is bounded by what the article touches, not by
 how big the day's story is. `docs/event-resolution-at-scale.md` explains the choice.
+
+Bounded memory (`docs/resolver-state.md`, *Memory*): with a `spill`, the index is kept in pages of
+`PAGE_DAYS` days (a date bucket belongs to the page of its first day). Between two articles
+(`trim`), only the most recently used pages stay resident, up to `hot_mentions` mentions; the
+others are written whole to the spill (blocks, the mentions' refs and features) and read back
+when an article's dates reach them. `refs` then answers for every active mention: a resident one
+from memory, a cold one through `loader` (from the stored versions). The index's contents, and
+so every lookup's answer, do not depend on what is resident.
 """
 
 from __future__ import annotations
 
+import pickle  # noqa: S403 - the spill is this process's own temporary file
 import zlib
 from bisect import bisect_left, insort
-from collections.abc import Iterable, Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from processors.resolution.coreference import COARSE, MentionRef, compatible, features
 
 BLOCK_SAMPLE = 64  # members of one (date bucket, feature) block a lookup reads at most
 CANDIDATES = 128  # candidates of one mention at most, when looking for its component
 WEEK = 7
+PAGE_DAYS = WEEK  # a page of the index: the date buckets of seven days
+HOT_MENTIONS = 50_000  # mentions kept resident at most between two articles (bounded mode)
 
 Bucket = tuple[str, int] | tuple[str, str, int, int]
+Loader = Callable[[str], MentionRef | None]
+
+
+class Spill(Protocol):
+    """Where cold pages go: bytes by page number (`processors/resolution/cold_pages.py`)."""
+
+    def put(self, page: int, blob: bytes) -> None:
+        """Keep a page."""
+        ...
+
+    def take(self, page: int) -> bytes | None:
+        """Give a page back and forget it; None if it was never put."""
+        ...
+
+
+def page_of(bucket: Bucket) -> int:
+    """The page of a date bucket: that of its first day (a week never straddles two pages)."""
+    if bucket[0] == "d":
+        return bucket[1] // PAGE_DAYS  # type: ignore[operator]
+    if bucket[0] == "w":
+        return bucket[1] * WEEK // PAGE_DAYS  # type: ignore[operator]
+    return bucket[2] // PAGE_DAYS  # type: ignore[misc,operator]
+
+
+class Refs:
+    """Active mentions by id: the resident ones, and through `loader` the cold ones. A cold one
+    brings its pages back (`touch`): the other members of its event are on the same pages."""
+
+    def __init__(self, resident: dict[str, MentionRef], loader: Loader | None,
+                 touch: Callable[[Iterable[Bucket]], None]) -> None:
+        self.resident = resident
+        self.loader = loader
+        self.touch = touch
+
+    def _cold(self, mention_id: str) -> MentionRef | None:
+        if self.loader is None:
+            return None
+        r = self.loader(mention_id)
+        if r is not None:
+            self.touch(stored_buckets(r))
+        return r
+
+    def __getitem__(self, mention_id: str) -> MentionRef:
+        r = self.resident.get(mention_id) or self._cold(mention_id)
+        if r is None:
+            raise KeyError(mention_id)
+        return r
+
+    def __contains__(self, mention_id: object) -> bool:
+        if mention_id in self.resident:
+            return True
+        return isinstance(mention_id, str) and self._cold(mention_id) is not None
+
+    def __len__(self) -> int:
+        """Resident mentions only."""
+        return len(self.resident)
 
 
 def _rank(mention_id: str) -> int:
@@ -64,33 +133,113 @@ class Lookup:
 
 @dataclass
 class ActiveMentions:
-    """Mentions of current, original article versions, blocked on (date bucket, feature)."""
+    """Mentions of current, original article versions, blocked on (date bucket, feature).
 
-    refs: dict[str, MentionRef] = field(default_factory=dict)
+    Unbounded (no `spill`): every page resident, as a plain index. Bounded: see the module's
+    docstring; `trim` (after each article) writes the least recently used pages out.
+    """
+
+    resident: dict[str, MentionRef] = field(default_factory=dict)
     feats: dict[str, frozenset[str]] = field(default_factory=dict)
     blocks: dict[tuple[Bucket, str], list[tuple[int, str]]] = field(default_factory=dict)
+    spill: Spill | None = None
+    loader: Loader | None = None
+    hot_mentions: int = HOT_MENTIONS
+    pages: OrderedDict[int, set[str]] = field(default_factory=OrderedDict)  # resident, LRU first
+    cold: set[int] = field(default_factory=set)
+    loads: int = 0  # pages read back from the spill (for the benches)
+    refs: Refs = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.refs = Refs(self.resident, self.loader if self.spill is not None else None,
+                         self._touch)
+
+    def _touch(self, buckets: Iterable[Bucket]) -> None:
+        """Make the pages of these buckets resident (reading cold ones back), most recent."""
+        for page in {page_of(b) for b in buckets}:
+            if page in self.pages:
+                self.pages.move_to_end(page)
+            else:
+                self.pages[page] = self._read(page) if page in self.cold else set()
+
+    def _read(self, page: int) -> set[str]:
+        assert self.spill is not None
+        blob = self.spill.take(page)
+        self.cold.discard(page)
+        self.loads += 1
+        if blob is None:
+            return set()
+        refs, feats, blocks = pickle.loads(blob)  # noqa: S301 - written by `_write` below
+        for mid, r in refs.items():
+            if mid not in self.resident:
+                self.resident[mid] = r
+                self.feats[mid] = feats[mid]
+        self.blocks.update(blocks)
+        return set(refs)
+
+    def _write(self, page: int) -> None:
+        """Move a resident page to the spill; drop the mentions no resident page holds."""
+        assert self.spill is not None
+        members = self.pages.pop(page)
+        refs = {mid: self.resident[mid] for mid in members}
+        feats = {mid: self.feats[mid] for mid in members}
+        blocks = {}
+        for mid, r in refs.items():
+            for bucket in stored_buckets(r):
+                if page_of(bucket) == page:
+                    for f in feats[mid]:
+                        key = (bucket, f)
+                        if key not in blocks:
+                            blocks[key] = self.blocks.pop(key)
+        if members:
+            self.spill.put(page, pickle.dumps((refs, feats, blocks), pickle.HIGHEST_PROTOCOL))
+            self.cold.add(page)
+        for mid, r in refs.items():
+            if not any(page_of(b) in self.pages for b in stored_buckets(r)):
+                del self.resident[mid]
+                del self.feats[mid]
+
+    def trim(self) -> None:
+        """Write the least recently used pages out until at most `hot_mentions` mentions are
+        resident. Called between articles only: within one, the refs and block members a
+        lookup returned stay resident until it is folded."""
+        if self.spill is not None:
+            for page in list(self.pages):
+                if len(self.resident) <= self.hot_mentions:
+                    break
+                self._write(page)
 
     def add(self, refs: Iterable[MentionRef]) -> None:
         """Index mentions."""
         for r in refs:
             mid = r.mention.mention_id
-            if mid in self.refs:
+            buckets = stored_buckets(r)
+            if self.spill is not None:
+                self._touch(buckets)
+            if mid in self.resident:
                 continue
-            self.refs[mid] = r
-            self.feats[mid] = frozenset(features(r.mention))
+            self.resident[mid] = r
+            self.feats[mid] = feats = frozenset(features(r.mention))
             key = (_rank(mid), mid)
-            for bucket in stored_buckets(r):
-                for f in self.feats[mid]:
+            for bucket in buckets:
+                if self.spill is not None:
+                    self.pages[page_of(bucket)].add(mid)
+                for f in feats:
                     insort(self.blocks.setdefault((bucket, f), []), key)
 
-    def remove(self, mention_ids: Iterable[str]) -> None:
+    def remove(self, refs: Iterable[MentionRef]) -> None:
         """Forget mentions."""
-        for mid in mention_ids:
-            r = self.refs.pop(mid, None)
-            if r is None:
+        for r in refs:
+            mid = r.mention.mention_id
+            buckets = stored_buckets(r)
+            if self.spill is not None:
+                self._touch(buckets)
+            if self.resident.pop(mid, None) is None:
                 continue
             key = (_rank(mid), mid)
-            for bucket in stored_buckets(r):
+            for bucket in buckets:
+                if self.spill is not None:
+                    self.pages[page_of(bucket)].discard(mid)
                 for f in self.feats[mid]:
                     block = self.blocks[(bucket, f)]
                     i = bisect_left(block, key)
@@ -111,9 +260,12 @@ class ActiveMentions:
         own = m.mention_id
         cap = CANDIDATES if cap is None else cap
         lo, hi = m.start.toordinal(), m.end.toordinal()
+        buckets = stored_buckets(r) if same_span else list(probed_buckets(r))
+        if self.spill is not None:
+            self._touch(buckets)
         wanted = self.feats.get(own) or frozenset(features(m))
         found = []
-        for bucket in stored_buckets(r) if same_span else probed_buckets(r):
+        for bucket in buckets:
             for f in wanted:
                 block = self.blocks.get((bucket, f))
                 if block:
@@ -132,7 +284,7 @@ class ActiveMentions:
                     continue
                 seen.add(mid)
                 if span or same_span:
-                    o = self.refs[mid].mention
+                    o = self.resident[mid].mention
                     if o.end.toordinal() < lo or o.start.toordinal() > hi:
                         continue
                     if same_span and (o.start, o.end) != (m.start, m.end):
@@ -162,7 +314,7 @@ class ActiveMentions:
             for mid in found.ids:
                 if mid in out:
                     continue
-                other = self.refs[mid]
+                other = self.resident[mid]
                 if compatible(r, other) is not None:
                     out.add(mid)
                     frontier.append(other)

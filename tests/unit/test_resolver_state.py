@@ -51,9 +51,12 @@ class Faults:
             raise Crash(step)
 
 
-def run(tmp_path, crash_at=None, start_from=lambda r: r.next_offset or 0):
+def run(tmp_path, crash_at=None, start_from=lambda r: r.next_offset or 0, hot_mentions=None):
     """Feed every article at its offset; on a crash, a new process: new store connection, new
-    resolver, recovery, then redelivery from `start_from` (the position rule by default)."""
+    resolver, recovery, then redelivery from `start_from` (the position rule by default).
+    `hot_mentions`: the resolvers' resident mentions (0: every page of the index goes cold
+    after each article)."""
+    bound = {} if hot_mentions is None else {"hot_mentions": hot_mentions, "hot_summaries": 1}
     path = tmp_path / "store.sqlite"
     journal, sink, faults = MemoryJournal(), Sink(), Faults(crash_at)
     journal.fault = sink.fault = faults
@@ -62,7 +65,7 @@ def run(tmp_path, crash_at=None, start_from=lambda r: r.next_offset or 0):
     async def main():
         store = Store(path)
         store.fault = faults
-        r = Resolver(store, journal, sink.publish, fault=faults)
+        r = Resolver(store, journal, sink.publish, fault=faults, **bound)
         await r.recover()
         pos = 0
         while pos < len(arts):
@@ -72,7 +75,7 @@ def run(tmp_path, crash_at=None, start_from=lambda r: r.next_offset or 0):
             except Crash:
                 store.close()
                 store = Store(path)
-                r = Resolver(store, journal, sink.publish)
+                r = Resolver(store, journal, sink.publish, **bound)
                 await r.recover()
                 pos = start_from(r)
         dump = store.dump()
@@ -117,6 +120,22 @@ def test_a_crash_at_any_step_then_recovery_gives_the_clean_run(tmp_path, clean):
         assert got_sink.changes == sink.changes, (n, got_faults.where)
     assert {"fold", "journal:before", "journal:after", "changes", "publish", "store",
             "store:versions", "store:statuses", "store:events", "store:position", "done"} <= where
+
+
+def test_a_crash_at_any_step_with_every_page_cold_gives_the_clean_run(tmp_path, clean):
+    """The bounded resolver with no resident mentions between articles (every page of the
+    active-mention index written out and read back): the clean run's store, journal and
+    changes, crashed at any step or not."""
+    dump, journal, sink, faults, _ = clean
+    got, got_journal, got_sink, got_faults, state = run(tmp_path / "cold", hot_mentions=0)
+    assert (got, got_journal, got_sink.changes) == (dump, journal, sink.changes)
+    assert state.active.loads > len(articles())  # pages went cold and came back
+    for n in range(1, got_faults.count + 1, 3):
+        d = tmp_path / str(n)
+        d.mkdir()
+        got, got_journal, got_sink, crashed, _ = run(d, crash_at=n, hot_mentions=0)
+        assert (got, got_journal, got_sink.changes) == (dump, journal, sink.changes), \
+            (n, crashed.where)
 
 
 def test_redelivery_from_an_older_committed_offset_changes_nothing(tmp_path, clean):

@@ -1,0 +1,81 @@
+"""The resolver in bounded memory: the active-mention index kept in pages by date, the cold ones
+written out and read back when an article's dates reach them, event summaries dropped and
+rebuilt. The timeline must be the one the unbounded fold gives."""
+
+import argparse
+from functools import cache
+
+import pytest
+
+from bench.dense_resolver_bench import workload
+from bench.dense_workload import CACHE
+from processors.resolution import fold as timeline
+from processors.resolution.cold_pages import ColdPages
+from processors.resolution.coreference import MentionRef
+from processors.resolution.fold import TimelineState, apply_article, fold_all
+from processors.resolution.interval_index import ActiveMentions, page_of, stored_buckets
+from tests.unit.test_timeline_devset import analysed
+
+DENSE = 1200  # articles of the dense bench's stream (arrival order, late articles included)
+
+
+@cache
+def dense():
+    args = argparse.Namespace(workload="dense", seed=15, pool=4000, pool_weeks=8, largest=1500,
+                              years=5, cache=CACHE)
+    return tuple(workload(args, DENSE)[:DENSE])
+
+
+_maintain = timeline.maintain
+
+
+@pytest.mark.reliability  # long: minutes of CPU with so small a cache (pages go back and forth)
+def test_a_dense_stream_folded_with_a_tiny_cache_gives_the_unbounded_timeline(monkeypatch):
+    arts = dense()
+    full = fold_all(arts)
+    bounded_path = []
+    monkeypatch.setattr(timeline, "maintain", lambda *a: bounded_path.append(1) or _maintain(*a))
+    state = TimelineState().bound(ColdPages(), hot_mentions=300, hot_summaries=20)
+    resident = []
+    for art in arts:
+        apply_article(state, art)
+        resident.append(len(state.active.resident))
+    assert len(bounded_path) > DENSE / 4  # dense: the in-place path, with its summaries
+    assert state.active.loads > 100 and state.active.cold  # pages went out and came back
+    assert len(state.summaries) <= 20
+    assert max(resident) < len(full.active.resident) / 2
+    assert state.events == full.events
+    assert state.statuses == full.statuses
+    assert state.owner == full.owner
+
+
+def refs_of(arts):
+    return [MentionRef(m, a.version_id, a.canonical_url, a.language, a.published_at)
+            for a in arts for m in a.mentions]
+
+
+def test_a_page_written_out_and_read_back_answers_as_before():
+    arts = list(analysed())
+    state = TimelineState()
+    for art in arts:
+        apply_article(state, art)
+    refs = [r for r in refs_of(arts) if state.statuses[r.version_id].status == "current"]
+    full = ActiveMentions()
+    full.add(refs)
+    cold = ActiveMentions(spill=ColdPages(), loader=state.active_ref, hot_mentions=0)
+    cold.add(refs)
+    cold.trim()
+    assert not cold.resident and not cold.blocks and len(cold.cold) > 3  # every page written
+    for r in refs:  # a cold mention is still active, read from its version
+        assert r.mention.mention_id in cold.refs
+        assert cold.refs[r.mention.mention_id] == r
+    for r in refs:
+        assert cold.candidates(r) == full.candidates(r)
+        cold.trim()
+    assert cold.loads >= len({page_of(b) for r in refs for b in stored_buckets(r)})
+    cold.remove(refs[:5])
+    full.remove(refs[:5])
+    cold.trim()
+    for r in refs[5:]:
+        assert cold.candidates(r) == full.candidates(r)
+    assert refs[0].mention.mention_id in cold.refs  # its version is still current in `state`
