@@ -66,7 +66,8 @@ async def delivered(topic: Any, *, key: bytes | None, value: bytes) -> None:
 
 def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "data",
                session_timeout_s: float = 6.0, heartbeat_s: float = 1.5,
-               group_instance_id: str | None = None) -> faust.App:
+               group_instance_id: str | None = None,
+               processing_guarantee: str = "at_least_once") -> faust.App:
     """Build the faust app for a broker."""
     app = faust.App(
         app_id, broker=f"kafka://{bootstrap}", store="memory://", datadir=f"{data_dir}/faust",
@@ -75,6 +76,7 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
         broker_request_timeout=30.0, consumer_group_instance_id=group_instance_id,
         producer_max_request_size=JOURNAL_MAX_BYTES, consumer_max_fetch_size=20 * 1024 * 1024,
         stream_wait_empty=False, table_cleanup_interval=3600.0,
+        processing_guarantee=processing_guarantee,
     )
     raw = app.topic(TOPICS["raw"].name, key_serializer="raw", value_serializer="raw",
                     internal=False)
