@@ -15,7 +15,9 @@ DuckDB. Then it reads every topic back with kafka-python, in both isolation leve
   that cover a source offset already covered, change ids sent more than once and change ids
   sent with two different contents (a true double: the sink would keep the first);
 - articles posted, articles in DuckDB's `articles` table, the consumer lag `newsline status`
-  reports, and the worker's ERROR lines (the distinct ones are kept).
+  reports, and the worker's ERROR lines (the distinct ones are kept);
+- with `--restart-wait S`: the stack is stopped (SIGINT), started again, and the same counts
+  are taken S seconds later (`after_restart`).
 
 It writes one JSON document (stdout, and `--out`) and exits 0 if every article became visible
 with no change id carrying two contents, 1 otherwise.
@@ -113,7 +115,7 @@ def error_lines(data: Path) -> list[str]:
 
 
 def run(guarantee: str, articles: int, kills: int, kill_every: float, timeout: float,
-        folder: Path) -> dict[str, Any]:
+        folder: Path, restart_wait: float = 0.0) -> dict[str, Any]:
     data = folder / "stack"
     data.mkdir()
     os.environ["NEWSLINE_PROCESSING_GUARANTEE"] = guarantee
@@ -144,7 +146,19 @@ def run(guarantee: str, articles: int, kills: int, kill_every: float, timeout: f
         doc["topics"] = audit(bootstrap)
     finally:
         doc["stop_s"] = up.interrupt()
-        doc["error_lines"] = error_lines(data)
+    if restart_wait and "topics" in doc:
+        # A restart: the worker's transactional producers start again under the same ids, which
+        # aborts any transaction the previous run left open.
+        up.start()
+        try:
+            time.sleep(restart_wait)
+            bootstrap = json.loads((data / "newsline.json").read_text())["bootstrap_servers"]
+            status = json.loads(cli(data, "status", "--json").stdout or "{}")
+            doc["after_restart"] = {"waited_s": restart_wait, "articles_visible": visible(data),
+                                    "lag": status.get("lag"), "topics": audit(bootstrap)}
+        finally:
+            up.interrupt()
+    doc["error_lines"] = error_lines(data)
     return doc
 
 
@@ -156,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--kills", type=int, default=2)
     p.add_argument("--kill-every", type=float, default=8.0)
     p.add_argument("--timeout", type=float, default=300.0)
+    p.add_argument("--restart-wait", type=float, default=0.0,
+                   help="then restart the stack and audit again after this many seconds")
     p.add_argument("--out", type=Path)
     p.add_argument("--keep", type=Path, help="run in this new folder and keep it (logs)")
     args = p.parse_args(argv)
@@ -164,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         folder.mkdir(parents=True, exist_ok=True)
         load = os.getloadavg()
         doc = run(args.guarantee, args.articles, args.kills, args.kill_every, args.timeout,
-                  folder)
+                  folder, args.restart_wait)
         doc["load_avg"] = [load, os.getloadavg()]
     text = json.dumps(doc, indent=2)
     print(text)
