@@ -56,12 +56,31 @@ def dead_letter(message: Any, reason: str, errors: list[dict[str, str]],
                            id=f"{message.topic}:{message.partition}:{message.offset}"))
 
 
-async def delivered(topic: Any, *, key: bytes | None, value: bytes) -> None:
+async def delivered(topic: Any, *, key: bytes | None, value: bytes,
+                    transactional_id: str | None = None) -> None:
     """Send and wait for the broker's acknowledgement, so that the event in hand is acked (and
     its offset committable) only once what it produced is in the log: faust's flush before an
     offset commit gives up after 0.1 s, and a worker stopped or killed in that window would have
-    committed past a record that never landed."""
-    await (await topic.send(key=key, value=value))
+    committed past a record that never landed. Under `exactly_once`, in the given transaction
+    (`source_transaction`)."""
+    if transactional_id is None:
+        await (await topic.send(key=key, value=value))
+        return
+    await (await topic.app.producer.send(topic.get_topic_name(), key, value, None, None, None,
+                                         transactional_id=transactional_id))
+
+
+def source_transaction(app: faust.App, message: Any) -> str | None:
+    """Under `exactly_once`, the transactional id that commits the offsets of the message's
+    partition, so that what the message produced commits with its offset. faust-streaming
+    0.15.3 itself puts a send in the transaction of its *destination* partition, which commits
+    only when that partition's own consumer commits: the analysed records waited for the
+    resolver, which cannot see them (read_committed), and were aborted at the next start
+    (docs/resolver-state.md, bench/eos_check.py)."""
+    if not app.in_transaction:
+        return None
+    group = app.assignor.group_for_topic(message.topic)
+    return f"{app.conf.id}-{group}-{message.partition}"
 
 
 def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "data",
@@ -89,10 +108,12 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
     async def analyse(stream: Any) -> None:
         async for event in stream.events():
             message = event.message
+            tid = source_transaction(app, message)
             env = decode(message.value, expected=ARTICLE_SUBMITTED)
             if isinstance(env, Rejection):
                 await delivered(dead, key=message.key,
-                                value=dead_letter(message, env.reason, env.errors))
+                                value=dead_letter(message, env.reason, env.errors),
+                                transactional_id=tid)
                 continue
             try:
                 # In a thread so the event loop keeps heartbeating through a long article.
@@ -101,11 +122,13 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
                 log.exception("analysis failed at %s:%d", message.partition, message.offset)
                 err = [{"path": "(processing)", "message": repr(exc)}]
                 await delivered(dead, key=message.key,
-                                value=dead_letter(message, f"analysis failed: {exc!r}", err))
+                                value=dead_letter(message, f"analysis failed: {exc!r}", err),
+                                transactional_id=tid)
                 continue
             out = envelope(result, source="newsline/analyse", subject=result.canonical_url,
                            id=result.version_id)
-            await delivered(analysed, key=result.article_key.encode(), value=encode(out))
+            await delivered(analysed, key=result.article_key.encode(), value=encode(out),
+                            transactional_id=tid)
 
     resolvers: dict[int, Resolver] = {}
     state_dir = Path(data_dir) / "resolver" / (group_instance_id or "default")
