@@ -32,8 +32,8 @@ class Settings(BaseSettings):
         default=None,
         description="static group member id of this worker; default: host + data dir; '' = none",
     )
-    # faust's `processing_guarantee`. "exactly_once" (Kafka transactions) was tried and fails
-    # with this app (docs/resolver-state.md, `bench/eos_check.py`); kept selectable to re-run it.
+    # faust's `processing_guarantee`. "exactly_once" (Kafka transactions) was measured and not
+    # adopted (docs/resolver-state.md, `bench/eos_check.py`); selectable to measure it again.
     processing_guarantee: Literal["at_least_once", "exactly_once"] = "at_least_once"
     sink_batch_max: int = Field(default=5000, ge=1)
     sink_flush_s: float = Field(default=0.5, gt=0)
