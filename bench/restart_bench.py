@@ -1,7 +1,7 @@
 """Restart with many articles in the log: how long until the stack is caught up again?
 
-    .venv/bin/python bench/restart_bench.py --articles 10000 --seed kafka \
-        --out bench/results/restart-kafka-10k.json
+    .venv/bin/python bench/restart_bench.py --articles 500 --seed kafka \
+        --out bench/results/restart-kafka-500.json
 
 Starts `newsline up` (this checkout, a temporary data folder), puts `--articles` articles in the
 raw topic, waits until the stack has caught up once (every article in DuckDB, `newsline status`
