@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import socket
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -31,6 +32,9 @@ class Settings(BaseSettings):
         default=None,
         description="static group member id of this worker; default: host + data dir; '' = none",
     )
+    # faust's `processing_guarantee`. "exactly_once" (Kafka transactions) was measured and not
+    # adopted (docs/resolver-state.md, `bench/eos_check.py`); selectable to measure it again.
+    processing_guarantee: Literal["at_least_once", "exactly_once"] = "at_least_once"
     sink_batch_max: int = Field(default=5000, ge=1)
     sink_flush_s: float = Field(default=0.5, gt=0)
     log_level: str = "INFO"

@@ -57,11 +57,13 @@ def dead_letter(message: Any, reason: str, errors: list[dict[str, str]],
                            id=f"{message.topic}:{message.partition}:{message.offset}"))
 
 
-async def delivered(topic: Any, *, key: bytes | None, value: bytes) -> None:
+async def delivered(topic: Any, *, key: bytes | None, value: bytes,
+                    transactional_id: str | None = None) -> None:
     """Send and wait for the broker's acknowledgement, so that the event in hand is acked (and
     its offset committable) only once what it produced is in the log: faust's flush before an
     offset commit gives up after 0.1 s, and a worker stopped or killed in that window would have
-    committed past a record that never landed.
+    committed past a record that never landed. Under `exactly_once`, in the given transaction
+    (`source_transaction`).
 
     A failed send is retried with back-off, the event still in hand: an exception out of the
     agent would leave it unacknowledged (`processors/acks.py`) with its partition's commits
@@ -70,7 +72,12 @@ async def delivered(topic: Any, *, key: bytes | None, value: bytes) -> None:
     delay = 0.5
     while True:
         try:
-            await (await topic.send(key=key, value=value))
+            if transactional_id is None:
+                await (await topic.send(key=key, value=value))
+            else:
+                await (await topic.app.producer.send(topic.get_topic_name(), key, value, None,
+                                                     None, None,
+                                                     transactional_id=transactional_id))
             return
         except Exception:
             log.exception("send to %s failed; retrying in %.1fs", topic.get_topic_name(), delay)
@@ -78,9 +85,23 @@ async def delivered(topic: Any, *, key: bytes | None, value: bytes) -> None:
         delay = min(30.0, delay * 2)
 
 
+def source_transaction(app: faust.App, message: Any) -> str | None:
+    """Under `exactly_once`, the transactional id that commits the offsets of the message's
+    partition, so that what the message produced commits with its offset. faust-streaming
+    0.15.3 itself puts a send in the transaction of its *destination* partition, which commits
+    only when that partition's own consumer commits: the analysed records waited for the
+    resolver, which cannot see them (read_committed), and were aborted at the next start
+    (docs/resolver-state.md, bench/eos_check.py)."""
+    if not app.in_transaction:
+        return None
+    group = app.assignor.group_for_topic(message.topic)
+    return f"{app.conf.id}-{group}-{message.partition}"
+
+
 def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "data",
                session_timeout_s: float = 6.0, heartbeat_s: float = 1.5,
-               group_instance_id: str | None = None) -> faust.App:
+               group_instance_id: str | None = None,
+               processing_guarantee: str = "at_least_once") -> faust.App:
     """Build the faust app for a broker."""
     app = faust.App(
         app_id, broker=f"kafka://{bootstrap}", store="memory://", datadir=f"{data_dir}/faust",
@@ -89,6 +110,7 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
         broker_request_timeout=30.0, consumer_group_instance_id=group_instance_id,
         producer_max_request_size=JOURNAL_MAX_BYTES, consumer_max_fetch_size=20 * 1024 * 1024,
         stream_wait_empty=False, table_cleanup_interval=3600.0,
+        processing_guarantee=processing_guarantee,
     )
     raw = app.topic(TOPICS["raw"].name, key_serializer="raw", value_serializer="raw",
                     internal=False)
@@ -104,10 +126,12 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
                 await _analyse_one(event.message)
 
     async def _analyse_one(message: Any) -> None:
+        tid = source_transaction(app, message)
         env = decode(message.value, expected=ARTICLE_SUBMITTED)
         if isinstance(env, Rejection):
             await delivered(dead, key=message.key,
-                            value=dead_letter(message, env.reason, env.errors))
+                            value=dead_letter(message, env.reason, env.errors),
+                            transactional_id=tid)
             return
         try:
             # In a thread so the event loop keeps heartbeating through a long article.
@@ -116,11 +140,13 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
             log.exception("analysis failed at %s:%d", message.partition, message.offset)
             err = [{"path": "(processing)", "message": repr(exc)}]
             await delivered(dead, key=message.key,
-                            value=dead_letter(message, f"analysis failed: {exc!r}", err))
+                            value=dead_letter(message, f"analysis failed: {exc!r}", err),
+                            transactional_id=tid)
             return
         out = envelope(result, source="newsline/analyse", subject=result.canonical_url,
                        id=result.version_id)
-        await delivered(analysed, key=result.article_key.encode(), value=encode(out))
+        await delivered(analysed, key=result.article_key.encode(), value=encode(out),
+                        transactional_id=tid)
         log.debug("analysed raw %d:%d -> %s", message.partition, message.offset,
                   result.version_id)
 

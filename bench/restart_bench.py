@@ -1,0 +1,217 @@
+"""Restart with many articles in the log: how long until the stack is caught up again?
+
+    .venv/bin/python bench/restart_bench.py --articles 500 --seed kafka \
+        --out bench/results/restart-kafka-500.json
+
+Starts `newsline up` (this checkout, a temporary data folder), puts `--articles` articles in the
+raw topic, waits until the stack has caught up once (every article in DuckDB, `newsline status`
+lag 0), stops it with SIGINT to its process group (a terminal's Ctrl-C), starts it again and
+measures, from the start of the second `newsline up`:
+
+- `restart_to_ready_s`: until `DATA_DIR/newsline.json` is written (the API answers);
+- `restart_to_caught_up_s`: until `newsline status --json` first reports lag 0 on every topic
+  it lists (raw and analysed for the faust group, changelog for the sink) with every article
+  still in DuckDB. Polled: one `newsline status` takes 1-3 s here, so this is a bound;
+- `restart_to_fresh_article_visible_s`: a new article posted once ready, until `newsline post
+  --wait` returns (visible to analysts).
+
+The articles: `--seed kafka` writes envelopes of `org.newsline.article.submitted` straight to
+`newsline.articles.raw` with kafka-python, keyed by article id, as a Kafka-native producer does
+(README, Producers); `--seed api` posts them through the HTTP API with `newsline post` (the only
+way an article reached the previous broker's archive, so the one to use for it). Their shape is
+cheap on purpose: the example stories (`examples/niger-2023.jsonl`) under distinct URLs, so most
+of them are syndicated copies of one another and the resolver does little per article; the
+figure is about restarting, not about analysis speed.
+
+Run the same script from another checkout (`git archive REV | tar -x -C DIR`, with DIR's own
+`make setup`) to measure that version; the script needs only the checkout's `newsline` CLI and,
+for `--seed kafka`, its `schemas` package.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+class Stack:
+    """`newsline up` of this checkout in its own process group."""
+
+    def __init__(self, data: Path, lag_at_rest: int = 0) -> None:
+        self.data, self.runtime = data, data / "newsline.json"
+        self.lag_at_rest = lag_at_rest
+
+    def cli(self, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "newsline.cli", *args, "--data-dir",
+                               str(self.data)], cwd=ROOT, capture_output=True, text=True,
+                              timeout=timeout)
+
+    def start(self) -> float:
+        env = {k: v for k, v in os.environ.items() if k != "NEWSLINE_BOOTSTRAP_SERVERS"}
+        self.runtime.unlink(missing_ok=True)
+        self.log = (self.data / "up.log").open("ab")
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "newsline.cli", "up", "--data-dir", str(self.data),
+             "--api-port", "0"], cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+            start_new_session=True)
+        while not self.runtime.exists():
+            if self.proc.poll() is not None or time.monotonic() - self.started > 600:
+                raise RuntimeError(f"newsline up did not start; see {self.data}/logs")
+            time.sleep(0.05)
+        return time.monotonic() - self.started
+
+    def status(self) -> dict[str, Any]:
+        out = self.cli("status", "--json", timeout=120).stdout
+        return json.loads(out) if out.strip() else {}
+
+    def caught_up(self, articles: int) -> tuple[bool, dict[str, Any]]:
+        st = self.status()
+        lag, counts = st.get("lag"), st.get("counts")
+        ok = (isinstance(lag, dict) and len(lag) >= 3 and all(v <= self.lag_at_rest for v in lag.values())
+              and isinstance(counts, dict) and counts.get("articles", 0) >= articles)
+        return ok, st
+
+    def wait_caught_up(self, articles: int, timeout: float) -> tuple[float | None, dict[str, Any]]:
+        """Seconds since this start until caught up (None: not within timeout), last status."""
+        st: dict[str, Any] = {}
+        while time.monotonic() - self.started < timeout:
+            ok, st = self.caught_up(articles)
+            if ok:
+                return time.monotonic() - self.started, st
+            time.sleep(0.5)
+        return None, st
+
+    def interrupt(self) -> float:
+        began = time.monotonic()
+        os.killpg(self.proc.pid, signal.SIGINT)
+        self.proc.wait(timeout=300)
+        self.log.close()
+        return time.monotonic() - began
+
+
+def article(i: int, lines: list[str]) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(lines[i % len(lines)])
+    doc["url"] = f"https://restart.example/{i}/{doc['url'].split('//', 1)[1]}"
+    doc.pop("idempotency_key", None)
+    return doc
+
+
+def seed_kafka(stack: Stack, n: int) -> float:
+    """Write n article envelopes straight to the raw topic (acks=all); seconds taken."""
+    from kafka import KafkaProducer
+
+    from schemas.articles import Article
+    from schemas.codec import encode, envelope
+    from schemas.identity import article_key, canonical_url, version_id
+    from schemas.topics import TOPICS
+
+    lines = (ROOT / "examples" / "niger-2023.jsonl").read_text().splitlines()
+    bootstrap = json.loads(stack.runtime.read_text())["bootstrap_servers"]
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20,
+                             batch_size=256 * 1024, max_request_size=8 * 1024 * 1024)
+    began = time.monotonic()
+    for i in range(n):
+        art = Article.model_validate(article(i, lines))
+        canonical = canonical_url(art.url)
+        env = envelope(art, source="bench/restart_bench", subject=canonical,
+                       id=version_id(canonical, art.version_time))
+        producer.send(TOPICS["raw"].name, key=article_key(art.url).encode(), value=encode(env))
+    producer.flush()
+    producer.close()
+    return time.monotonic() - began
+
+
+def seed_api(stack: Stack, n: int, folder: Path) -> float:
+    lines = (ROOT / "examples" / "niger-2023.jsonl").read_text().splitlines()
+    path = folder / f"articles-{n}.jsonl"
+    path.write_text("".join(json.dumps(article(i, lines)) + "\n" for i in range(n)))
+    began = time.monotonic()
+    done = stack.cli("post", str(path))
+    if done.returncode != 0:
+        raise RuntimeError(f"post failed: {done.stdout[-2000:]} {done.stderr[-2000:]}")
+    return time.monotonic() - began
+
+
+def fresh(folder: Path, tag: str) -> Path:
+    doc = json.loads((ROOT / "examples" / "seed-rtl-2023-09-04.json").read_text())
+    doc["url"] = f"https://restart.example/fresh/{tag}"
+    out = folder / f"fresh-{tag}.json"
+    out.write_text(json.dumps(doc))
+    return out
+
+
+def post_wait(stack: Stack, path: Path) -> float:
+    began = time.monotonic()
+    done = stack.cli("post", str(path), "--wait", "--timeout", "1800", timeout=2000)
+    if done.returncode != 0:
+        raise RuntimeError(f"post --wait failed: {done.stdout[-2000:]}")
+    return time.monotonic() - began
+
+
+def run(n: int, seed: str, folder: Path, timeout: float, lag_at_rest: int) -> dict[str, Any]:
+    data = folder / "stack"
+    data.mkdir()
+    stack = Stack(data, lag_at_rest)
+    doc: dict[str, Any] = {"articles": n, "seed": seed, "lag_at_rest": lag_at_rest,
+                           "start_to_ready_s": stack.start()}
+    try:
+        doc["seed_s"] = seed_kafka(stack, n) if seed == "kafka" else seed_api(stack, n, folder)
+        took, st = stack.wait_caught_up(n, timeout)
+        doc["first_catch_up_s"], doc["status_at_first_catch_up"] = took, st
+    finally:
+        doc["sigint_to_exit_s"] = stack.interrupt()
+    if doc["first_catch_up_s"] is None:
+        return doc
+    doc["restart_to_ready_s"] = stack.start()
+    try:
+        took, st = stack.wait_caught_up(n, timeout)
+        doc["restart_to_caught_up_s"], doc["status_at_restart_caught_up"] = took, st
+        doc["restart_to_fresh_article_visible_s"] = (time.monotonic() - stack.started
+                                                     + post_wait(stack, fresh(folder, "a")))
+    finally:
+        doc["second_sigint_to_exit_s"] = stack.interrupt()
+    return doc
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--articles", type=int, default=10_000)
+    p.add_argument("--seed", choices=["kafka", "api"], default="kafka")
+    p.add_argument("--timeout", type=float, default=7200.0,
+                   help="give up waiting for a catch-up after this many seconds")
+    p.add_argument("--lag-at-rest", type=int, default=0,
+                   help="lag per topic that counts as caught up (the previous broker read 1)")
+    p.add_argument("--label", default=None)
+    p.add_argument("--out", type=Path)
+    args = p.parse_args(argv)
+    rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                         text=True).stdout.strip() or None
+    doc: dict[str, Any] = {"label": args.label, "commit": rev,
+                           "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                                       "load_avg_at_start": os.getloadavg()}}
+    with tempfile.TemporaryDirectory(prefix="restart-bench-") as tmp:
+        doc.update(run(args.articles, args.seed, Path(tmp), args.timeout, args.lag_at_rest))
+    doc["machine"]["load_avg_at_end"] = os.getloadavg()
+    text = json.dumps(doc, indent=2)
+    print(text)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text + "\n")
+    return 0 if doc.get("restart_to_fresh_article_visible_s") is not None else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
