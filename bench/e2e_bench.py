@@ -89,6 +89,22 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU of a process and of its live descendants (the worker's analysis processes)."""
+    total = cpu_seconds(pid)
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return total
+    for task in tasks:
+        try:
+            kids = (task / "children").read_text().split()
+        except OSError:
+            continue
+        total += sum(tree_cpu_seconds(int(k)) for k in kids)
+    return total
+
+
 def children(pid: int) -> dict[str, int]:
     """The stack's processes by role: worker, sink, broker (from their command lines)."""
     out = {"api": pid}
@@ -203,7 +219,8 @@ def run_phase(spec: str, docs: list[dict], producer: Producer, vis: Visibility,
     n = int(amount) if rate is None else int(rate * float(amount))
     batch, del_docs = docs[:n], None
     del docs[:n]
-    cpu0 = {role: cpu_seconds(pid) for role, pid in pids.items()}
+    cpu0 = {role: tree_cpu_seconds(pid) for role, pid in pids.items() if role != "api"}
+    cpu0["api"] = cpu_seconds(pids["api"])  # not its children: they are the other roles
     spy = start_profile(pids, *profile) if profile else None
     sent: list[str] = []
     samples: list[dict] = []
@@ -243,7 +260,8 @@ def run_phase(spec: str, docs: list[dict], producer: Producer, vis: Visibility,
     sample()
     if spy:
         spy.wait()
-    cpu = {role: round(cpu_seconds(pid) - cpu0[role], 2) for role, pid in pids.items()}
+    cpu = {role: round((cpu_seconds(pid) if role == "api" else tree_cpu_seconds(pid))
+                       - cpu0[role], 2) for role, pid in pids.items()}
     lat = [vis.visible_at[v] - producer.accepted_at[v] for v in sent if v in vis.visible_at]
     done = [vis.visible_at[v] for v in sent if v in vis.visible_at]
     settled_s = (max(done) - t0) if done else None
@@ -379,13 +397,15 @@ def inprocess(docs: list[dict]) -> dict[str, Any]:
             "cpu_ms_per_article": {k: round(1000 * v / len(docs), 2) for k, v in cpu.items()}}
 
 
-def start_stack(data_dir: Path, log: Path) -> tuple[subprocess.Popen, dict]:
-    """`newsline up` on a fresh data folder; its runtime info once the API answers."""
-    env = {**os.environ, "NEWSLINE_LOG_LEVEL": "WARNING"}
+def start_stack(data_dir: Path, log: Path, tree: Path = ROOT) -> tuple[subprocess.Popen, dict]:
+    """`newsline up` (the code of `tree`) on a fresh data folder; its runtime info once the API
+    answers."""
+    env = {**os.environ, "NEWSLINE_LOG_LEVEL": "WARNING",
+           "NEWSLINE_KAFKA_LIBS": str(ROOT / ".kafka" / "libs"), "PYTHONPATH": str(tree)}
     env.pop("NEWSLINE_BOOTSTRAP_SERVERS", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "newsline.cli", "up", "--data-dir", str(data_dir),
-         "--api-port", "0"], cwd=ROOT, env=env, stdout=log.open("ab"),
+        [sys.executable, "-m", "newsline.cli", "up", "--data-dir", str(data_dir.resolve()),
+         "--api-port", "0"], cwd=tree, env=env, stdout=log.open("ab"),
         stderr=subprocess.STDOUT, start_new_session=True)
     runtime = data_dir / "newsline.json"
     deadline = time.monotonic() + 180
@@ -405,6 +425,58 @@ def machine() -> dict[str, Any]:
             "date": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
+def stack_run(args: argparse.Namespace, phases: list[str], docs: list[dict], tree: Path,
+              rows: list[dict], save: Any) -> None:
+    """Start a stack from `tree`, run the warm-up and the phases, append a row per phase."""
+    data_dir = Path(tempfile.mkdtemp(prefix="newsline-e2e-"))
+    started = time.monotonic()
+    proc, info = start_stack(data_dir, data_dir / "up.log", tree)
+    vis = Visibility(data_dir / "newsline.duckdb")
+    vis.start()
+    try:
+        pids = children(proc.pid)
+        producer = Producer(info, args.via)
+        queue = list(docs)
+        rows.append({"phase": "start", "stack_start_s": round(time.monotonic() - started, 1)})
+        if args.warmup:  # the worker's first articles load its tables: not a steady state
+            warm = run_phase(f"max:{args.warmup}", queue, producer, vis, pids,
+                             info["bootstrap_servers"], args.timeout, None)
+            rows[-1]["warmup"] = {k: warm[k] for k in ("articles", "visible", "settled_s")}
+        for i, spec in enumerate(phases):
+            profile = ((args.profile, data_dir / "profile")
+                       if args.profile and i == len(phases) - 1 else None)
+            row = run_phase(spec, queue, producer, vis, pids, info["bootstrap_servers"],
+                            args.timeout, profile)
+            if profile:
+                row["profile"] = {role: summarise_profile(path)
+                                  for role, path in ((r, profile[1] / f"{r}.collapsed")
+                                                     for r in ("worker", "sink")) if path.exists()}
+                kept = ROOT / "test-artifacts" / "e2e"  # the stacks themselves, for flame graphs
+                kept.mkdir(parents=True, exist_ok=True)
+                for path in profile[1].glob("*.collapsed"):
+                    shutil.copy(path, kept / f"{'after' if tree == ROOT else 'before'}-{path.name}")
+            metrics = data_dir / ".sink" / "metrics.json"
+            row["sink_metrics"] = json.loads(metrics.read_text()) if metrics.exists() else None
+            rows.append(row)
+            save()
+            print(f"{spec}: {row['visible']}/{row['articles']} visible, produced "
+                  f"{row['produced_per_s']}/s, settled {row['settled_per_s']}/s, latency "
+                  f"{row['latency_s']}, backlog {row['backlog_trend']}, CPU ms/article "
+                  f"{row['cpu_ms_per_article']}", flush=True)
+    finally:
+        vis.stop.set()
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        if args.keep:
+            print(f"data folder kept: {data_dir}", flush=True)
+        else:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the phases on a fresh stack and print and write the figures."""
     parser = argparse.ArgumentParser(description=__doc__,
@@ -416,14 +488,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--inprocess", type=int, default=0, help="articles run in-process first")
     parser.add_argument("--profile", type=float, default=0, help="py-spy seconds, last phase")
+    parser.add_argument("--warmup", type=int, default=20,
+                        help="articles produced and awaited before the phases (not reported)")
     parser.add_argument("--timeout", type=float, default=600, help="seconds to settle a phase")
-    parser.add_argument("--data-dir", type=Path, help="default: a fresh temporary folder")
+    parser.add_argument("--before", metavar="REV",
+                        help="first run the same phases on a stack of the code at git REV")
     parser.add_argument("--keep", action="store_true", help="keep the data folder")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     phases = [p for p in args.phases.split(",") if p]
-    need = sum(int(a) if r == "max" else int(float(r) * float(a))
-               for r, _, a in (p.partition(":") for p in phases))
+    need = args.warmup + sum(int(a) if r == "max" else int(float(r) * float(a))
+                             for r, _, a in (p.partition(":") for p in phases))
     make = dense_articles if args.workload == "dense" else easy_articles
     docs = make(max(need, args.inprocess), args.seed)
     out: dict[str, Any] = {"bench": "e2e", "workload": args.workload, "via": args.via,
@@ -438,47 +513,21 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         out["inprocess"] = inprocess(docs[:args.inprocess])
         print("in-process:", json.dumps(out["inprocess"]), flush=True)
         save()
-    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="newsline-e2e-"))
-    data_dir.mkdir(parents=True, exist_ok=True)
-    started = time.monotonic()
-    proc, info = start_stack(data_dir, data_dir / "up.log")
-    out["stack_start_s"] = round(time.monotonic() - started, 1)
-    vis = Visibility(data_dir / "newsline.duckdb")
-    vis.start()
-    try:
-        pids = children(proc.pid)
-        producer = Producer(info, args.via)
-        queue = list(docs[:need])
-        out["phases"] = []
-        for i, spec in enumerate(phases):
-            profile = ((args.profile, data_dir / "profile")
-                       if args.profile and i == len(phases) - 1 else None)
-            row = run_phase(spec, queue, producer, vis, pids, info["bootstrap_servers"],
-                            args.timeout, profile)
-            if profile:
-                row["profile"] = {role: summarise_profile(path)
-                                  for role, path in ((r, profile[1] / f"{r}.collapsed")
-                                                     for r in ("worker", "sink")) if path.exists()}
-            metrics = data_dir / ".sink" / "metrics.json"
-            row["sink_metrics"] = json.loads(metrics.read_text()) if metrics.exists() else None
-            out["phases"].append(row)
-            save()
-            print(f"{spec}: {row['visible']}/{row['articles']} visible, produced "
-                  f"{row['produced_per_s']}/s, settled {row['settled_per_s']}/s, latency "
-                  f"{row['latency_s']}, backlog {row['backlog_trend']}, CPU ms/article "
-                  f"{row['cpu_ms_per_article']}", flush=True)
-    finally:
-        vis.stop.set()
-        os.killpg(proc.pid, signal.SIGINT)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        if not args.keep and not args.data_dir:
-            shutil.rmtree(data_dir, ignore_errors=True)
+    runs = [("before", args.before), ("after", None)] if args.before else [("after", None)]
+    for label, rev in runs:
+        with tempfile.TemporaryDirectory(prefix="newsline-e2e-tree-") as tmp:
+            tree = ROOT
+            if rev:  # the code as it was at REV, unpacked beside (the same venv and broker)
+                tree = Path(tmp)
+                archive = subprocess.run(["git", "archive", rev], cwd=ROOT, check=True,
+                                         capture_output=True).stdout
+                subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+            key = "before" if rev else "phases"
+            out[key] = []
+            stack_run(args, phases, docs[:need], tree, out[key], save)
+            print(f"{label} ({rev or 'working tree'}) done", flush=True)
     if "inprocess" in out and out.get("phases"):
-        best = max((p["settled_per_s"] or 0) for p in out["phases"])
+        best = max((p.get("settled_per_s") or 0) for p in out["phases"])
         out["e2e_over_inprocess"] = round(best / out["inprocess"]["per_s_wall"], 2)
     out["machine"]["load_avg_end"] = os.getloadavg()
     save()
