@@ -51,7 +51,8 @@ def worker(settings: Settings) -> int:
     app = create_app(str(settings.bootstrap_servers), data_dir=str(settings.data_dir),
                      session_timeout_s=settings.session_timeout_s,
                      heartbeat_s=settings.heartbeat_s,
-                     group_instance_id=settings.worker_instance_id)
+                     group_instance_id=settings.worker_instance_id,
+                     analyse_processes=settings.analyse_processes)
     sys.argv = ["newsline-worker", "worker", "--without-web", "--loglevel",
                 os.environ.get("NEWSLINE_WORKER_LOG_LEVEL", "warn")]
     app.main()

@@ -31,6 +31,10 @@ class Settings(BaseSettings):
         default=None,
         description="static group member id of this worker; default: host + data dir; '' = none",
     )
+    analyse_processes: int = Field(
+        default=2, ge=0,
+        description="processes that analyse raw articles beside each worker (0: in the worker)",
+    )
     sink_batch_max: int = Field(default=5000, ge=1)
     sink_flush_s: float = Field(default=0.5, gt=0)
     log_level: str = "INFO"

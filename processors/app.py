@@ -29,10 +29,10 @@ import aiokafka
 import faust
 from faust.types import TP
 
-from processors.analysis.analyse import analyse_article
+from processors.analysis_pool import AnalysisPool
 from processors.rebalance import stop_fetching_before_the_seek
 from processors.resolver_state import FoldError, Resolver, Store
-from schemas.articles import ARTICLE_ANALYSED, ARTICLE_SUBMITTED, ArticleAnalysed
+from schemas.articles import ARTICLE_ANALYSED, ArticleAnalysed
 from schemas.codec import Rejection, decode, encode, envelope
 from schemas.dead_letters import DeadLetter
 from schemas.envelope import now_utc
@@ -66,8 +66,8 @@ async def delivered(topic: Any, *, key: bytes | None, value: bytes) -> None:
 
 def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "data",
                session_timeout_s: float = 6.0, heartbeat_s: float = 1.5,
-               group_instance_id: str | None = None) -> faust.App:
-    """Build the faust app for a broker."""
+               group_instance_id: str | None = None, analyse_processes: int = 0) -> faust.App:
+    """Build the faust app for a broker (`analyse_processes`: see processors/analysis_pool)."""
     app = faust.App(
         app_id, broker=f"kafka://{bootstrap}", store="memory://", datadir=f"{data_dir}/faust",
         web_enabled=False, topic_partitions=1, topic_replication_factor=1,
@@ -83,27 +83,26 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
     analysed_name, changelog_name = TOPICS["analysed"].name, TOPICS["changelog"].name
     journal_name = TOPICS["journal"].name
 
-    @app.agent(raw)
+    pool = AnalysisPool(analyse_processes)
+
+    # With a pool, several records are in hand at once (two per process), so that the
+    # processes stay busy while the worker waits for the broker's acks. faust commits a raw
+    # partition only up to its first record not yet acked, and a record is acked only after
+    # its analysed record (or dead letter) is in the log: at-least-once holds.
+    @app.agent(raw, concurrency=2 * analyse_processes if analyse_processes > 0 else 1)
     async def analyse(stream: Any) -> None:
         async for event in stream.events():
             message = event.message
-            env = decode(message.value, expected=ARTICLE_SUBMITTED)
-            if isinstance(env, Rejection):
+            outcome = await pool.analyse(message.value)
+            if outcome.reason is not None:
+                if outcome.trace:
+                    log.error("analysis failed at %s:%d\n%s", message.partition,
+                              message.offset, outcome.trace)
+                errors = [{"path": p, "message": m} for p, m in outcome.errors]
                 await delivered(dead, key=message.key,
-                                value=dead_letter(message, env.reason, env.errors))
+                                value=dead_letter(message, outcome.reason, errors))
                 continue
-            try:
-                # In a thread so the event loop keeps heartbeating through a long article.
-                result = await asyncio.to_thread(analyse_article, env)
-            except Exception as exc:  # a bug must not stall the stream: park the message
-                log.exception("analysis failed at %s:%d", message.partition, message.offset)
-                err = [{"path": "(processing)", "message": repr(exc)}]
-                await delivered(dead, key=message.key,
-                                value=dead_letter(message, f"analysis failed: {exc!r}", err))
-                continue
-            out = envelope(result, source="newsline/analyse", subject=result.canonical_url,
-                           id=result.version_id)
-            await delivered(analysed, key=result.article_key.encode(), value=encode(out))
+            await delivered(analysed, key=outcome.key, value=outcome.value or b"")
 
     resolvers: dict[int, Resolver] = {}
     state_dir = Path(data_dir) / "resolver" / (group_instance_id or "default")
