@@ -316,6 +316,7 @@ def start_profile(pids: dict[str, int], seconds: float, out_dir: Path) -> Spy | 
             path = out_dir / f"{role}.collapsed"
             procs.append((role, subprocess.Popen(
                 [spy, "record", "-p", str(pids[role]), "-d", str(int(seconds)), "-r", "100",
+                 "--subprocesses",
                  "--nonblocking", "--format", "raw", "-o", str(path)],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), path))
     return Spy(procs)
@@ -454,7 +455,7 @@ def stack_run(args: argparse.Namespace, phases: list[str], docs: list[dict], tre
                 kept = ROOT / "test-artifacts" / "e2e"  # the stacks themselves, for flame graphs
                 kept.mkdir(parents=True, exist_ok=True)
                 for path in profile[1].glob("*.collapsed"):
-                    shutil.copy(path, kept / f"{'after' if tree == ROOT else 'before'}-{path.name}")
+                    shutil.copy(path, kept / f"{tree.name}-{path.name}")
             metrics = data_dir / ".sink" / "metrics.json"
             row["sink_metrics"] = json.loads(metrics.read_text()) if metrics.exists() else None
             rows.append(row)
@@ -491,8 +492,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--warmup", type=int, default=20,
                         help="articles produced and awaited before the phases (not reported)")
     parser.add_argument("--timeout", type=float, default=600, help="seconds to settle a phase")
-    parser.add_argument("--before", metavar="REV",
-                        help="first run the same phases on a stack of the code at git REV")
+    parser.add_argument("--before", metavar="REV[,REV]",
+                        help="also run the same phases on stacks of the code at these git revisions")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="with --before: rounds of the trees taking turns")
     parser.add_argument("--keep", action="store_true", help="keep the data folder")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
@@ -513,19 +516,24 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         out["inprocess"] = inprocess(docs[:args.inprocess])
         print("in-process:", json.dumps(out["inprocess"]), flush=True)
         save()
-    runs = [("before", args.before), ("after", None)] if args.before else [("after", None)]
-    for label, rev in runs:
-        with tempfile.TemporaryDirectory(prefix="newsline-e2e-tree-") as tmp:
-            tree = ROOT
-            if rev:  # the code as it was at REV, unpacked beside (the same venv and broker)
-                tree = Path(tmp)
-                archive = subprocess.run(["git", "archive", rev], cwd=ROOT, check=True,
-                                         capture_output=True).stdout
-                subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
-            key = "before" if rev else "phases"
-            out[key] = []
-            stack_run(args, phases, docs[:need], tree, out[key], save)
-            print(f"{label} ({rev or 'working tree'}) done", flush=True)
+    trees = [t for t in (args.before or "").split(",") if t] + ["."]
+    out["runs"] = []
+    with tempfile.TemporaryDirectory(prefix="newsline-e2e-trees-") as tmp:
+        paths = {".": ROOT}
+        for rev in trees[:-1]:  # the code as it was at REV, unpacked beside (same venv, broker)
+            paths[rev] = Path(tmp) / rev
+            paths[rev].mkdir()
+            archive = subprocess.run(["git", "archive", rev], cwd=ROOT, check=True,
+                                     capture_output=True).stdout
+            subprocess.run(["tar", "-x", "-C", str(paths[rev])], input=archive, check=True)
+        for round_ in range(args.rounds):  # taking turns, so that the machine's load is shared
+            for rev in trees:
+                rows: list[dict] = []
+                out["runs"].append({"tree": rev, "round": round_, "phases": rows})
+                stack_run(args, phases, docs[:need], paths[rev], rows, save)
+                if rev == ".":
+                    out["phases"] = rows
+                print(f"round {round_}: {rev} done", flush=True)
     if "inprocess" in out and out.get("phases"):
         best = max((p.get("settled_per_s") or 0) for p in out["phases"])
         out["e2e_over_inprocess"] = round(best / out["inprocess"]["per_s_wall"], 2)
