@@ -217,7 +217,7 @@ def run_phase(spec: str, docs: list[dict], producer: Producer, vis: Visibility,
     rate_s, _, amount = spec.partition(":")
     rate = None if rate_s == "max" else float(rate_s)
     n = int(amount) if rate is None else int(rate * float(amount))
-    batch, del_docs = docs[:n], None
+    batch = docs[:n]
     del docs[:n]
     cpu0 = {role: tree_cpu_seconds(pid) for role, pid in pids.items() if role != "api"}
     cpu0["api"] = cpu_seconds(pids["api"])  # not its children: they are the other roles
@@ -225,38 +225,42 @@ def run_phase(spec: str, docs: list[dict], producer: Producer, vis: Visibility,
     sent: list[str] = []
     samples: list[dict] = []
     t0 = time.time()
-    next_sample = t0
     step = 10 if producer.via == "api" and (rate or 1000) > 50 else 1
 
     def sample() -> None:
-        visible = sum(1 for v in sent if v in vis.visible_at)
-        lag = {}
+        sent_now = sent[:]
+        visible = sum(1 for v in sent_now if v in vis.visible_at)
         try:
-            lag = consumer_lag(bootstrap)
+            lag: dict[str, Any] = consumer_lag(bootstrap)
         except Exception as exc:  # the broker busy: a gap in the series, not a failure
             lag = {"error": repr(exc)}
-        samples.append({"t": round(time.time() - t0, 2), "produced": len(sent),
-                        "visible": visible, "backlog": len(sent) - visible, "lag": lag})
+        samples.append({"t": round(time.time() - t0, 2), "produced": len(sent_now),
+                        "visible": visible, "backlog": len(sent_now) - visible, "lag": lag})
 
+    stop_sampling = threading.Event()
+
+    def sampler() -> None:  # in a thread: a slow answer from the broker must not slow producing
+        while not stop_sampling.is_set():
+            sample()
+            stop_sampling.wait(max(0.0, 1.0 - (time.time() - t0) % 1.0))
+
+    sampling = threading.Thread(target=sampler, daemon=True)
+    sampling.start()
     for i in range(0, n, step):
         if rate is not None:
             wait = t0 + i / rate - time.time()
             if wait > 0:
                 time.sleep(wait)
         sent.extend(producer.send(batch[i:i + step]))
-        if time.time() >= next_sample:
-            sample()
-            next_sample += 1.0
     producer.flush()
     produced_s = time.time() - t0
     deadline = time.time() + timeout_s
     while time.time() < deadline:
         if all(v in vis.visible_at for v in sent):
             break
-        if time.time() >= next_sample:
-            sample()
-            next_sample += 1.0
         time.sleep(0.05)
+    stop_sampling.set()
+    sampling.join()
     sample()
     if spy:
         spy.wait()
@@ -277,7 +281,6 @@ def run_phase(spec: str, docs: list[dict], producer: Producer, vis: Visibility,
         "backlog": samples, "load_avg": os.getloadavg(),
     }
     out["backlog_trend"] = trend(samples, produced_s)
-    del del_docs
     return out
 
 
