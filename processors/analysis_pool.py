@@ -18,6 +18,7 @@ import asyncio
 import ctypes
 import logging
 import multiprocessing
+import os
 import signal
 import traceback
 from concurrent.futures import ProcessPoolExecutor
@@ -59,13 +60,18 @@ def analyse_value(raw: bytes | None) -> Outcome:
     return Outcome(key=result.article_key.encode(), value=encode(out))
 
 
-def _in_child() -> None:
+def _in_child(worker_pid: int) -> None:
     """A pool process dies with the worker (kill -9 included) and leaves Ctrl-C to it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):  # not Linux
         pass
+    # A worker killed while this process was still starting (seconds, under load) sent no
+    # signal: this process would wait for work forever (its queue's pipe has writers left in
+    # its siblings). Seen in the rebalance campaign test, which kills workers that just joined.
+    if os.getppid() != worker_pid:
+        os._exit(0)
 
 
 class AnalysisPool:
@@ -80,7 +86,7 @@ class AnalysisPool:
         if self._executor is None:
             self._executor = ProcessPoolExecutor(
                 self.processes, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_in_child)
+                initializer=_in_child, initargs=(os.getpid(),))
         return self._executor
 
     async def analyse(self, raw: bytes | None) -> Outcome:
