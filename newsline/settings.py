@@ -32,7 +32,7 @@ class Settings(BaseSettings):
         description="static group member id of this worker; default: host + data dir; '' = none",
     )
     analyse_processes: int = Field(
-        default=2, ge=0,
+        default=0, ge=0,
         description="processes that analyse raw articles beside each worker (0: in the worker)",
     )
     sink_batch_max: int = Field(default=5000, ge=1)
