@@ -52,7 +52,8 @@ def worker(settings: Settings) -> int:
                      session_timeout_s=settings.session_timeout_s,
                      heartbeat_s=settings.heartbeat_s,
                      group_instance_id=settings.worker_instance_id,
-                     processing_guarantee=settings.processing_guarantee)
+                     processing_guarantee=settings.processing_guarantee,
+                     analyse_processes=settings.analyse_processes)
     sys.argv = ["newsline-worker", "worker", "--without-web", "--loglevel",
                 os.environ.get("NEWSLINE_WORKER_LOG_LEVEL", "warn")]
     app.main()

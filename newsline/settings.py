@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     # faust's `processing_guarantee`. "exactly_once" (Kafka transactions) was measured and not
     # adopted (docs/resolver-state.md, `bench/eos_check.py`); selectable to measure it again.
     processing_guarantee: Literal["at_least_once", "exactly_once"] = "at_least_once"
+    analyse_processes: int = Field(
+        default=0, ge=0,
+        description="processes that analyse raw articles beside each worker (0: in the worker)",
+    )
     sink_batch_max: int = Field(default=5000, ge=1)
     sink_flush_s: float = Field(default=0.5, gt=0)
     log_level: str = "INFO"

@@ -30,10 +30,10 @@ import faust
 from faust.types import TP
 
 from processors.acks import acked_when_done
-from processors.analysis.analyse import analyse_article
+from processors.analysis_pool import AnalysisPool
 from processors.rebalance import stop_fetching_before_the_seek
 from processors.resolver_state import FoldError, Resolver, Store
-from schemas.articles import ARTICLE_ANALYSED, ARTICLE_SUBMITTED, ArticleAnalysed
+from schemas.articles import ARTICLE_ANALYSED, ArticleAnalysed
 from schemas.codec import Rejection, decode, encode, envelope
 from schemas.dead_letters import DeadLetter
 from schemas.envelope import now_utc
@@ -101,8 +101,9 @@ def source_transaction(app: faust.App, message: Any) -> str | None:
 def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "data",
                session_timeout_s: float = 6.0, heartbeat_s: float = 1.5,
                group_instance_id: str | None = None,
-               processing_guarantee: str = "at_least_once") -> faust.App:
-    """Build the faust app for a broker."""
+               processing_guarantee: str = "at_least_once",
+               analyse_processes: int = 0) -> faust.App:
+    """Build the faust app for a broker (`analyse_processes`: see processors/analysis_pool)."""
     app = faust.App(
         app_id, broker=f"kafka://{bootstrap}", store="memory://", datadir=f"{data_dir}/faust",
         web_enabled=False, topic_partitions=1, topic_replication_factor=1,
@@ -119,7 +120,13 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
     analysed_name, changelog_name = TOPICS["analysed"].name, TOPICS["changelog"].name
     journal_name = TOPICS["journal"].name
 
-    @app.agent(raw)
+    pool = AnalysisPool(analyse_processes)
+
+    # With a pool, several records are in hand at once (two per process), so that the
+    # processes stay busy while the worker waits for the broker's acks. faust commits a raw
+    # partition only up to its first record not yet acked, and a record is acked only after
+    # its analysed record (or dead letter) is in the log: at-least-once holds.
+    @app.agent(raw, concurrency=2 * analyse_processes if analyse_processes > 0 else 1)
     async def analyse(stream: Any) -> None:
         async for event in stream.events():
             with acked_when_done(app.consumer, event):  # not acked if stopped midway
@@ -127,28 +134,19 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
 
     async def _analyse_one(message: Any) -> None:
         tid = source_transaction(app, message)
-        env = decode(message.value, expected=ARTICLE_SUBMITTED)
-        if isinstance(env, Rejection):
+        outcome = await pool.analyse(message.value)
+        if outcome.reason is not None:
+            if outcome.trace:
+                log.error("analysis failed at %s:%d\n%s", message.partition, message.offset,
+                          outcome.trace)
+            errors = [{"path": p, "message": m} for p, m in outcome.errors]
             await delivered(dead, key=message.key,
-                            value=dead_letter(message, env.reason, env.errors),
+                            value=dead_letter(message, outcome.reason, errors),
                             transactional_id=tid)
             return
-        try:
-            # In a thread so the event loop keeps heartbeating through a long article.
-            result = await asyncio.to_thread(analyse_article, env)
-        except Exception as exc:  # a bug must not stall the stream: park the message
-            log.exception("analysis failed at %s:%d", message.partition, message.offset)
-            err = [{"path": "(processing)", "message": repr(exc)}]
-            await delivered(dead, key=message.key,
-                            value=dead_letter(message, f"analysis failed: {exc!r}", err),
-                            transactional_id=tid)
-            return
-        out = envelope(result, source="newsline/analyse", subject=result.canonical_url,
-                       id=result.version_id)
-        await delivered(analysed, key=result.article_key.encode(), value=encode(out),
+        await delivered(analysed, key=outcome.key, value=outcome.value or b"",
                         transactional_id=tid)
-        log.debug("analysed raw %d:%d -> %s", message.partition, message.offset,
-                  result.version_id)
+        log.debug("analysed raw %d:%d", message.partition, message.offset)
 
     resolvers: dict[int, Resolver] = {}
     state_dir = Path(data_dir) / "resolver" / (group_instance_id or "default")

@@ -1,0 +1,54 @@
+"""The `analyse` agent's per-record step and its processes, without a broker."""
+
+import asyncio
+import json
+import subprocess
+import sys
+
+from processors.analysis_pool import AnalysisPool, analyse_value
+from schemas.articles import Article
+from schemas.codec import decode, encode, envelope
+from tests.conftest import EXAMPLES, ROOT
+
+
+def _raw_seed() -> bytes:
+    doc = json.loads((EXAMPLES / "seed-rtl-2023-09-04.json").read_text())
+    return encode(envelope(Article.model_validate(doc), source="test"))
+
+
+def test_an_article_is_analysed_and_bad_bytes_become_a_dead_letter_outcome():
+    good = analyse_value(_raw_seed())
+    assert good.reason is None and good.key
+    assert decode(good.value).data.mentions  # an analysed envelope, with its mentions
+    bad = analyse_value(b"not json")
+    assert bad.key is None and bad.reason.startswith("invalid JSON")
+
+
+def test_the_pool_gives_the_same_article_as_the_thread():
+    raw = _raw_seed()
+
+    async def both() -> tuple:
+        pool = AnalysisPool(1)
+        try:
+            return await pool.analyse(raw), await AnalysisPool(0).analyse(raw)
+        finally:
+            pool.close()
+
+    in_process, in_thread = asyncio.run(both())
+    # The same analysed article (the envelopes differ only by the instant they were made).
+    assert decode(in_process.value).data == decode(in_thread.value).data
+    assert in_process.key == in_thread.key
+
+
+def test_a_pool_process_whose_worker_is_gone_exits_at_once():
+    # `_in_child(pid)` runs first in each pool process: if its parent is not the worker that
+    # made the pool (killed while the process was starting), it must exit, not wait forever.
+    code = ("import os, sys; from processors.analysis_pool import _in_child; "
+            "_in_child(int(sys.argv[1])); print('waiting for work')")
+    orphan = subprocess.run([sys.executable, "-c", code, "1"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120)
+    assert orphan.returncode == 0 and "waiting" not in orphan.stdout
+    import os
+    child = subprocess.run([sys.executable, "-c", code, str(os.getpid())], cwd=ROOT,
+                           capture_output=True, text=True, timeout=120)
+    assert "waiting for work" in child.stdout
