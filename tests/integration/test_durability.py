@@ -148,7 +148,12 @@ def test_kafka_native_article_and_replayed_dead_letter_survive_ctrl_c_and_restar
     left = subprocess.run(["pgrep", "-f", "--", re.escape(str(s.data_dir)) + "[ /]"], capture_output=True,
                           text=True).stdout.split()
     assert not left, left
-    assert took < 5.0, f"newsline up took {took:.1f}s to stop\n{s.logs()}"
+    # Each process stopped on its own, none killed after its grace period. The time itself is a
+    # benchmark figure (bench/broker_bench.py: 3.8 s), not asserted here: under a load of 25 on
+    # this 2-core machine the same clean stop took 5.8-6.8 s (0857f45 and later). The bound
+    # below only catches a stop that waited out the grace periods (10 s, then 20 s).
+    assert "did not stop within" not in log, log
+    assert took < 10.0, f"newsline up took {took:.1f}s to stop\n{s.logs()}"
 
     (s.data_dir / "newsline.json").unlink(missing_ok=True)
     s.start()
