@@ -402,10 +402,11 @@ def inprocess(docs: list[dict]) -> dict[str, Any]:
             "cpu_ms_per_article": {k: round(1000 * v / len(docs), 2) for k, v in cpu.items()}}
 
 
-def start_stack(data_dir: Path, log: Path, tree: Path = ROOT) -> tuple[subprocess.Popen, dict]:
-    """`newsline up` (the code of `tree`) on a fresh data folder; its runtime info once the API
-    answers."""
-    env = {**os.environ, "NEWSLINE_LOG_LEVEL": "WARNING",
+def start_stack(data_dir: Path, log: Path, tree: Path = ROOT,
+                variant: dict[str, str] | None = None) -> tuple[subprocess.Popen, dict]:
+    """`newsline up` (the code of `tree`, with the environment `variant`) on a fresh data
+    folder; its runtime info once the API answers."""
+    env = {**os.environ, **(variant or {}), "NEWSLINE_LOG_LEVEL": "WARNING",
            "NEWSLINE_KAFKA_LIBS": str(ROOT / ".kafka" / "libs"), "PYTHONPATH": str(tree)}
     env.pop("NEWSLINE_BOOTSTRAP_SERVERS", None)
     proc = subprocess.Popen(
@@ -431,11 +432,12 @@ def machine() -> dict[str, Any]:
 
 
 def stack_run(args: argparse.Namespace, phases: list[str], docs: list[dict], tree: Path,
-              rows: list[dict], save: Any) -> None:
-    """Start a stack from `tree`, run the warm-up and the phases, append a row per phase."""
+              rows: list[dict], save: Any, variant: dict[str, str] | None = None) -> None:
+    """Start a stack from `tree` (environment `variant`), run the warm-up and the phases, append
+    a row per phase."""
     data_dir = Path(tempfile.mkdtemp(prefix="newsline-e2e-"))
     started = time.monotonic()
-    proc, info = start_stack(data_dir, data_dir / "up.log", tree)
+    proc, info = start_stack(data_dir, data_dir / "up.log", tree, variant)
     vis = Visibility(data_dir / "newsline.duckdb")
     vis.start()
     try:
@@ -500,6 +502,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                         help="also run the same phases on stacks of the code at these git revisions")
     parser.add_argument("--rounds", type=int, default=1,
                         help="with --before: rounds of the trees taking turns")
+    parser.add_argument("--variants", metavar="NAME=VALUE[ NAME=VALUE][,...]",
+                        help="stacks of this tree with these environments, taking turns per "
+                             "round (e.g. NEWSLINE_ANALYSE_PROCESSES=0,NEWSLINE_ANALYSE_PROCESSES=2)")
     parser.add_argument("--keep", action="store_true", help="keep the data folder")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
@@ -521,6 +526,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print("in-process:", json.dumps(out["inprocess"]), flush=True)
         save()
     trees = [t for t in (args.before or "").split(",") if t] + ["."]
+    variants = [dict(a.split("=", 1) for a in v.split()) for v in (args.variants or "").split(",")
+                if v.strip()] or [{}]
     out["runs"] = []
     with tempfile.TemporaryDirectory(prefix="newsline-e2e-trees-") as tmp:
         paths = {".": ROOT}
@@ -531,13 +538,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                                      capture_output=True).stdout
             subprocess.run(["tar", "-x", "-C", str(paths[rev])], input=archive, check=True)
         for round_ in range(args.rounds):  # taking turns, so that the machine's load is shared
-            for rev in trees:
+            for rev, variant in [(t, {}) for t in trees[:-1]] + [(".", v) for v in variants]:
                 rows: list[dict] = []
-                out["runs"].append({"tree": rev, "round": round_, "phases": rows})
-                stack_run(args, phases, docs[:need], paths[rev], rows, save)
-                if rev == ".":
+                out["runs"].append({"tree": rev, "env": variant, "round": round_,
+                                    "phases": rows})
+                stack_run(args, phases, docs[:need], paths[rev], rows, save, variant)
+                if rev == "." and variant == variants[-1]:
                     out["phases"] = rows
-                print(f"round {round_}: {rev} done", flush=True)
+                print(f"round {round_}: {rev} {variant or ''} done", flush=True)
     if "inprocess" in out and out.get("phases"):
         best = max((p.get("settled_per_s") or 0) for p in out["phases"])
         out["e2e_over_inprocess"] = round(best / out["inprocess"]["per_s_wall"], 2)

@@ -83,6 +83,24 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def tree_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds of a process and of each of its live descendants, by pid (processes that
+    exit while this reads are left out)."""
+    out: dict[int, float] = {}
+    todo = [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            out[current] = cpu_seconds(current)
+            tasks = list(Path(f"/proc/{current}/task").iterdir())
+        except (OSError, IndexError, ValueError):
+            continue
+        for task in tasks:
+            with contextlib.suppress(OSError, ValueError):
+                todo.extend(int(k) for k in (task / "children").read_text().split())
+    return out
+
+
 class StallWatch:
     """Notices a worker that holds records it does not process: an alarm, nothing more.
 
@@ -91,16 +109,31 @@ class StallWatch:
     the cause and the remedy). The partition then sat with records after its committed offset and
     no progress. Since the remedy, this watch only logs an ERROR (`ALARM_LINE`) so that a stall of
     any cause is seen, in the logs and by the tests, instead of being hidden by a restart.
+
+    A stall is both signs at once: a partition's committed offset still for the patience while
+    records wait after it, and no work in the worker's process tree over that time (its analysis
+    processes count: a worker waiting on them is busy, processors/analysis_pool.py).
     """
 
-    def __init__(self, bootstrap: str, patience_s: float = 30.0) -> None:
-        """Watch group `newsline` on the raw and analysed topics."""
-        self.bootstrap, self.patience_s = bootstrap, patience_s
+    def __init__(self, bootstrap: str, patience_s: float = 30.0, busy_cpu_s: float = 2.0) -> None:
+        """Watch group `newsline` on the raw and analysed topics; `busy_cpu_s` of CPU in the
+        worker's tree within the patience means it is working, not stuck."""
+        self.bootstrap, self.patience_s, self.busy_cpu_s = bootstrap, patience_s, busy_cpu_s
         self.seen: dict[tuple[str, int], tuple[int, float, float]] = {}
+        self._cpu_by_pid: dict[int, float] = {}
 
-    def stalled(self, worker_cpu_s: float) -> str | None:
-        """A `topic:partition` stuck for longer than the patience while the worker was idle
-        (under 2 CPU-seconds in that time: a worker busy with a huge article is not stuck)."""
+    def work_cpu_s(self, worker_pid: int) -> float:
+        """CPU seconds the worker and its descendants have used, those gone since included (a
+        pool process that died or was replaced does not make the sum go back)."""
+        for pid, cpu in tree_cpu(worker_pid).items():
+            self._cpu_by_pid[pid] = max(cpu, self._cpu_by_pid.get(pid, 0.0))
+        return sum(self._cpu_by_pid.values())
+
+    def stalled(self, worker_pid: int) -> str | None:
+        """A `topic:partition` stuck for longer than the patience while the worker's process
+        tree was idle (a worker busy with a huge article, itself or in its analysis processes,
+        is not stuck)."""
+        worker_cpu_s = self.work_cpu_s(worker_pid)
         asked = time.monotonic()
         positions = {TOPICS[role].name: group_positions(self.bootstrap, "newsline",
                                                         TOPICS[role].name)
@@ -119,7 +152,7 @@ class StallWatch:
                 if last is None or last[0] != committed:
                     self.seen[key] = (committed, now, worker_cpu_s)
                 elif now - last[1] > self.patience_s:
-                    if worker_cpu_s - last[2] > 2.0:  # busy: look again later
+                    if worker_cpu_s - last[2] > self.busy_cpu_s:  # busy: look again later
                         self.seen[key] = (committed, now, worker_cpu_s)
                         continue
                     self.seen.clear()
@@ -303,7 +336,7 @@ def run_up(settings: Settings, on_ready: object = None) -> int:
             if time.monotonic() > next_check:
                 next_check = time.monotonic() + 10
                 try:
-                    stuck = watch.stalled(cpu_seconds(stack.children[0].pid))
+                    stuck = watch.stalled(stack.children[0].pid)
                 except Exception as exc:  # the check must never stop the supervision
                     log.debug("stall check failed: %s", exc)
                     stuck = None

@@ -1,10 +1,17 @@
 """The supervisor of `newsline up`: dead children restarted, at most five in a minute."""
 
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+
 import pytest
 
 import newsline.stack as stack_module
 from newsline.settings import Settings
-from newsline.stack import Stack
+from newsline.stack import Stack, StallWatch, cpu_seconds, tree_cpu
 
 
 class Child:
@@ -88,3 +95,65 @@ def test_cluster_ids_never_start_with_a_dash_that_the_storage_tool_would_read_as
         assert new_cluster_id() == "A" * 22
     ids = [new_cluster_id() for _ in range(2000)]
     assert all(len(i) == 22 and not i.startswith("-") for i in ids)
+
+
+WORKER = """
+import subprocess, sys, time
+subprocess.Popen([sys.executable, "-c", sys.argv[1]])
+time.sleep(30)
+"""
+BUSY = """
+import sys, time
+print("ready", flush=True)
+t = time.monotonic()
+while time.monotonic() - t < 8:
+    pass
+"""
+IDLE = """
+import sys, time
+print("ready", flush=True)
+time.sleep(8)
+"""
+
+
+def a_worker_whose_child(code):
+    """A process that only waits, as the worker does on its analysis processes, and a child
+    that runs `code` (busy or idle); returned once the child runs."""
+    worker = subprocess.Popen([sys.executable, "-c", WORKER, code], stdout=subprocess.PIPE,
+                              text=True)
+    assert worker.stdout.readline().strip() == "ready"
+    return worker
+
+
+def stop(worker):
+    for pid in tree_cpu(worker.pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    worker.wait()
+
+
+@pytest.fixture
+def stuck_offsets(monkeypatch):
+    """Every watched partition has records after a committed offset that never moves."""
+    monkeypatch.setattr(stack_module, "group_positions", lambda *_: {0: (5, 10)})
+
+
+@pytest.mark.parametrize(("child", "alarm"), [(BUSY, False), (IDLE, True)])
+def test_the_stall_watch_counts_the_workers_analysis_processes(stuck_offsets, child, alarm):
+    worker = a_worker_whose_child(child)
+    try:
+        watch = StallWatch("unused:9092", patience_s=1.0, busy_cpu_s=0.2)
+        assert watch.stalled(worker.pid) is None  # the waiting records are noted
+        time.sleep(2.0)
+        assert cpu_seconds(worker.pid) < 0.2  # the worker itself did next to nothing
+        stuck = watch.stalled(worker.pid)
+    finally:
+        stop(worker)
+    assert stuck == ("newsline.articles.raw:0" if alarm else None)
+
+
+def test_the_tree_cpu_stays_counted_when_a_process_is_gone(monkeypatch):
+    trees = iter([{1: 1.0, 2: 5.0}, {1: 1.5}, {1: 1.5, 3: 0.5}])
+    monkeypatch.setattr(stack_module, "tree_cpu", lambda _pid: next(trees))
+    watch = StallWatch("unused:9092")
+    assert [watch.work_cpu_s(1) for _ in range(3)] == [6.0, 6.5, 7.0]
