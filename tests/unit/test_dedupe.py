@@ -164,3 +164,14 @@ def test_generated_eval_set_counts_are_exactly_the_pinned_ones():
     bench = load_bench("dedupe_eval")
     rows, _ = bench.evaluate(n_docs=120, seed=3, thresholds=(DEFAULT_THRESHOLD,), root=CORPUS)
     assert {k: rows[0][k] for k in PINNED} == PINNED
+
+
+def test_the_syndication_bench_smoke_run_writes_its_figures(tmp_path):
+    """bench/copies_bench.py (the many-copies cost in the README) still runs on today's code."""
+    out = tmp_path / "copies.json"
+    root = Path(__file__).resolve().parents[2]
+    subprocess.run([sys.executable, str(root / "bench" / "copies_bench.py"), "--copies", "20",
+                    "--slice", "10", "--json", str(out)], check=True, capture_output=True)
+    rows = json.loads(out.read_text())["rows"]
+    assert [r["copies"] for r in rows] == [10, 20]
+    assert all(r["cpu_ms_per_article"] > 0 for r in rows)

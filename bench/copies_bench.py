@@ -1,0 +1,56 @@
+"""Cost of copy detection when one text is syndicated many times (the wire-story case).
+
+The seed article is analysed once, then recorded again and again as new versions under new
+URLs (identical text: every one is a copy of the first), through `Copies.record`, the call the
+resolver makes for every article. Prints the CPU time per article over each slice, so that a
+cost growing with the number of copies shows:
+
+    .venv/bin/python bench/copies_bench.py --copies 600 --slice 200
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from processors.analysis.analyse import analyse_article  # noqa: E402
+from processors.resolution.copies import Copies  # noqa: E402
+from schemas.articles import Article  # noqa: E402
+from schemas.codec import envelope  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--copies", type=int, default=600)
+    parser.add_argument("--slice", type=int, default=200)
+    parser.add_argument("--json", type=Path, help="write the rows here")
+    args = parser.parse_args()
+
+    doc = json.loads((ROOT / "examples" / "seed-rtl-2023-09-04.json").read_text())
+    sub = Article.model_validate(doc)
+    art = analyse_article(envelope(sub, source="bench/copies_bench", subject=sub.url))
+    copies = Copies()
+    rows = []
+    last = time.process_time()
+    for i in range(1, args.copies + 1):
+        copies.record(art.model_copy(update={"version_id": f"copy-{i}",
+                                             "canonical_url": f"https://outlet-{i}.example/a"}))
+        if i % args.slice == 0:
+            now = time.process_time()
+            row = {"copies": i, "cpu_ms_per_article": round((now - last) / args.slice * 1000, 2)}
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+            last = now
+    if args.json:
+        args.json.write_text(json.dumps({"rows": rows}, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
