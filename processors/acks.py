@@ -51,8 +51,8 @@ def withhold(consumer: Any, message: Any) -> None:
     consumer._unacked_messages.discard(message)
     tp, offset = message.tp, message.offset
     withheld[tp] = min(withheld.get(tp, offset), offset)
-    log.info("%s:%d not acknowledged (its processing did not finish); commits of the "
-             "partition stay below it until the next seek", tp.topic, offset)
+    log.warning("%s:%d@%d not acknowledged (its processing did not finish); commits of the "
+                "partition stay below it until the next seek", tp.topic, tp.partition, offset)
 
 
 def _guard(consumer: Any) -> dict[Any, int]:

@@ -33,6 +33,7 @@ from processors.acks import acked_when_done
 from processors.analysis_pool import AnalysisPool
 from processors.rebalance import stop_fetching_before_the_seek
 from processors.resolver_state import FoldError, Resolver, Store
+from processors.stall import CommitWatch
 from schemas.articles import ARTICLE_ANALYSED, ArticleAnalysed
 from schemas.codec import Rejection, decode, encode, envelope
 from schemas.dead_letters import DeadLetter
@@ -147,6 +148,16 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
         await delivered(analysed, key=outcome.key, value=outcome.value or b"",
                         transactional_id=tid)
         log.debug("analysed raw %d:%d", message.partition, message.offset)
+
+    commit_watch = CommitWatch()
+
+    @app.timer(10.0)
+    async def watch_commits() -> None:
+        """Log the consumer's view of a partition that stopped committing (processors/stall)."""
+        try:
+            await commit_watch.check(app, {raw.get_topic_name(), analysed_name})
+        except Exception:  # a diagnosis must never stop the worker
+            log.debug("commit watch failed", exc_info=True)
 
     resolvers: dict[int, Resolver] = {}
     state_dir = Path(data_dir) / "resolver" / (group_instance_id or "default")
