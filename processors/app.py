@@ -31,7 +31,7 @@ from faust.types import TP
 
 from processors.acks import acked_when_done
 from processors.analysis_pool import AnalysisPool
-from processors.rebalance import stop_fetching_before_the_seek
+from processors.rebalance import rewind_uncommitted, stop_fetching_before_the_seek
 from processors.resolver_state import FoldError, Resolver, Store
 from processors.stall import CommitWatch
 from schemas.articles import ARTICLE_ANALYSED, ArticleAnalysed
@@ -210,14 +210,18 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
         _position_rule(app.consumer)
 
     def _position_rule(consumer: Any) -> None:
-        """Wrap faust's seek to the committed offsets: then seek each analysed partition to
-        its resolver's position (the committed offset is only a hint; see resolver_state)."""
+        """Wrap faust's seek to the committed offsets: rewind the partitions with no committed
+        offset (aiokafka leaves them where they were, `processors/rebalance.py`), then seek each
+        analysed partition to its resolver's position (the committed offset is only a hint; see
+        resolver_state)."""
         if getattr(consumer, "_newsline_position_rule", False):
             return
         original = consumer.seek_to_committed
 
         async def seek_to_committed() -> Mapping[TP, int]:
             offsets = dict(await original())
+            await rewind_uncommitted(consumer.assignment(), offsets,
+                                     consumer._thread.seek_to_beginning)
             for tp in consumer.assignment():
                 r = resolvers.get(tp.partition) if tp.topic == analysed_name else None
                 if r is not None and r.ready and r.next_offset is not None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 import faust
@@ -85,3 +86,29 @@ def _fetch_tracker(consumer: Any) -> asyncio.Event:
 
     consumer._getmany = tracked_getmany
     return idle
+
+
+async def rewind_uncommitted(assigned: Iterable[Any], offsets: Mapping[Any, int | None],
+                             seek_to_beginning: Callable[..., Awaitable[Any]]) -> list[Any]:
+    """Seek to the beginning every assigned partition that has no committed offset yet (call it
+    with what `seek_to_committed` returned); the partitions rewound.
+
+    Why (aiokafka 0.14, `AIOKafkaConsumer.seek_to_committed`): it seeks a partition only if its
+    committed offset is above 0 (`if offset and offset > 0`); a partition with none (or 0) keeps
+    its fetch position. faust's seek after a rebalance, and its seek when a fetch comes back
+    while the flow is stopped (`Consumer.getmany`), rely on it to read again what they are about
+    to drop: the records already fetched into the agents' queues, which faust empties when it
+    resumes the flow (`clear_on_resume`), or the fetched batch it discards. For a partition that
+    never committed, those records are never fetched again: nothing acks them, and faust's
+    commit of that partition stops below them for good while later records are processed (or,
+    with nothing acked at the head, commits past them: `Consumer._new_offset` skips its head
+    check when the committed offset is None). A partition moved every few seconds under load
+    (`tests/integration/test_resolver_state.py`) can go through several rebalances before its
+    first commit. The consumer's `auto_offset_reset` is `earliest`: no commit means the
+    beginning of the log."""
+    rewound = [tp for tp in assigned if not offsets.get(tp)]
+    if rewound:
+        await seek_to_beginning(*rewound)
+        log.info("no committed offset yet: %s read again from the beginning",
+                 ", ".join(f"{tp.topic}:{tp.partition}" for tp in sorted(rewound)))
+    return rewound
