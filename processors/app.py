@@ -220,8 +220,7 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
 
         async def seek_to_committed() -> Mapping[TP, int]:
             offsets = dict(await original())
-            await rewind_uncommitted(consumer.assignment(), offsets,
-                                     consumer._thread.seek_to_beginning)
+            await rewind_uncommitted(consumer.assignment(), offsets, _seek_to_beginning)
             for tp in consumer.assignment():
                 r = resolvers.get(tp.partition) if tp.topic == analysed_name else None
                 if r is not None and r.ready and r.next_offset is not None:
@@ -231,6 +230,10 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
                     await consumer.seek(tp, r.next_offset)
                     offsets[tp] = r.next_offset
             return offsets
+
+        async def _seek_to_beginning(*tps: TP) -> None:
+            await consumer._thread.seek_to_beginning(  # aiokafka wants its own TopicPartition
+                *(aiokafka.TopicPartition(tp.topic, tp.partition) for tp in tps))
 
         consumer.seek_to_committed = seek_to_committed
         consumer._newsline_position_rule = True
