@@ -16,13 +16,18 @@ the next one is acked.
 
 The remedy, at the agents' edge: `acked_when_done` marks an event whose body did not finish as
 "already acked", so faust's `finally` records nothing for it, and holds that partition's commits
-below the withheld offset until the next seek to the committed offsets (a rebalance or a
-restart), which reads it again. At-least-once: the article may be analysed twice (the copy has
-the same version id).
+below the withheld offset until the next seek to the committed offsets, which reads it again.
+A stopping worker leaves that seek to its successor (a rebalance or a restart). A worker that
+goes on (its agent raised, and faust's supervisor restarted it) seeks its partitions back itself
+`REREAD_AFTER_S` later (`processors/rebalance.py`, `read_again_from_committed`): without it,
+nothing would read the record again while this worker keeps the partition, and the partition
+would not commit until the next rebalance. At-least-once: the article may be analysed twice
+(the copy has the same version id).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,6 +36,8 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 WITHHELD = "_newsline_withheld"
+REREAD = "_newsline_reread"
+REREAD_AFTER_S = 1.0  # a stop under way is seen by then; a body that fails again backs off
 
 
 @contextmanager
@@ -53,6 +60,35 @@ def withhold(consumer: Any, message: Any) -> None:
     withheld[tp] = min(withheld.get(tp, offset), offset)
     log.warning("%s:%d@%d not acknowledged (its processing did not finish); commits of the "
                 "partition stay below it until the next seek", tp.topic, tp.partition, offset)
+    _read_again_soon(consumer)
+
+
+def _read_again_soon(consumer: Any) -> None:
+    """Unless the worker is stopping, seek back to the committed offsets in a moment, once."""
+    app = getattr(consumer, "app", None)
+    if app is None or getattr(consumer, REREAD, None) is not None:
+        return
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    setattr(consumer, REREAD, loop.create_task(_read_again(app, consumer)))
+
+
+async def _read_again(app: Any, consumer: Any) -> None:
+    from processors.rebalance import read_again_from_committed
+
+    try:
+        await asyncio.sleep(REREAD_AFTER_S)
+        if app.should_stop or app.rebalancing:
+            return  # the successor's seek, or the rebalance's, reads it again
+        if await read_again_from_committed(app):
+            log.warning("partitions sought back to their committed offsets: the records not "
+                        "acknowledged are read again")
+    except Exception:
+        log.exception("seeking back to the committed offsets failed; the next rebalance will")
+    finally:
+        setattr(consumer, REREAD, None)
 
 
 def _guard(consumer: Any) -> dict[Any, int]:

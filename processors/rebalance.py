@@ -56,6 +56,41 @@ async def stop_fetching_before_the_seek(app: faust.App) -> None:
     log.debug("consumer flow stopped until faust has seeked its streams")
 
 
+async def read_again_from_committed(app: faust.App) -> bool:
+    """Seek every assigned partition back to its committed offset (the analysed ones to their
+    resolver's position, `processors/app.py`) while the worker keeps its partitions, the way
+    faust does after a rebalance: stop the flow, wait for the fetch under way, empty the agents'
+    queues, seek, forget what was acked past the committed offsets (it is read again), resume.
+    For a record withheld by `processors/acks.py` when no rebalance follows. False if a
+    rebalance started meanwhile (its own seek reads everything again and it resumes the flow)."""
+    consumer: Any = app.consumer  # faust's private bookkeeping is read below
+    generation = app.consumer_generation_id
+    consumer.stop_flow()
+    idle = _fetch_tracker(consumer)
+    try:
+        await asyncio.wait_for(idle.wait(), FETCH_WAIT_S)
+    except TimeoutError:
+        log.warning("a fetch is still under way %.0f s after the flow stopped", FETCH_WAIT_S)
+    # Suspend and empty in one step: an event taken from a queue while the flow control is
+    # suspended is skipped and acked by faust's stream without being processed.
+    app.flow_control.suspend()
+    app.flow_control.clear()
+    await asyncio.sleep(SETTLE_S)
+    try:
+        if app.rebalancing or app.consumer_generation_id != generation:
+            return False
+        await consumer.perform_seek()
+        for tp in consumer.assignment():
+            consumer._acked.pop(tp, None)
+            consumer._acked_index.pop(tp, None)
+            consumer._gap.pop(tp, None)
+        return True
+    finally:
+        if not app.rebalancing and app.consumer_generation_id == generation:
+            app.flow_control.resume()  # empties the queues again
+            consumer.resume_flow()
+
+
 def _fetch_tracker(consumer: Any) -> asyncio.Event:
     """An event set while no fetch is under way (installed on the consumer once).
 

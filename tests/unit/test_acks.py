@@ -110,3 +110,57 @@ def test_what_was_acked_past_a_withheld_offset_is_forgotten_at_the_seek():
     assert c._new_offset(RAW) is None
     process(c, Message(5), None)
     assert c._new_offset(RAW) == 6
+
+
+def running_worker(committed: int, *, stopping: bool = False) -> types.SimpleNamespace:
+    """The fake consumer inside a worker that goes on: its app, flow and fetcher."""
+    c = consumer(committed)
+    calls: list[str] = []
+    c.app = types.SimpleNamespace(
+        consumer=c, rebalancing=False, consumer_generation_id=3, should_stop=stopping,
+        flow_control=types.SimpleNamespace(suspend=lambda: calls.append("suspend"),
+                                           clear=lambda: calls.append("clear"),
+                                           resume=lambda: calls.append("resume")))
+    c.stop_flow, c.resume_flow = (lambda: calls.append("stop")), (lambda: calls.append("go"))
+    c.assignment = lambda: {RAW}
+    c.calls = calls
+
+    async def getmany(*args, **kwargs):
+        return {}
+
+    c._getmany = getmany
+    return c
+
+
+def test_a_worker_that_goes_on_reads_a_withheld_event_again_by_itself(monkeypatch):
+    """The agent raised and was restarted; no rebalance follows: the worker seeks back to the
+    committed offsets by itself, and the partition commits once the event is done again."""
+    monkeypatch.setattr("processors.acks.REREAD_AFTER_S", 0.01)
+    c = running_worker(committed=5)
+
+    async def scenario() -> None:
+        process(c, Message(5), RuntimeError("journal read failed"))
+        for offset in (6, 7):
+            process(c, Message(offset), None)
+        assert c._new_offset(RAW) is None
+        await asyncio.sleep(0.2)  # no rebalance meanwhile
+        assert c.seeks == 1
+        assert c.calls == ["stop", "suspend", "clear", "resume", "go"]
+        for offset in (5, 6, 7):  # what the seek reads again
+            process(c, Message(offset), None)
+        assert c._new_offset(RAW) == 8
+
+    asyncio.run(scenario())
+
+
+def test_a_stopping_worker_leaves_the_withheld_event_to_its_successor(monkeypatch):
+    monkeypatch.setattr("processors.acks.REREAD_AFTER_S", 0.01)
+    c = running_worker(committed=5, stopping=True)
+
+    async def scenario() -> None:
+        process(c, Message(5), asyncio.CancelledError())
+        await asyncio.sleep(0.2)
+        assert c.seeks == 0 and c.calls == []
+        assert c._new_offset(RAW) is None
+
+    asyncio.run(scenario())
