@@ -33,7 +33,7 @@ from processors.acks import acked_when_done
 from processors.analysis_pool import AnalysisPool
 from processors.rebalance import rewind_uncommitted, stop_fetching_before_the_seek
 from processors.resolver_state import FoldError, Resolver, Store
-from processors.stall import CommitWatch
+from processors.stall import CommitWatch, LoopWatch
 from schemas.articles import ARTICLE_ANALYSED, ArticleAnalysed
 from schemas.codec import Rejection, decode, encode, envelope
 from schemas.dead_letters import DeadLetter
@@ -152,10 +152,14 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
         log.debug("analysed raw %d:%d", message.partition, message.offset)
 
     commit_watch = CommitWatch()
+    loop_watch: list[LoopWatch] = []
 
     @app.timer(10.0)
     async def watch_commits() -> None:
         """Log the consumer's view of a partition that stopped committing (processors/stall)."""
+        if not loop_watch:
+            loop_watch.append(LoopWatch(asyncio.get_running_loop()))
+            loop_watch[0].start()
         try:
             await commit_watch.check(app, {raw.get_topic_name(), analysed_name})
         except Exception:  # a diagnosis must never stop the worker

@@ -52,3 +52,42 @@ def test_a_partition_that_commits_or_has_nothing_waiting_is_not_logged():
     asyncio.run(watch.check(idle, {RAW.topic}))
     asyncio.run(asyncio.sleep(0.06))
     assert asyncio.run(watch.check(idle, {RAW.topic})) == []
+
+
+def test_the_stall_line_names_where_an_agent_waits():
+    """The await chain of a task of processors/ code reaches the await it is blocked on."""
+    from processors import stall
+
+    async def scenario() -> str:
+        blocked = asyncio.Event()
+
+        async def agent_body() -> None:  # defined here, in tests/: matched by its callee below
+            await stall.asyncio.wait_for(blocked.wait(), 10)
+
+        task = asyncio.create_task(agent_body())
+        await asyncio.sleep(0.01)
+        chain = stall.await_chain(task.get_coro())
+        task.cancel()
+        return "\n".join(chain)
+
+    chain = asyncio.run(scenario())
+    assert "agent_body" in chain and "wait_for" in chain and "wait" in chain.splitlines()[-1]
+
+
+def test_a_blocked_event_loop_dumps_every_thread(tmp_path):
+    """A worker's loop blocked (a synchronous wait): the watch thread writes the stacks."""
+    import subprocess
+    import sys
+
+    code = (
+        "import asyncio, time\n"
+        "from processors.stall import LoopWatch\n"
+        "async def main():\n"
+        "    LoopWatch(asyncio.get_running_loop(), patience_s=0.6).start()\n"
+        "    await asyncio.sleep(0.2)\n"
+        "    time.sleep(1.5)  # blocks the loop\n"
+        "asyncio.run(main())\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60, cwd=str(__import__("tests.conftest").conftest.ROOT))
+    assert "event loop blocked" in out.stderr
+    assert "in main" in out.stderr, out.stderr
