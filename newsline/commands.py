@@ -51,7 +51,6 @@ def worker(settings: Settings) -> int:
     app = create_app(str(settings.bootstrap_servers), data_dir=str(settings.data_dir),
                      session_timeout_s=settings.session_timeout_s,
                      heartbeat_s=settings.heartbeat_s,
-                     commit_interval_s=settings.commit_interval_s,
                      group_instance_id=settings.worker_instance_id,
                      processing_guarantee=settings.processing_guarantee,
                      analyse_processes=settings.analyse_processes)

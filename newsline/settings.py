@@ -28,9 +28,6 @@ class Settings(BaseSettings):
     # good is replaced within seconds; one that restarts comes back at once (static membership).
     session_timeout_s: float = Field(default=6.0, gt=0)
     heartbeat_s: float = Field(default=1.5, gt=0)
-    commit_interval_s: float = Field(
-        default=2.8, gt=0,
-        description="how often a worker commits its offsets (faust's broker_commit_interval)")
     worker_instance: str | None = Field(
         default=None,
         description="static group member id of this worker; default: host + data dir; '' = none",

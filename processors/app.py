@@ -101,7 +101,6 @@ def source_transaction(app: faust.App, message: Any) -> str | None:
 
 def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "data",
                session_timeout_s: float = 6.0, heartbeat_s: float = 1.5,
-               commit_interval_s: float = 2.8,
                group_instance_id: str | None = None,
                processing_guarantee: str = "at_least_once",
                analyse_processes: int = 0) -> faust.App:
@@ -111,7 +110,6 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
         web_enabled=False, topic_partitions=1, topic_replication_factor=1,
         broker_session_timeout=session_timeout_s, broker_heartbeat_interval=heartbeat_s,
         broker_request_timeout=30.0, consumer_group_instance_id=group_instance_id,
-        broker_commit_interval=commit_interval_s,
         producer_max_request_size=JOURNAL_MAX_BYTES, consumer_max_fetch_size=20 * 1024 * 1024,
         stream_wait_empty=False, table_cleanup_interval=3600.0,
         processing_guarantee=processing_guarantee,
