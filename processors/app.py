@@ -224,7 +224,9 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
 
         async def seek_to_committed() -> Mapping[TP, int]:
             offsets = dict(await original())
-            await rewind_uncommitted(consumer.assignment(), offsets, _seek_to_beginning)
+            streams = {raw.get_topic_name(), analysed_name}  # not faust's leader topic
+            await rewind_uncommitted([tp for tp in consumer.assignment() if tp.topic in streams],
+                                     offsets, _seek_to_beginning)
             for tp in consumer.assignment():
                 r = resolvers.get(tp.partition) if tp.topic == analysed_name else None
                 if r is not None and r.ready and r.next_offset is not None:
