@@ -8,7 +8,9 @@
 
 The analysis stage fingerprints each article (``content_hash``, ``minhash_signature``); the
 resolver fold keeps a ``Copies`` state and calls ``Copies.record`` for each new version, which
-returns the statuses that changed. ``bench/dedupe_eval.py`` measures that same code. (A
+returns the statuses that changed, at a cost bounded by what the version touches, not by the
+size of its copy group (``recompute_statuses`` says how; ``bench/copies_bench.py`` measures it).
+``bench/dedupe_eval.py`` measures that same code's quality. (A
 resubmission of a version already accepted is answered at ingest, ``ingest/publisher.py``, and
 changes nothing here: a version already recorded is not recorded again.)
 
