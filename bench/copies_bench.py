@@ -3,9 +3,11 @@
 The seed article is analysed once, then recorded again and again as new versions under new
 URLs (identical text: every one is a copy of the first), through `Copies.record`, the call the
 resolver makes for every article. Prints the CPU time per article over each slice, so that a
-cost growing with the number of copies shows:
+cost growing with the number of copies shows; then, with `--updates N`, the CPU time per update
+of N of those copies (a new version of the copy's URL, same text: the version it supersedes
+leaves the group, which is re-paired, and the update joins it again):
 
-    .venv/bin/python bench/copies_bench.py --copies 600 --slice 200
+    .venv/bin/python bench/copies_bench.py --copies 600 --slice 200 --updates 20
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import argparse
 import json
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,6 +32,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=600)
     parser.add_argument("--slice", type=int, default=200)
+    parser.add_argument("--updates", type=int, default=0, help="then update this many copies")
     parser.add_argument("--json", type=Path, help="write the rows here")
     args = parser.parse_args()
 
@@ -47,6 +51,20 @@ def main() -> int:
             rows.append(row)
             print(json.dumps(row), flush=True)
             last = now
+    if args.updates:
+        step = max(1, args.copies // args.updates)
+        for i in range(1, args.copies + 1, step)[:args.updates]:
+            copies.record(art.model_copy(update={
+                "version_id": f"copy-{i}-updated", "canonical_url": f"https://outlet-{i}.example/a",
+                "updated_at": art.published_at + timedelta(hours=1)}))
+        now = time.process_time()
+        originals = {s.duplicate_of or v for v, s in copies.statuses.items()
+                     if s.status != "superseded"}
+        row = {"copies": args.copies, "updates": args.updates,
+               "cpu_ms_per_update": round((now - last) / args.updates * 1000, 2),
+               "copy_groups_after": len(originals)}  # 1: the updates stayed in the one group
+        rows.append(row)
+        print(json.dumps(row), flush=True)
     if args.json:
         args.json.write_text(json.dumps({"rows": rows}, indent=1) + "\n")
     return 0

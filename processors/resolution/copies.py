@@ -8,7 +8,9 @@
 
 The analysis stage fingerprints each article (``content_hash``, ``minhash_signature``); the
 resolver fold keeps a ``Copies`` state and calls ``Copies.record`` for each new version, which
-returns the statuses that changed. ``bench/dedupe_eval.py`` measures that same code. (A
+returns the statuses that changed, at a cost bounded by what the version touches, not by the
+size of its copy group (``recompute_statuses`` says how; ``bench/copies_bench.py`` measures it).
+``bench/dedupe_eval.py`` measures that same code's quality. (A
 resubmission of a version already accepted is answered at ingest, ``ingest/publisher.py``, and
 changes nothing here: a version already recorded is not recorded again.)
 
@@ -22,7 +24,8 @@ import hashlib
 import heapq
 import sys
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache, lru_cache
@@ -197,7 +200,9 @@ class Copies:
         if self.newest is None or art.published_at > self.newest:
             self.newest = art.published_at
             self.evict_copies_index()
-        if art.published_at >= self.newest - COPY_INDEX_HORIZON:
+        if art.published_at >= self.newest - COPY_INDEX_HORIZON and not _empty(art):
+            # (an empty text is a copy of nothing: its bands, all equal, would only gather the
+            # other empty texts)
             for band in lsh_bands(art.signature):
                 self.bands.setdefault(band, set()).add(art.version_id)
             heapq.heappush(self.banded, (art.published_at, art.version_id))
@@ -250,11 +255,15 @@ def _version_order(art: ArticleAnalysed) -> tuple[Any, str]:
     return (art.updated_at or art.published_at, art.version_id)
 
 
-def _group(state: Copies, vid: str) -> set[str]:
-    """The version, its original and the original's other copies."""
+def _original(state: Copies, vid: str) -> str:
+    """The original of a current version's copy group (itself if it is the original)."""
     st = state.statuses.get(vid)
-    original = st.duplicate_of if st and st.duplicate_of else vid
-    return {original, vid} | state.copies.get(original, set())
+    return st.duplicate_of if st and st.duplicate_of else vid
+
+
+def _members(state: Copies, original: str) -> set[str]:
+    """A copy group: its original and the original's copies."""
+    return {original} | state.copies.get(original, set())
 
 
 def _empty(art: ArticleAnalysed) -> bool:
@@ -272,45 +281,131 @@ def is_copy_pair(a: ArticleAnalysed, b: ArticleAnalysed, threshold: float = DEFA
         estimate_jaccard(a.signature, b.signature) >= threshold
 
 
-def _near_copies(state: Copies, vid: str, among: Callable[[str], bool]) -> set[str]:
-    art = state.versions[vid]
-    found = {o for band in lsh_bands(art.signature) for o in state.bands.get(band, ())}
-    return {o for o in found
-            if o != vid and among(o) and is_copy_pair(art, state.versions[o], state.threshold)}
+def _candidates(state: Copies, art: ArticleAnalysed) -> set[str]:
+    """Versions sharing an LSH band with `art` (none for an empty text: a copy of nothing)."""
+    if _empty(art):
+        return set()
+    return {o for band in lsh_bands(art.signature) for o in state.bands.get(band, ())}
+
+
+def _published(state: Copies, vid: str) -> tuple[datetime, str]:
+    return (state.versions[vid].published_at, vid)
+
+
+def _components(state: Copies, rest: set[str]) -> list[set[str]]:
+    """The connected components of the copy graph on `rest`: a copy group whose version(s) left.
+
+    One search per member, all run in turn one expansion each (round robin, in id order); a
+    search that finds a copy in another one merges with it; the searching stops when at most one
+    search can still grow: the finished ones are whole components, the last one is the rest.
+    When the group stays connected (the usual case: many copies of one text), the first
+    expansion finds every member and the cost is one look-up of the near copies of one member;
+    when it splits, the cost is that of exploring the smaller parts (bounded by the group, never
+    by anything outside it).
+    """
+    parent = {v: v for v in rest}
+    frontier: dict[str, list[str]] = {v: [v] for v in rest}
+
+    def find(v: str) -> str:
+        root = v
+        while parent[root] != root:
+            root = parent[root]
+        while parent[v] != root:
+            parent[v], v = root, parent[v]
+        return root
+
+    turn = deque(sorted(rest))
+    growing = set(rest)
+    while len(growing) > 1 and turn:
+        root = turn.popleft()
+        if root not in growing or find(root) != root:
+            continue
+        x = frontier[root].pop()
+        art = state.versions[x]
+        for o in sorted(_candidates(state, art) & rest):
+            a, b = find(x), find(o)
+            if a == b or not is_copy_pair(art, state.versions[o], state.threshold):
+                continue
+            keep, gone = (a, b) if len(frontier[a]) >= len(frontier[b]) else (b, a)
+            parent[gone] = keep
+            frontier[keep].extend(frontier.pop(gone))
+            growing.discard(gone)
+            growing.add(keep)
+        root = find(x)
+        if frontier[root]:
+            turn.append(root)
+        else:
+            growing.discard(root)
+    parts: dict[str, set[str]] = {}
+    for v in rest:
+        parts.setdefault(find(v), set()).add(v)
+    return list(parts.values())
 
 
 def recompute_statuses(state: Copies, art: ArticleAnalysed) -> dict[str, Status]:
-    """Statuses of every version whose status can depend on `art` (newest of a URL is current;
-    current copies point at the earliest-published original)."""
+    """Statuses of the versions whose status `art` can change (it is indexed already): the
+    newest version of a URL is current, the others superseded by it; the current versions form
+    copy groups, the connected components of the copy pairs among them, each pointing at its
+    earliest-published original (`choose_original`).
+
+    Incremental: the copy groups are kept in the statuses (`Copies.copies`), and they are the
+    components of the copy graph of the current versions, whatever the arrival order. A version
+    that is not the newest of its URL changes nothing but itself. A newest one supersedes its
+    URL's other versions; the one that was current leaves its copy group, which is re-paired
+    (`_components`), the only case where a group is; then the new version joins the groups of
+    its near copies (a group is joined on the first member found to be a copy, the others are
+    not compared). The result is that of a full recomputation over every version: the cost is
+    the new version's near copies, its URL's versions, the group the replaced version leaves,
+    and the statuses that change (a group taking an earlier original repoints its copies).
+    """
+    vid = art.version_id
     same_url = state.by_url[art.canonical_url]
     newest = max(same_url, key=lambda v: _version_order(state.versions[v]))
-    out = {v: Status("superseded", superseded_by=newest) for v in same_url if v != newest}
+    if newest != vid:  # an older version, arriving late: superseded, nothing else changes
+        return {vid: Status("superseded", superseded_by=newest)}
+    out = {v: Status("superseded", superseded_by=vid) for v in same_url if v != vid}
+
     def current(v: str) -> bool:
-        if v in same_url:
-            return v == newest
         st = state.statuses.get(v)
-        return st is not None and st.status != "superseded"
+        return v not in same_url and st is not None and st.status != "superseded"
 
-    touched = {newest} | _near_copies(state, newest, current)
-    for v in list(touched) + [v for v in same_url if v in state.statuses]:
-        touched |= _group(state, v)
-    touched = {v for v in touched if current(v)}
-    parent = {v: v for v in touched}
+    # Versions of the URL that were current and leave: their groups may split.
+    leaving = {v for v in same_url if v != vid and v in state.statuses
+               and state.statuses[v].status != "superseded"}
+    part_of: dict[str, int] = {}  # member of a re-paired group -> its part
+    parts: list[tuple[set[str], str, str]] = []  # (members, original, former original)
+    for former in sorted({_original(state, v) for v in leaving}):
+        rest = _members(state, former) - leaving
+        if not rest:
+            continue
+        for members in _components(state, rest):
+            original = former if former in members else \
+                choose_original([_published(state, v) for v in members])
+            part_of.update(dict.fromkeys(members, len(parts)))
+            parts.append((members, original, former))
 
-    def find(v: str) -> str:
-        while parent[v] != v:
-            v = parent[v]
-        return v
+    # The new version joins the group (or part) of every near copy.
+    joined: dict[str | int, str] = {}  # group original or part number -> its original
+    for o in sorted(_candidates(state, art)):
+        if o == vid or not current(o):
+            continue
+        key: str | int = part_of[o] if o in part_of else _original(state, o)
+        if key in joined or not is_copy_pair(art, state.versions[o], state.threshold):
+            continue
+        joined[key] = parts[key][1] if isinstance(key, int) else key
+    original = choose_original([_published(state, o) for o in set(joined.values())] +
+                               [(art.published_at, vid)])
+    out[vid] = Status() if original == vid else Status("duplicate", duplicate_of=original)
 
-    for v in sorted(touched):
-        for o in sorted(_near_copies(state, v, touched.__contains__)):
-            a, b = sorted((find(v), find(o)))
-            parent[b] = a
-    groups: dict[str, list[str]] = {}
-    for v in touched:
-        groups.setdefault(find(v), []).append(v)
-    for members in groups.values():
-        original = choose_original([(state.versions[v].published_at, v) for v in members])
+    def point(members: set[str], to: str) -> None:
         for v in members:
-            out[v] = Status() if v == original else Status("duplicate", duplicate_of=original)
+            out[v] = Status() if v == to else Status("duplicate", duplicate_of=to)
+
+    for key, was in joined.items():
+        if isinstance(key, str) and was != original:
+            point(_members(state, was), original)
+    for i, (members, own, former) in enumerate(parts):
+        now = original if i in joined else own
+        if now != former:
+            point(members, now)
     return out

@@ -171,7 +171,10 @@ def test_the_syndication_bench_smoke_run_writes_its_figures(tmp_path):
     out = tmp_path / "copies.json"
     root = Path(__file__).resolve().parents[2]
     subprocess.run([sys.executable, str(root / "bench" / "copies_bench.py"), "--copies", "20",
-                    "--slice", "10", "--json", str(out)], check=True, capture_output=True)
+                    "--slice", "10", "--updates", "4", "--json", str(out)], check=True,
+                   capture_output=True)
     rows = json.loads(out.read_text())["rows"]
-    assert [r["copies"] for r in rows] == [10, 20]
-    assert all(r["cpu_ms_per_article"] > 0 for r in rows)
+    assert [r["copies"] for r in rows] == [10, 20, 20]
+    assert all(r["cpu_ms_per_article"] > 0 for r in rows[:2])
+    assert rows[2]["updates"] == 4 and rows[2]["cpu_ms_per_update"] > 0
+    assert rows[2]["copy_groups_after"] == 1  # the updated copies stayed in the one group
