@@ -15,17 +15,30 @@ measures, from the start of the second `newsline up`:
 - `restart_to_fresh_article_visible_s`: a new article posted once ready, until `newsline post
   --wait` returns (visible to analysts).
 
-The articles: `--seed kafka` writes envelopes of `org.newsline.article.submitted` straight to
-`newsline.articles.raw` with kafka-python, keyed by article id, as a Kafka-native producer does
-(README, Producers); `--seed api` posts them through the HTTP API with `newsline post` (the only
-way an article reached the previous broker's archive, so the one to use for it). Their shape is
-cheap on purpose: the example stories (`examples/niger-2023.jsonl`) under distinct URLs, so most
-of them are syndicated copies of one another and the resolver does little per article; the
-figure is about restarting, not about analysis speed.
+How they get in: `--seed kafka` writes envelopes of `org.newsline.article.submitted` straight
+to `newsline.articles.raw` with kafka-python, keyed by article id, as a Kafka-native producer
+does (README, Producers); `--seed api` posts them through the HTTP API with `newsline post` (the
+only way an article reached the previous broker's archive, so the one to use for it).
+
+What they are (`--workload`):
+
+- `distinct` (the default): the originals of `bench/dense_workload.py`'s news (`raw_pool`,
+  deterministic by `--workload-seed`): English and French articles of 3 to 10 sentences, dated
+  happenings in every date form the tagger reads, a cast of one to three people, an
+  organisation and a place drawn with Zipf weights, 80 outlets. Its syndicated copies and
+  same-URL updates are left out, so no article is a copy of another; stories have at most
+  `STORY_MAX` articles and the pool spreads over `n // 500` weeks (at least 8), about 70
+  articles a day, as in `bench/e2e_bench.py`. Cheap enough per article that a large log can be
+  filled, realistic enough that analysis, coreference and the sink all do their usual work;
+- `examples`: the example stories (`examples/niger-2023.jsonl`) under distinct URLs, so most of
+  them are syndicated copies of one another (the first runs of this bench; one copy group grows
+  with the log, and its cost with it: `bench/copies_bench.py`).
 
 Run the same script from another checkout (`git archive REV | tar -x -C DIR`, with DIR's own
 `make setup`) to measure that version; the script needs only the checkout's `newsline` CLI and,
-for `--seed kafka`, its `schemas` package.
+for `--seed kafka`, its `schemas` package. A tree without `bench/dense_workload.py` takes the
+articles from a file written by this checkout: `--dump-articles FILE` here, `--articles-file
+FILE` there (the same articles in both columns).
 """
 
 from __future__ import annotations
@@ -85,12 +98,17 @@ class Stack:
         return ok, st
 
     def wait_caught_up(self, articles: int, timeout: float) -> tuple[float | None, dict[str, Any]]:
-        """Seconds since this start until caught up (None: not within timeout), last status."""
+        """Seconds since this start until caught up (None: not within timeout), last status.
+        self.progress: [seconds since start, articles in DuckDB], about every 30 s."""
         st: dict[str, Any] = {}
+        self.progress: list[list[float]] = []
         while time.monotonic() - self.started < timeout:
             ok, st = self.caught_up(articles)
+            now = time.monotonic() - self.started
             if ok:
-                return time.monotonic() - self.started, st
+                return now, st
+            if not self.progress or now - self.progress[-1][0] >= 30:
+                self.progress.append([round(now, 1), (st.get("counts") or {}).get("articles", 0)])
             time.sleep(0.5)
         return None, st
 
@@ -102,6 +120,9 @@ class Stack:
         return time.monotonic() - began
 
 
+STORY_MAX = 20  # articles per story at most in the distinct workload
+
+
 def article(i: int, lines: list[str]) -> dict[str, Any]:
     doc: dict[str, Any] = json.loads(lines[i % len(lines)])
     doc["url"] = f"https://restart.example/{i}/{doc['url'].split('//', 1)[1]}"
@@ -109,8 +130,34 @@ def article(i: int, lines: list[str]) -> dict[str, Any]:
     return doc
 
 
-def seed_kafka(stack: Stack, n: int) -> float:
-    """Write n article envelopes straight to the raw topic (acks=all); seconds taken."""
+def distinct_articles(n: int, seed: int) -> list[dict[str, Any]]:
+    """n articles of the dense workload's news, none a copy or an update of another, in
+    publication order (raw_pool's `articles` counts exactly its originals)."""
+    from bench.dense_workload import raw_pool
+
+    pool = raw_pool(seed, n, weeks=max(8, n // 500), largest=STORY_MAX)
+    docs = [d for d in pool if "updated_at" not in d and "/wire/" not in d["url"]]
+    if len(docs) != n:
+        raise RuntimeError(f"raw_pool gave {len(docs)} originals, not {n}")
+    return docs
+
+
+def workload(name: str, n: int, seed: int, path: Path | None = None) -> list[dict[str, Any]]:
+    """The n seed articles: from `path` (JSONL) if given, else the named workload."""
+    if path is not None:
+        with path.open() as f:
+            docs = [json.loads(line) for line, _ in zip(f, range(n), strict=False)]
+        if len(docs) != n:
+            raise RuntimeError(f"{path} holds {len(docs)} articles, not {n}")
+        return docs
+    if name == "distinct":
+        return distinct_articles(n, seed)
+    lines = (ROOT / "examples" / "niger-2023.jsonl").read_text().splitlines()
+    return [article(i, lines) for i in range(n)]
+
+
+def seed_kafka(stack: Stack, docs: list[dict[str, Any]]) -> float:
+    """Write the article envelopes straight to the raw topic (acks=all); seconds taken."""
     from kafka import KafkaProducer
 
     from schemas.articles import Article
@@ -118,13 +165,12 @@ def seed_kafka(stack: Stack, n: int) -> float:
     from schemas.identity import article_key, canonical_url, version_id
     from schemas.topics import TOPICS
 
-    lines = (ROOT / "examples" / "niger-2023.jsonl").read_text().splitlines()
     bootstrap = json.loads(stack.runtime.read_text())["bootstrap_servers"]
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20,
                              batch_size=256 * 1024, max_request_size=8 * 1024 * 1024)
     began = time.monotonic()
-    for i in range(n):
-        art = Article.model_validate(article(i, lines))
+    for doc in docs:
+        art = Article.model_validate(doc)
         canonical = canonical_url(art.url)
         env = envelope(art, source="bench/restart_bench", subject=canonical,
                        id=version_id(canonical, art.version_time))
@@ -134,10 +180,9 @@ def seed_kafka(stack: Stack, n: int) -> float:
     return time.monotonic() - began
 
 
-def seed_api(stack: Stack, n: int, folder: Path) -> float:
-    lines = (ROOT / "examples" / "niger-2023.jsonl").read_text().splitlines()
-    path = folder / f"articles-{n}.jsonl"
-    path.write_text("".join(json.dumps(article(i, lines)) + "\n" for i in range(n)))
+def seed_api(stack: Stack, docs: list[dict[str, Any]], folder: Path) -> float:
+    path = folder / f"articles-{len(docs)}.jsonl"
+    path.write_text("".join(json.dumps(doc) + "\n" for doc in docs))
     began = time.monotonic()
     done = stack.cli("post", str(path))
     if done.returncode != 0:
@@ -161,16 +206,21 @@ def post_wait(stack: Stack, path: Path) -> float:
     return time.monotonic() - began
 
 
-def run(n: int, seed: str, folder: Path, timeout: float, lag_at_rest: int) -> dict[str, Any]:
+def run(docs: list[dict[str, Any]], seed: str, folder: Path, timeout: float,
+        lag_at_rest: int) -> dict[str, Any]:
+    n = len(docs)
     data = folder / "stack"
     data.mkdir()
     stack = Stack(data, lag_at_rest)
     doc: dict[str, Any] = {"articles": n, "seed": seed, "lag_at_rest": lag_at_rest,
                            "start_to_ready_s": stack.start()}
     try:
-        doc["seed_s"] = seed_kafka(stack, n) if seed == "kafka" else seed_api(stack, n, folder)
+        doc["seed_s"] = seed_kafka(stack, docs) if seed == "kafka" else seed_api(stack, docs, folder)
         took, st = stack.wait_caught_up(n, timeout)
         doc["first_catch_up_s"], doc["status_at_first_catch_up"] = took, st
+        doc["fill_progress"] = stack.progress  # [s since start, articles in DuckDB]
+        if took is not None:  # articles processed per second, from ready to caught up
+            doc["fill_per_s"] = round(n / (took - doc["start_to_ready_s"]), 2)
     finally:
         doc["sigint_to_exit_s"] = stack.interrupt()
     if doc["first_catch_up_s"] is None:
@@ -190,6 +240,12 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--articles", type=int, default=10_000)
     p.add_argument("--seed", choices=["kafka", "api"], default="kafka")
+    p.add_argument("--workload", choices=["distinct", "examples"], default="distinct")
+    p.add_argument("--workload-seed", type=int, default=1)
+    p.add_argument("--articles-file", type=Path,
+                   help="take the first --articles articles of this JSONL file instead")
+    p.add_argument("--dump-articles", type=Path,
+                   help="write the workload's articles to this JSONL file and exit")
     p.add_argument("--timeout", type=float, default=7200.0,
                    help="give up waiting for a catch-up after this many seconds")
     p.add_argument("--lag-at-rest", type=int, default=0,
@@ -197,13 +253,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--label", default=None)
     p.add_argument("--out", type=Path)
     args = p.parse_args(argv)
+    docs = workload(args.workload, args.articles, args.workload_seed, args.articles_file)
+    if args.dump_articles:
+        args.dump_articles.write_text("".join(json.dumps(d) + "\n" for d in docs))
+        return 0
     rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                          text=True).stdout.strip() or None
     doc: dict[str, Any] = {"label": args.label, "commit": rev,
+                           "workload": ("file " + args.articles_file.name if args.articles_file
+                                        else f"{args.workload} (seed {args.workload_seed})"),
                            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                                        "load_avg_at_start": os.getloadavg()}}
     with tempfile.TemporaryDirectory(prefix="restart-bench-") as tmp:
-        doc.update(run(args.articles, args.seed, Path(tmp), args.timeout, args.lag_at_rest))
+        doc.update(run(docs, args.seed, Path(tmp), args.timeout, args.lag_at_rest))
     doc["machine"]["load_avg_at_end"] = os.getloadavg()
     text = json.dumps(doc, indent=2)
     print(text)
