@@ -5,8 +5,9 @@
 
 Starts `newsline up` (this checkout, a temporary data folder), puts `--articles` articles in the
 raw topic, waits until the stack has caught up once (every article in DuckDB, `newsline status`
-lag 0), stops it with SIGINT to its process group (a terminal's Ctrl-C), starts it again and
-measures, from the start of the second `newsline up`:
+lag 0; `fill_s` from the first record written, `fill_per_s` the articles over it), stops it
+with SIGINT to its process group (a terminal's Ctrl-C), starts it again and measures, from the
+start of the second `newsline up`:
 
 - `restart_to_ready_s`: until `DATA_DIR/newsline.json` is written (the API answers);
 - `restart_to_caught_up_s`: until `newsline status --json` first reports lag 0 on every topic
@@ -14,6 +15,14 @@ measures, from the start of the second `newsline up`:
   still in DuckDB. Polled: one `newsline status` takes 1-3 s here, so this is a bound;
 - `restart_to_fresh_article_visible_s`: a new article posted once ready, until `newsline post
   --wait` returns (visible to analysts).
+
+With `--steps 10000,30000,100000` one stack is filled to each size in turn and a restart
+measured at each (`steps` in the JSON, written after every step, so a run stopped part way keeps
+what it measured; the top level repeats the largest size measured); each step's fresh article
+stays in the log.
+
+    .venv/bin/python bench/restart_bench.py --articles 100000 --steps 10000,30000,100000 \
+        --seed kafka --out bench/results/restart-kafka-steps.json
 
 How they get in: `--seed kafka` writes envelopes of `org.newsline.article.submitted` straight
 to `newsline.articles.raw` with kafka-python, keyed by article id, as a Kafka-native producer
@@ -52,6 +61,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -97,18 +107,22 @@ class Stack:
               and isinstance(counts, dict) and counts.get("articles", 0) >= articles)
         return ok, st
 
-    def wait_caught_up(self, articles: int, timeout: float) -> tuple[float | None, dict[str, Any]]:
-        """Seconds since this start until caught up (None: not within timeout), last status.
-        self.progress: [seconds since start, articles in DuckDB], about every 30 s."""
+    def wait_caught_up(self, articles: int, timeout: float,
+                       since: float | None = None) -> tuple[float | None, dict[str, Any]]:
+        """Seconds since `since` (default: this start) until caught up (None: not within
+        timeout), last status. self.progress: [seconds, articles in DuckDB], about every 30 s."""
         st: dict[str, Any] = {}
+        since = self.started if since is None else since
         self.progress: list[list[float]] = []
-        while time.monotonic() - self.started < timeout:
+        while time.monotonic() - since < timeout:
             ok, st = self.caught_up(articles)
-            now = time.monotonic() - self.started
+            now = time.monotonic() - since
             if ok:
                 return now, st
             if not self.progress or now - self.progress[-1][0] >= 30:
-                self.progress.append([round(now, 1), (st.get("counts") or {}).get("articles", 0)])
+                counts = st.get("counts")  # a message instead while DuckDB is not readable
+                self.progress.append([round(now, 1), counts.get("articles", 0)
+                                      if isinstance(counts, dict) else None])
             time.sleep(0.5)
         return None, st
 
@@ -206,39 +220,65 @@ def post_wait(stack: Stack, path: Path) -> float:
     return time.monotonic() - began
 
 
-def run(docs: list[dict[str, Any]], seed: str, folder: Path, timeout: float,
-        lag_at_rest: int) -> dict[str, Any]:
-    n = len(docs)
+def measure_restart(stack: Stack, expect: int, timeout: float, folder: Path,
+                    tag: str) -> dict[str, Any]:
+    """Stop the caught-up stack with SIGINT, start it again; the restart figures."""
+    out: dict[str, Any] = {"sigint_to_exit_s": stack.interrupt(),
+                           "restart_to_ready_s": stack.start()}
+    took, st = stack.wait_caught_up(expect, timeout)
+    out["restart_to_caught_up_s"], out["status_at_restart_caught_up"] = took, st
+    if took is not None:
+        out["restart_to_fresh_article_visible_s"] = (time.monotonic() - stack.started
+                                                     + post_wait(stack, fresh(folder, tag)))
+    return out
+
+
+def run(docs: list[dict[str, Any]], steps: list[int], seed: str, folder: Path, timeout: float,
+        lag_at_rest: int, save: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    """One stack; for each size in `steps`, fill the log up to it (the articles not seeded yet),
+    wait until caught up, then measure a restart. The stack stays up between steps (the restart
+    of one step is the start of the next fill); each step's fresh article counts in the next."""
     data = folder / "stack"
     data.mkdir()
     stack = Stack(data, lag_at_rest)
-    doc: dict[str, Any] = {"articles": n, "seed": seed, "lag_at_rest": lag_at_rest,
-                           "start_to_ready_s": stack.start()}
+    doc: dict[str, Any] = {"seed": seed, "lag_at_rest": lag_at_rest,
+                           "start_to_ready_s": stack.start(), "steps": []}
+    seeded, fresh_posted = 0, 0
     try:
-        doc["seed_s"] = seed_kafka(stack, docs) if seed == "kafka" else seed_api(stack, docs, folder)
-        took, st = stack.wait_caught_up(n, timeout)
-        doc["first_catch_up_s"], doc["status_at_first_catch_up"] = took, st
-        doc["fill_progress"] = stack.progress  # [s since start, articles in DuckDB]
-        if took is not None:  # articles processed per second, from ready to caught up
-            doc["fill_per_s"] = round(n / (took - doc["start_to_ready_s"]), 2)
+        for n in steps:
+            step: dict[str, Any] = {"articles": n}
+            doc["steps"].append(step)
+            batch, began = docs[seeded:n], time.monotonic()
+            step["seed_s"] = (seed_kafka(stack, batch) if seed == "kafka"
+                              else seed_api(stack, batch, folder))
+            seeded = n
+            took, st = stack.wait_caught_up(n + fresh_posted, timeout, since=began)
+            step["fill_s"], step["status_at_fill_caught_up"] = took, st
+            step["fill_progress"] = stack.progress  # [s since the seed began, articles in DuckDB]
+            if took is None:
+                break
+            step["fill_per_s"] = round(len(batch) / took, 2)  # seeded until caught up
+            step.update(measure_restart(stack, n + fresh_posted, timeout, folder, f"s{n}"))
+            fresh_posted += "restart_to_fresh_article_visible_s" in step
+            save(doc)
+            if step.get("restart_to_fresh_article_visible_s") is None:
+                break
     finally:
-        doc["sigint_to_exit_s"] = stack.interrupt()
-    if doc["first_catch_up_s"] is None:
-        return doc
-    doc["restart_to_ready_s"] = stack.start()
-    try:
-        took, st = stack.wait_caught_up(n, timeout)
-        doc["restart_to_caught_up_s"], doc["status_at_restart_caught_up"] = took, st
-        doc["restart_to_fresh_article_visible_s"] = (time.monotonic() - stack.started
-                                                     + post_wait(stack, fresh(folder, "a")))
-    finally:
-        doc["second_sigint_to_exit_s"] = stack.interrupt()
+        doc["last_sigint_to_exit_s"] = stack.interrupt()
+    done = [s for s in doc["steps"] if s.get("restart_to_fresh_article_visible_s") is not None]
+    if done:  # the largest size measured, at the top level as in one-size runs
+        doc.update({k: v for k, v in done[-1].items() if not k.startswith("status")})
+        doc["status_at_first_catch_up"] = done[-1]["status_at_fill_caught_up"]
+        doc["status_at_restart_caught_up"] = done[-1]["status_at_restart_caught_up"]
     return doc
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--articles", type=int, default=10_000)
+    p.add_argument("--steps", default=None,
+                   help="comma-separated sizes up to --articles, each measured in turn in one "
+                        "stack (e.g. 10000,30000,100000); default: --articles alone")
     p.add_argument("--seed", choices=["kafka", "api"], default="kafka")
     p.add_argument("--workload", choices=["distinct", "examples"], default="distinct")
     p.add_argument("--workload-seed", type=int, default=1)
@@ -264,14 +304,20 @@ def main(argv: list[str] | None = None) -> int:
                                         else f"{args.workload} (seed {args.workload_seed})"),
                            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                                        "load_avg_at_start": os.getloadavg()}}
+    steps = sorted({int(x) for x in args.steps.split(",")}) if args.steps else [args.articles]
+    if steps[-1] > args.articles:
+        p.error("--steps go up to --articles at most")
+
+    def save(part: dict[str, Any]) -> None:  # after every step: a long run keeps what it measured
+        if args.out:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps({**doc, **part}, indent=2) + "\n")
+
     with tempfile.TemporaryDirectory(prefix="restart-bench-") as tmp:
-        doc.update(run(docs, args.seed, Path(tmp), args.timeout, args.lag_at_rest))
+        doc.update(run(docs, steps, args.seed, Path(tmp), args.timeout, args.lag_at_rest, save))
     doc["machine"]["load_avg_at_end"] = os.getloadavg()
-    text = json.dumps(doc, indent=2)
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n")
+    print(json.dumps(doc, indent=2))
+    save({})
     return 0 if doc.get("restart_to_fresh_article_visible_s") is not None else 1
 
 
