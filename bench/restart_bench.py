@@ -49,7 +49,7 @@ Run the same script from another checkout (`git archive REV | tar -x -C DIR`, wi
 `make setup`) to measure that version; the script needs only the checkout's `newsline` CLI and,
 for `--seed kafka`, its `schemas` package. A tree without `bench/dense_workload.py` takes the
 articles from a file written by this checkout: `--dump-articles FILE` here, `--articles-file
-FILE` there (the same articles in both columns).
+FILE` there, so that both trees can be given the same articles.
 """
 
 from __future__ import annotations
