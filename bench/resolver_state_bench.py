@@ -208,6 +208,9 @@ def run(stream: Path, sizes: list[int], mode: str, store_path: Path, hot_mention
                         row.update(resident_mentions=len(active.resident),
                                    resident_pages=len(active.pages),
                                    cold_pages=len(active.cold), page_loads=active.loads)
+                    stored = getattr(resolver, "stored", None)
+                    if stored:  # the state's parts looked up on disk: reads from the store
+                        row["store_reads"] = {k: part.reads for k, part in stored.items()}
                     if sizeof and resolver is not None and resolver.state is not None:
                         row["structures_mb"] = structure_sizes(resolver)
                     if trace:

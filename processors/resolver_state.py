@@ -166,7 +166,9 @@ class Store:
                         " PRIMARY KEY (url, vid)) WITHOUT ROWID",
                         "CREATE TABLE IF NOT EXISTS owners (mid TEXT PRIMARY KEY,"
                         " eid TEXT NOT NULL) WITHOUT ROWID",
-                        "CREATE INDEX IF NOT EXISTS owners_eid ON owners (eid)"):
+                        "CREATE INDEX IF NOT EXISTS owners_eid ON owners (eid)",
+                        "CREATE INDEX IF NOT EXISTS statuses_copies ON statuses (duplicate_of)"
+                        " WHERE duplicate_of IS NOT NULL"):
                 con.execute(ddl)
             if new:
                 con.execute("DELETE FROM urls")
@@ -274,14 +276,21 @@ class Store:
         row = self.con.execute("SELECT eid FROM owners WHERE mid = ?", (mid,)).fetchone()
         return row[0] if row else None
 
+    def copies_of(self, original: str) -> set[str] | None:
+        rows = self.con.execute("SELECT vid FROM statuses WHERE duplicate_of = ?", (original,))
+        return {v for (v,) in rows} or None
+
     def url_versions(self, url: str) -> set[str] | None:
         vids = {v for (v,) in self.con.execute("SELECT vid FROM urls WHERE url = ?", (url,))}
         return vids or None
 
     def keys(self, table: str) -> Iterator[str]:
-        """Every key of `statuses`, `events`, `owners` or `urls`."""
-        column = {"statuses": "vid", "events": "eid", "owners": "mid", "urls": "DISTINCT url"}
-        for (key,) in self.con.execute(f"SELECT {column[table]} FROM {table}"):  # noqa: S608
+        """Every key of `statuses`, `events`, `owners`, `urls` or `copies` (originals)."""
+        query = {"statuses": "SELECT vid FROM statuses", "events": "SELECT eid FROM events",
+                 "owners": "SELECT mid FROM owners", "urls": "SELECT DISTINCT url FROM urls",
+                 "copies": "SELECT DISTINCT duplicate_of FROM statuses "
+                           "WHERE duplicate_of IS NOT NULL"}[table]
+        for (key,) in self.con.execute(query):
             yield key
 
     def dump(self) -> dict[str, Any]:
@@ -368,12 +377,14 @@ class StoredMap(MutableMapping[str, Any]):
     Writes of the article being folded stay `pending` (a deletion as a tombstone) until its
     record is applied to the store (`commit`: the store then holds the same values, written
     from the record) or the state is dropped. `setdefault` keeps the value it returns pending
-    too: the URL index's sets are grown in place by the fold.
+    too, and `pin=True` keeps every value read pending: the URL index's and the copies' sets
+    are changed in place by the fold, so none may leave the cache during an article.
     """
 
     def __init__(self, read: Callable[[str], Any], keys: Callable[[], Iterator[str]],
-                 cache_size: int) -> None:
+                 cache_size: int, pin: bool = False) -> None:
         self.read = read
+        self.pin = pin
         self.stored_keys = keys
         self.cache: OrderedDict[str, Any] = OrderedDict()
         self.cache_size = cache_size
@@ -387,11 +398,14 @@ class StoredMap(MutableMapping[str, Any]):
         value = self.cache.get(key, _ABSENT)
         if value is not _ABSENT:
             self.cache.move_to_end(key)
-            return value
-        self.reads += 1
-        value = self.read(key)
-        self._remember(key, _DELETED if value is None else value)
-        return _DELETED if value is None else value
+        else:
+            self.reads += 1
+            value = self.read(key)
+            value = _DELETED if value is None else value
+            self._remember(key, value)
+        if self.pin and value is not _DELETED:
+            self.pending[key] = value
+        return value
 
     def _remember(self, key: str, value: Any) -> None:
         self.cache[key] = value
@@ -505,7 +519,9 @@ class Resolver:
                 "statuses": StoredMap(store.status, lambda: store.keys("statuses"),
                                       self.status_cache),
                 "by_url": StoredMap(store.url_versions, lambda: store.keys("urls"),
-                                    self.url_cache),
+                                    self.url_cache, pin=True),
+                "copies": StoredMap(store.copies_of, lambda: store.keys("copies"),
+                                    self.status_cache, pin=True),
                 "events": StoredMap(store.event, lambda: store.keys("events"),
                                     self.event_cache),
                 "owner": StoredMap(store.owner, lambda: store.keys("owners"),
