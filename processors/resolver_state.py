@@ -14,8 +14,9 @@ message is atomic: after a kill it is in the log whole or not at all.
 1. fold the article into the in-memory state (pure; nothing durable yet);
 2. append its journal record and wait for the broker's acknowledgement;
 3. send its changes to the timeline changelog and wait for their acknowledgements;
-4. apply the record to the local store: the article, the statuses, the events and the
-   position (journal offset and source offset) in one SQLite transaction.
+4. apply the record to the local store: the article, the statuses, the events, what they
+   derive (URL index, mention -> event) and the position (journal offset and source offset)
+   in one SQLite transaction.
 
 Any exception drops the in-memory state and is re-raised: `app.py` retries an I/O fault with
 back-off (the event in hand stays unacknowledged, the state is recovered first) and parks a
@@ -44,7 +45,9 @@ cache of the journal: a worker with an empty or stale file catches up from the j
 the articles on disk, looked up by version id (`StoredVersions`, a small LRU in memory). The
 fold's state is bounded (`TimelineState.bound`): the active-mention index keeps its least
 recently used pages in a temporary file of this process (`ColdPages`), event summaries are a
-bounded cache; statuses and events are in memory (see `docs/resolver-state.md`, *Memory*).
+bounded cache; the statuses, the events, the URL index, the copies of each original and the
+mention -> event map are looked up in the store by key through bounded caches (`StoredMap`;
+see `docs/resolver-state.md`, *Memory*).
 """
 
 from __future__ import annotations
