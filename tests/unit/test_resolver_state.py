@@ -286,3 +286,25 @@ def test_a_store_transaction_is_all_or_nothing(tmp_path, clean):
     con = sqlite3.connect(tmp_path / "tx.sqlite")
     assert con.execute("SELECT journal_offset, source_offset FROM position").fetchone() == (0, 0)
     con.close()
+
+
+def test_a_store_from_before_the_derived_tables_gets_them_when_opened(tmp_path, clean):
+    """A store file written before `urls` and `owners` existed: opening it fills them from its
+    versions and events, as the records would have."""
+    dump, journal, _, _, _ = clean
+    mem = MemoryJournal()
+    mem.records = list(journal)
+    path = tmp_path / "old.sqlite"
+
+    async def main():
+        store = Store(path)
+        await Resolver(store, mem, Sink().publish).recover()
+        store.close()
+
+    asyncio.run(main())
+    con = sqlite3.connect(path)
+    con.executescript("DROP TABLE urls; DROP TABLE owners;")
+    con.close()
+    store = Store(path)
+    assert store.dump() == dump
+    store.close()
