@@ -15,7 +15,9 @@ At each size: RSS (VmRSS), RSS growth per 1,000 articles since the start and ove
 since the previous size (`slice_rss_growth_kb_per_1k`: flat memory is a slice growth near 0),
 CPU per article, the store's file size, and in store mode the active-mention index's resident
 mentions, its cold pages and how many were read back. `--tracemalloc` adds the traced Python
-allocations (slower: use it on small sizes). Then a restart: a fresh process opens the store and
+allocations (slower: use it on small sizes); `--sizeof` adds the MB reachable from each
+in-memory structure of the resolver's state (`structures_mb`), and store mode the reads of the
+parts looked up in the store (`store_reads`). Then a restart: a fresh process opens the store and
 rebuilds the in-memory indexes (`Resolver.recover` + `loaded`), its time and RSS.
 
     .venv/bin/python bench/resolver_state_bench.py --sizes 10000,50000,100000 --json out.json
