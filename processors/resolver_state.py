@@ -459,10 +459,14 @@ class StoredMap(MutableMapping[str, Any]):
         self.pending.clear()
 
 
-STATUS_CACHE = 20_000  # statuses cached (versions looked at recently: copies, same URL)
-URL_CACHE = 20_000  # canonical URLs cached with their version ids
-EVENT_CACHE = 5_000  # events cached (parsed)
-OWNER_CACHE = 2 * HOT_MENTIONS  # mention -> event cached (the index's candidates are looked up)
+# Cache sizes of the parts looked up in the store. Most lookups are of keys the store does not
+# have yet (a new version's status, URL, copies; a new mention's event): the working set is
+# small. With caches of 20,000 (100,000 mentions), 20,000 dense articles made one store read
+# per article for statuses, URLs and copies, 1.8 for mentions, and 5 event reads in all.
+STATUS_CACHE = 5_000  # statuses cached (also: originals with their copies)
+URL_CACHE = 5_000  # canonical URLs cached with their version ids
+EVENT_CACHE = 2_000  # events cached (parsed)
+OWNER_CACHE = 20_000  # mention -> event cached (the index's candidates are looked up)
 
 
 class Crash(Exception):
