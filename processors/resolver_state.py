@@ -223,11 +223,16 @@ class Store:
             con.executemany("INSERT OR REPLACE INTO events VALUES (?, ?)",
                             [(eid, json.dumps(ev, separators=(",", ":")).encode())
                              for eid, ev in record.events.items() if ev is not None])
-            # mention -> event: what the fold's `owner` holds (every mention of every event)
-            con.executemany("DELETE FROM owners WHERE eid = ?", [(e,) for e in record.events])
-            con.executemany("INSERT OR REPLACE INTO owners VALUES (?, ?)",
-                            [(m, eid) for eid, ev in record.events.items() if ev is not None
-                             for m in ev["mention_ids"]])
+            # mention -> event: what the fold's `owner` holds (every mention of every event).
+            # Only the rows that change are written: an event's rows that left it are deleted
+            # (unless another event of the record took them already), its new ones upserted.
+            for eid, ev in record.events.items():
+                had = {m for (m,) in con.execute("SELECT mid FROM owners WHERE eid = ?", (eid,))}
+                has = set() if ev is None else set(ev["mention_ids"])
+                con.executemany("DELETE FROM owners WHERE mid = ? AND eid = ?",
+                                [(m, eid) for m in had - has])
+                con.executemany("INSERT OR REPLACE INTO owners VALUES (?, ?)",
+                                [(m, eid) for m in has - had])
             self.fault("store:events")
             con.execute("INSERT OR REPLACE INTO position VALUES (0, ?, ?)",
                         (journal_offset, record.source_offset))
