@@ -15,7 +15,9 @@ At each size: RSS (VmRSS), RSS growth per 1,000 articles since the start and ove
 since the previous size (`slice_rss_growth_kb_per_1k`: flat memory is a slice growth near 0),
 CPU per article, the store's file size, and in store mode the active-mention index's resident
 mentions, its cold pages and how many were read back. `--tracemalloc` adds the traced Python
-allocations (slower: use it on small sizes). Then a restart: a fresh process opens the store and
+allocations (slower: use it on small sizes); `--sizeof` adds the MB reachable from each
+in-memory structure of the resolver's state (`structures_mb`), and store mode the reads of the
+parts looked up in the store (`store_reads`). Then a restart: a fresh process opens the store and
 rebuilds the in-memory indexes (`Resolver.recover` + `loaded`), its time and RSS.
 
     .venv/bin/python bench/resolver_state_bench.py --sizes 10000,50000,100000 --json out.json
@@ -54,6 +56,47 @@ def rss_mb() -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def deep_size(root: object, stop: set[int]) -> int:
+    """Bytes reachable from `root` (`sys.getsizeof` of each object once), not following
+    classes, modules, functions or the objects in `stop` (the state itself, its store)."""
+    import types
+
+    skip = (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType,
+            types.MethodType)
+    seen: set[int] = set(stop)
+    todo = [root]
+    total = 0
+    while todo:
+        obj = todo.pop()
+        if id(obj) in seen or isinstance(obj, skip):
+            continue
+        seen.add(id(obj))
+        total += sys.getsizeof(obj)
+        todo.extend(gc.get_referents(obj))
+    return total
+
+
+def structure_sizes(resolver: object) -> dict[str, float]:
+    """MB reachable from each in-memory structure of the resolver's state (an object shared by
+    two structures, an interned id say, is counted in each)."""
+    state = resolver.state  # type: ignore[attr-defined]
+    active = state.active
+    stop = {id(resolver), id(state), id(active), id(state.versions),
+            id(resolver.store)}  # type: ignore[attr-defined]
+    parts = {"statuses": state.statuses, "by_url": state.by_url, "copies": state.copies,
+             "bands": state.bands, "banded": state.banded, "events": state.events,
+             "owner": state.owner, "summaries": state.summaries,
+             "versions_cache": getattr(state.versions, "cache", None),
+             "active_resident": active.resident, "active_feats": active.feats,
+             "active_blocks": active.blocks, "active_pages": active.pages,
+             "active_cold": active.cold}
+    for name, value in vars(state).items():  # anything else the state grew
+        if name not in parts and name != "versions" and name != "active":
+            parts[name] = value
+    return {name: round(deep_size(v, stop) / 2**20, 2) for name, v in parts.items()
+            if v is not None}
 
 
 def write_stream(path: Path, n: int, seed: int, pool_size: int, pool_weeks: int, largest: int,
@@ -108,7 +151,7 @@ class NullJournal:
 
 
 def run(stream: Path, sizes: list[int], mode: str, store_path: Path, hot_mentions: int | None,
-        trace: bool) -> list[dict]:
+        trace: bool, sizeof: bool = False) -> list[dict]:
     """Fold the stream in this process; a row per size."""
     from processors.resolution.fold import TimelineState, apply_article
     from processors.resolver_state import Resolver, Store
@@ -167,6 +210,11 @@ def run(stream: Path, sizes: list[int], mode: str, store_path: Path, hot_mention
                         row.update(resident_mentions=len(active.resident),
                                    resident_pages=len(active.pages),
                                    cold_pages=len(active.cold), page_loads=active.loads)
+                    stored = getattr(resolver, "stored", None)
+                    if stored:  # the state's parts looked up on disk: reads from the store
+                        row["store_reads"] = {k: part.reads for k, part in stored.items()}
+                    if sizeof and resolver is not None and resolver.state is not None:
+                        row["structures_mb"] = structure_sizes(resolver)
                     if trace:
                         traced = tracemalloc.get_traced_memory()[0]
                         row["traced_mb"] = round(traced / 2**20, 1)
@@ -224,6 +272,8 @@ def main() -> None:
     parser.add_argument("--hot-mentions", type=int,
                         help="store mode: resident active mentions (default: the resolver's)")
     parser.add_argument("--tracemalloc", action="store_true", help="trace Python allocations")
+    parser.add_argument("--sizeof", action="store_true",
+                        help="store mode: MB reachable from each in-memory structure per size")
     parser.add_argument("--stream-articles", type=int,
                         help="length of the stream written (default: the largest size); the "
                              "sizes read its first articles")
@@ -240,7 +290,7 @@ def main() -> None:
         return
     if args.child in ("store", "memory"):
         json.dump(run(stream, sizes, args.child, store_path, args.hot_mentions,
-                      args.tracemalloc), sys.stdout)
+                      args.tracemalloc, args.sizeof), sys.stdout)
         return
     if args.child == "restart":
         restart(store_path)

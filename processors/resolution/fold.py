@@ -10,7 +10,7 @@ any order end in the same timeline, and a redelivered article (already recorded)
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,18 +95,23 @@ class TimelineState(Copies):
                 return MentionRef(m, vid, art.canonical_url, art.language, art.published_at)
         return None
 
-    def rebuild(self) -> None:
+    def rebuild(self, settle: Callable[[], None] = lambda: None, owner: bool = True) -> None:
         """Derive every index from the persisted parts (after a restart), reading each
-        version once (`versions` may be on disk)."""
+        version once (`versions` may be on disk). `settle`: called every 256 versions (the
+        resolver's stored parts drop what the rebuild read); `owner=False`: the mention ->
+        event map is persisted too (the resolver's store derives it)."""
         for i, art in enumerate(self.versions.values()):
             self.index(art)
             if self.statuses.get(art.version_id, Status()).status == "current":
                 self.active.add(_refs(art))
             if i % 256 == 255:
                 self.active.trim()
+                settle()
         self.active.trim()
         self.rebuild_copies(index=False)
-        self.owner = {m: eid for eid, ev in self.events.items() for m in ev.mention_ids}
+        settle()
+        if owner:
+            self.owner = {m: eid for eid, ev in self.events.items() for m in ev.mention_ids}
 
 
 @dataclass

@@ -79,3 +79,40 @@ def test_a_page_written_out_and_read_back_answers_as_before():
     for r in refs[5:]:
         assert cold.candidates(r) == full.candidates(r)
     assert refs[0].mention.mention_id in cold.refs  # its version is still current in `state`
+
+
+def test_dense_articles_through_the_resolver_with_small_caches_give_the_unbounded_timeline(
+        tmp_path):
+    """200 dense articles (late ones included) through the worker's resolver with caches far
+    smaller than what the stream touches: statuses, URL index, copies, events and mention ->
+    event read back from the store many times. The same timeline as the unbounded fold."""
+    import asyncio
+
+    from processors.resolver_state import MemoryJournal, Resolver, Store
+
+    arts = dense()[:200]
+    full = fold_all(arts)
+
+    async def publish(messages):
+        pass
+
+    async def main():
+        store = Store(tmp_path / "store.sqlite")
+        r = Resolver(store, MemoryJournal(), publish, hot_mentions=500, hot_summaries=20,
+                     status_cache=30, url_cache=30, event_cache=10, owner_cache=100)
+        await r.recover()
+        for offset, art in enumerate(arts):
+            await r.handle(offset, art)
+        state = r.loaded()
+        reads = {name: part.reads for name, part in r.stored.items()}
+        got = {name: dict(getattr(state, name)) for name in r.stored}
+        store.close()
+        return reads, got
+
+    reads, got = asyncio.run(main())
+    assert min(reads.values()) > 100, reads  # the caches were too small: the store was read
+    assert got["events"] == full.events
+    assert got["statuses"] == full.statuses
+    assert got["owner"] == full.owner
+    assert got["by_url"] == full.by_url
+    assert got["copies"] == {o: c for o, c in full.copies.items() if c}

@@ -9,8 +9,12 @@ from functools import cache
 
 import pytest
 
+from processors.analysis.analyse import analyse_article
 from processors.resolution.fold import fold_all
 from processors.resolver_state import Crash, MemoryJournal, Record, Resolver, Store
+from schemas.articles import Article
+from schemas.codec import envelope
+from tests.conftest import EXAMPLES
 from tests.unit.test_timeline_devset import analysed
 
 
@@ -51,16 +55,31 @@ class Faults:
             raise Crash(step)
 
 
-def run(tmp_path, crash_at=None, start_from=lambda r: r.next_offset or 0, hot_mentions=None):
+def materialise(state):
+    """The state's parts kept on disk (`StoredMap`), read whole before the store closes."""
+    parts = ("statuses", "by_url", "copies", "events", "owner")
+    state.reads = {part: getattr(state, part).reads for part in parts}
+    for part in parts:
+        setattr(state, part, dict(getattr(state, part)))
+    return state
+
+
+NOTHING_CACHED = {"hot_mentions": 0, "hot_summaries": 1, "status_cache": 0, "url_cache": 0,
+                  "event_cache": 0, "owner_cache": 0}
+
+
+def run(tmp_path, crash_at=None, start_from=lambda r: r.next_offset or 0, hot_mentions=None,
+        bound=None, arts=None):
     """Feed every article at its offset; on a crash, a new process: new store connection, new
     resolver, recovery, then redelivery from `start_from` (the position rule by default).
     `hot_mentions`: the resolvers' resident mentions (0: every page of the index goes cold
-    after each article)."""
-    bound = {} if hot_mentions is None else {"hot_mentions": hot_mentions, "hot_summaries": 1}
+    after each article); `bound`: any of the resolver's cache sizes."""
+    if bound is None:
+        bound = {} if hot_mentions is None else {"hot_mentions": hot_mentions, "hot_summaries": 1}
     path = tmp_path / "store.sqlite"
     journal, sink, faults = MemoryJournal(), Sink(), Faults(crash_at)
     journal.fault = sink.fault = faults
-    arts = articles()
+    arts = articles() if arts is None else arts
 
     async def main():
         store = Store(path)
@@ -79,7 +98,7 @@ def run(tmp_path, crash_at=None, start_from=lambda r: r.next_offset or 0, hot_me
                 await r.recover()
                 pos = start_from(r)
         dump = store.dump()
-        state = r.loaded()
+        state = materialise(r.loaded())
         store.close()
         return dump, state
 
@@ -101,6 +120,7 @@ def test_a_clean_run_stores_what_the_fold_computes(clean):
     assert {e: json.loads(b) for e, b in dump["events"].items()} == \
         {e: json.loads(ev.model_dump_json()) for e, ev in full.events.items()}
     assert state.events == full.events and state.statuses == full.statuses
+    assert state.owner == full.owner and state.by_url == full.by_url
     assert dump["position"] == (len(journal) - 1, len(articles()) - 2)  # the redelivery: no record
     assert len(journal) == len(articles()) - 1
 
@@ -138,6 +158,56 @@ def test_a_crash_at_any_step_with_every_page_cold_gives_the_clean_run(tmp_path, 
             (n, crashed.where)
 
 
+def test_nothing_cached_between_articles_gives_the_clean_run(tmp_path, clean):
+    """Statuses, URL index, events and mention -> event read back from the store at every
+    lookup (no cache at all), every page of the index cold: the clean run, crashed or not."""
+    dump, journal, sink, faults, _ = clean
+    got, got_journal, got_sink, got_faults, state = run(tmp_path / "disk", bound=NOTHING_CACHED)
+    assert (got, got_journal, got_sink.changes) == (dump, journal, sink.changes)
+    assert min(state.reads.values()) > 0  # every part was read from the store
+    assert state.reads["owner"] > len(articles())
+    for n in range(2, got_faults.count + 1, 7):
+        d = tmp_path / str(n)
+        d.mkdir()
+        got, got_journal, got_sink, crashed, _ = run(d, crash_at=n, bound=NOTHING_CACHED)
+        assert (got, got_journal, got_sink.changes) == (dump, journal, sink.changes), \
+            (n, crashed.where)
+
+
+def late_articles():
+    """After the whole stream: an update of its first article (the same URL, a paragraph
+    less, updated the next day) and a copy of its second under another URL (a day later)."""
+    docs = [json.loads(line) for line in (EXAMPLES / "niger-2023.jsonl").open()]
+    update = dict(docs[0], text=docs[0]["text"].rsplit("\n\n", 1)[0],
+                  updated_at="2023-07-28T09:00:00+02:00")
+    copy = dict(docs[1], url="https://late.example.net/niger-week", source="Late",
+                published_at="2023-08-01T05:10:00Z")
+    return tuple(analyse_article(envelope(Article.model_validate(d), source="t"))
+                 for d in (update, copy))
+
+
+def test_a_late_update_and_a_late_copy_of_stored_versions_are_resolved_as_unbounded(tmp_path):
+    """A late update of a URL and a late copy, when nothing of the stream is in memory (the
+    versions, statuses, URL index, events and mention -> event all read from the store):
+    the same statuses, events and mention -> event as the unbounded fold."""
+    arts = articles()[:-1] + late_articles()
+    full = fold_all(arts)
+    update, copy = late_articles()
+    assert full.statuses[arts[0].version_id].superseded_by == update.version_id
+    assert full.statuses[copy.version_id].status == "duplicate"
+    # the update's mentions replace the old version's in the events
+    assert any(m.startswith(update.version_id + ":") for m in full.owner)
+    assert not any(m.startswith(arts[0].version_id + ":") for m in full.owner)
+    dump, _, _, _, state = run(tmp_path / "late", bound=NOTHING_CACHED, arts=arts)
+    assert state.statuses == full.statuses
+    assert state.events == full.events
+    assert state.owner == full.owner and state.by_url == full.by_url
+    assert state.copies == {o: c for o, c in full.copies.items() if c}
+    assert state.reads["statuses"] and state.reads["events"] and state.reads["by_url"]
+    clean, _, _, _, _ = run(tmp_path / "cached", arts=arts)  # the default caches
+    assert clean == dump
+
+
 def test_redelivery_from_an_older_committed_offset_changes_nothing(tmp_path, clean):
     """faust's committed offset may lag the journal: records at or before the position are
     skipped, so redelivery from offset 0 after a crash gives the clean run too."""
@@ -164,7 +234,7 @@ def test_a_worker_with_no_store_rebuilds_from_the_journal(tmp_path, clean):
         await r.recover()
         assert r.next_offset == len(articles()) - 1
         assert not await r.handle(3, articles()[3])  # covered by the position: skipped
-        state = r.loaded()
+        state = materialise(r.loaded())
         out = store.dump()
         store.close()
         return out, state
@@ -216,3 +286,25 @@ def test_a_store_transaction_is_all_or_nothing(tmp_path, clean):
     con = sqlite3.connect(tmp_path / "tx.sqlite")
     assert con.execute("SELECT journal_offset, source_offset FROM position").fetchone() == (0, 0)
     con.close()
+
+
+def test_a_store_from_before_the_derived_tables_gets_them_when_opened(tmp_path, clean):
+    """A store file written before `urls` and `owners` existed: opening it fills them from its
+    versions and events, as the records would have."""
+    dump, journal, _, _, _ = clean
+    mem = MemoryJournal()
+    mem.records = list(journal)
+    path = tmp_path / "old.sqlite"
+
+    async def main():
+        store = Store(path)
+        await Resolver(store, mem, Sink().publish).recover()
+        store.close()
+
+    asyncio.run(main())
+    con = sqlite3.connect(path)
+    con.executescript("DROP TABLE urls; DROP TABLE owners;")
+    con.close()
+    store = Store(path)
+    assert store.dump() == dump
+    store.close()
