@@ -110,7 +110,9 @@ def test_dense_articles_through_the_resolver_with_small_caches_give_the_unbounde
         return reads, got
 
     reads, got = asyncio.run(main())
-    assert min(reads.values()) > 100, reads  # the caches were too small: the store was read
+    # the caches were too small: each part was read back from the store (the copies map least:
+    # the incremental copy groups read it only when a group is joined or re-paired)
+    assert min(reads.values()) > 20, reads
     assert got["events"] == full.events
     assert got["statuses"] == full.statuses
     assert got["owner"] == full.owner
