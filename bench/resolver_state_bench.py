@@ -18,7 +18,9 @@ mentions, its cold pages and how many were read back. `--tracemalloc` adds the t
 allocations (slower: use it on small sizes); `--sizeof` adds the MB reachable from each
 in-memory structure of the resolver's state (`structures_mb`), and store mode the reads of the
 parts looked up in the store (`store_reads`). Then a restart: a fresh process opens the store and
-rebuilds the in-memory indexes (`Resolver.recover` + `loaded`), its time and RSS.
+rebuilds the in-memory indexes (`Resolver.recover` + `loaded`), its time and RSS, and the
+active-mention index's page loads and writes during the rebuild (`--restart-only`: only that, of
+the store a previous run with the same sizes left).
 
     .venv/bin/python bench/resolver_state_bench.py --sizes 10000,50000,100000 --json out.json
 """
@@ -231,8 +233,10 @@ def run(stream: Path, sizes: list[int], mode: str, store_path: Path, hot_mention
     return rows
 
 
-def restart(store_path: Path) -> dict:
-    """A fresh process: open the store, recover and rebuild the in-memory state."""
+def restart(store_path: Path, hot_mentions: int | None = None) -> dict:
+    """A fresh process: open the store, recover and rebuild the in-memory state (with the
+    `hot_mentions` cap of the run); the active-mention index's page loads and writes during
+    the rebuild."""
     from processors.resolver_state import Resolver, Store
 
     async def main() -> dict:
@@ -241,13 +245,20 @@ def restart(store_path: Path) -> dict:
         t0 = time.perf_counter()
         c0 = time.process_time()
         r = Resolver(Store(store_path), NullJournal(), lambda m: asyncio.sleep(0))
+        if hot_mentions is not None:
+            r.hot_mentions = hot_mentions
         await r.recover()
         state = r.loaded()
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
         gc.collect()
+        active = state.active
         row = {"mode": "restart", "articles": len(state.versions),
-               "rebuild_s": round(time.perf_counter() - t0, 1),
-               "rebuild_cpu_s": round(time.process_time() - c0, 1),
-               "rss_mb": round(rss_mb(), 1), "rss_growth_mb": round(rss_mb() - rss0, 1)}
+               "hot_mentions": active.hot_mentions,
+               "rebuild_s": round(wall, 1), "rebuild_cpu_s": round(cpu, 1),
+               "rss_mb": round(rss_mb(), 1), "rss_growth_mb": round(rss_mb() - rss0, 1),
+               "resident_mentions": len(active.resident), "resident_pages": len(active.pages),
+               "cold_pages": len(active.cold), "page_loads": active.loads,
+               "page_writes": getattr(active, "writes", None)}
         r.store.close()
         return row
 
@@ -277,6 +288,8 @@ def main() -> None:
     parser.add_argument("--stream-articles", type=int,
                         help="length of the stream written (default: the largest size); the "
                              "sizes read its first articles")
+    parser.add_argument("--restart-only", action="store_true",
+                        help="only the restart, of the store a previous run left (same sizes)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))
@@ -293,7 +306,7 @@ def main() -> None:
                       args.tracemalloc, args.sizeof), sys.stdout)
         return
     if args.child == "restart":
-        restart(store_path)
+        restart(store_path, args.hot_mentions)
         return
     args.cache.mkdir(parents=True, exist_ok=True)
     base = [sys.executable, __file__, *sys.argv[1:]]
@@ -305,7 +318,13 @@ def main() -> None:
         if args.json:
             args.json.write_text(json.dumps({"cpus": os.cpu_count(), "rows": rows}, indent=1))
 
-    for mode in args.modes.split(","):
+    if args.restart_only:
+        args.modes = ""
+        out = subprocess.run([*base, "--child", "restart"], check=True, capture_output=True,
+                             text=True).stdout
+        rows.extend(json.loads(x) for x in out.splitlines() if x.startswith("{"))
+        print(out.strip(), flush=True)
+    for mode in filter(None, args.modes.split(",")):
         # Rows as they come (a long run stopped early keeps what it measured).
         with subprocess.Popen([*base, "--child", mode], stdout=subprocess.PIPE,
                               text=True) as child:

@@ -59,6 +59,7 @@ import sqlite3
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -253,6 +254,16 @@ class Store:
 
     def count(self) -> int:
         return int(self.con.execute("SELECT count(*) FROM versions").fetchone()[0])
+
+    def newest_published(self) -> datetime | None:
+        """The newest `published_at` of the versions (one scan, the JSON read by SQLite): the
+        rebuild's copies index starts from it."""
+        newest = None
+        for (raw,) in self.con.execute("SELECT json_extract(CAST(article AS TEXT), "
+                                       "'$.published_at') FROM versions"):
+            t = datetime.fromisoformat(raw)
+            newest = t if newest is None or t > newest else newest
+        return newest
 
     def version_ids(self) -> Iterator[str]:
         for (vid,) in self.con.execute("SELECT vid FROM versions ORDER BY vid"):
@@ -540,7 +551,7 @@ class Resolver:
                                    self.owner_cache)}
             s = TimelineState(versions=versions, **self.stored).bound(  # type: ignore[arg-type]
                 self.cold, self.hot_mentions, self.hot_summaries)
-            s.rebuild(settle=self.settle, owner=False)
+            s.rebuild(settle=self.settle, owner=False, newest=self.store.newest_published())
             log.info("resolver state loaded from %s: %d versions, %d events", self.store.path,
                      len(versions), len(s.events))
             self.state, self.versions = s, versions

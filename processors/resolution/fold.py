@@ -12,12 +12,19 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from processors.resolution.bounded import COMPONENT_LIMIT, Summary, maintain
 from processors.resolution.copies import Copies, Status
 from processors.resolution.coreference import MentionRef, resolve_events
-from processors.resolution.interval_index import HOT_MENTIONS, ActiveMentions, Spill
+from processors.resolution.interval_index import (
+    HOT_MENTIONS,
+    ActiveMentions,
+    Spill,
+    page_of,
+    stored_buckets,
+)
 from schemas.articles import ArticleAnalysed
 from schemas.codec import envelope
 from schemas.envelope import Envelope
@@ -95,19 +102,48 @@ class TimelineState(Copies):
                 return MentionRef(m, vid, art.canonical_url, art.language, art.published_at)
         return None
 
-    def rebuild(self, settle: Callable[[], None] = lambda: None, owner: bool = True) -> None:
-        """Derive every index from the persisted parts (after a restart), reading each
-        version once (`versions` may be on disk). `settle`: called every 256 versions (the
-        resolver's stored parts drop what the rebuild read); `owner=False`: the mention ->
-        event map is persisted too (the resolver's store derives it)."""
+    def rebuild(self, settle: Callable[[], None] = lambda: None, owner: bool = True,
+                newest: datetime | None = None) -> None:
+        """Derive every index from the persisted parts (after a restart). `settle`: called
+        every 256 versions (the resolver's stored parts drop what the rebuild read);
+        `owner=False`: the mention -> event map is persisted too (the resolver's store derives
+        it); `newest`: the newest publication among the versions, if the caller knows it
+        (then the near-duplicate index only takes the versions within its horizon, whatever
+        the order they come in).
+
+        The versions are read once, in any order (`versions` may be on disk, in id order,
+        unrelated to dates). While the active mentions fit in the cap, a current version's
+        mentions are added as it is read. Bounded (`bound`), once the cap is reached, the
+        other current versions are only noted with the first page their mentions reach, then
+        read again in page order and added: a page is then complete once the rebuild has gone
+        past it, and is written out once (`trim_below`), never read back; added in the
+        versions' order instead, pages went out and came back all along (py-spy of a restart
+        at 25,000 dense articles, 114,828 active mentions: most of its 721 s)."""
+        if newest is not None and (self.newest is None or newest > self.newest):
+            self.newest = newest
+        active = self.active
+        bounded = active.spill is not None
+        later: list[tuple[int, str]] = []  # (first page, version id), past the cap
         for i, art in enumerate(self.versions.values()):
             self.index(art)
-            if self.statuses.get(art.version_id, Status()).status == "current":
-                self.active.add(_refs(art))
+            if art.mentions and \
+                    self.statuses.get(art.version_id, Status()).status == "current":
+                refs = _refs(art)
+                if bounded and (later or len(active.resident) + len(refs) > active.hot_mentions):
+                    later.append((min(page_of(b) for r in refs for b in stored_buckets(r)),
+                                  art.version_id))
+                else:
+                    active.add(refs)
             if i % 256 == 255:
-                self.active.trim()
                 settle()
-        self.active.trim()
+        later.sort()
+        for i, (page, vid) in enumerate(later):
+            active.add(_refs(self.versions[vid]))
+            active.trim_below(page)
+            if i % 256 == 255:
+                settle()
+        active.order_pages()
+        active.trim()
         self.rebuild_copies(index=False)
         settle()
         if owner:

@@ -148,6 +148,7 @@ class ActiveMentions:
     pages: OrderedDict[int, set[str]] = field(default_factory=OrderedDict)  # resident, LRU first
     cold: set[int] = field(default_factory=set)
     loads: int = 0  # pages read back from the spill (for the benches)
+    writes: int = 0  # pages written to the spill (for the benches)
     refs: Refs = field(init=False)
 
     def __post_init__(self) -> None:
@@ -194,6 +195,7 @@ class ActiveMentions:
         if members:
             self.spill.put(page, pickle.dumps((refs, feats, blocks), pickle.HIGHEST_PROTOCOL))
             self.cold.add(page)
+            self.writes += 1
         for mid, r in refs.items():
             if not any(page_of(b) in self.pages for b in stored_buckets(r)):
                 del self.resident[mid]
@@ -208,6 +210,23 @@ class ActiveMentions:
                 if len(self.resident) <= self.hot_mentions:
                     break
                 self._write(page)
+
+    def trim_below(self, page: int) -> None:
+        """Rebuilding in page order (`TimelineState.rebuild`): write out the resident pages
+        before `page`, lowest first, until at most `hot_mentions` mentions are resident. Those
+        pages are complete (no mention still to add reaches them), so each goes out once; the
+        pages from `page` on stay, even past the cap, as they are still being filled."""
+        if self.spill is not None and len(self.resident) > self.hot_mentions:
+            for p in sorted(p for p in self.pages if p < page):
+                if len(self.resident) <= self.hot_mentions:
+                    break
+                self._write(p)
+
+    def order_pages(self) -> None:
+        """Make the resident pages' recency their date order (the newest most recent): after a
+        rebuild, so that `trim` writes the oldest out first."""
+        for p in sorted(self.pages):
+            self.pages.move_to_end(p)
 
     def add(self, refs: Iterable[MentionRef]) -> None:
         """Index mentions."""

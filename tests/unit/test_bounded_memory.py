@@ -118,3 +118,56 @@ def test_dense_articles_through_the_resolver_with_small_caches_give_the_unbounde
     assert got["owner"] == full.owner
     assert got["by_url"] == full.by_url
     assert got["copies"] == {o: c for o, c in full.copies.items() if c}
+
+
+def test_a_restart_past_the_cap_rebuilds_each_page_once_and_gives_the_uninterrupted_timeline(
+        tmp_path):
+    """200 dense articles through the resolver, a restart with a cap far below the active
+    mentions (the rebuild must spill), then 40 more: the same timeline as the uninterrupted fold.
+    The rebuild reads no page back and writes each cold page once (in the versions' id order,
+    pages went out and came back: the restart cliff of `docs/resolver-state.md`)."""
+    import asyncio
+
+    from processors.resolver_state import MemoryJournal, Resolver, Store
+
+    arts = dense()[:240]
+    full = fold_all(arts)
+    cap = 80
+
+    async def publish(messages):
+        pass
+
+    async def main():
+        journal = MemoryJournal()
+        store = Store(tmp_path / "store.sqlite")
+        r = Resolver(store, journal, publish)
+        await r.recover()
+        for offset, art in enumerate(arts[:200]):
+            await r.handle(offset, art)
+        before = r.loaded()
+        active_before = len(before.active.resident)
+        store.close()
+        store = Store(tmp_path / "store.sqlite")  # the restart: a fresh resolver, small cap
+        r = Resolver(store, journal, publish, hot_mentions=cap)
+        await r.recover()
+        state = r.loaded()
+        active = state.active
+        rebuilt = (active.loads, active.writes, set(active.cold), len(active.resident),
+                   {p for p, members in active.pages.items() if members})
+        for offset, art in enumerate(arts[200:], start=200):
+            await r.handle(offset, art)
+        state = r.loaded()
+        got = {name: dict(getattr(state, name)) for name in ("events", "statuses", "owner")}
+        store.close()
+        return active_before, rebuilt, got
+
+    active_before, rebuilt, got = asyncio.run(main())
+    loads, writes, cold, resident, resident_pages = rebuilt
+    assert active_before > 4 * cap  # the rebuild had to spill
+    assert loads == 0, (loads, writes)  # no page read back while rebuilding
+    assert writes == len(cold) >= 2, (writes, cold)  # each cold page written once
+    assert resident <= cap
+    assert resident_pages and max(cold) < min(resident_pages)  # the newest pages stay resident
+    assert got["events"] == full.events
+    assert got["statuses"] == full.statuses
+    assert got["owner"] == full.owner
