@@ -45,15 +45,19 @@ async def stop_fetching_before_the_seek(app: faust.App) -> None:
     """Stop the consumer's flow when faust is about to seek its streams after a rebalance (call
     it first in the `on_rebalance_complete` receiver), and wait until no fetch is under way;
     faust resumes the flow once the seek is done and the agents' queues are emptied."""
-    consumer = app.consumer
+    await _stop_flow_and_wait(app.consumer)
+    await asyncio.sleep(SETTLE_S)
+    log.debug("consumer flow stopped until faust has seeked its streams")
+
+
+async def _stop_flow_and_wait(consumer: Any) -> None:
+    """Stop the consumer's flow and wait (at most `FETCH_WAIT_S`) until no fetch is under way."""
     consumer.stop_flow()
     idle = _fetch_tracker(consumer)
     try:
         await asyncio.wait_for(idle.wait(), FETCH_WAIT_S)
     except TimeoutError:
         log.warning("a fetch is still under way %.0f s after the flow stopped", FETCH_WAIT_S)
-    await asyncio.sleep(SETTLE_S)
-    log.debug("consumer flow stopped until faust has seeked its streams")
 
 
 async def read_again_from_committed(app: faust.App) -> bool:
@@ -65,12 +69,7 @@ async def read_again_from_committed(app: faust.App) -> bool:
     rebalance started meanwhile (its own seek reads everything again and it resumes the flow)."""
     consumer: Any = app.consumer  # faust's private bookkeeping is read below
     generation = app.consumer_generation_id
-    consumer.stop_flow()
-    idle = _fetch_tracker(consumer)
-    try:
-        await asyncio.wait_for(idle.wait(), FETCH_WAIT_S)
-    except TimeoutError:
-        log.warning("a fetch is still under way %.0f s after the flow stopped", FETCH_WAIT_S)
+    await _stop_flow_and_wait(consumer)
     # Suspend and empty in one step: an event taken from a queue while the flow control is
     # suspended is skipped and acked by faust's stream without being processed.
     app.flow_control.suspend()
