@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from newsline.broker import EmbeddedBroker
+from newsline.kafka_admin import ensure_topics
 from tests.conftest import ROOT
 
 STARTUP_S = 120
@@ -109,3 +111,12 @@ def stack(tmp_path_factory):
     s = RunningStack(tmp_path_factory.mktemp("stack")).start()
     yield s
     s.stop()
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory):
+    """An embedded Apache Kafka broker with the project's topics, for one test module."""
+    b = EmbeddedBroker(data_dir=tmp_path_factory.mktemp("broker")).start()
+    ensure_topics(b.bootstrap_servers)
+    yield b
+    b.stop()

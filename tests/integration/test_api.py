@@ -19,14 +19,6 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 @pytest.fixture(scope="module")
-def broker(tmp_path_factory):
-    b = EmbeddedBroker(data_dir=tmp_path_factory.mktemp("broker")).start()
-    ensure_topics(b.bootstrap_servers)
-    yield b
-    b.stop()
-
-
-@pytest.fixture(scope="module")
 def client(broker, tmp_path_factory):
     data = tmp_path_factory.mktemp("api")
     publisher = Publisher(broker.bootstrap_servers, SeenIndex(data / "seen.jsonl"), timeout_s=5)

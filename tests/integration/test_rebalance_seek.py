@@ -10,22 +10,12 @@ import asyncio
 import aiokafka
 import pytest
 
-from newsline.broker import EmbeddedBroker
-from newsline.kafka_admin import ensure_topics
 from processors.rebalance import rewind_uncommitted
 from schemas.topics import TOPICS
 
 pytestmark = pytest.mark.integration
 
 RAW = TOPICS["raw"].name
-
-
-@pytest.fixture(scope="module")
-def broker(tmp_path_factory):
-    b = EmbeddedBroker(data_dir=tmp_path_factory.mktemp("broker")).start()
-    ensure_topics(b.bootstrap_servers)
-    yield b
-    b.stop()
 
 
 async def fetched_then_sought(bootstrap: str, partition: int, commit: int | None,
