@@ -251,17 +251,21 @@ class Stack:
         self.stopping = True
         started = time.monotonic()
         try:
+            log.info("stopping the worker and the sink")
             for child in self.children:
                 if child.poll() is None:
                     child.terminate()
-            for (args, _, _), child in zip(self.specs, self.children, strict=True):
-                try:
-                    child.wait(timeout=max(0.1, started + grace_s - time.monotonic()))
-                    log.info("%s stopped after %.1fs", args[0], time.monotonic() - started)
-                except subprocess.TimeoutExpired:
-                    log.warning("%s did not stop within %.0fs: killing it", args[0], grace_s)
-                    child.kill()
-                    child.wait()
+            waiting = dict(zip(self.children, (args[0] for args, _, _ in self.specs),
+                               strict=True))
+            while waiting and time.monotonic() < started + grace_s:
+                for child in [c for c in waiting if c.poll() is not None]:
+                    log.info("%s stopped after %.1fs", waiting.pop(child),
+                             time.monotonic() - started)
+                time.sleep(0.02)
+            for child, name in waiting.items():
+                log.warning("%s did not stop within %.0fs: killing it", name, grace_s)
+                child.kill()
+                child.wait()
             if self.broker:
                 self.broker.stop()
                 log.info("broker stopped after %.1fs", time.monotonic() - started)

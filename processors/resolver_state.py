@@ -56,6 +56,7 @@ import asyncio
 import json
 import logging
 import sqlite3
+import weakref
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
@@ -131,6 +132,18 @@ def status_dict(st: Status) -> dict[str, Any]:
             "duplicate_of": st.duplicate_of}
 
 
+_OPEN_STORES: weakref.WeakSet[Store] = weakref.WeakSet()
+
+
+def close_open_stores() -> int:
+    """Close every store this process still has open (a worker that has stopped): SQLite folds
+    the WAL into the file on the last close. How many were closed."""
+    stores = list(_OPEN_STORES)
+    for store in stores:
+        store.close()
+    return len(stores)
+
+
 class Store:
     """The local store of one source partition: SQLite, one transaction per journal record."""
 
@@ -156,6 +169,7 @@ class Store:
         """)
         self._derived_tables()
         self.fault: Callable[[str], None] = lambda step: None  # tests inject crashes here
+        _OPEN_STORES.add(self)
 
     def _derived_tables(self) -> None:
         """The URL index (canonical URL -> version ids) and the mention -> event map, derived
@@ -190,6 +204,7 @@ class Store:
             raise
 
     def close(self) -> None:
+        _OPEN_STORES.discard(self)
         self.con.close()
 
     def position(self) -> tuple[int, int] | None:
