@@ -153,6 +153,12 @@ def test_kafka_native_article_and_replayed_dead_letter_survive_ctrl_c_and_restar
     # this 2-core machine the same clean stop took 5.8-6.8 s (0857f45 and later). The bound
     # below only catches a stop that waited out the grace periods (10 s, then 20 s).
     assert "did not stop within" not in log, log
+    # Each stop said what it did (INFO, with durations): the resolver's stores closed before the
+    # worker exited, the sink's writer closed (without a checkpoint, processors/store/sink.py).
+    worker_log = (s.data_dir / "logs" / "worker.log").read_text(errors="replace")
+    assert "resolver store(s) closed in" in worker_log, worker_log[-3000:]
+    sink_stop = (s.data_dir / "logs" / "sink.log").read_text(errors="replace")
+    assert "writer closed in" in sink_stop, sink_stop[-3000:]
     assert took < 10.0, f"newsline up took {took:.1f}s to stop\n{s.logs()}"
 
     (s.data_dir / "newsline.json").unlink(missing_ok=True)
