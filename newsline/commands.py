@@ -82,7 +82,13 @@ def worker(settings: Settings) -> int:
                      processing_guarantee=settings.processing_guarantee,
                      analyse_processes=settings.analyse_processes)
     stopping: list[float] = []
-    log.setLevel(logging.INFO)  # faust sets the root logger's level (warn by default)
+    # The stop's phases at INFO, whatever the worker's log level (faust's handlers drop INFO by
+    # default): a handler of this logger's own, on the worker's log like faust's.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
 
     @app.on_before_shutdown.connect
     async def consumer_stopped(sender: Any, /, *args: Any, signal: Any = None,
