@@ -310,8 +310,14 @@ def run_up(settings: Settings, on_ready: object = None) -> int:
                      lag=lambda: consumer_lag(bootstrap))
     server = _Server(uvicorn.Config(api, host=settings.api_host, port=port,
                                     log_level="warning", lifespan="off"))
+    signalled: list[float] = []
+
+    def on_signal(*_: object) -> None:
+        signalled.append(time.monotonic())
+        server.should_exit = True
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: setattr(server, "should_exit", True))
+        signal.signal(sig, on_signal)
     api_url = f"http://{settings.api_host}:{port}"
 
     def announce() -> None:
@@ -361,6 +367,8 @@ def run_up(settings: Settings, on_ready: object = None) -> int:
         server.run()
     finally:
         publisher.close()
+        if signalled:
+            log.info("API stopped after %.1fs", time.monotonic() - signalled[0])
         stack.stop()
         settings.runtime_file.unlink(missing_ok=True)
     return 1 if gave_up.is_set() else 0  # a stack that stopped itself is a failure to report
