@@ -33,6 +33,7 @@ import gc
 import json
 import os
 import random
+import sqlite3
 import subprocess
 import sys
 import time
@@ -153,7 +154,7 @@ class NullJournal:
 
 
 def run(stream: Path, sizes: list[int], mode: str, store_path: Path, hot_mentions: int | None,
-        trace: bool, sizeof: bool = False) -> list[dict]:
+        trace: bool, sizeof: bool = False, keep: bool = False) -> list[dict]:
     """Fold the stream in this process; a row per size."""
     from processors.resolution.fold import TimelineState, apply_article
     from processors.resolver_state import Resolver, Store
@@ -223,6 +224,11 @@ def run(stream: Path, sizes: list[int], mode: str, store_path: Path, hot_mention
                         row["slice_traced_kb_per_1k"] = round(
                             (traced - last_traced) / 1024 / (n - last_n) * 1000)
                         last_traced = traced
+                    if keep and resolver is not None and n != sizes[-1]:
+                        # a copy of the store at this size, for `--restart-only --sizes n`
+                        copy = sqlite3.connect(store_path.with_name(f"resolver-state-{n}.sqlite"))
+                        resolver.store.con.backup(copy)
+                        copy.close()
                     last_cpu, last_n, last_rss = now, n, rss
                     rows.append(row)
                     print(json.dumps(row), flush=True)
@@ -233,11 +239,15 @@ def run(stream: Path, sizes: list[int], mode: str, store_path: Path, hot_mention
     return rows
 
 
-def restart(store_path: Path, hot_mentions: int | None = None) -> dict:
+def restart(store_path: Path, hot_mentions: int | None = None, stream: Path | None = None,
+            fresh: int = 0) -> dict:
     """A fresh process: open the store, recover and rebuild the in-memory state (with the
     `hot_mentions` cap of the run); the active-mention index's page loads and writes during
-    the rebuild."""
+    the rebuild. Then `fresh` more articles of the stream (those after the stored ones) are
+    folded: the first one's time (`first_article_s`, wall, from the process's start of the
+    restart: what a fresh article waits for after a restart) and the others' CPU."""
     from processors.resolver_state import Resolver, Store
+    from schemas.articles import ArticleAnalysed
 
     async def main() -> dict:
         gc.collect()
@@ -259,6 +269,30 @@ def restart(store_path: Path, hot_mentions: int | None = None) -> dict:
                "resident_mentions": len(active.resident), "resident_pages": len(active.pages),
                "cold_pages": len(active.cold), "page_loads": active.loads,
                "page_writes": getattr(active, "writes", None)}
+        start = r.next_offset or 0  # the stream's line = the offset the bench gave it
+        more = []
+        if stream is not None and fresh:
+            with stream.open(encoding="utf-8") as f:
+                for i, line in enumerate(f):
+                    if i >= start + fresh:
+                        break
+                    if i >= start:
+                        more.append(ArticleAnalysed.model_validate_json(line))
+        if more:
+            await r.handle(start, more[0])
+            row["first_article_s"] = round(time.perf_counter() - t0, 2)
+            row["first_article_cpu_s"] = round(time.process_time() - c0, 2)
+            c1 = time.process_time()
+            for i, art in enumerate(more[1:], start=start + 1):
+                await r.handle(i, art)
+            if len(more) > 1:
+                row["next_cpu_ms_per_article"] = round(
+                    (time.process_time() - c1) * 1000 / (len(more) - 1), 1)
+            active = r.loaded().active
+            row.update(after_fresh={"resident_mentions": len(active.resident),
+                                    "page_builds": getattr(active, "builds", None),
+                                    "page_loads": active.loads, "page_writes": active.writes,
+                                    "rss_mb": round(rss_mb(), 1)})
         r.store.close()
         return row
 
@@ -290,6 +324,11 @@ def main() -> None:
                              "sizes read its first articles")
     parser.add_argument("--restart-only", action="store_true",
                         help="only the restart, of the store a previous run left (same sizes)")
+    parser.add_argument("--keep-stores", action="store_true",
+                        help="store mode: keep a copy of the store at every size but the last "
+                             "(resolver-state-N.sqlite, for --restart-only --sizes N)")
+    parser.add_argument("--fresh", type=int, default=20,
+                        help="restart: articles folded after it (the first one timed)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))
@@ -303,10 +342,10 @@ def main() -> None:
         return
     if args.child in ("store", "memory"):
         json.dump(run(stream, sizes, args.child, store_path, args.hot_mentions,
-                      args.tracemalloc, args.sizeof), sys.stdout)
+                      args.tracemalloc, args.sizeof, args.keep_stores), sys.stdout)
         return
     if args.child == "restart":
-        restart(store_path, args.hot_mentions)
+        restart(store_path, args.hot_mentions, stream, args.fresh)
         return
     args.cache.mkdir(parents=True, exist_ok=True)
     base = [sys.executable, __file__, *sys.argv[1:]]

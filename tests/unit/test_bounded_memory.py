@@ -178,12 +178,11 @@ def test_the_state_opened_after_a_restart_equals_a_full_rebuild(tmp_path):
     are superseded or copies, so the status filter is too; a mention spanning weeks is filed in
     several pages. Fails if the store's indexes skip or add anything the rebuild derives."""
     import asyncio
+    from datetime import timedelta
 
     from processors.resolution.copies import COPY_INDEX_HORIZON
     from processors.resolution.interval_index import probed_buckets
     from processors.resolver_state import MemoryJournal, Resolver, Store
-
-    from datetime import timedelta
 
     # and versions published 150 days before the stream (outside the copy horizon), at the end
     old = [a.model_copy(update={"version_id": a.version_id + "0", "url": a.url + "/old",
