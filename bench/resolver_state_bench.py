@@ -61,6 +61,39 @@ def rss_mb() -> float:
     return 0.0
 
 
+def native_memory() -> dict[str, float]:
+    """Where the process's memory is, beside RSS (MB): SQLite's own allocations, process-wide
+    (`sqlite3_memory_used` of the library `_sqlite3` links: every connection's page cache and
+    statements), glibc malloc's heap in use and free-but-kept (`mallinfo2`: the bytes malloc
+    holds; Python's small objects are in pymalloc arenas, mmap'd and counted apart), and
+    Python's live small-object blocks (`sys.getallocatedblocks`)."""
+    import ctypes
+    import ctypes.util
+
+    out: dict[str, float] = {"py_blocks_k": round(sys.getallocatedblocks() / 1000, 1)}
+    try:
+        lib = ctypes.CDLL(ctypes.util.find_library("sqlite3") or "libsqlite3.so.0")
+        lib.sqlite3_memory_used.restype = ctypes.c_int64
+        out["sqlite_mb"] = round(lib.sqlite3_memory_used() / 2**20, 1)
+    except OSError:
+        pass
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+
+        class MallInfo2(ctypes.Structure):
+            _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks",
+                                                       "hblkhd", "usmblks", "fsmblks",
+                                                       "uordblks", "fordblks", "keepcost")]
+
+        libc.mallinfo2.restype = MallInfo2
+        m = libc.mallinfo2()
+        out.update(malloc_in_use_mb=round((m.uordblks + m.hblkhd) / 2**20, 1),
+                   malloc_free_kept_mb=round(m.fordblks / 2**20, 1))
+    except (OSError, AttributeError):
+        pass
+    return out
+
+
 def deep_size(root: object, stop: set[int]) -> int:
     """Bytes reachable from `root` (`sys.getsizeof` of each object once), not following
     classes, modules, functions or the objects in `stop` (the state itself, its store)."""
@@ -208,6 +241,7 @@ def run(stream: Path, sizes: list[int], mode: str, store_path: Path, hot_mention
                            else None,
                            "slice_rss_growth_kb_per_1k":
                                round((rss - last_rss) * 1024 / (n - last_n) * 1000)}
+                    row["native"] = native_memory()
                     active = resolver.state.active if resolver and resolver.state else None
                     if hasattr(active, "pages"):  # the resolver of issue 16's bounded memory
                         row.update(resident_mentions=len(active.resident),
