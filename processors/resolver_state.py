@@ -47,7 +47,10 @@ fold's state is bounded (`TimelineState.bound`): the active-mention index keeps 
 recently used pages in a temporary file of this process (`ColdPages`), event summaries are a
 bounded cache; the statuses, the events, the URL index, the copies of each original and the
 mention -> event map are looked up in the store by key through bounded caches (`StoredMap`;
-see `docs/resolver-state.md`, *Memory*).
+see `docs/resolver-state.md`, *Memory*). Nothing is read whole after a restart: the copy
+index's bands are read by key (`StoredBands`), and a page of the active-mention index is made
+from the store's `index_pages` when an article first touches it (`Store.page_refs`; *The
+restart* in the same document).
 """
 
 from __future__ import annotations
