@@ -187,7 +187,8 @@ class NullJournal:
 
 
 def run(stream: Path, sizes: list[int], mode: str, store_path: Path, hot_mentions: int | None,
-        trace: bool, sizeof: bool = False, keep: bool = False) -> list[dict]:
+        trace: bool, sizeof: bool = False, keep: bool = False, trim: bool = False
+        ) -> list[dict]:
     """Fold the stream in this process; a row per size."""
     from processors.resolution.fold import TimelineState, apply_article
     from processors.resolver_state import Resolver, Store
@@ -242,6 +243,13 @@ def run(stream: Path, sizes: list[int], mode: str, store_path: Path, hot_mention
                            "slice_rss_growth_kb_per_1k":
                                round((rss - last_rss) * 1024 / (n - last_n) * 1000)}
                     row["native"] = native_memory()
+                    if trim:  # give malloc's free memory back: how much of RSS was it?
+                        import ctypes
+
+                        ctypes.CDLL("libc.so.6").malloc_trim(0)
+                        row["rss_after_malloc_trim_mb"] = round(rss_mb(), 1)
+                        row["native_after_malloc_trim"] = native_memory()
+                        rss = rss_mb()
                     active = resolver.state.active if resolver and resolver.state else None
                     if hasattr(active, "pages"):  # the resolver of issue 16's bounded memory
                         row.update(resident_mentions=len(active.resident),
@@ -361,6 +369,9 @@ def main() -> None:
     parser.add_argument("--keep-stores", action="store_true",
                         help="store mode: keep a copy of the store at every size but the last "
                              "(resolver-state-N.sqlite, for --restart-only --sizes N)")
+    parser.add_argument("--malloc-trim", action="store_true",
+                        help="at each size, after measuring, call glibc's malloc_trim(0) and "
+                             "measure RSS again (the next slice starts from there)")
     parser.add_argument("--fresh", type=int, default=20,
                         help="restart: articles folded after it (the first one timed)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -376,7 +387,8 @@ def main() -> None:
         return
     if args.child in ("store", "memory"):
         json.dump(run(stream, sizes, args.child, store_path, args.hot_mentions,
-                      args.tracemalloc, args.sizeof, args.keep_stores), sys.stdout)
+                      args.tracemalloc, args.sizeof, args.keep_stores, args.malloc_trim),
+                  sys.stdout)
         return
     if args.child == "restart":
         restart(store_path, args.hot_mentions, stream, args.fresh)
