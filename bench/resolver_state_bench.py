@@ -33,6 +33,7 @@ import gc
 import json
 import os
 import random
+import sqlite3
 import subprocess
 import sys
 import time
@@ -58,6 +59,39 @@ def rss_mb() -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def native_memory() -> dict[str, float]:
+    """Where the process's memory is, beside RSS (MB): SQLite's own allocations, process-wide
+    (`sqlite3_memory_used` of the library `_sqlite3` links: every connection's page cache and
+    statements), glibc malloc's heap in use and free-but-kept (`mallinfo2`: the bytes malloc
+    holds; Python's small objects are in pymalloc arenas, mmap'd and counted apart), and
+    Python's live small-object blocks (`sys.getallocatedblocks`)."""
+    import ctypes
+    import ctypes.util
+
+    out: dict[str, float] = {"py_blocks_k": round(sys.getallocatedblocks() / 1000, 1)}
+    try:
+        lib = ctypes.CDLL(ctypes.util.find_library("sqlite3") or "libsqlite3.so.0")
+        lib.sqlite3_memory_used.restype = ctypes.c_int64
+        out["sqlite_mb"] = round(lib.sqlite3_memory_used() / 2**20, 1)
+    except OSError:
+        pass
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+
+        class MallInfo2(ctypes.Structure):
+            _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks",
+                                                       "hblkhd", "usmblks", "fsmblks",
+                                                       "uordblks", "fordblks", "keepcost")]
+
+        libc.mallinfo2.restype = MallInfo2
+        m = libc.mallinfo2()
+        out.update(malloc_in_use_mb=round((m.uordblks + m.hblkhd) / 2**20, 1),
+                   malloc_free_kept_mb=round(m.fordblks / 2**20, 1))
+    except (OSError, AttributeError):
+        pass
+    return out
 
 
 def deep_size(root: object, stop: set[int]) -> int:
@@ -153,7 +187,8 @@ class NullJournal:
 
 
 def run(stream: Path, sizes: list[int], mode: str, store_path: Path, hot_mentions: int | None,
-        trace: bool, sizeof: bool = False) -> list[dict]:
+        trace: bool, sizeof: bool = False, keep: bool = False, trim: bool = False
+        ) -> list[dict]:
     """Fold the stream in this process; a row per size."""
     from processors.resolution.fold import TimelineState, apply_article
     from processors.resolver_state import Resolver, Store
@@ -207,6 +242,14 @@ def run(stream: Path, sizes: list[int], mode: str, store_path: Path, hot_mention
                            else None,
                            "slice_rss_growth_kb_per_1k":
                                round((rss - last_rss) * 1024 / (n - last_n) * 1000)}
+                    row["native"] = native_memory()
+                    if trim:  # give malloc's free memory back: how much of RSS was it?
+                        import ctypes
+
+                        ctypes.CDLL("libc.so.6").malloc_trim(0)
+                        row["rss_after_malloc_trim_mb"] = round(rss_mb(), 1)
+                        row["native_after_malloc_trim"] = native_memory()
+                        rss = rss_mb()
                     active = resolver.state.active if resolver and resolver.state else None
                     if hasattr(active, "pages"):  # the resolver of issue 16's bounded memory
                         row.update(resident_mentions=len(active.resident),
@@ -223,6 +266,11 @@ def run(stream: Path, sizes: list[int], mode: str, store_path: Path, hot_mention
                         row["slice_traced_kb_per_1k"] = round(
                             (traced - last_traced) / 1024 / (n - last_n) * 1000)
                         last_traced = traced
+                    if keep and resolver is not None and n != sizes[-1]:
+                        # a copy of the store at this size, for `--restart-only --sizes n`
+                        copy = sqlite3.connect(store_path.with_name(f"resolver-state-{n}.sqlite"))
+                        resolver.store.con.backup(copy)
+                        copy.close()
                     last_cpu, last_n, last_rss = now, n, rss
                     rows.append(row)
                     print(json.dumps(row), flush=True)
@@ -233,11 +281,15 @@ def run(stream: Path, sizes: list[int], mode: str, store_path: Path, hot_mention
     return rows
 
 
-def restart(store_path: Path, hot_mentions: int | None = None) -> dict:
+def restart(store_path: Path, hot_mentions: int | None = None, stream: Path | None = None,
+            fresh: int = 0) -> dict:
     """A fresh process: open the store, recover and rebuild the in-memory state (with the
     `hot_mentions` cap of the run); the active-mention index's page loads and writes during
-    the rebuild."""
+    the rebuild. Then `fresh` more articles of the stream (those after the stored ones) are
+    folded: the first one's time (`first_article_s`, wall, from the process's start of the
+    restart: what a fresh article waits for after a restart) and the others' CPU."""
     from processors.resolver_state import Resolver, Store
+    from schemas.articles import ArticleAnalysed
 
     async def main() -> dict:
         gc.collect()
@@ -259,6 +311,30 @@ def restart(store_path: Path, hot_mentions: int | None = None) -> dict:
                "resident_mentions": len(active.resident), "resident_pages": len(active.pages),
                "cold_pages": len(active.cold), "page_loads": active.loads,
                "page_writes": getattr(active, "writes", None)}
+        start = r.next_offset or 0  # the stream's line = the offset the bench gave it
+        more = []
+        if stream is not None and fresh:
+            with stream.open(encoding="utf-8") as f:
+                for i, line in enumerate(f):
+                    if i >= start + fresh:
+                        break
+                    if i >= start:
+                        more.append(ArticleAnalysed.model_validate_json(line))
+        if more:
+            await r.handle(start, more[0])
+            row["first_article_s"] = round(time.perf_counter() - t0, 2)
+            row["first_article_cpu_s"] = round(time.process_time() - c0, 2)
+            c1 = time.process_time()
+            for i, art in enumerate(more[1:], start=start + 1):
+                await r.handle(i, art)
+            if len(more) > 1:
+                row["next_cpu_ms_per_article"] = round(
+                    (time.process_time() - c1) * 1000 / (len(more) - 1), 1)
+            active = r.loaded().active
+            row.update(after_fresh={"resident_mentions": len(active.resident),
+                                    "page_builds": getattr(active, "builds", None),
+                                    "page_loads": active.loads, "page_writes": active.writes,
+                                    "rss_mb": round(rss_mb(), 1)})
         r.store.close()
         return row
 
@@ -290,6 +366,14 @@ def main() -> None:
                              "sizes read its first articles")
     parser.add_argument("--restart-only", action="store_true",
                         help="only the restart, of the store a previous run left (same sizes)")
+    parser.add_argument("--keep-stores", action="store_true",
+                        help="store mode: keep a copy of the store at every size but the last "
+                             "(resolver-state-N.sqlite, for --restart-only --sizes N)")
+    parser.add_argument("--malloc-trim", action="store_true",
+                        help="at each size, after measuring, call glibc's malloc_trim(0) and "
+                             "measure RSS again (the next slice starts from there)")
+    parser.add_argument("--fresh", type=int, default=20,
+                        help="restart: articles folded after it (the first one timed)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))
@@ -303,10 +387,11 @@ def main() -> None:
         return
     if args.child in ("store", "memory"):
         json.dump(run(stream, sizes, args.child, store_path, args.hot_mentions,
-                      args.tracemalloc, args.sizeof), sys.stdout)
+                      args.tracemalloc, args.sizeof, args.keep_stores, args.malloc_trim),
+                  sys.stdout)
         return
     if args.child == "restart":
-        restart(store_path, args.hot_mentions)
+        restart(store_path, args.hot_mentions, stream, args.fresh)
         return
     args.cache.mkdir(parents=True, exist_ok=True)
     base = [sys.executable, __file__, *sys.argv[1:]]

@@ -13,8 +13,9 @@ start of the second `newsline up`:
 - `restart_to_caught_up_s`: until `newsline status --json` first reports lag 0 on every topic
   it lists (raw and analysed for the faust group, changelog for the sink) with every article
   still in DuckDB. Polled: one `newsline status` takes 1-3 s here, so this is a bound. The
-  resolver rebuilds its in-memory indexes from its store on the first record after a restart, so
-  with no record waiting, lag reads 0 before that rebuild: the next figure includes it;
+  resolver opens its state on the first record after a restart (it used to rebuild its indexes
+  from every stored version there; now it makes the index pages that record touches), so with
+  no record waiting, lag reads 0 before that: the next figure includes it;
 - `restart_to_fresh_article_visible_s`: a new article posted once ready, until `newsline post
   --wait` returns (visible to analysts).
 

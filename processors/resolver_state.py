@@ -47,7 +47,10 @@ fold's state is bounded (`TimelineState.bound`): the active-mention index keeps 
 recently used pages in a temporary file of this process (`ColdPages`), event summaries are a
 bounded cache; the statuses, the events, the URL index, the copies of each original and the
 mention -> event map are looked up in the store by key through bounded caches (`StoredMap`;
-see `docs/resolver-state.md`, *Memory*).
+see `docs/resolver-state.md`, *Memory*). Nothing is read whole after a restart: the copy
+index's bands are read by key (`StoredBands`), and a page of the active-mention index is made
+from the store's `index_pages` when an article first touches it (`Store.page_refs`; *The
+restart* in the same document).
 """
 
 from __future__ import annotations
@@ -60,11 +63,13 @@ import weakref
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
 from processors.resolution.cold_pages import ColdPages
+from processors.resolution.copies import COPY_INDEX_HORIZON, _empty, lsh_bands
+from processors.resolution.coreference import MentionRef
 from processors.resolution.fold import (
     HOT_SUMMARIES,
     Status,
@@ -72,7 +77,7 @@ from processors.resolution.fold import (
     apply_article,
     change_envelopes,
 )
-from processors.resolution.interval_index import HOT_MENTIONS
+from processors.resolution.interval_index import HOT_MENTIONS, page_of, stored_buckets
 from schemas.articles import ArticleAnalysed
 from schemas.codec import encode
 from schemas.timeline import EventState
@@ -125,6 +130,30 @@ class Record:
     def messages(self) -> list[tuple[bytes, bytes]]:
         """The changes as (key, value) messages for the timeline changelog."""
         return [(k.encode(), v.encode()) for k, v in self.changes]
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def micros(t: datetime) -> int:
+    """Microseconds since the epoch, exactly (the stored publication times compare as ints)."""
+    return (t - _EPOCH) // timedelta(microseconds=1)
+
+
+def refs_of(art: ArticleAnalysed) -> list[MentionRef]:
+    return [MentionRef(m, art.version_id, art.canonical_url, art.language, art.published_at)
+            for m in art.mentions]
+
+
+def index_rows(art: ArticleAnalysed) -> tuple[list[tuple[int, str]], list[tuple[str, int, str]]]:
+    """What a version adds to the store's two derived indexes (`Store._derived_tables`): the
+    pages of the active-mention index its mentions are filed in, and its LSH bands with its
+    publication time (none for an empty text, as `Copies.index`)."""
+    vid = art.version_id
+    pages = sorted({page_of(b) for r in refs_of(art) for b in stored_buckets(r)})
+    bands = [] if _empty(art) else [(b, micros(art.published_at), vid)
+                                    for b in lsh_bands(art.signature)]
+    return [(p, vid) for p in pages], bands
 
 
 def status_dict(st: Status) -> dict[str, Any]:
@@ -198,6 +227,26 @@ class Store:
                 for eid, raw in con.execute("SELECT eid, event FROM events").fetchall():
                     con.executemany("INSERT OR REPLACE INTO owners VALUES (?, ?)",
                                     [(m, eid) for m in json.loads(raw)["mention_ids"]])
+            # What a restart used to rebuild by reading every version (`TimelineState.rebuild`),
+            # kept on disk instead: which versions file mentions in each page of the active-
+            # mention index (the index makes a page from them when it is first touched:
+            # `ActiveMentions.builder`), the copy index's LSH bands with publication times
+            # (looked up within the horizon: `StoredBands`), and the newest publication.
+            lazy = con.execute("SELECT count(*) FROM sqlite_master WHERE name IN "
+                               "('index_pages', 'bands', 'newest')").fetchone()[0] < 3
+            for ddl in ("CREATE TABLE IF NOT EXISTS index_pages (page INTEGER NOT NULL,"
+                        " vid TEXT NOT NULL, PRIMARY KEY (page, vid)) WITHOUT ROWID",
+                        "CREATE TABLE IF NOT EXISTS bands (band TEXT NOT NULL, published"
+                        " INTEGER NOT NULL, vid TEXT NOT NULL, PRIMARY KEY (band, published,"
+                        " vid)) WITHOUT ROWID",
+                        "CREATE TABLE IF NOT EXISTS newest (id INTEGER PRIMARY KEY CHECK"
+                        " (id = 0), micros INTEGER NOT NULL, at TEXT NOT NULL)"):
+                con.execute(ddl)
+            if lazy:
+                for table in ("index_pages", "bands", "newest"):
+                    con.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names
+                for (raw,) in con.execute("SELECT article FROM versions").fetchall():
+                    self._index(ArticleAnalysed.model_validate_json(raw))
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -229,6 +278,7 @@ class Store:
                                                            separators=(",", ":")).encode()))
                 con.execute("INSERT OR REPLACE INTO urls VALUES (?, ?)",
                             (record.article["canonical_url"], record.version_id))
+                self._index(ArticleAnalysed.model_validate(record.article))
             self.fault("store:versions")
             con.executemany("INSERT OR REPLACE INTO statuses VALUES (?, ?, ?, ?)",
                             [(vid, s["status"], s["superseded_by"], s["duplicate_of"])
@@ -259,6 +309,42 @@ class Store:
             con.execute("ROLLBACK")
             raise
 
+    def _index(self, art: ArticleAnalysed) -> None:
+        """A version's rows in the derived indexes (inside the caller's transaction)."""
+        pages, bands = index_rows(art)
+        self.con.executemany("INSERT OR REPLACE INTO index_pages VALUES (?, ?)", pages)
+        self.con.executemany("INSERT OR REPLACE INTO bands VALUES (?, ?, ?)", bands)
+        self.con.execute("INSERT INTO newest VALUES (0, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+                         "micros = excluded.micros, at = excluded.at "
+                         "WHERE excluded.micros > newest.micros",
+                         (micros(art.published_at), art.published_at.isoformat()))
+
+    def newest(self) -> datetime | None:
+        """The newest publication among the versions."""
+        row = self.con.execute("SELECT at FROM newest").fetchone()
+        return datetime.fromisoformat(row[0]) if row else None
+
+    def band_versions(self, band: str, since: int | None) -> set[str]:
+        """Versions in an LSH band published at `since` (microseconds) or later."""
+        rows = self.con.execute("SELECT vid FROM bands WHERE band = ? AND published >= ?",
+                                (band, -(2**63) if since is None else since))
+        return {v for (v,) in rows}
+
+    def page_refs(self, page: int) -> Iterator[MentionRef]:
+        """The active mentions filed in a page of the index (buckets of its days): the
+        mentions of the current versions the page's rows name. The store's statuses are those
+        of the last article folded; during an article, the index makes every page a changed
+        version's mentions reach before it adds or removes them (`ActiveMentions.add`,
+        `remove`), so what it makes from here and what it then changes agree."""
+        rows = self.con.execute(
+            "SELECT v.article FROM index_pages p JOIN statuses s ON s.vid = p.vid "
+            "JOIN versions v ON v.vid = p.vid WHERE p.page = ? AND s.status = 'current'",
+            (page,)).fetchall()
+        for (raw,) in rows:
+            for r in refs_of(ArticleAnalysed.model_validate_json(raw)):
+                if any(page_of(b) == page for b in stored_buckets(r)):
+                    yield r
+
     def article(self, vid: str) -> ArticleAnalysed | None:
         row = self.con.execute("SELECT article FROM versions WHERE vid = ?", (vid,)).fetchone()
         return ArticleAnalysed.model_validate_json(row[0]) if row else None
@@ -269,16 +355,6 @@ class Store:
 
     def count(self) -> int:
         return int(self.con.execute("SELECT count(*) FROM versions").fetchone()[0])
-
-    def newest_published(self) -> datetime | None:
-        """The newest `published_at` of the versions (one scan, the JSON read by SQLite): the
-        rebuild's copies index starts from it."""
-        newest = None
-        for (raw,) in self.con.execute("SELECT json_extract(CAST(article AS TEXT), "
-                                       "'$.published_at') FROM versions"):
-            t = datetime.fromisoformat(raw)
-            newest = t if newest is None or t > newest else newest
-        return newest
 
     def version_ids(self) -> Iterator[str]:
         for (vid,) in self.con.execute("SELECT vid FROM versions ORDER BY vid"):
@@ -336,6 +412,9 @@ class Store:
             "events": dict(con.execute("SELECT eid, event FROM events").fetchall()),
             "urls": sorted(con.execute("SELECT url, vid FROM urls").fetchall()),
             "owners": dict(con.execute("SELECT mid, eid FROM owners").fetchall()),
+            "index_pages": sorted(con.execute("SELECT page, vid FROM index_pages").fetchall()),
+            "bands": sorted(con.execute("SELECT band, published, vid FROM bands").fetchall()),
+            "newest": con.execute("SELECT micros, at FROM newest").fetchall(),
             "position": self.position(),
         }
 
@@ -490,6 +569,36 @@ class StoredMap(MutableMapping[str, Any]):
         self.pending.clear()
 
 
+class StoredBands:
+    """The copy index's LSH bands (`Copies.bands`), on disk: a band's versions published
+    within `COPY_INDEX_HORIZON` of the newest publication (`newest`: the state's, which the
+    article being folded may have moved), read by key; the article being folded's own bands
+    pending until its record is applied (then the store has them, `Store._index`). The same
+    members as the in-memory index, which evicts what falls behind the horizon."""
+
+    horizon_filtered = True  # `Copies.index`: no eviction heap
+
+    def __init__(self, store: Store, newest: Callable[[], datetime | None]) -> None:
+        self.store = store
+        self.newest = newest
+        self.pending: dict[str, set[str]] = {}
+        self.reads = 0
+
+    def get(self, band: str, default: Any = None) -> Any:
+        newest = self.newest()
+        self.reads += 1
+        found = self.store.band_versions(
+            band, None if newest is None else micros(newest - COPY_INDEX_HORIZON))
+        found |= self.pending.get(band, set())
+        return found or default
+
+    def setdefault(self, band: str, default: Any = None) -> set[str]:
+        return self.pending.setdefault(band, set())
+
+    def commit(self) -> None:
+        self.pending.clear()
+
+
 # Cache sizes of the parts looked up in the store. Most lookups are of keys the store does not
 # have yet (a new version's status, URL, copies; a new mention's event): the working set is
 # small. With caches of 20,000 (100,000 mentions), 20,000 dense articles made one store read
@@ -532,6 +641,7 @@ class Resolver:
     event_cache: int = EVENT_CACHE
     owner_cache: int = OWNER_CACHE
     stored: dict[str, StoredMap] = field(default_factory=dict)  # the state's parts on disk
+    bands: StoredBands | None = None
 
     @property
     def next_offset(self) -> int | None:
@@ -543,6 +653,7 @@ class Resolver:
         self.state = None
         self.versions = None
         self.stored = {}
+        self.bands = None
         if self.cold is not None:
             self.cold.close()
             self.cold = None
@@ -565,10 +676,15 @@ class Resolver:
                 "owner": StoredMap(store.owner, lambda: store.keys("owners"),
                                    self.owner_cache)}
             s = TimelineState(versions=versions, **self.stored).bound(  # type: ignore[arg-type]
-                self.cold, self.hot_mentions, self.hot_summaries)
-            s.rebuild(settle=self.settle, owner=False, newest=self.store.newest_published())
-            log.info("resolver state loaded from %s: %d versions, %d events", self.store.path,
-                     len(versions), len(s.events))
+                self.cold, self.hot_mentions, self.hot_summaries, builder=store.page_refs)
+            # Nothing is read whole: the index's pages are made from the store when first
+            # touched, the copy bands and the rest are read by key (a restart's cost does not
+            # grow with the history; `docs/resolver-state.md`, *The restart*).
+            s.newest = store.newest()
+            self.bands = StoredBands(store, lambda: s.newest)
+            s.bands = self.bands  # type: ignore[assignment]
+            log.info("resolver state opened on %s (newest publication %s)", self.store.path,
+                     s.newest)
             self.state, self.versions = s, versions
             self.state_at = self.source_offset
         return self.state
@@ -579,6 +695,8 @@ class Resolver:
             self.versions.commit()
         for part in self.stored.values():
             part.commit()
+        if self.bands is not None:
+            self.bands.commit()
 
     async def recover(self) -> None:
         """Catch the store up with the journal, resend the last record's changes, and set the
@@ -633,6 +751,8 @@ class Resolver:
             self.versions.pending.clear()  # type: ignore[union-attr]
             for part in self.stored.values():
                 part.pending.clear()
+            if self.bands is not None:
+                self.bands.pending.clear()
             return  # a version already recorded: nothing to make durable
         record = Record(
             source_offset=offset, version_id=art.version_id,

@@ -205,7 +205,9 @@ class Copies:
             # other empty texts)
             for band in lsh_bands(art.signature):
                 self.bands.setdefault(band, set()).add(art.version_id)
-            heapq.heappush(self.banded, (art.published_at, art.version_id))
+            if not getattr(self.bands, "horizon_filtered", False):
+                # (a store's band index answers within the horizon itself: nothing to evict)
+                heapq.heappush(self.banded, (art.published_at, art.version_id))
 
     def evict_copies_index(self) -> None:
         """Keep only versions published within `COPY_INDEX_HORIZON` of the newest one in the

@@ -21,6 +21,7 @@ from processors.resolution.coreference import MentionRef, resolve_events
 from processors.resolution.interval_index import (
     HOT_MENTIONS,
     ActiveMentions,
+    Builder,
     Spill,
     page_of,
     stored_buckets,
@@ -81,12 +82,14 @@ class TimelineState(Copies):
     summaries: dict[str, Summary] = field(default_factory=dict)  # event id -> (bounded path)
 
     def bound(self, spill: Spill, hot_mentions: int = HOT_MENTIONS,
-              hot_summaries: int = HOT_SUMMARIES) -> TimelineState:
+              hot_summaries: int = HOT_SUMMARIES, builder: Builder | None = None
+              ) -> TimelineState:
         """Keep only the hot part of the derived indexes in memory (before any article):
         the active-mention index in pages by date, the cold ones in `spill`, and at most
-        `hot_summaries` event summaries. The events are the same as unbounded."""
+        `hot_summaries` event summaries. The events are the same as unbounded. `builder`:
+        the index is not rebuilt, a page is made from it when first touched."""
         self.active = ActiveMentions(spill=spill, loader=self.active_ref,
-                                     hot_mentions=hot_mentions)
+                                     hot_mentions=hot_mentions, builder=builder)
         self.summaries = Summaries(hot_summaries)
         return self
 

@@ -37,6 +37,7 @@ HOT_MENTIONS = 50_000  # mentions kept resident at most between two articles (bo
 
 Bucket = tuple[str, int] | tuple[str, str, int, int]
 Loader = Callable[[str], MentionRef | None]
+Builder = Callable[[int], Iterable[MentionRef]]  # page -> the active mentions filed in it
 
 
 class Spill(Protocol):
@@ -147,8 +148,11 @@ class ActiveMentions:
     hot_mentions: int = HOT_MENTIONS
     pages: OrderedDict[int, set[str]] = field(default_factory=OrderedDict)  # resident, LRU first
     cold: set[int] = field(default_factory=set)
+    builder: Builder | None = None  # lazy: the active mentions a page holds, from the store
+    built: set[int] = field(default_factory=set)  # lazy: pages made since the start
     loads: int = 0  # pages read back from the spill (for the benches)
     writes: int = 0  # pages written to the spill (for the benches)
+    builds: int = 0  # pages made from the store (lazy; for the benches)
     refs: Refs = field(init=False)
 
     def __post_init__(self) -> None:
@@ -160,8 +164,37 @@ class ActiveMentions:
         for page in {page_of(b) for b in buckets}:
             if page in self.pages:
                 self.pages.move_to_end(page)
+            elif page in self.cold:
+                self.pages[page] = self._read(page)
+            elif self.builder is not None and page not in self.built:
+                self.built.add(page)
+                self.pages[page] = self._build(page)
             else:
-                self.pages[page] = self._read(page) if page in self.cold else set()
+                self.built.add(page)
+                self.pages[page] = set()
+
+    def _build(self, page: int) -> set[str]:
+        """Make a page the index has never held in this process (lazy: after a restart): the
+        active mentions `builder` gives for it, filed in this page's buckets only (a mention
+        that spans several pages is filed in the others when they are made)."""
+        assert self.builder is not None
+        self.builds += 1
+        members: set[str] = set()
+        for r in self.builder(page):
+            mid = r.mention.mention_id
+            if mid not in self.resident:
+                self.resident[mid] = r
+                self.feats[mid] = frozenset(features(r.mention))
+            key = (_rank(mid), mid)
+            for bucket in stored_buckets(r):
+                if page_of(bucket) == page:
+                    for f in self.feats[mid]:
+                        block = self.blocks.setdefault((bucket, f), [])
+                        i = bisect_left(block, key)
+                        if i == len(block) or block[i] != key:
+                            block.insert(i, key)
+                    members.add(mid)
+        return members
 
     def _read(self, page: int) -> set[str]:
         assert self.spill is not None

@@ -120,12 +120,12 @@ def test_dense_articles_through_the_resolver_with_small_caches_give_the_unbounde
     assert got["copies"] == {o: c for o, c in full.copies.items() if c}
 
 
-def test_a_restart_past_the_cap_rebuilds_each_page_once_and_gives_the_uninterrupted_timeline(
-        tmp_path):
+def test_a_restart_reads_no_history_and_gives_the_uninterrupted_timeline(tmp_path):
     """200 dense articles through the resolver, a restart with a cap far below the active
-    mentions (the rebuild must spill), then 40 more: the same timeline as the uninterrupted fold.
-    The rebuild reads no page back and writes each cold page once (in the versions' id order,
-    pages went out and came back: the restart cliff of `docs/resolver-state.md`)."""
+    mentions, then 40 more: the same timeline as the uninterrupted fold. Opening the state reads
+    nothing whole: no page of the index is made until an article touches it, and the 40 articles
+    make only the pages their dates and candidates reach (the rebuild that read every stored
+    version made them all: the restart cost grew with the history)."""
     import asyncio
 
     from processors.resolver_state import MemoryJournal, Resolver, Store
@@ -146,28 +146,89 @@ def test_a_restart_past_the_cap_rebuilds_each_page_once_and_gives_the_uninterrup
             await r.handle(offset, art)
         before = r.loaded()
         active_before = len(before.active.resident)
+        all_pages = {p for p, members in before.active.pages.items() if members}
         store.close()
         store = Store(tmp_path / "store.sqlite")  # the restart: a fresh resolver, small cap
         r = Resolver(store, journal, publish, hot_mentions=cap)
         await r.recover()
         state = r.loaded()
-        active = state.active
-        rebuilt = (active.loads, active.writes, set(active.cold), len(active.resident),
-                   {p for p, members in active.pages.items() if members})
+        opened = (state.active.builds, len(state.active.resident), len(r.versions.cache))
         for offset, art in enumerate(arts[200:], start=200):
             await r.handle(offset, art)
         state = r.loaded()
+        made = set(state.active.built)
         got = {name: dict(getattr(state, name)) for name in ("events", "statuses", "owner")}
         store.close()
-        return active_before, rebuilt, got
+        return active_before, all_pages, opened, made, got
 
-    active_before, rebuilt, got = asyncio.run(main())
-    loads, writes, cold, resident, resident_pages = rebuilt
-    assert active_before > 4 * cap  # the rebuild had to spill
-    assert loads == 0, (loads, writes)  # no page read back while rebuilding
-    assert writes == len(cold) >= 2, (writes, cold)  # each cold page written once
-    assert resident <= cap
-    assert resident_pages and max(cold) < min(resident_pages)  # the newest pages stay resident
+    active_before, all_pages, opened, made, got = asyncio.run(main())
+    assert active_before > 4 * cap  # past the cap: the old rebuild had to spill
+    assert opened == (0, 0, 0)  # nothing read at the restart itself
+    assert made and len(made & all_pages) < len(all_pages)  # only the pages touched were made
     assert got["events"] == full.events
     assert got["statuses"] == full.statuses
     assert got["owner"] == full.owner
+
+
+def test_the_state_opened_after_a_restart_equals_a_full_rebuild(tmp_path):
+    """The lazy state against `TimelineState.rebuild` of every stored version: every page of
+    the index made from the store holds the same blocks and mentions, every LSH band the same
+    versions within the copy horizon, the same newest publication. The stream's articles span
+    more than the 90 days of the copy index, so the horizon filter is exercised; some versions
+    are superseded or copies, so the status filter is too; a mention spanning weeks is filed in
+    several pages. Fails if the store's indexes skip or add anything the rebuild derives."""
+    import asyncio
+    from datetime import timedelta
+
+    from processors.resolution.copies import COPY_INDEX_HORIZON
+    from processors.resolution.interval_index import probed_buckets
+    from processors.resolver_state import MemoryJournal, Resolver, Store
+
+    # and versions published 150 days before the stream (outside the copy horizon), at the end
+    old = [a.model_copy(update={"version_id": a.version_id + "0", "url": a.url + "/old",
+                                "canonical_url": a.canonical_url + "/old",
+                                "published_at": a.published_at - timedelta(days=150)})
+           for a in dense()[:300:30]]
+    arts = list(dense()[:300]) + old
+
+    async def publish(messages):
+        pass
+
+    async def main():
+        store = Store(tmp_path / "store.sqlite")
+        r = Resolver(store, MemoryJournal(), publish)
+        await r.recover()
+        for offset, art in enumerate(arts):
+            await r.handle(offset, art)
+        store.close()
+        store = Store(tmp_path / "store.sqlite")
+        r = Resolver(store, MemoryJournal(), publish, hot_mentions=10**9)
+        await r.recover()
+        lazy = r.loaded()
+        full = TimelineState(versions={a.version_id: a for a in store.articles()},
+                             statuses=store.statuses(), events=store.events())
+        full.rebuild()
+        refs = list(full.active.resident.values())
+        lazy.active._touch(b for x in refs for b in probed_buckets(x))
+        bands = {band: lazy.bands.get(band, set()) for band in full.bands}
+        more = store.con.execute("SELECT count(DISTINCT band) FROM bands WHERE published >= ?",
+                                 (micros(full.newest - COPY_INDEX_HORIZON),)).fetchone()[0]
+        out = (lazy.active, lazy.newest, bands, more)
+        store.close()
+        return full, out, refs
+
+    from processors.resolver_state import micros
+
+    full, (active, newest, bands, more), refs = asyncio.run(main())
+    statuses = {st.status for st in full.statuses.values()}
+    assert {"superseded", "duplicate"} <= statuses
+    assert max(a.published_at for a in arts) - min(a.published_at for a in arts) > \
+        COPY_INDEX_HORIZON
+    assert any(len({page_of(b) for b in stored_buckets(x)}) > 1 for x in refs)
+    assert active.builds > 3
+    assert set(active.resident) == set(full.active.resident)
+    assert active.blocks == full.active.blocks
+    assert newest == full.newest
+    assert bands == full.bands and more == len(full.bands)
+    for x in refs:
+        assert active.candidates(x) == full.active.candidates(x)
