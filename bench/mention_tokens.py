@@ -87,17 +87,20 @@ def _skeleton(text: str) -> str:
     return "".join(ch for ch in text if ch.isalnum())
 
 
-def locate(mention: Mention, sentences: Sequence[Sequence[str]]) -> tuple[int, int, int] | None:
+def locate(mention: Mention, sentences: Sequence[Sequence[str]],
+           span: tuple[int, int] | None = None) -> tuple[int, int, int] | None:
     """(sentence index, first token, last token) of a mention's date expression, if found.
 
     The mention's sentence is looked for, letters and digits only, inside each gold sentence
     (a list of tokens) in turn; the expression's letters and digits are then counted to the
-    tokens that hold them. None when no sentence holds it.
+    tokens that hold them. None when no sentence holds it. ``span``: (start, end) characters of
+    another part of the mention's sentence, located instead of the expression.
     """
     flat = _skeleton(mention.sentence)
-    inner = mention.start_char - mention.sentence_start
+    inner, end = span or (mention.start_char - mention.sentence_start,
+                          mention.end_char - mention.sentence_start)
     before = len(_skeleton(mention.sentence[:inner]))
-    length = max(len(_skeleton(mention.expression)), 1)
+    length = max(len(_skeleton(mention.sentence[inner:end])), 1)
     if not flat:
         return None
     for number, tokens in enumerate(sentences):

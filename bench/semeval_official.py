@@ -21,11 +21,13 @@ What a timeline line is made of (the scorer matches event mentions as strings):
   inside one month), ``YYYY-XX-XX`` otherwise (``semeval_eval.event_date``); decades are left
   out;
 - mention: ``docid-sentence-word``, where the sentence is the gold sentence the mention lies in
-  and the word is the mention's event word. Newsline's mentions are date expressions and carry no
-  event word, so this script picks one (``event_word``): the token nearest to the date
-  expression, in the same clause, that looks like a verb: a past form (``-ed`` or a common
-  irregular one such as ``said``, ``sold``, ``won``) or a word right after an auxiliary, a modal
-  or ``to``. A mention with no such token gives no line.
+  and the word is the mention's event word. A mention dated by a date expression names no event
+  word, so this script picks one: the last word of the predicate the analysis ties the date to
+  (``processors.analysis.predicates.dated_predicate``, the table's forms), else
+  (``event_word``) the token nearest to the date expression, in the same clause, that looks like
+  a verb: a past form (``-ed`` or a common irregular one such as ``said``, ``sold``, ``won``) or
+  a word right after an auxiliary, a modal or ``to``. A mention with no such token gives no
+  line. A mention dated from elsewhere spans its predicate: its last word.
 
 The three quirks of the scorer's README are handled: the gold folder given to it holds one file
 per listed target with ``s&p_500.txt`` left out (its identical ``s_and_p_500.txt`` is scored), a
@@ -63,6 +65,7 @@ from semeval_eval import (  # noqa: E402
     run_corpus,
 )
 
+from processors.analysis.predicates import dated_predicate  # noqa: E402
 from schemas.articles import Mention  # noqa: E402
 from schemas.timeline import EventState  # noqa: E402
 
@@ -110,6 +113,13 @@ def mention_field(doc: Document, mention: Mention, given: GivenEvents | None = N
     tokens = doc.sentences[number].split()
     events = None if given is None else given.get((doc.doc_id, number), frozenset())
     word = mention_word(mention, tokens, first, last, events)
+    if events is None and mention.anchor == "explicit":  # the predicate the analysis ties it to
+        tied = dated_predicate(mention.sentence, mention.start_char - mention.sentence_start,
+                               mention.end_char - mention.sentence_start)
+        spot = None if tied is None else locate(mention, [s.split() for s in doc.sentences],
+                                                (tied.start, tied.end))
+        if spot is not None and spot[0] == number:
+            word = spot[2]
     return None if word is None else f"{doc.doc_id}-{number}-{tokens[word]}"
 
 
@@ -150,26 +160,60 @@ def file_name(entity: str) -> str:
     return entity.lower().replace("&", "_and_").replace(" ", "_") + ".txt"
 
 
+HALVES = ("even", "odd")
+
+
+def in_half(field: str, half: str | None) -> bool:
+    """Whether a ``docid-sentence-word`` mention is in a half of the documents (``even`` or
+    ``odd`` document ids; all when ``half`` is None)."""
+    return half is None or int(field.split("-", 1)[0]) % 2 == HALVES.index(half)
+
+
+def half_lines(lines: Iterable[str], half: str | None) -> list[str]:
+    """Timeline lines with only the mentions of one half of the documents (lines left empty go)."""
+    if half is None:
+        return list(lines)
+    kept = []
+    for line in lines:
+        if line.count("\t") < 2:
+            continue
+        rank, when, *mentions = line.split("\t")
+        mine = [m for m in mentions if in_half(m, half)]
+        if mine:
+            kept.append("\t".join([rank, when, *mine]))
+    return kept
+
+
 def write_run(run: CorpusRun, gold_dir: Path, system_dir: Path, prefix: str = "", *,
-              track: str = "A", anchors: frozenset[str] | None = None) -> tuple[int, int]:
+              track: str = "A", anchors: frozenset[str] | None = None,
+              half: str | None = None, located: set[str] | None = None) -> tuple[int, int]:
     """Write the gold files of a corpus's listed targets and Newsline's timelines for them.
 
-    Returns (Newsline mentions in the corpus, those that got an event word).
+    ``half``: only the mentions of the documents with ``even`` or ``odd`` ids, in both (tune on
+    one half, report on the other). ``located`` collects the ``docid-sentence`` of every Newsline
+    mention found in the gold tokens. Returns (Newsline mentions in the corpus, those that got an
+    event word).
     """
     docs = {d.doc_id: d for d in run.docs}
     given = read_given_events(CORPUS / run.corpus) if track == "B" else None
     fields: dict[str, str] = {}
     for art in run.analysed:
         doc = docs[run.docs_by_url[art.canonical_url]]
+        tokens = [s.split() for s in doc.sentences]
         for m in art.mentions:
+            place = locate(m, tokens)
+            if place is not None and located is not None:
+                located.add(f"{doc.doc_id}-{place[0]}")
             found = mention_field(doc, m, given)
             if found:
                 fields[m.mention_id] = found
     source = CORPUS / run.corpus / "TimeLines_Gold_Standard"
     for entity in run.gold:
         name = file_name(entity)
-        shutil.copyfile(source / name, gold_dir / f"{prefix}{name}")
-        lines = timeline_lines(entity_events(run.events, entity), fields, anchors)
+        header, *rows = (source / name).read_text(encoding="utf-8").splitlines()
+        (gold_dir / f"{prefix}{name}").write_text(
+            "\n".join([header, *half_lines(rows, half)]) + "\n", encoding="utf-8")
+        lines = half_lines(timeline_lines(entity_events(run.events, entity), fields, anchors), half)
         (system_dir / f"{prefix}{name}").write_text("\n".join([entity, *lines]) + "\n", encoding="utf-8")
     return sum(len(a.mentions) for a in run.analysed), len(fields)
 
@@ -247,13 +291,53 @@ def mention_overlap(gold_dir: Path, system_dir: Path) -> Overlap:
     return Overlap(gold, system, mention, both)
 
 
+LOSSES = ("right", "wrong date", "wrong word", "other entity", "no mention")
+
+
+def _anchored(path: Path) -> dict[str, str]:
+    """mention -> date of the anchored lines (rank > 0) of a timeline file."""
+    rows = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines()[1:]]
+    return {m: r[1] for r in rows if len(r) > 2 and r[0].strip() != "0" for m in r[2:]}
+
+
+def _sentence(field: str) -> str:
+    return "-".join(field.split("-", 2)[:2])
+
+
+def losses(gold_dir: Path, system_dir: Path, located: set[str]) -> dict[str, int]:
+    """Each anchored gold mention in the first of ``LOSSES`` that applies: written with the
+    gold's word and date (``right``; its order may still differ), with another date, its
+    sentence in the entity's timeline with another word only, a Newsline mention in its sentence
+    that the entity's timeline does not hold (``other entity``), or no Newsline mention in its
+    sentence at all; and the system's extra mentions, in a sentence where the gold has an event
+    of the entity or not."""
+    counts = dict.fromkeys((*LOSSES, "extra, gold sentence", "extra, other sentence"), 0)
+    for path in gold_dir.iterdir():
+        gold, mine = _anchored(path), _anchored(system_dir / path.name)
+        mine_sentences = {_sentence(m) for m in mine}
+        gold_sentences = {_sentence(m) for m in gold}
+        for m, when in gold.items():
+            if m in mine:
+                counts["right" if mine[m] == when else "wrong date"] += 1
+            elif _sentence(m) in mine_sentences:
+                counts["wrong word"] += 1
+            else:
+                counts["other entity" if _sentence(m) in located else "no mention"] += 1
+        for m in set(mine) - set(gold):
+            counts["extra, gold sentence" if _sentence(m) in gold_sentences
+                   else "extra, other sentence"] += 1
+    return counts
+
+
 def score(corpora: Sequence[str], out: Path, python2: Path, *, track: str = "A",
-          anchors: frozenset[str] | None = None,
+          anchors: frozenset[str] | None = None, half: str | None = None,
           runs: dict[str, CorpusRun] | None = None,
-          worded: list[tuple[int, int]] | None = None) -> dict[str, ScorerResult]:
+          worded: list[tuple[int, int]] | None = None,
+          lost: dict[str, dict[str, int]] | None = None) -> dict[str, ScorerResult]:
     """Write and score each corpus, then the pool of all given corpora (when more than one).
 
-    ``worded`` collects, per corpus, (Newsline mentions, mentions that got an event word).
+    ``worded`` collects, per corpus, (Newsline mentions, mentions that got an event word);
+    ``lost``, per corpus, where the gold mentions are lost (``losses``).
     """
     results: dict[str, ScorerResult] = {}
     for stale in (out / "all", *(out / c for c in corpora)):
@@ -266,10 +350,15 @@ def score(corpora: Sequence[str], out: Path, python2: Path, *, track: str = "A",
         gold, system = out / corpus / "gold", out / corpus / "system"
         for folder in (gold, system):
             folder.mkdir(parents=True, exist_ok=True)
-        counts = write_run(run, gold, system, track=track, anchors=anchors)
+        located: set[str] = set()
+        counts = write_run(run, gold, system, track=track, anchors=anchors, half=half,
+                           located=located)
+        if lost is not None:
+            lost[corpus] = losses(gold, system, located)
         if worded is not None:
             worded.append(counts)
-        write_run(run, pool_gold, pool_system, prefix=f"{corpus}__", track=track, anchors=anchors)
+        write_run(run, pool_gold, pool_system, prefix=f"{corpus}__", track=track, anchors=anchors,
+                  half=half)
         results[corpus] = run_scorer(gold, system, python2)
     if len(corpora) > 1:
         results["all"] = run_scorer(pool_gold, pool_system, python2)
@@ -285,6 +374,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--anchor", default="all",
                         help="events written, by how they are dated: comma-separated among explicit, "
                              "narrative, publication, none; or all (default)")
+    parser.add_argument("--half", choices=HALVES, default=None,
+                        help="score only the documents with even (the tuning half) or odd ids")
     parser.add_argument("--out", type=Path, default=None, help="keep the timelines written here")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--per-entity", action="store_true", help="print the scorer's lines too")
@@ -302,11 +393,13 @@ def main(argv: list[str] | None = None) -> int:
         out = args.out or Path(scratch)
         anchors = None if args.anchor == "all" else frozenset(args.anchor.split(","))
         worded: list[tuple[int, int]] = []
-        results = score(args.corpus, out, python2, track=args.track, anchors=anchors, worded=worded)
+        lost: dict[str, dict[str, int]] = {}
+        results = score(args.corpus, out, python2, track=args.track, anchors=anchors,
+                        half=args.half, worded=worded, lost=lost)
         pool = out / ("all" if len(args.corpus) > 1 else args.corpus[0])
         overlap = mention_overlap(pool / "gold", pool / "system")
     if args.json:
-        print(json.dumps({"track": args.track, "overlap": overlap.__dict__,
+        print(json.dumps({"track": args.track, "overlap": overlap.__dict__, "losses": lost,
                           "mentions": sum(n for n, _ in worded),
                           "with an event word": sum(w for _, w in worded),
                           **{k: {"f1": r.f1, "precision": r.precision, "recall": r.recall}
@@ -324,6 +417,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"anchored event mentions: gold {overlap.gold}, Newsline {overlap.system}; "
               f"{overlap.same_mention} of Newsline's are gold mentions of their entity, "
               f"{overlap.same_mention_and_date} of them at the gold's date")
+        print("where the gold's anchored mentions go (first that applies), and Newsline's extra ones:")
+        print(f"{'corpus':<10}" + "".join(f"{k:>23}" for k in next(iter(lost.values()))))
+        for name, counts in lost.items():
+            print(f"{name:<10}" + "".join(f"{v:>23}" for v in counts.values()))
         print("published (all three corpora): " + ", ".join(f"{k} {v}" for k, v in PUBLISHED.items()))
     pooled = results.get("all") or next(iter(results.values()))
     if args.min_f1 is not None and pooled.f1 < args.min_f1:

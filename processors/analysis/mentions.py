@@ -98,7 +98,7 @@ def build_mentions(text: str, expressions: Sequence[TemporalExpression], *, lang
                                              expr.end_char - s)))
     if published_at is not None:
         for index, found, dates, anchor in undated(text, spans, expressions, mentions,
-                                                    published_at, language):
+                                                    published_at, language, title):
             if entities_of(index):  # an event of someone or something named
                 s = spans[index][0]
                 mentions.append(mention(index, s + found.start, s + found.end, dates,
@@ -118,7 +118,8 @@ class Dates(NamedTuple):
 
 def undated(text: str, spans: Sequence[tuple[int, int]],
             expressions: Sequence[TemporalExpression], explicit: Sequence[Mention],
-            published_at: datetime, language: str) -> Iterator[tuple[int, Found, Dates, str]]:
+            published_at: datetime, language: str,
+            title: str | None = None) -> Iterator[tuple[int, Found, Dates, str]]:
     """(sentence index, predicate, dates, anchor) of each story sentence without any date
     expression that reports an event: dated by the nearest dated sentence before it in the same
     passage (`narrative`), else, unless it speaks of the future, by the article's day
@@ -137,9 +138,9 @@ def undated(text: str, spans: Sequence[tuple[int, int]],
         if index > 0 and PASSAGE_BREAK in text[spans[index - 1][1]:s]:
             anchor_of = None
         anchor_of = dated.get(index, anchor_of)
-        if index in with_dates or not _story_sentence(text[s:e]):
+        if index in with_dates or not (_story_sentence(text[s:e]) or _headline(text[s:e], title)):
             continue
-        found = main_predicate(text[s:e])
+        found = main_predicate(text[s:e], language)
         if found is None:
             continue
         if anchor_of is not None:
@@ -147,6 +148,12 @@ def undated(text: str, spans: Sequence[tuple[int, int]],
             yield index, found, Dates(m.start, m.end, m.granularity, m.value, m.mod), "narrative"
         elif not is_future_clause(text, s + found.end, s + found.end, cue):  # the verb too
             yield index, found, publication, "publication"
+
+
+def _headline(sentence: str, title: str | None) -> bool:
+    """The article's title repeated in its text (a headline has no final stop but reports the
+    story's main event)."""
+    return title is not None and " ".join(sentence.split()) == " ".join(title.split())
 
 
 def _story_sentence(sentence: str) -> bool:

@@ -83,19 +83,35 @@ def _found(words: tuple[_Word, ...], i: int) -> tuple[Predicate, int] | None:
     return None
 
 
+class Found(NamedTuple):
+    """A predicate and where its words are in the sentence (``predicate`` None: a verb the
+    table does not know, found by its form, ``verb_like``)."""
+
+    predicate: Predicate | None
+    start: int
+    end: int
+
+
 def predicate_of(sentence: str, start: int, end: int) -> Predicate | None:
     """The predicate the expression at ``sentence[start:end]`` dates, or None if none is known."""
+    found = dated_predicate(sentence, start, end)
+    return None if found is None else found.predicate
+
+
+def dated_predicate(sentence: str, start: int, end: int) -> Found | None:
+    """The predicate the expression at ``sentence[start:end]`` dates and where its words are
+    (``predicate_of``), or None if none is known."""
     words = _words(sentence)
     before = [i for i, w in enumerate(words) if w.end <= start]
     after = [i for i, w in enumerate(words) if w.start >= end]
-    best: Predicate | None = None
+    best: Found | None = None
     for i in before:  # left to right, so the nearest form wins; an opener forgets what came before
         if words[i].text in CLAUSE_OPENERS:
             best = None
             continue
         hit = _found(words, i)
         if hit is not None and words[i + hit[1] - 1].end <= start:
-            best = hit[0]
+            best = Found(hit[0], words[i].start, words[i + hit[1] - 1].end)
     if best is not None:
         return best
     for i in after:
@@ -103,24 +119,58 @@ def predicate_of(sentence: str, start: int, end: int) -> Predicate | None:
             return None
         hit = _found(words, i)
         if hit is not None:
-            return hit[0]
+            return Found(hit[0], words[i].start, words[i + hit[1] - 1].end)
     return None
 
 
-class Found(NamedTuple):
-    """A predicate and where its words are in the sentence."""
+# A verb the table does not know, by its form (no tagger): a past form, or a word right after an
+# auxiliary or a modal. Enough to say that an undated sentence reports something done.
+_AUXILIARIES = {
+    "en": frozenset("will would shall should can could may might must has have had having is are "
+                    "was were be been being did does do to".split()),
+    "fr": frozenset("a ont avait avaient aura auront aurait auraient est sont etait etaient sera "
+                    "seront serait seraient va vont allait devrait pourrait doit".split()),
+}
+_IRREGULAR_PAST = frozenset(
+    "won sold lost made took gave got began bought brought built came fell flew found grew hit kept "
+    "led paid put ran rose saw sent shut spent stood wrote cut beat chose drove knew laid quit sank "
+    "shot sought swept thought threw withdrew overtook undertook broke became slid".split())
+_NOT_VERBS = {
+    "en": frozenset("need feed seed speed red bed shed hundred indeed united based limited related "
+                    "detailed advanced proposed expected scheduled the a an its their his her this "
+                    "that these those also now then still already just only no not more most less "
+                    "very so too up in on at of for by with and or but as from into over about "
+                    "than been being be have has had been a an one two three".split()),
+    "fr": frozenset("le la les un une des du de d l en au aux pas plus ne n y se s deja aussi "
+                    "encore tres bien".split()),
+}
+_FR_PARTICIPLE = regex.compile(r"\p{L}{2,}(?:e|ee|es|ees|i|ie|is|ies|u|ue|us|ues|it|its|ert|erts)")
 
-    predicate: Predicate
-    start: int
-    end: int
+
+def verb_like(words: tuple[_Word, ...], i: int, language: str) -> bool:
+    """Whether word i looks like a verb in ``language`` (``en``, ``fr``) by its form alone."""
+    word = words[i].text
+    if language not in _AUXILIARIES or len(word) < 2 or word in _NOT_VERBS[language]:
+        return False
+    after_auxiliary = i > 0 and words[i - 1].text in _AUXILIARIES[language] \
+        and word not in _AUXILIARIES[language]
+    if language == "en":
+        return word in _IRREGULAR_PAST or (word.endswith("ed") and len(word) > 4) or after_auxiliary
+    return after_auxiliary and _FR_PARTICIPLE.fullmatch(word) is not None
 
 
-def main_predicate(sentence: str) -> Found | None:
-    """The predicate an undated sentence reports: its first one (the main clause comes first
-    in news prose: « Emmanuel Macron a condamné le coup d'État »), or None."""
+def main_predicate(sentence: str, language: str | None = None) -> Found | None:
+    """The predicate an undated sentence reports: its first one of the table (the main clause
+    comes first in news prose: « Emmanuel Macron a condamné le coup d'État »); with
+    ``language``, else its first verb-like word (``verb_like``), with no known predicate; or
+    None."""
     words = _words(sentence)
     for i in range(len(words)):
         hit = _found(words, i)
         if hit is not None:
             return Found(hit[0], words[i].start, words[i + hit[1] - 1].end)
+    if language is not None:
+        for i in range(len(words)):
+            if verb_like(words, i, language):
+                return Found(None, words[i].start, words[i].end)
     return None

@@ -26,6 +26,7 @@ from processors.resolution.coreference import (
     MentionRef,
     compatible,
     event_id_for,
+    event_state,
 )
 from processors.resolution.interval_index import ActiveMentions
 from schemas.timeline import EventState
@@ -60,6 +61,7 @@ class Summary:
     entities: Counter[str]
     sources: Counter[str]
     languages: Counter[str]
+    anchors: Counter[str] = field(default_factory=Counter)
 
     @classmethod
     def of(cls, refs: list[MentionRef]) -> Summary:
@@ -77,7 +79,8 @@ class Summary:
             max(m.start for m in ms), min(m.end for m in ms), max(days) if days else None,
             finest, Counter((GRANULARITY_RANK[m.granularity], m.start, m.end) for m in ms),
             first_at, Counter(e for m in ms for e in m.entities),
-            Counter(r.canonical_url for r in members), Counter(r.language for r in members))
+            Counter(r.canonical_url for r in members), Counter(r.language for r in members),
+            Counter(m.anchor for m in ms))
 
     def fits(self, r: MentionRef) -> bool:
         """Whether r can join and leave one event (the merge rules of `_Clusters`)."""
@@ -110,9 +113,12 @@ class Summary:
         self.entities.update(m.entities)
         self.sources[r.canonical_url] += 1
         self.languages[r.language] += 1
+        self.anchors[m.anchor] += 1
 
     def state(self) -> EventState:
         """The event, as `event_state` of the members describes it."""
+        if len(self.anchors) > 1:  # dated by its best-anchored members only: not kept per mention
+            return event_state(self.members)
         finest = min(self.finest)
         votes = {(s, e): n for (rank, s, e), n in self.votes.items() if rank == finest}
         (start, end), _ = min(votes.items(), key=lambda kv: (-kv[1], kv[0]))

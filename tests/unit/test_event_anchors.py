@@ -87,3 +87,27 @@ def test_an_event_takes_its_date_and_summary_from_its_best_anchored_mentions():
     event = event_state(group)
     assert (event.anchor, event.start, event.end, event.summary) == (
         "explicit", month[0], month[1], "a 10")
+
+
+def test_a_verb_the_table_does_not_know_still_makes_an_event_by_its_form():
+    english = mentions("Airbus delivered the first A380 superjumbo to Singapore Airlines in Toulouse.",
+                       language="en")
+    french = mentions("Airbus a livré le premier A380 à la compagnie Singapore Airlines à Toulouse.")
+    assert [(m.anchor, m.expression, m.predicate, m.predicate_kind) for m in english + french] == [
+        ("publication", "delivered", None, None), ("publication", "livré", None, None)]
+    # a table form still comes first, even after an unknown verb
+    known = mentions("Boeing engineers walked out and Boeing announced talks with the union leaders.",
+                     language="en")
+    assert [(m.expression, m.predicate) for m in known] == [("announced", "announce")]
+
+
+def test_the_headline_repeated_atop_the_text_reports_an_event():
+    title = "Airbus launches the A380 superjumbo in Toulouse"
+    text = f"{title}\nThe aircraft is the largest airliner built so far, by Airbus."
+    found = extract_dates(text, published_at=PUBLISHED, language="en")
+
+    def built(title):
+        return [(m.anchor, m.expression) for m in build_mentions(
+            text, found, language="en", version_id="v1", title=title, published_at=PUBLISHED)]
+    assert built(title) == [("publication", "launches"), ("publication", "built")]
+    assert built("Another title") == [("publication", "built")]  # a line without a stop otherwise
