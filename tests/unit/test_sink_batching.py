@@ -52,6 +52,8 @@ def test_a_drained_log_returns_nothing_after_one_short_poll():
 # The publish budget (`run_loop` with `PublishBudget`): the sink's loop on a scripted log and
 # clock, with writes and publishes that take `cost` seconds of that clock.
 
+from itertools import pairwise  # noqa: E402
+
 from processors.store.sink import PublishBudget, run_loop  # noqa: E402
 
 
@@ -99,7 +101,7 @@ def test_a_steady_stream_is_published_within_the_budget_and_nothing_is_lost():
     assert committed == list(range(400))
     assert publishes[-1][1] == 400  # every committed change was published
     starts = [t for t, _ in publishes]
-    assert all(b - a >= 1.0 - 1e-9 for a, b in zip(starts, starts[1:]))  # at most once a second
+    assert all(b - a >= 1.0 - 1e-9 for a, b in pairwise(starts))  # at most once a second
     # ~21 publishes for 20 s of changes, not one per batch (40 batches of 0.5 s)
     assert len(publishes) <= 22
     # each change is visible within the budget plus one write and one publish
