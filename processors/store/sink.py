@@ -260,7 +260,7 @@ class Sink:
     """Consumes the changelog topic and keeps the DuckDB projections and snapshot current."""
 
     def __init__(self, data_dir: Path, bootstrap: str, topic: str, epoch: str,
-                 batch_max: int = 5000, flush_s: float = 0.5, publish_s: float = 1.0,
+                 batch_max: int = 5000, flush_s: float = 1.0, publish_s: float = 1.0,
                  threads: int | None = 1) -> None:
         """Prepare the writer database under `data_dir/.sink/`."""
         self.writer_path = data_dir / ".sink" / "writer.duckdb"
