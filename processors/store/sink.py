@@ -3,9 +3,10 @@
 Exactly-once effect: each batch's rows and the next offset to read are written in one transaction,
 and the sink resumes from that offset, so a crash and a redelivery never duplicate or lose a row.
 
-Analysts never open the writer's file. After committed batches the sink brings a replica of it up
-to date and publishes that replica as `newsline.duckdb` (processors/store/replicas.py), at a cost
-that follows the batch, not the database: any number of analysts can open that file (read-only or
+Analysts never open the writer's file. At most once per publish budget (`PublishBudget`, 1 s by
+default) the sink brings a replica of it up to date with the batches committed since and
+publishes that replica as `newsline.duckdb` (processors/store/replicas.py), at a cost that
+follows those batches, not the database: any number of analysts can open that file (read-only or
 not) at any time without taking a lock that could block ingestion; a session that is already open
 keeps seeing the snapshot it opened until it reopens the file.
 """
