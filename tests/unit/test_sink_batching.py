@@ -127,3 +127,12 @@ def test_stopping_publishes_what_was_committed():
     log = ScriptedLog(count=1000, gap=0.01)
     committed, publishes, _ = drive(log, publish_s=5.0, flush_s=0.5, until=3.0)
     assert committed and publishes[-1][1] == len(committed)
+
+
+def test_a_slow_publish_stretches_the_budget_to_four_times_its_duration():
+    log = ScriptedLog(count=400, gap=0.05)
+    committed, publishes, arrived = drive(log, publish_s=1.0, flush_s=0.5, until=40.0, cost=0.5)
+    starts = [t for t, _ in publishes]
+    assert all(b - a >= 4 * 0.5 - 1e-9 for a, b in pairwise(starts))  # publishing <= 1/4 of time
+    assert all(b - a <= 4 * 0.5 + 0.5 + 0.01 for a, b in pairwise(starts))  # + a write, no later
+    assert publishes[-1][1] == len(committed) == 400
