@@ -410,8 +410,8 @@ class PublishBudget:
     that is longer, so that publishing takes at most about a fifth of the sink's time: a publish
     costs about the same whatever it carries, and on a machine too busy to give the sink its
     share, publishing every `every_s` regardless would spend its time publishing a few articles
-    at a time (measured with bench/e2e_bench.py at a load average of 30 on 2 cores: publishes
-    of 1-1.8 s).
+    at a time (bench/e2e_bench.py at a load average of 30 on 2 cores: publishes of 1-3 s,
+    `last_publish` in bench/results/e2e-dense-publish.json).
 
     `committed()` after each batch write, `published()` after each publish; `due()` says
     whether to publish now, `deadline()` until when a batch may stay open (None: nothing is
