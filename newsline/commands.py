@@ -118,7 +118,8 @@ def sink(settings: Settings, epoch: str | None, stop: threading.Event) -> int:
     from schemas.topics import TOPICS
 
     Sink(settings.data_dir, str(settings.bootstrap_servers), TOPICS["changelog"].name,
-         epoch or "default", settings.sink_batch_max, settings.sink_flush_s).run(stop)
+         epoch or "default", settings.sink_batch_max, settings.sink_flush_s,
+         settings.sink_publish_s, settings.sink_threads or None).run(stop)
     exit_without_teardown(0)
 
 

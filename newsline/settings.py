@@ -40,7 +40,10 @@ class Settings(BaseSettings):
         description="processes that analyse raw articles beside each worker (0: in the worker)",
     )
     sink_batch_max: int = Field(default=5000, ge=1)
-    sink_flush_s: float = Field(default=0.5, gt=0)
+    sink_flush_s: float = Field(default=1.0, gt=0)
+    sink_publish_s: float = Field(
+        default=1.0, gt=0, description="the sink publishes the analysts' file at most this often")
+    sink_threads: int = Field(default=1, ge=0, description="DuckDB threads of the sink (0: one per core)")
     log_level: str = "INFO"
 
     @property

@@ -3,9 +3,10 @@
 Exactly-once effect: each batch's rows and the next offset to read are written in one transaction,
 and the sink resumes from that offset, so a crash and a redelivery never duplicate or lose a row.
 
-Analysts never open the writer's file. After committed batches the sink brings a replica of it up
-to date and publishes that replica as `newsline.duckdb` (processors/store/replicas.py), at a cost
-that follows the batch, not the database: any number of analysts can open that file (read-only or
+Analysts never open the writer's file. At most once per publish budget (`PublishBudget`, 1 s by
+default) the sink brings a replica of it up to date with the batches committed since and
+publishes that replica as `newsline.duckdb` (processors/store/replicas.py), at a cost that
+follows those batches, not the database: any number of analysts can open that file (read-only or
 not) at any time without taking a lock that could block ingestion; a session that is already open
 keeps seeing the snapshot it opened until it reopens the file.
 """
@@ -59,11 +60,14 @@ def _column_types(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, str]:
     return _TYPES[name]
 
 
-def open_writer(path: Path) -> duckdb.DuckDBPyConnection:
-    """Open (creating) a writer database with the analysts' schema."""
+def open_writer(path: Path, threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    """Open (creating) a writer database with the analysts' schema; `threads` caps DuckDB's
+    threads for this connection (None: DuckDB's default, one per core)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path))
     con.execute("SET TimeZone = 'UTC'")
+    if threads is not None:
+        con.execute(f"SET threads = {int(threads)}")
     con.execute(SCHEMA_SQL)
     aliases = alias_rows()
     con.execute("BEGIN TRANSACTION")
@@ -257,15 +261,16 @@ class Sink:
     """Consumes the changelog topic and keeps the DuckDB projections and snapshot current."""
 
     def __init__(self, data_dir: Path, bootstrap: str, topic: str, epoch: str,
-                 batch_max: int = 5000, flush_s: float = 0.5) -> None:
+                 batch_max: int = 5000, flush_s: float = 1.0, publish_s: float = 1.0,
+                 threads: int | None = 1) -> None:
         """Prepare the writer database under `data_dir/.sink/`."""
         self.writer_path = data_dir / ".sink" / "writer.duckdb"
         self.target = data_dir / "newsline.duckdb"
         self.bootstrap, self.topic, self.epoch = bootstrap, topic, epoch
         self.batch_max, self.flush_s = batch_max, flush_s
+        self.budget = PublishBudget(publish_s)
+        self.threads = threads
         self.hold_until_articles = 0
-        self.pending = False
-        self.next_publish = 0.0
         self.data_dir = data_dir
         self.unpublished: list[datetime] = []  # known_at of articles projected, not yet published
         self.latencies: deque[float] = deque(maxlen=1000)
@@ -304,7 +309,7 @@ class Sink:
             producer.close(timeout=5)
 
     def _open(self) -> duckdb.DuckDBPyConnection:
-        con = open_writer(self.writer_path)
+        con = open_writer(self.writer_path, self.threads)
         _, epoch = stored_position(con, self.topic)
         if epoch is not None and epoch != self.epoch:
             # A new log (another Kafka cluster, e.g. its data folder was deleted): the stored
@@ -319,7 +324,7 @@ class Sink:
             con.close()
             self.writer_path.unlink()
             Path(str(self.writer_path) + ".wal").unlink(missing_ok=True)
-            con = open_writer(self.writer_path)
+            con = open_writer(self.writer_path, self.threads)
             self.publisher.forget()
         # No checkpoint when the sink closes the writer: DuckDB's checkpoint at close rewrote the
         # row groups the last batches touched, 5-10 s after a fill of 10,000 articles at a load
@@ -330,30 +335,25 @@ class Sink:
         con.execute("PRAGMA disable_checkpoint_on_shutdown")
         return con
 
-    def _publish(self, con: duckdb.DuckDBPyConnection, idle: bool = True) -> None:
-        """Publish pending batches: at once when the log is drained, else at a bounded cost.
+    def _publish(self, con: duckdb.DuckDBPyConnection) -> bool:
+        """Publish every committed batch to the analysts' file; False while a rebuild holds it.
 
-        A publish catches a replica up with the batches it missed (about one batch's write), so
-        under sustained load publishes are spaced to keep publishing under a fifth of the sink's
-        time; after a restart the first publish copies the whole file.
+        A publish catches a replica up with the batches it missed and checkpoints it, a cost
+        that is mostly fixed per publish (a checkpoint rewrites each table it touches), so
+        `run` publishes on a time budget (`PublishBudget`) rather than after every batch.
         """
-        self.pending = True
-        if not idle and time.monotonic() < self.next_publish:
-            return
         if self.hold_until_articles:
             row = con.execute("SELECT count(*) FROM articles").fetchone()
             if row is None or row[0] < self.hold_until_articles:
-                return
+                return False
             self.hold_until_articles = 0
         started = time.monotonic()
         next_offset, _ = stored_position(con, self.topic)
         how = self.publisher.publish(con, self.writer_path, topic=self.topic, epoch=self.epoch,
                                      next_offset=next_offset)
-        took = time.monotonic() - started
-        self.last_publish = {"how": how, "seconds": round(took, 4)}
-        self.next_publish = time.monotonic() + 4 * took
-        self.pending = False
+        self.last_publish = {"how": how, "seconds": round(time.monotonic() - started, 4)}
         self._record_latency(con)
+        return True
 
     def _record_latency(self, con: duckdb.DuckDBPyConnection) -> None:
         """Accepted-to-visible latency of the articles just published, for GET /metrics."""
@@ -367,13 +367,17 @@ class Sink:
             self.last_publish, self.publisher.full_copies))
 
     def run(self, stop: Any) -> None:
-        """Project until `stop.is_set()`, publishing snapshots as `_publish` decides."""
+        """Project until `stop.is_set()`, publishing on the time budget (`run_loop`)."""
         from kafka import KafkaConsumer, TopicPartition
 
         began = time.monotonic()
         con = self._open()
         log.info("sink writer open in %.2fs", time.monotonic() - began)
-        self._publish(con)
+        started = time.monotonic()
+        published = self._publish(con)  # what an earlier run committed, before anything new
+        self.budget.published(started)
+        if not published:
+            self.budget.committed()
         tp = TopicPartition(self.topic, 0)
         consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False,
                                  client_id="newsline-sink", max_partition_fetch_bytes=20 << 20,
@@ -385,25 +389,22 @@ class Sink:
             polled = consumer.poll(timeout_ms=timeout_ms, max_records=max_records)
             return [(m.offset, m.value) for msgs in polled.values() for m in msgs]
 
+        def write(records: list[tuple[int, bytes]]) -> None:
+            changes, rejected = split_changes(records)
+            batch, failed = fold_isolating(changes)
+            self.dead_letters(dict(records), rejected, failed)
+            batch.next_offset = max(batch.next_offset, records[-1][0] + 1)
+            from_offset, _ = stored_position(con, self.topic)
+            apply_batch(con, batch, topic=self.topic, epoch=self.epoch)
+            self.publisher.record(changes, from_offset)
+            self.unpublished.extend(datetime.fromisoformat(a["known_at"])
+                                    for a in batch.articles.values())
+            log.info("sink projected %d changes up to offset %d", len(records),
+                     batch.next_offset)
+
         try:
-            while not stop.is_set():
-                records = collect_batch(poll, self.batch_max, self.flush_s)
-                if not records:
-                    if self.pending:
-                        self._publish(con)
-                    continue
-                changes, rejected = split_changes(records)
-                batch, failed = fold_isolating(changes)
-                self.dead_letters(dict(records), rejected, failed)
-                batch.next_offset = max(batch.next_offset, records[-1][0] + 1)
-                from_offset, _ = stored_position(con, self.topic)
-                apply_batch(con, batch, topic=self.topic, epoch=self.epoch)
-                self.publisher.record(changes, from_offset)
-                self.unpublished.extend(datetime.fromisoformat(a["known_at"])
-                                        for a in batch.articles.values())
-                self._publish(con, idle=len(records) < self.batch_max)
-                log.info("sink projected %d changes up to offset %d", len(records),
-                         batch.next_offset)
+            run_loop(poll, write, lambda: self._publish(con), self.budget, self.batch_max,
+                     self.flush_s, stop.is_set)
         finally:
             began = time.monotonic()
             consumer.close()
@@ -413,11 +414,82 @@ class Sink:
                      closed - began, time.monotonic() - closed)
 
 
+class PublishBudget:
+    """When the sink publishes: at most once per budget, and a committed change no later than a
+    budget after the previous publish started (or at once, if that is past), plus the time of
+    the batch write under way.
+
+    The budget is `every_s`, stretched to `STRETCH` times the previous publish's duration when
+    that is longer, so that publishing takes at most about a fifth of the sink's time: a publish
+    costs about the same whatever it carries, and on a machine too busy to give the sink its
+    share, publishing every `every_s` regardless would spend its time publishing a few articles
+    at a time (bench/e2e_bench.py at a load average of 30 on 2 cores: publishes of 1-3 s,
+    `last_publish` in bench/results/e2e-dense-publish.json).
+
+    `committed()` after each batch write, `published()` after each publish; `due()` says
+    whether to publish now, `deadline()` until when a batch may stay open (None: nothing is
+    waiting to be published).
+    """
+
+    STRETCH = 4.0
+
+    def __init__(self, every_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.every_s, self.clock = every_s, clock
+        self.last: float | None = None  # when the previous publish started
+        self.budget = every_s
+        self.pending = False
+
+    def committed(self) -> None:
+        self.pending = True
+
+    def deadline(self) -> float | None:
+        if not self.pending:
+            return None
+        return self.clock() if self.last is None else self.last + self.budget
+
+    def due(self) -> bool:
+        deadline = self.deadline()
+        return deadline is not None and self.clock() >= deadline
+
+    def published(self, started: float) -> None:
+        self.budget = max(self.every_s, self.STRETCH * (self.clock() - started))
+        self.last, self.pending = started, False
+
+
+def run_loop(poll: Callable[[int, int], list[tuple[int, bytes]]],
+             write: Callable[[list[tuple[int, bytes]]], None], publish: Callable[[], bool],
+             budget: PublishBudget, batch_max: int, flush_s: float,
+             stopped: Callable[[], bool]) -> None:
+    """The sink's loop: write batches as `collect_batch` closes them (a batch also closes when
+    a publish falls due), and publish what they committed when `budget` says so.
+
+    `write` commits a batch (rows and next offset in one transaction); `publish` makes every
+    committed batch visible to analysts and returns False if it could not (a rebuild holds
+    it back), in which case the changes stay pending for the next try.
+    """
+    while not stopped():
+        if budget.due():
+            started = budget.clock()
+            published = publish()
+            budget.published(started)
+            if not published:  # held back (a rebuild): try again a budget later
+                budget.committed()
+        records = collect_batch(poll, batch_max, flush_s, budget.clock, budget.deadline())
+        if records:
+            write(records)
+            budget.committed()
+    if budget.pending:  # stopping: leave nothing committed unpublished
+        started = budget.clock()
+        if publish():
+            budget.published(started)
+
+
 def collect_batch(poll: Callable[[int, int], list[tuple[int, bytes]]], batch_max: int,
-                  flush_s: float, clock: Callable[[], float] = time.monotonic
-                  ) -> list[tuple[int, bytes]]:
-    """One batch of (offset, value): from its first record until `flush_s` after it, or
-    `batch_max` records; nothing if a poll of 100 ms finds the log drained.
+                  flush_s: float, clock: Callable[[], float] = time.monotonic,
+                  until: float | None = None) -> list[tuple[int, bytes]]:
+    """One batch of (offset, value): from its first record until `flush_s` after it (or
+    `until`, if earlier: a publish falls due), or `batch_max` records; nothing if a poll of
+    100 ms (or until `until`) finds the log drained.
 
     The window counts from the batch's first record, not from the first empty poll: the
     resolver sends each article's changes together, so the log goes quiet between articles and
@@ -428,12 +500,15 @@ def collect_batch(poll: Callable[[int, int], list[tuple[int, bytes]]], batch_max
     records: list[tuple[int, bytes]] = []
     closes = 0.0
     while len(records) < batch_max:
-        wait_ms = 100 if not records else max(1, int(1000 * (closes - clock())))
+        if records:
+            wait_ms = max(1, int(1000 * (closes - clock())))
+        else:
+            wait_ms = 100 if until is None else max(1, min(100, int(1000 * (until - clock()))))
         got = poll(wait_ms, batch_max - len(records))
         if not records:
             if not got:
                 return records
-            closes = clock() + flush_s
+            closes = clock() + flush_s if until is None else min(clock() + flush_s, until)
         records.extend(got)
         if clock() >= closes:
             break

@@ -47,3 +47,92 @@ def test_a_drained_log_returns_nothing_after_one_short_poll():
     log = ScriptedLog(count=0, gap=1.0)
     assert collect_batch(log.poll, 10, 0.5, log.clock) == []
     assert log.polls == [100]
+
+
+# The publish budget (`run_loop` with `PublishBudget`): the sink's loop on a scripted log and
+# clock, with writes and publishes that take `cost` seconds of that clock.
+
+from itertools import pairwise  # noqa: E402
+
+from processors.store.sink import PublishBudget, run_loop  # noqa: E402
+
+
+def drive(log: ScriptedLog, *, publish_s: float, flush_s: float, until: float,
+          cost: float = 0.0, held: int = 0):
+    """Run the loop until the clock passes `until`; what was committed and published, when."""
+    budget = PublishBudget(publish_s, log.clock)
+    committed: list[int] = []  # offsets committed, in order
+    publishes: list[tuple[float, int]] = []  # (when it started, how many committed it showed)
+    arrived = {}  # offset -> when the log delivered it
+
+    def poll(timeout_ms, max_records):
+        got = log.poll(timeout_ms, max_records)
+        for offset, _ in got:
+            arrived[offset] = log.now
+        return got
+
+    def write(records):
+        log.now += cost
+        committed.extend(o for o, _ in records)
+
+    def publish():
+        nonlocal held
+        started = log.now
+        log.now += cost
+        if held:  # a rebuild holds the file back for this many tries
+            held -= 1
+            return False
+        publishes.append((started, len(committed)))
+        return True
+
+    run_loop(poll, write, publish, budget, 5000, flush_s, lambda: log.now >= until)
+    return committed, publishes, arrived
+
+
+def visible_at(publishes, offset):
+    """When the change at `offset` (the offset-th committed) was first published."""
+    return next(t for t, shown in publishes if shown > offset)
+
+
+def test_a_steady_stream_is_published_within_the_budget_and_nothing_is_lost():
+    log = ScriptedLog(count=400, gap=0.05)  # 20 changes a second for 20 s
+    committed, publishes, arrived = drive(log, publish_s=1.0, flush_s=0.5, until=30.0,
+                                          cost=0.05)
+    assert committed == list(range(400))
+    assert publishes[-1][1] == 400  # every committed change was published
+    starts = [t for t, _ in publishes]
+    assert all(b - a >= 1.0 - 1e-9 for a, b in pairwise(starts))  # at most once a second
+    # ~21 publishes for 20 s of changes, not one per batch (40 batches of 0.5 s)
+    assert len(publishes) <= 22
+    # each change is visible within the budget plus one write and one publish
+    assert max(visible_at(publishes, o) - arrived[o] for o in committed) <= 1.0 + 2 * 0.05 + 1e-9
+
+
+def test_a_lone_change_is_published_once_its_budget_is_spent_not_when_more_arrive():
+    log = ScriptedLog(count=2, gap=0.3)  # two changes, then the log stays quiet
+    committed, publishes, arrived = drive(log, publish_s=1.0, flush_s=0.1, until=10.0)
+    assert committed == [0, 1]
+    assert publishes[-1][1] == 2
+    assert visible_at(publishes, 1) - arrived[1] <= 1.0 + 1e-9
+
+
+def test_a_publish_held_back_is_retried_a_budget_later_and_publishes_everything():
+    log = ScriptedLog(count=3, gap=0.05)  # three changes, then quiet: only retries publish them
+    committed, publishes, _ = drive(log, publish_s=0.5, flush_s=0.2, until=20.0, held=3)
+    assert committed == [0, 1, 2]
+    assert publishes and publishes[0][1] == 3 and publishes[0][0] <= 2.5  # 4th try, not at stop
+
+
+def test_stopping_publishes_what_was_committed():
+    log = ScriptedLog(count=1000, gap=0.01)
+    committed, publishes, _ = drive(log, publish_s=5.0, flush_s=0.5, until=3.0)
+    assert committed and publishes[-1][1] == len(committed)
+
+
+def test_a_slow_publish_stretches_the_budget_to_four_times_its_duration():
+    log = ScriptedLog(count=400, gap=0.05)
+    committed, publishes, arrived = drive(log, publish_s=1.0, flush_s=0.5, until=40.0, cost=0.5)
+    starts = [t for t, _ in publishes]
+    assert all(b - a >= 4 * 0.5 - 1e-9 for a, b in pairwise(starts))  # publishing <= 1/4 of time
+    assert all(b - a <= 4 * 0.5 + 0.5 + 0.01 for a, b in pairwise(starts))  # + a write, no later
+    assert publishes[-1][1] == len(committed) == 400
