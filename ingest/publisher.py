@@ -70,14 +70,22 @@ class Publisher:
         self.timeout_s = timeout_s
         self.topic = TOPICS["raw"].name
         self._lock = threading.Lock()
-        self.producer: KafkaProducer | None = self._new_producer()
+        # Made by the first publish, not here: kafka-python's producer contacts the broker in its
+        # constructor and blocks until one answers. Made here, a `newsline api` started while
+        # its broker was down (or restarting) did not bind its port for 30 s and then exited
+        # (found by the fault campaign: the API restarted while the killed broker restarted).
+        # Made lazily, the API answers at once: 503 with Retry-After until the broker is back.
+        self.producer: KafkaProducer | None = None
 
     def _new_producer(self) -> KafkaProducer:
+        timeout_ms = int(self.timeout_s * 1000)
         return KafkaProducer(
             bootstrap_servers=self.bootstrap, acks="all", linger_ms=2, retries=5,
             max_request_size=20 * 1024 * 1024, client_id="newsline-ingest",
-            request_timeout_ms=int(self.timeout_s * 1000), max_block_ms=int(self.timeout_s * 1000),
-            delivery_timeout_ms=int(self.timeout_s * 1000) + 2000,
+            request_timeout_ms=timeout_ms, max_block_ms=timeout_ms,
+            delivery_timeout_ms=timeout_ms + 2000,
+            # the constructor's bootstrap gives up like a send does (kafka-python's default: 30 s)
+            bootstrap_timeout_ms=timeout_ms,
         )
 
     def _replace_producer(self) -> None:
@@ -110,10 +118,12 @@ class Publisher:
                 env = envelope(art, source=SOURCE, subject=canonical, id=vid)
                 value = encode(env)
                 fresh.append((key, value, dkey, vid))
-            deadline = time.monotonic() + self.timeout_s
+            if not fresh:  # every article was acknowledged before: no broker needed
+                return results
             try:
                 if self.producer is None:
-                    self.producer = self._new_producer()
+                    self.producer = self._new_producer()  # up to timeout_s if the broker is down
+                deadline = time.monotonic() + self.timeout_s
                 futures = [self.producer.send(self.topic, key=key.encode(), value=value)
                            for key, value, _, _ in fresh]
                 # One deadline for the whole batch (not `flush`, whose timeout is per batch).
@@ -122,8 +132,7 @@ class Publisher:
             except (KafkaError, TimeoutError) as exc:
                 self._replace_producer()
                 raise BrokerUnavailable(str(exc) or type(exc).__name__) from exc
-            if fresh:
-                self.seen.add([(dkey, vid) for _, _, dkey, vid in fresh])
+            self.seen.add([(dkey, vid) for _, _, dkey, vid in fresh])
             return results
 
     def close(self) -> None:

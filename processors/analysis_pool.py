@@ -25,7 +25,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
-from processors.analysis.analyse import analyse_article
+from processors.analysis.analyse import TooLarge, analyse_article
 from schemas.articles import ARTICLE_SUBMITTED
 from schemas.codec import Rejection, decode, encode, envelope
 
@@ -52,6 +52,8 @@ def analyse_value(raw: bytes | None) -> Outcome:
                        errors=tuple((e["path"], e["message"]) for e in env.errors))
     try:
         result = analyse_article(env)
+    except TooLarge as exc:  # not a bug: no traceback
+        return Outcome(reason=f"too large to analyse: {exc}", errors=(("data.text", str(exc)),))
     except Exception as exc:  # a bug must not stall the stream: the record is parked
         return Outcome(reason=f"analysis failed: {exc!r}", errors=(("(processing)", repr(exc)),),
                        trace=traceback.format_exc())

@@ -75,8 +75,23 @@ class ApiProcess:
              "--bootstrap-servers", bootstrap, "--api-port", str(self.port)],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
-        wait_for_port("127.0.0.1", self.port, 60)
-        return self
+        # It binds at once, broker or not (`ingest/publisher.py` connects on the first POST).
+        deadline = time.monotonic() + 60
+        while True:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"the API exited with {self.proc.returncode}\n"
+                                     f"== api.log\n{self.log_tail()}")
+            try:
+                wait_for_port("127.0.0.1", self.port, 1)
+                return self
+            except TimeoutError:
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"the API did not answer on {self.url} in 60 s\n"
+                                         f"== api.log\n{self.log_tail()}") from None
+
+    def log_tail(self) -> str:
+        path = self.data_dir / "api.log"
+        return path.read_text(errors="replace")[-4000:] if path.exists() else "(no api.log)"
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
         if self.proc and self.proc.poll() is None:

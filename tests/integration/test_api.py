@@ -1,7 +1,12 @@
 """The ingest API against a real embedded broker: any input gets a 2xx or a 4xx, never a 500."""
 
 import json
+import os
+import subprocess
+import sys
+import time
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
@@ -10,8 +15,9 @@ from hypothesis import strategies as st
 from ingest.api import create_app
 from ingest.publisher import Publisher
 from ingest.seen import SeenIndex
-from newsline.broker import EmbeddedBroker
+from newsline.broker import EmbeddedBroker, free_port
 from newsline.kafka_admin import ensure_topics
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.integration
 TOKEN = "test-token"
@@ -90,3 +96,44 @@ def test_broker_down_answers_503_with_retry_after(broker, tmp_path):
     assert r.status_code == 503 and r.headers["retry-after"]
     publisher.close()
     assert len(SeenIndex(tmp_path / "seen.jsonl")) == 0  # nothing acknowledged, nothing recorded
+
+
+def test_an_api_started_before_its_broker_answers_503_then_accepts(tmp_path):
+    """`newsline api` restarted while its broker is down (the fault campaign kills both) must
+    bind its port and answer 503 with Retry-After, then accept once the broker is up. It used to
+    wait 30 s for a broker before binding, then exit."""
+    kafka_port, api_port = free_port(), free_port()
+    log_path = tmp_path / "api.log"
+    with log_path.open("ab") as log:
+        api = subprocess.Popen(
+            [sys.executable, "-m", "newsline.cli", "api", "--data-dir", str(tmp_path / "api"),
+             "--bootstrap-servers", f"127.0.0.1:{kafka_port}", "--api-port", str(api_port)],
+            cwd=ROOT, env={**os.environ, "NEWSLINE_TOKENS": TOKEN}, stdout=log,
+            stderr=subprocess.STDOUT)
+    broker = EmbeddedBroker(data_dir=tmp_path / "broker", port=kafka_port)
+    url = f"http://127.0.0.1:{api_port}"
+    doc = {"url": "https://e.example/early", "text": "Le 4 septembre, rien.",
+           "published_at": "2023-09-04T10:00:00Z"}
+    try:
+        deadline = time.monotonic() + 60  # the imports alone, on a loaded machine
+        while True:
+            assert api.poll() is None, f"the API exited:\n{log_path.read_text()}"
+            assert time.monotonic() < deadline, f"no answer on {url}:\n{log_path.read_text()}"
+            try:
+                if httpx.get(f"{url}/healthz", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        r = httpx.post(f"{url}/articles", json=doc, headers=AUTH, timeout=60)
+        assert r.status_code == 503 and r.headers["retry-after"], r.text
+        broker.start()
+        ensure_topics(broker.bootstrap_servers)
+        deadline = time.monotonic() + 120
+        while (r := httpx.post(f"{url}/articles", json=doc, headers=AUTH, timeout=60)) \
+                .status_code == 503 and time.monotonic() < deadline:
+            time.sleep(1)
+        assert r.status_code == 202 and not r.json()["accepted"][0]["duplicate"], r.text
+    finally:
+        api.terminate()
+        api.wait(timeout=30)
+        broker.stop()

@@ -143,3 +143,30 @@ def test_a_batch_that_got_a_503_is_not_recorded_as_accepted(tmp_path):
     assert len(seen) == 0 and len(SeenIndex(tmp_path / "seen.jsonl")) == 0
     [again] = pub.publish([art])  # the retry: a fresh producer, accepted, not a duplicate
     assert not again.duplicate and len(seen) == 1
+
+
+def test_a_publisher_starts_without_its_broker_and_answers_in_its_timeout(tmp_path):
+    """`newsline api` builds its publisher before it binds its port. kafka-python's producer
+    waits for a broker in its constructor (30 s, then an exception): a publisher that made one
+    there kept an API restarted while its broker was down from ever answering."""
+    import socket
+    import time
+    from datetime import UTC, datetime
+
+    from ingest.publisher import BrokerUnavailable, Publisher
+    from schemas.articles import Article
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    seen = SeenIndex(tmp_path / "seen.jsonl")
+    started = time.monotonic()
+    pub = Publisher(f"127.0.0.1:{port}", seen, timeout_s=1.0)
+    assert time.monotonic() - started < 0.5
+    art = Article(url="https://example.org/a", published_at=datetime(2026, 1, 2, tzinfo=UTC),
+                  text="Le 2 janvier, la ville a voté.")
+    started = time.monotonic()
+    with pytest.raises(BrokerUnavailable):
+        pub.publish([art])
+    assert time.monotonic() - started < 5 and len(seen) == 0
+    pub.close()
