@@ -21,7 +21,7 @@ MAX_ALIAS_TOKENS = 10
 
 _TOKEN = regex.compile(r"(?:\p{Lu}\.){2,}|\p{L}+(?:[-‑]\p{L}+)*|\p{N}+")
 _JOINING_GAP = regex.compile(r"\s*['’]?\s*")
-_OPENING = regex.compile(r"[\"«“(:—–-]\s*$")
+_OPENING = frozenset("\"«“(:—–-")  # a capital right after one of these opens a clause
 _URL = regex.compile(r"(?:https?://|www\.)\S+(?:\s+[^\s/]*[./]\S*)*|\S+@\S+\.\w+")
 _KEY_PUNCTUATION = regex.compile(r"[-‐‑–'’`.]+")
 
@@ -142,8 +142,12 @@ def _joined(sentence: str, left: _Token, right: _Token) -> bool:
 
 
 def _opens_clause(sentence: str, token: _Token) -> bool:
-    before = sentence[: token.start]
-    return not before.strip() or _OPENING.search(before) is not None
+    """Whether the token is the first of the sentence or follows an opening quote, bracket,
+    colon or dash. Looks back over whitespace only, so a long sentence costs no more per token."""
+    i = token.start
+    while i > 0 and sentence[i - 1].isspace():
+        i -= 1
+    return i == 0 or sentence[i - 1] in _OPENING
 
 
 def _match_known(sentence: str, tokens: Sequence[_Token], i: int,
@@ -351,6 +355,7 @@ def _word_pieces(word: str) -> tuple[str, ...]:
     return tuple(_KEY_PUNCTUATION.sub(" ", _bare(word)).split())
 
 
+@lru_cache(maxsize=256)  # every dated mention of a sentence asks for the same keys
 def keywords(sentence: str, language: str | None) -> frozenset[str]:
     """Content-word keys of a sentence: English lexicon keys where known, else light stems.
 
