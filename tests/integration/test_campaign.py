@@ -292,9 +292,9 @@ def process_figures(pid: int) -> tuple[float, int]:
 @pytest.mark.reliability
 def test_soak_ten_minutes_at_a_steady_rate(campaign, tmp_path):
     """Ten minutes at about 2 articles a second: lag, RSS and open descriptors of every process
-    sampled every 15 s; descriptors and lag stay flat, RSS is reported (the worker's resolver
-    state is in memory until issue 16's disk-backed store lands, so its RSS grows with the
-    articles)."""
+    sampled every 15 s; descriptors and lag stay flat, RSS is reported. The worker's RSS is not
+    asserted: its resolver caches fill up to their caps over the first 10,000-20,000 articles,
+    far more than the soak's 1,200 (`bench/resolver_state_bench.py` measures it past them)."""
     c = campaign
     d = c.stack.data_dir
     procs = {"up": c.stack.proc.pid, "api": c.api.proc.pid,
