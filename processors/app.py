@@ -33,7 +33,7 @@ from processors.acks import acked_when_done
 from processors.analysis_pool import AnalysisPool
 from processors.rebalance import rewind_uncommitted, stop_fetching_before_the_seek
 from processors.resolver_state import FoldError, Resolver, Store
-from processors.stall import CommitWatch, LoopWatch
+from processors.stall import CommitWatch, GroupWatch, LoopWatch, group_describer
 from schemas.articles import ARTICLE_ANALYSED, ArticleAnalysed
 from schemas.codec import Rejection, decode, encode, envelope
 from schemas.dead_letters import DeadLetter
@@ -160,8 +160,18 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
             loop_watch[0].start()
         try:
             await commit_watch.check(app, {raw.get_topic_name(), analysed_name})
-        except Exception:  # a diagnosis must never stop the worker
-            log.debug("commit watch failed", exc_info=True)
+        except Exception as exc:  # a diagnosis must never stop the worker
+            log.warning("commit watch failed: %r", exc)
+
+    group_watch = GroupWatch(group_describer(bootstrap, app_id))
+
+    @app.timer(5.0)
+    async def watch_group() -> None:
+        """Exit when the consumer has left its group for good (processors/stall, GroupWatch)."""
+        try:
+            await group_watch.check(app)
+        except Exception as exc:  # a diagnosis must never stop the worker
+            log.warning("group watch failed: %r", exc)
 
     resolvers: dict[int, Resolver] = {}
     state_dir = Path(data_dir) / "resolver" / (group_instance_id or "default")

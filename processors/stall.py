@@ -17,8 +17,10 @@ worker's log) when the loop has not turned for `patience_s`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import faulthandler
 import logging
+import os
 import sys
 import threading
 import time
@@ -139,3 +141,131 @@ async def describe(app: Any, tp: Any, end: int | None) -> str:
             f"active={active is None or tp in active} flow={consumer.flow_active} "
             f"app_flow={app.flow_control.is_active()} "
             f"generation={app.consumer_generation_id}")
+
+
+GROUP_EXIT_LINE = "left out of its consumer group"
+# The exit status of a worker that gives up on its consumer (EX_TEMPFAIL): `newsline up` and
+# compose's `restart: unless-stopped` start it again.
+GROUP_EXIT_STATUS = 75
+
+
+def membership(app: Any) -> dict[str, Any] | None:
+    """The worker's consumer's own view of its group membership (aiokafka's coordinator), or
+    None when faust or aiokafka do not expose it."""
+    aio = getattr(getattr(app.consumer, "_thread", None), "_consumer", None)
+    coordinator = getattr(aio, "_coordinator", None)
+    if coordinator is None or not hasattr(coordinator, "member_id"):
+        return None
+    rejoin = getattr(coordinator, "_rejoin_needed_fut", None)
+    subscription = getattr(getattr(coordinator, "_subscription", None), "subscription", None)
+    return {"coordinator": coordinator.coordinator_id, "member_id": coordinator.member_id,
+            "generation": coordinator.generation,
+            "rejoin_needed": bool(rejoin is not None and rejoin.done()),
+            "assigned": subscription is not None and subscription.assignment is not None}
+
+
+def is_member(m: dict[str, Any]) -> bool:
+    """A settled member: a known coordinator, an id, an assignment and no rejoin pending."""
+    return (m["coordinator"] is not None and bool(m["member_id"]) and not m["rejoin_needed"]
+            and m["assigned"])
+
+
+class GroupWatch:
+    """Gives up on a consumer that has left its group and does not come back.
+
+    Why (aiokafka 0.14 under faust-streaming 0.15.3): after a broker freeze the worker's
+    heartbeat fails ("local member_id was not recognized", "Heartbeat session expired - marking
+    coordinator dead") and its coordinator should rejoin the group once the broker is back. In 1
+    of about 8 outage runs of the fault campaign it never did: the group stayed empty for
+    minutes, nothing was consumed, and nothing more was logged (docs/fault-campaign.md).
+    faust-streaming/faust#523 reports the same after a broker outage.
+
+    The watch runs in the worker. When the consumer is not a settled member (`is_member`) while
+    the broker answers and describes the group as settled without it (Empty or Stable, its member
+    id not listed: a member trying to join would have moved the group to a rebalance), for
+    `patience_s` in a row, it logs the coordinator's state and where each task of the consumer's
+    thread waits, then exits with `GROUP_EXIT_STATUS`; the supervisor starts a fresh worker, which
+    joins and resumes from the committed offsets and the resolver's journal (at-least-once, the
+    same as after a kill -9). Armed only once the consumer has been a member (a starting worker
+    is not judged)."""
+
+    def __init__(self, describe: Any, patience_s: float = 15.0, exit: Any = None) -> None:
+        """`describe()`: (group state, member ids) from the broker, None if it does not answer."""
+        self.describe, self.patience_s = describe, patience_s
+        self.exit = exit or _exit
+        self.armed = False
+        self.since: float | None = None
+
+    async def check(self, app: Any) -> str | None:
+        """The diagnosis when the worker gives up (after calling `exit`), else None."""
+        m = membership(app)
+        if m is None or is_member(m):
+            self.armed = self.armed or m is not None
+            self.since = None
+            return None
+        if not self.armed:
+            return None
+        group = await self.describe()
+        if group is None or group[0] not in ("Empty", "Stable") or m["member_id"] in group[1]:
+            self.since = None  # the broker is away, or a rebalance is under way
+            return None
+        now = time.monotonic()
+        if self.since is None:
+            self.since = now
+        if now - self.since < self.patience_s:
+            return None
+        line = (f"{GROUP_EXIT_LINE} for {now - self.since:.0f}s while the broker answers (group "
+                f"{group[0]}, members {sorted(group[1])}; this consumer: {m}); exiting so that "
+                f"the worker is started again. The consumer's tasks:\n{consumer_tasks(app)}")
+        log.error("%s", line)
+        self.exit(GROUP_EXIT_STATUS)
+        return line
+
+
+def _exit(status: int) -> None:
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    sys.stderr.flush()
+    os._exit(status)
+
+
+def consumer_tasks(app: Any) -> str:
+    """Where each task of the consumer's thread (aiokafka's coordinator, fetcher) waits."""
+    loop = getattr(getattr(app.consumer, "_thread", None), "thread_loop", None)
+    if loop is None:
+        return "(no consumer thread)"
+    for _ in range(3):  # the set is the other thread's: it may change while it is read
+        try:
+            tasks = list(asyncio.all_tasks(loop))
+            break
+        except RuntimeError:
+            continue
+    else:
+        return "(could not read the consumer thread's tasks)"
+    return "\n".join(f"{t.get_name()}:\n  " + "\n  ".join(await_chain(t.get_coro()))
+                     for t in tasks) or "(none)"
+
+
+def group_describer(bootstrap: str, group: str, timeout_s: float = 5.0) -> Any:
+    """A `describe()` for `GroupWatch`: the group's state and member ids, asked with a client of
+    its own (not the stuck consumer's), None when the broker does not answer in time."""
+    import aiokafka.admin
+
+    async def describe() -> tuple[str, set[str]] | None:
+        admin = aiokafka.admin.AIOKafkaAdminClient(bootstrap_servers=bootstrap,
+                                                  request_timeout_ms=int(timeout_s * 1000),
+                                                  client_id="newsline-group-watch")
+        try:
+            await asyncio.wait_for(admin.start(), timeout_s)
+            [response] = await asyncio.wait_for(admin.describe_consumer_groups([group]),
+                                                timeout_s)
+            described = response.groups[0]
+            return str(described[2]), {str(member[0]) for member in described[5]}
+        except Exception:  # the broker away or slow: no verdict
+            log.debug("describing group %s failed", group, exc_info=True)
+            return None
+        finally:
+            with contextlib.suppress(Exception):
+                await admin.close()
+
+    return describe

@@ -20,6 +20,7 @@ from kafka import KafkaProducer
 
 from newsline.health import read_dead_letters
 from newsline.kafka_admin import consumer_lag
+from processors.stall import GROUP_EXIT_LINE
 from schemas.codec import Rejection, decode
 from schemas.topics import TOPICS
 from tests.conftest import ROOT
@@ -66,7 +67,10 @@ class Campaign:
         assert analyst["queries"] > 0
         assert not self.stack.alarms(), self.stack.logs()
         report.update(caught_up_s=round(took, 1), analyst_queries=analyst["queries"],
-                      producer_retries=len(poster.failures))
+                      producer_retries=len(poster.failures),
+                      group_watch_exits=sum(  # processors/stall.py, GroupWatch
+                          p.read_text(errors="replace").count(GROUP_EXIT_LINE)
+                          for p in (self.stack.data_dir / "logs").glob("*.log")))
         print("campaign report:", report)
         return report
 
