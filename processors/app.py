@@ -33,7 +33,13 @@ from processors.acks import acked_when_done
 from processors.analysis_pool import AnalysisPool
 from processors.rebalance import rewind_uncommitted, stop_fetching_before_the_seek
 from processors.resolver_state import FoldError, Resolver, Store
-from processors.stall import CommitWatch, GroupWatch, LoopWatch, group_describer
+from processors.stall import (
+    CommitWatch,
+    GroupWatch,
+    LoopWatch,
+    exit_for_restart,
+    group_describer,
+)
 from schemas.articles import ARTICLE_ANALYSED, ArticleAnalysed
 from schemas.codec import Rejection, decode, encode, envelope
 from schemas.dead_letters import DeadLetter
@@ -149,10 +155,13 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
                         transactional_id=tid)
         log.debug("analysed raw %d:%d", message.partition, message.offset)
 
-    commit_watch = CommitWatch()
+    # At-least-once only (CommitWatch): a stall while idle makes the worker exit and restart,
+    # before `newsline up`'s stall alarm (30 s) would fire.
+    commit_watch = CommitWatch(patience_s=20.0, give_up=exit_for_restart
+                               if processing_guarantee == "at_least_once" else None)
     loop_watch: list[LoopWatch] = []
 
-    @app.timer(10.0)
+    @app.timer(5.0)
     async def watch_commits() -> None:
         """Log the consumer's view of a partition that stopped committing (processors/stall)."""
         if not loop_watch:

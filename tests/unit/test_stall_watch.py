@@ -8,7 +8,7 @@ from collections import defaultdict
 
 from faust.types import TP
 
-from processors.stall import STALL_LINE, CommitWatch
+from processors.stall import GROUP_EXIT_STATUS, STALL_LINE, CommitWatch
 
 RAW = TP("newsline.articles.raw", 3)
 
@@ -52,6 +52,40 @@ def test_a_partition_that_commits_or_has_nothing_waiting_is_not_logged():
     asyncio.run(watch.check(idle, {RAW.topic}))
     asyncio.run(asyncio.sleep(0.06))
     assert asyncio.run(watch.check(idle, {RAW.topic})) == []
+
+
+def test_an_idle_stall_gives_up_a_busy_one_or_one_across_an_outage_does_not():
+    """The worker exits (to be restarted) on a stall during which it used no CPU; not while it
+    works (a huge article), and not on the first look after the broker stopped answering."""
+    exits: list[int] = []
+    watch, a = CommitWatch(patience_s=0.05, give_up=exits.append), app(committed=5, end=9)
+    asyncio.run(watch.check(a, {RAW.topic}))
+    asyncio.run(asyncio.sleep(0.06))
+    assert asyncio.run(watch.check(a, {RAW.topic})) and exits == [GROUP_EXIT_STATUS]
+
+    busy_exits: list[int] = []
+    busy = CommitWatch(patience_s=0.05, busy_cpu_s=0.01, give_up=busy_exits.append)
+    asyncio.run(busy.check(a, {RAW.topic}))
+    sum(i * i for i in range(3_000_000))  # CPU spent by the worker meanwhile
+    asyncio.run(asyncio.sleep(0.06))
+    assert asyncio.run(busy.check(a, {RAW.topic})) and busy_exits == []
+
+    outage_exits: list[int] = []
+    outage = CommitWatch(patience_s=0.05, give_up=outage_exits.append)
+    asyncio.run(outage.check(a, {RAW.topic}))
+    answers = a.consumer.highwaters
+
+    async def no_answer(*tps):
+        raise TimeoutError
+
+    a.consumer.highwaters = no_answer
+    asyncio.run(asyncio.sleep(0.06))
+    try:
+        asyncio.run(outage.check(a, {RAW.topic}))
+    except TimeoutError:
+        pass
+    a.consumer.highwaters = answers  # back: the clock starts again
+    assert asyncio.run(outage.check(a, {RAW.topic})) == [] and outage_exits == []
 
 
 def test_the_stall_line_names_where_an_agent_waits():
