@@ -172,7 +172,8 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
         except Exception as exc:  # a diagnosis must never stop the worker
             log.warning("commit watch failed: %r", exc)
 
-    group_watch = GroupWatch(group_describer(bootstrap, app_id))
+    streams = {raw.get_topic_name(), analysed_name}
+    group_watch = GroupWatch(group_describer(bootstrap, app_id, streams), streams)
 
     @app.timer(5.0)
     async def watch_group() -> None:

@@ -24,7 +24,7 @@ import os
 import sys
 import threading
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 from processors.acks import WITHHELD
 
@@ -214,9 +214,11 @@ class GroupWatch:
     member (a starting worker is not judged). The other: `CommitWatch` with `give_up`, for a
     settled member whose partitions do not commit while records wait and it idles."""
 
-    def __init__(self, describe: Any, patience_s: float = 15.0, exit: Any = None) -> None:
-        """`describe()`: (group state, member ids) from the broker, None if it does not answer."""
-        self.describe, self.patience_s = describe, patience_s
+    def __init__(self, describe: Any, topics: set[str], patience_s: float = 15.0,
+                 exit: Any = None) -> None:
+        """`describe()`: a `GroupView` from the broker, None if it does not answer; `topics`: the
+        stream topics the group consumes."""
+        self.describe, self.topics, self.patience_s = describe, topics, patience_s
         self.exit = exit or exit_for_restart
         self.armed = False
         self.since: float | None = None
@@ -224,27 +226,46 @@ class GroupWatch:
     async def check(self, app: Any) -> str | None:
         """The diagnosis when the worker gives up (after calling `exit`), else None."""
         m = membership(app)
-        if m is None or is_member(m):
-            self.armed = self.armed or m is not None
-            self.since = None
+        if m is None:
             return None
-        if not self.armed:
+        if is_member(m):
+            self.armed = True
+            if any(tp.topic in self.topics for tp in app.consumer.assignment()):
+                self.since = None
+                return None
+            view = await self.describe()  # a member holding nothing: is anything unheld?
+            stuck = view is not None and view.state == "Stable" and bool(view.unassigned)
+            why = "a member holding no partition while the group leaves some to no one"
+        elif self.armed:
+            view = await self.describe()
+            stuck = view is not None and view.state in ("Empty", "Stable")
+            why = "not a settled member"
+        else:
             return None
-        group = await self.describe()
-        if group is None or group[0] not in ("Empty", "Stable"):
-            self.since = None  # the broker is away, or a rebalance is under way
+        if not stuck or view is None:
+            self.since = None  # the broker is away, a rebalance is under way, or all is held
             return None
         now = time.monotonic()
         if self.since is None:
             self.since = now
         if now - self.since < self.patience_s:
             return None
-        line = (f"{GROUP_EXIT_LINE} for {now - self.since:.0f}s while the broker answers (group "
-                f"{group[0]}, members {sorted(group[1])}; this consumer: {m}); exiting so that "
-                f"the worker is started again. The consumer's tasks:\n{consumer_tasks(app)}")
+        line = (f"{GROUP_EXIT_LINE}: {why}, for {now - self.since:.0f}s while the broker answers "
+                f"(group {view.state}, members {sorted(view.members)}, held by no one "
+                f"{view.unassigned}; this consumer: {m}); exiting so that the worker is started "
+                f"again. The consumer's tasks:\n{consumer_tasks(app)}")
         log.error("%s", line)
         self.exit(GROUP_EXIT_STATUS)
         return line
+
+
+class GroupView(NamedTuple):
+    """What the broker says of a group: its state, its member ids, and the partitions of the
+    watched topics that no member's assignment holds (`topic:partition`)."""
+
+    state: str
+    members: set[str]
+    unassigned: list[str]
 
 
 def exit_for_restart(status: int) -> None:
@@ -272,12 +293,14 @@ def consumer_tasks(app: Any) -> str:
                      for t in tasks) or "(none)"
 
 
-def group_describer(bootstrap: str, group: str, timeout_s: float = 5.0) -> Any:
-    """A `describe()` for `GroupWatch`: the group's state and member ids, asked with a client of
-    its own (not the stuck consumer's), None when the broker does not answer in time."""
+def group_describer(bootstrap: str, group: str, topics: set[str],
+                    timeout_s: float = 5.0) -> Any:
+    """A `describe()` for `GroupWatch`: a `GroupView`, asked with a client of its own (not the
+    stuck consumer's), None when the broker does not answer in time."""
     import aiokafka.admin
+    from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
 
-    async def describe() -> tuple[str, set[str]] | None:
+    async def describe() -> GroupView | None:
         admin = aiokafka.admin.AIOKafkaAdminClient(bootstrap_servers=bootstrap,
                                                   request_timeout_ms=int(timeout_s * 1000),
                                                   client_id="newsline-group-watch")
@@ -286,7 +309,16 @@ def group_describer(bootstrap: str, group: str, timeout_s: float = 5.0) -> Any:
             [response] = await asyncio.wait_for(admin.describe_consumer_groups([group]),
                                                 timeout_s)
             described = response.groups[0]
-            return str(described[2]), {str(member[0]) for member in described[5]}
+            held: set[str] = set()
+            for member in described[5]:  # the assignment is the member's last field
+                if member[-1]:
+                    for topic, parts in ConsumerProtocolMemberAssignment.decode(
+                            member[-1]).assignment:
+                        held.update(f"{topic}:{p}" for p in parts)
+            wanted = await asyncio.wait_for(admin.describe_topics(sorted(topics)), timeout_s)
+            every = {f"{t['topic']}:{p['partition']}" for t in wanted for p in t["partitions"]}
+            return GroupView(str(described[2]), {str(member[0]) for member in described[5]},
+                             sorted(every - held))
         except Exception:  # the broker away or slow: no verdict
             log.debug("describing group %s failed", group, exc_info=True)
             return None

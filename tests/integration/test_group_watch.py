@@ -7,6 +7,8 @@ import types
 
 import aiokafka
 import pytest
+from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
+from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
 
 from processors.stall import GROUP_EXIT_STATUS, GroupWatch, group_describer
 
@@ -18,15 +20,18 @@ TOPIC = "newsline.articles.raw"
 def as_app(consumer: aiokafka.AIOKafkaConsumer) -> object:
     """What GroupWatch reads of a faust app: its consumer thread's aiokafka consumer and loop."""
     thread = types.SimpleNamespace(_consumer=consumer, thread_loop=asyncio.get_running_loop())
-    return types.SimpleNamespace(consumer=types.SimpleNamespace(_thread=thread))
+    return types.SimpleNamespace(consumer=types.SimpleNamespace(_thread=thread,
+                                                                assignment=consumer.assignment))
 
 
-async def joined(bootstrap: str, group: str) -> aiokafka.AIOKafkaConsumer:
+async def joined(bootstrap: str, group: str, **config: object) -> aiokafka.AIOKafkaConsumer:
     consumer = aiokafka.AIOKafkaConsumer(TOPIC, bootstrap_servers=bootstrap, group_id=group,
-                                         session_timeout_ms=6000, heartbeat_interval_ms=1000)
+                                         session_timeout_ms=6000, heartbeat_interval_ms=1000,
+                                         **config)
     await consumer.start()
     for _ in range(200):
-        if consumer.assignment():
+        if consumer.assignment() or (config and consumer._subscription.subscription and
+                                     consumer._subscription.subscription.assignment):
             return consumer
         await asyncio.sleep(0.1)
     raise AssertionError("the consumer did not join")
@@ -47,7 +52,7 @@ def test_a_consumer_left_out_of_its_group_is_given_up_on(broker):
         bootstrap = broker.bootstrap_servers
         stuck = await joined(bootstrap, "watch-stuck")
         exits: list[int] = []
-        watch = GroupWatch(group_describer(bootstrap, "watch-stuck"), patience_s=3.0,
+        watch = GroupWatch(group_describer(bootstrap, "watch-stuck", {TOPIC}), {TOPIC}, patience_s=3.0,
                            exit=exits.append)
         app = as_app(stuck)
         assert await watch.check(app) is None and watch.armed  # a settled member
@@ -62,7 +67,8 @@ def test_a_consumer_left_out_of_its_group_is_given_up_on(broker):
         # A healthy member of another group, beside it, is never given up on.
         healthy = await joined(bootstrap, "watch-healthy")
         calm: list[int] = []
-        calm_watch = GroupWatch(group_describer(bootstrap, "watch-healthy"), patience_s=1.0,
+        calm_watch = GroupWatch(group_describer(bootstrap, "watch-healthy", {TOPIC}), {TOPIC},
+                                patience_s=1.0,
                                 exit=calm.append)
         await watch_for(calm_watch, as_app(healthy), 5)
         await healthy.stop()
@@ -102,7 +108,8 @@ def test_a_long_rebalance_is_not_a_verdict(broker):
         slow.subscribe([TOPIC], listener=SlowToRevoke())
         await slow.start()
         exits: list[int] = []
-        watch = GroupWatch(group_describer(bootstrap, group), patience_s=0.5, exit=exits.append)
+        watch = GroupWatch(group_describer(bootstrap, group, {TOPIC}), {TOPIC}, patience_s=0.5,
+                           exit=exits.append)
         app = as_app(first)
         await watch_for(watch, app, 8)  # both settle
         third_joins = asyncio.ensure_future(joined(bootstrap, group))
@@ -121,3 +128,33 @@ def test_a_long_rebalance_is_not_a_verdict(broker):
     exits, unsettled = asyncio.run(scenario())
     assert exits == [], unsettled
     assert unsettled >= 2, unsettled  # the case happened: the first waited on the group
+
+
+class AssignsNothing(RoundRobinPartitionAssignor):
+    """A leader that hands out no partition, as faust's did when its metadata lacked the topics
+    (a worker started while the broker was frozen, campaign loop run 5)."""
+
+    name = "newsline-test-nothing"
+
+    @classmethod
+    def assign(cls, cluster, members):
+        return {member: ConsumerProtocolMemberAssignment(cls.version, [], b"")
+                for member in members}
+
+
+def test_a_member_holding_nothing_while_partitions_go_unheld_is_given_up_on(broker):
+    async def scenario() -> tuple[list[int], str | None]:
+        bootstrap = broker.bootstrap_servers
+        idle = await joined(bootstrap, "watch-nothing",
+                            partition_assignment_strategy=(AssignsNothing,))
+        assert not idle.assignment()
+        exits: list[int] = []
+        watch = GroupWatch(group_describer(bootstrap, "watch-nothing", {TOPIC}), {TOPIC},
+                           patience_s=2.0, exit=exits.append)
+        verdict = await watch_for(watch, as_app(idle), 20)
+        await idle.stop()
+        return exits, verdict
+
+    exits, verdict = asyncio.run(scenario())
+    assert exits == [GROUP_EXIT_STATUS], verdict
+    assert verdict and "holding no partition" in verdict and f"{TOPIC}:3" in verdict, verdict
