@@ -90,10 +90,7 @@ def run(raws: list[bytes], profile: str | None) -> dict[str, Any]:
     from schemas.codec import Rejection, decode
 
     cpu = {"analyse": 0.0, "decode": 0.0, "resolve": 0.0, "fold": 0.0, "store": 0.0}
-    resolver_state.apply_article = Timed(cpu, "fold", resolver_state.apply_article)  # type: ignore[assignment]
-    store_apply = resolver_state.Store.apply
-    resolver_state.Store.apply = lambda self, *a: Timed(  # type: ignore[method-assign]
-        cpu, "store", store_apply)(self, *a)
+    fold, store_apply = resolver_state.apply_article, resolver_state.Store.apply
     digest = hashlib.sha256()
     counts = {"journal_records": 0, "journal_bytes": 0, "changes": 0}
 
@@ -136,19 +133,15 @@ def run(raws: list[bytes], profile: str | None) -> dict[str, Any]:
         digest.update(json.dumps(dump, sort_keys=True, default=repr).encode())
         resolver.store.close()
 
-    with tempfile.TemporaryDirectory(prefix="worker-costs-") as tmp:
-        profiler = None
-        if profile:
-            import cProfile
-
-            profiler = cProfile.Profile()
-            profiler.enable()
-        wall0 = time.perf_counter()
-        asyncio.run(main(Path(tmp)))
-        wall = time.perf_counter() - wall0
-        if profiler is not None:
-            profiler.disable()
-            profiler.dump_stats(profile)
+    resolver_state.apply_article = Timed(cpu, "fold", fold)  # type: ignore[assignment]
+    resolver_state.Store.apply = lambda self, *a: Timed(  # type: ignore[method-assign]
+        cpu, "store", store_apply)(self, *a)
+    try:
+        with tempfile.TemporaryDirectory(prefix="worker-costs-") as tmp:
+            wall = _timed_run(main, Path(tmp), profile)
+    finally:
+        resolver_state.apply_article = fold  # type: ignore[assignment]
+        resolver_state.Store.apply = store_apply  # type: ignore[method-assign]
     n = len(raws)
     total = cpu["analyse"] + cpu["decode"] + cpu["resolve"]
     per = {k: round(1000 * v / n, 2) for k, v in cpu.items()}
@@ -156,6 +149,23 @@ def run(raws: list[bytes], profile: str | None) -> dict[str, Any]:
     return {"articles": n, "wall_s": round(wall, 2), "cpu_s": round(total, 2),
             "cpu_ms_per_article": round(1000 * total / n, 2), "stages_ms_per_article": per,
             **counts, "digest": digest.hexdigest()}
+
+
+def _timed_run(main: Callable[[Path], Any], tmp: Path, profile: str | None) -> float:
+    """Wall seconds of `asyncio.run(main(tmp))`, under cProfile if `profile` names a file."""
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    wall0 = time.perf_counter()
+    asyncio.run(main(tmp))
+    wall = time.perf_counter() - wall0
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(profile)
+    return wall
 
 
 def print_profile(path: str, top: int = 30) -> None:
