@@ -27,7 +27,9 @@ hash seed (nothing else did, on 400 articles; the store applies them as absolute
 `--before REV[,REV]` runs the same bench on each revision (`git archive`, in a temporary folder)
 and on this tree, taking turns for `--rounds` rounds, each in a fresh process, and reports the
 CPU per article of each and whether the digests agree. `--profile FILE` runs cProfile over the
-articles and prints the top functions (by own time and by cumulated time).
+articles and prints the top functions (by own time and by cumulated time). The JSON counts the
+`compatible` pairs the resolver asked for and computed (`pair_scores_*`; `--pair-scores N` sets
+how many `PairScores` keeps).
 """
 
 from __future__ import annotations
@@ -92,7 +94,7 @@ def run(raws: list[bytes], profile: str | None) -> dict[str, Any]:
     cpu = {"analyse": 0.0, "decode": 0.0, "resolve": 0.0, "fold": 0.0, "store": 0.0}
     fold, store_apply = resolver_state.apply_article, resolver_state.Store.apply
     digest = hashlib.sha256()
-    counts = {"journal_records": 0, "journal_bytes": 0, "changes": 0}
+    counts: dict[str, int] = {"journal_records": 0, "journal_bytes": 0, "changes": 0}
 
     class HashedJournal:
         async def append(self, key: bytes, value: bytes) -> int:
@@ -129,6 +131,10 @@ def run(raws: list[bytes], profile: str | None) -> dict[str, Any]:
             cpu["analyse"] += t1 - t0
             cpu["decode"] += t2 - t1
             cpu["resolve"] += t3 - t2
+        if resolver.state is not None:
+            scores = resolver.state.active.scores
+            counts.update(pair_scores_asked=scores.calls, pair_scores_computed=scores.misses,
+                          pair_scores_kept=len(scores.scores))
         dump = resolver.store.dump()
         digest.update(json.dumps(dump, sort_keys=True, default=repr).encode())
         resolver.store.close()
@@ -213,7 +219,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--profile", help="cProfile the run into this file and print its top")
     parser.add_argument("--json", help="write the result here too")
+    parser.add_argument("--pair-scores", type=int, help="pairs a PairScores keeps (its cap)")
     args = parser.parse_args()
+    if args.pair_scores is not None:
+        from processors.resolution import coreference
+
+        coreference.PAIR_SCORES = args.pair_scores
     if args.before:
         out = compare(args)
     else:

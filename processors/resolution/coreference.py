@@ -138,7 +138,7 @@ def compatible(a: MentionRef, b: MentionRef) -> float | None:
 
 
 Score = Callable[[MentionRef, MentionRef], "float | None"]
-PAIR_SCORES = 1 << 16  # pairs remembered by a `PairScores` (about 8 MB at most)
+PAIR_SCORES = 1 << 15  # pairs remembered by a `PairScores` (at most about 8 MB)
 _UNKNOWN = object()
 
 
@@ -153,8 +153,8 @@ class PairScores:
     forgotten (a hot story's pairs are scored again once, then kept).
     """
 
-    def __init__(self, cap: int = PAIR_SCORES) -> None:
-        self.cap = cap
+    def __init__(self, cap: int | None = None) -> None:
+        self.cap = PAIR_SCORES if cap is None else cap
         self.scores: dict[tuple[str, str], float | None] = {}
         self.calls = self.misses = 0  # for the benches
 
