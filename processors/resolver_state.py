@@ -151,8 +151,8 @@ def index_rows(art: ArticleAnalysed) -> tuple[list[tuple[int, str]], list[tuple[
     publication time (none for an empty text, as `Copies.index`)."""
     vid = art.version_id
     pages = sorted({page_of(b) for r in refs_of(art) for b in stored_buckets(r)})
-    bands = [] if _empty(art) else [(b, micros(art.published_at), vid)
-                                    for b in lsh_bands(art.signature)]
+    published = micros(art.published_at)
+    bands = [] if _empty(art) else [(b, published, vid) for b in lsh_bands(art.signature)]
     return [(p, vid) for p in pages], bands
 
 
@@ -261,10 +261,12 @@ class Store:
         row = self.con.execute("SELECT journal_offset, source_offset FROM position").fetchone()
         return (int(row[0]), int(row[1])) if row else None
 
-    def apply(self, record: Record, journal_offset: int) -> bool:
+    def apply(self, record: Record, journal_offset: int,
+              article: ArticleAnalysed | None = None) -> bool:
         """The record's writes and its position, in one transaction; False (nothing written)
         if the store's position already covers the record's source offset (another process
-        sharing this file applied it or a later one: see `Resolver`)."""
+        sharing this file applied it or a later one: see `Resolver`). `article`: the validated
+        article the record was made from, if the caller has it (else validated again here)."""
         con = self.con
         con.execute("BEGIN IMMEDIATE")
         try:
@@ -278,7 +280,8 @@ class Store:
                                                            separators=(",", ":")).encode()))
                 con.execute("INSERT OR REPLACE INTO urls VALUES (?, ?)",
                             (record.article["canonical_url"], record.version_id))
-                self._index(ArticleAnalysed.model_validate(record.article))
+                self._index(article if article is not None
+                            else ArticleAnalysed.model_validate(record.article))
             self.fault("store:versions")
             con.executemany("INSERT OR REPLACE INTO statuses VALUES (?, ?, ?, ?)",
                             [(vid, s["status"], s["superseded_by"], s["duplicate_of"])
@@ -583,12 +586,15 @@ class StoredBands:
         self.newest = newest
         self.pending: dict[str, set[str]] = {}
         self.reads = 0
+        self._since: tuple[datetime | None, int | None] = (None, None)  # newest -> its horizon
 
     def get(self, band: str, default: Any = None) -> Any:
         newest = self.newest()
         self.reads += 1
-        found = self.store.band_versions(
-            band, None if newest is None else micros(newest - COPY_INDEX_HORIZON))
+        if newest != self._since[0]:  # an article's 32 bands look up the same horizon
+            self._since = (newest, None if newest is None else
+                           micros(newest - COPY_INDEX_HORIZON))
+        found = self.store.band_versions(band, self._since[1])
         found |= self.pending.get(band, set())
         return found or default
 
@@ -767,7 +773,7 @@ class Resolver:
         self.fault("changes")
         await self.publish(record.messages())
         self.fault("store")
-        if not self.store.apply(record, journal_offset):
+        if not self.store.apply(record, journal_offset, art):
             # Another process sharing the store is past this offset: this one lost the
             # partition (its record and changes equal the new owner's). Stop here.
             log.warning("the store is past source offset %d: another worker owns it", offset)

@@ -34,6 +34,20 @@ Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 UPCASTERS: dict[tuple[str, int], Upcaster] = {}
 
 
+# `Envelope[model]` for each model, held here: pydantic keeps its parametrised classes only
+# weakly, so a class whose last envelope was collected was built again on the next use
+# (about 3 ms of CPU each, ten times a dense article in the resolver: bench/worker_costs.py).
+_ENVELOPE_MODELS: dict[type[BaseModel], Any] = {}
+
+
+def envelope_model(model: type[BaseModel]) -> Any:
+    """The envelope class of a data model, built once per process."""
+    cls = _ENVELOPE_MODELS.get(model)
+    if cls is None:
+        cls = _ENVELOPE_MODELS[model] = Envelope[model]  # type: ignore[valid-type]
+    return cls
+
+
 @dataclass(frozen=True, slots=True)
 class Rejection:
     """Why a message was not accepted: a one-line reason and one entry per problem."""
@@ -83,7 +97,7 @@ def decode(raw: bytes | None, expected: str | None = None) -> Envelope[Any] | Re
             return upcast
         doc = upcast
     try:
-        return Envelope[model].model_validate(doc)  # type: ignore[valid-type]
+        return envelope_model(model).model_validate(doc)  # type: ignore[no-any-return]
     except ValidationError as exc:
         errors = describe_errors(exc)
         return Rejection(summarise(errors), errors)
@@ -118,7 +132,7 @@ def envelope(data: BaseModel, *, source: str, subject: str | None = None, **attr
     if kind is None:
         kind = next(name for name, (_, m) in MESSAGE_TYPES.items() if m is type(data))
     version = MESSAGE_TYPES[kind][0]
-    model: Any = Envelope[type(data)]  # type: ignore[misc]
+    model = envelope_model(type(data))
     return model(  # type: ignore[no-any-return]
         source=source, type=kind, schemaversion=version, subject=subject, data=data, **attrs
     )

@@ -24,7 +24,6 @@ from processors.resolution.coreference import (
     ANCHOR_RANK,
     GRANULARITY_RANK,
     MentionRef,
-    compatible,
     event_id_for,
     event_state,
 )
@@ -186,7 +185,7 @@ class Working:
         # Only reports of the same interval: which of a week's many events "this week" means
         # is what arrival order would decide here (the exact path weighs all pairs at once).
         for mid in self.active.candidates(r, ATTACH_CANDIDATES, same_span=True).ids:
-            s = compatible(r, self.active.refs[mid])
+            s = self.active.scores(r, self.active.refs[mid])
             if s is None:
                 continue
             key = self.group_of(mid)
@@ -235,7 +234,7 @@ class Working:
         for x in probe:
             for mid in self.active.candidates(x, ATTACH_CANDIDATES, same_span=True).ids:
                 if self.owner.get(mid, self.owners.get(mid)) == big and \
-                        (compatible(x, self.active.refs[mid]) or -1.0) >= MERGE_LINK:
+                        (self.active.scores(x, self.active.refs[mid]) or -1.0) >= MERGE_LINK:
                     linked += 1
                     break
         if linked < MERGE_SHARE * len(probe):

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
 
 from schemas.articles import Mention
 from schemas.timeline import EventState
@@ -135,6 +137,40 @@ def compatible(a: MentionRef, b: MentionRef) -> float | None:
     return ev.score if strong else None
 
 
+Score = Callable[[MentionRef, MentionRef], "float | None"]
+PAIR_SCORES = 1 << 15  # pairs remembered by a `PairScores` (at most about 8 MB)
+_UNKNOWN = object()
+
+
+class PairScores:
+    """`compatible`, remembered by the pair's mention ids.
+
+    The resolver reclusters an article's whole component (up to `COMPONENT_LIMIT` mentions)
+    for each article that touches it, so most pairs it scores it scored for the previous
+    article of the story. `compatible` depends on the two mentions alone, so a pair's score
+    never changes: the ids must name one mention each, as they do in one resolver's state
+    (`ActiveMentions` keys its mentions by id). At `cap` pairs, the quarter scored first is
+    forgotten (a hot story's pairs are scored again once, then kept).
+    """
+
+    def __init__(self, cap: int | None = None) -> None:
+        self.cap = PAIR_SCORES if cap is None else cap
+        self.scores: dict[tuple[str, str], float | None] = {}
+        self.calls = self.misses = 0  # for the benches
+
+    def __call__(self, a: MentionRef, b: MentionRef) -> float | None:
+        self.calls += 1
+        key = (a.mention.mention_id, b.mention.mention_id)
+        score = self.scores.get(key, _UNKNOWN)
+        if score is _UNKNOWN:
+            self.misses += 1
+            if len(self.scores) >= self.cap:
+                for old in list(islice(self.scores, max(1, self.cap // 4))):
+                    del self.scores[old]
+            score = self.scores[key] = compatible(a, b)
+        return score  # type: ignore[return-value]
+
+
 class _Clusters:
     """Union-find whose merges keep a cluster consistent (one interval, no shared sentence) and
     refuse chains: two clusters merge only if most articles of the smaller one have a mention
@@ -201,8 +237,10 @@ def features(m: Mention) -> set[str]:
     return {f"e:{e}" for e in (*m.entities, *m.context_entities)} | {f"k:{k}" for k in m.keywords}
 
 
-def candidate_pairs(refs: list[MentionRef]) -> list[tuple[float, int, int]]:
-    """(-score, i, j) for every compatible pair; only pairs sharing a feature are scored."""
+def candidate_pairs(refs: list[MentionRef], score_of: Score = compatible
+                    ) -> list[tuple[float, int, int]]:
+    """(-score, i, j) for every compatible pair; only pairs sharing a feature are scored
+    (by `score_of`: `compatible` or a `PairScores`)."""
     index: dict[str, list[int]] = {}
     for i, r in enumerate(refs):
         for f in features(r.mention):
@@ -215,7 +253,7 @@ def candidate_pairs(refs: list[MentionRef]) -> list[tuple[float, int, int]]:
                 if (i, j) in seen:
                     continue
                 seen.add((i, j))
-                score = compatible(refs[i], refs[j])
+                score = score_of(refs[i], refs[j])
                 if score is not None:
                     pairs.append((-score, i, j))
     return pairs
@@ -246,7 +284,8 @@ def one_to_one(refs: list[MentionRef], pairs: list[tuple[float, int, int]]
                 and (j, refs[i].sentence_key) not in paired)]
 
 
-def cluster_mentions(refs: list[MentionRef]) -> list[list[MentionRef]]:
+def cluster_mentions(refs: list[MentionRef], score_of: Score = compatible
+                     ) -> list[list[MentionRef]]:
     """Group mentions into events; each group is sorted earliest-reported first.
 
     Pairs merge strongest first, ties in the mentions' canonical order, and a merge is refused if
@@ -255,7 +294,7 @@ def cluster_mentions(refs: list[MentionRef]) -> list[list[MentionRef]]:
     a union of whole components gives the same events as clustering everything.
     """
     members = sorted(refs, key=lambda r: r.order_key)
-    pairs = sorted(one_to_one(members, candidate_pairs(members)))
+    pairs = sorted(one_to_one(members, candidate_pairs(members, score_of)))
     clusters = _Clusters(members, pairs)
     for _, i, j in pairs:
         clusters.try_merge(i, j)
@@ -296,9 +335,10 @@ def event_state(group: list[MentionRef]) -> EventState:
     )
 
 
-def resolve_events(refs: list[MentionRef]) -> dict[str, EventState]:
-    """Event id -> state for a set of mentions."""
-    events = (event_state(group) for group in cluster_mentions(refs))
+def resolve_events(refs: list[MentionRef], score_of: Score = compatible
+                   ) -> dict[str, EventState]:
+    """Event id -> state for a set of mentions (`score_of`: see `candidate_pairs`)."""
+    events = (event_state(group) for group in cluster_mentions(refs, score_of))
     return {e.event_id: e for e in events}
 
 

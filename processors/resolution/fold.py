@@ -227,7 +227,7 @@ def _resolve_region(state: TimelineState, added: list[MentionRef], removed: list
     else:
         old_ids = {state.owner[m] for m in region | gone if m in state.owner}
         old = {eid: state.events[eid] for eid in old_ids}
-        new = resolve_events([state.active.refs[m] for m in region])
+        new = resolve_events([state.active.refs[m] for m in region], state.active.scores)
         for eid in old:
             state.summaries.pop(eid, None)
     for eid, ev in old.items():

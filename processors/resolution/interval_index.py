@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from processors.resolution.coreference import COARSE, MentionRef, compatible, features
+from processors.resolution.coreference import COARSE, MentionRef, PairScores, features
 
 BLOCK_SAMPLE = 64  # members of one (date bucket, feature) block a lookup reads at most
 CANDIDATES = 128  # candidates of one mention at most, when looking for its component
@@ -153,6 +153,7 @@ class ActiveMentions:
     loads: int = 0  # pages read back from the spill (for the benches)
     writes: int = 0  # pages written to the spill (for the benches)
     builds: int = 0  # pages made from the store (lazy; for the benches)
+    scores: PairScores = field(default_factory=PairScores)  # `compatible` of its mentions
     refs: Refs = field(init=False)
 
     def __post_init__(self) -> None:
@@ -367,7 +368,7 @@ class ActiveMentions:
                 if mid in out:
                     continue
                 other = self.resident[mid]
-                if compatible(r, other) is not None:
+                if self.scores(r, other) is not None:
                     out.add(mid)
                     frontier.append(other)
             if limit is not None and len(out) > limit:

@@ -310,3 +310,27 @@ def test_a_store_from_before_the_derived_tables_gets_them_when_opened(tmp_path, 
     store = Store(path)
     assert store.dump() == dump
     store.close()
+
+
+def test_stored_bands_follow_the_newest_publication_as_it_moves(tmp_path):
+    """`StoredBands` keeps the horizon of the last newest publication it saw: when the fold's
+    newest publication moves, a version that fell behind the horizon is no longer a member."""
+    from datetime import UTC, datetime, timedelta
+
+    from processors.resolution.copies import COPY_INDEX_HORIZON
+    from processors.resolver_state import StoredBands, micros
+
+    store = Store(tmp_path / "bands.sqlite")
+    t0 = datetime(2024, 1, 1, tzinfo=UTC)
+    store.con.executemany("INSERT INTO bands VALUES (?, ?, ?)",
+                          [("b", micros(t0), "old"), ("b", micros(t0 + timedelta(days=30)), "new")])
+    newest = [None]
+    bands = StoredBands(store, lambda: newest[0])
+    assert bands.get("b") == {"old", "new"}
+    newest[0] = t0 + timedelta(days=1)
+    assert bands.get("b") == {"old", "new"}
+    newest[0] = t0 + COPY_INDEX_HORIZON + timedelta(days=1)
+    assert bands.get("b") == {"new"}
+    newest[0] = t0 + COPY_INDEX_HORIZON + timedelta(days=40)
+    assert bands.get("b", "none") == "none"
+    store.close()

@@ -1,0 +1,243 @@
+"""The faust worker's CPU per article, in-process: the agents' work without Kafka.
+
+    .venv/bin/python bench/worker_costs.py --articles 400 --before HEAD~1 --rounds 2 \
+        --json bench/results/worker-costs.json
+    .venv/bin/python bench/worker_costs.py --articles 400 --profile worker.prof
+
+Per article of the dense workload (`bench/e2e_bench.py`'s raw news, in publication order), what
+the worker's two agents do between the broker's bytes in and out (`processors/app.py`):
+
+- `analyse`: `analyse_value` on the raw record's bytes (decode, analysis, the analysed envelope
+  encoded);
+- `decode`: the `resolve` agent's decoding of the analysed record;
+- `resolve`: `Resolver.handle` on a real SQLite store in a temporary folder (the fold, the
+  journal record built and encoded, the store's transaction); the journal and the changelog
+  are hashed, not sent. Within it, `fold` is `apply_article` and `store` is `Store.apply`.
+
+The first 20 articles are analysed once, untimed, before the run: the worker builds its date
+taggers once per process, not per article.
+
+The raw envelopes carry fixed ids and times (each article's version time), so the journal
+records, the changes and the store are the same bytes in every run: `digest` is a SHA-256 of the
+analysed data, every journal record, every change message and the store's final rows. Two trees
+give the same output when their digests are equal, under the same `PYTHONHASHSEED` (`--before`
+sets 0): the order of the statuses in a journal record follows a set's, so it changes with the
+hash seed (nothing else did, on 400 articles; the store applies them as absolute writes).
+
+`--before REV[,REV]` runs the same bench on each revision (`git archive`, in a temporary folder)
+and on this tree, taking turns for `--rounds` rounds, each in a fresh process, and reports the
+CPU per article of each and whether the digests agree. `--profile FILE` runs cProfile over the
+articles and prints the top functions (by own time and by cumulated time). The JSON counts the
+`compatible` pairs the resolver asked for and computed (`pair_scores_*`; `--pair-scores N` sets
+how many `PairScores` keeps).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+TREE = Path(os.environ.get("WORKER_COSTS_TREE", ROOT))
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(TREE))  # the code measured (--before: an older revision's tree)
+
+
+def raw_records(n: int, seed: int) -> list[bytes]:
+    """The first n articles of the dense workload as raw-topic bytes with fixed ids and times."""
+    from bench.e2e_bench import dense_articles
+    from schemas.articles import Article
+    from schemas.codec import encode, envelope
+
+    out = []
+    for doc in dense_articles(n, seed):
+        art = Article.model_validate(doc)
+        rid = hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:32]
+        out.append(encode(envelope(art, source="bench/worker", id=rid, time=art.version_time)))
+    return out
+
+
+class Timed:
+    """Wraps a module's function and adds its CPU time to `totals[name]`."""
+
+    def __init__(self, totals: dict[str, float], name: str, fn: Callable[..., Any]) -> None:
+        self.totals, self.name, self.fn = totals, name, fn
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        t0 = time.process_time()
+        try:
+            return self.fn(*args, **kwargs)
+        finally:
+            self.totals[self.name] += time.process_time() - t0
+
+
+def run(raws: list[bytes], profile: str | None) -> dict[str, Any]:
+    """The worker's per-article path over `raws`; CPU per stage and the digest of the output."""
+    from processors import resolver_state
+    from processors.analysis_pool import analyse_value
+    from processors.resolver_state import Resolver, Store
+    from schemas.articles import ARTICLE_ANALYSED
+    from schemas.codec import Rejection, decode
+
+    cpu = {"analyse": 0.0, "decode": 0.0, "resolve": 0.0, "fold": 0.0, "store": 0.0}
+    fold, store_apply = resolver_state.apply_article, resolver_state.Store.apply
+    digest = hashlib.sha256()
+    counts: dict[str, int] = {"journal_records": 0, "journal_bytes": 0, "changes": 0}
+
+    class HashedJournal:
+        async def append(self, key: bytes, value: bytes) -> int:
+            digest.update(key + b"\0" + value + b"\n")
+            counts["journal_records"] += 1
+            counts["journal_bytes"] += len(value)
+            return counts["journal_records"] - 1
+
+        async def read(self, start: int):  # noqa: ANN202 - nothing to recover
+            return
+            yield
+
+    async def publish(messages: list[tuple[bytes, bytes]]) -> None:
+        for key, value in messages:
+            digest.update(key + b"\0" + value + b"\n")
+        counts["changes"] += len(messages)
+
+    async def main(tmp: Path) -> None:
+        resolver = Resolver(Store(tmp / "store.sqlite"), HashedJournal(), publish)
+        await resolver.recover()
+        for raw in raws[:20]:  # the taggers are built once per process (both languages)
+            analyse_value(raw)
+        for offset, raw in enumerate(raws):
+            t0 = time.process_time()
+            outcome = analyse_value(raw)
+            t1 = time.process_time()
+            assert outcome.value is not None, outcome.reason
+            env = decode(outcome.value, expected=ARTICLE_ANALYSED)
+            assert not isinstance(env, Rejection), env.reason
+            t2 = time.process_time()
+            await resolver.handle(offset, env.data)
+            t3 = time.process_time()
+            digest.update(env.data.model_dump_json().encode() + b"\n")
+            cpu["analyse"] += t1 - t0
+            cpu["decode"] += t2 - t1
+            cpu["resolve"] += t3 - t2
+        if resolver.state is not None:
+            scores = resolver.state.active.scores
+            counts.update(pair_scores_asked=scores.calls, pair_scores_computed=scores.misses,
+                          pair_scores_kept=len(scores.scores))
+        dump = resolver.store.dump()
+        digest.update(json.dumps(dump, sort_keys=True, default=repr).encode())
+        resolver.store.close()
+
+    resolver_state.apply_article = Timed(cpu, "fold", fold)  # type: ignore[assignment]
+    resolver_state.Store.apply = lambda self, *a: Timed(  # type: ignore[method-assign]
+        cpu, "store", store_apply)(self, *a)
+    try:
+        with tempfile.TemporaryDirectory(prefix="worker-costs-") as tmp:
+            wall = _timed_run(main, Path(tmp), profile)
+    finally:
+        resolver_state.apply_article = fold  # type: ignore[assignment]
+        resolver_state.Store.apply = store_apply  # type: ignore[method-assign]
+    n = len(raws)
+    total = cpu["analyse"] + cpu["decode"] + cpu["resolve"]
+    per = {k: round(1000 * v / n, 2) for k, v in cpu.items()}
+    per["journal_and_rest"] = round(per["resolve"] - per["fold"] - per["store"], 2)
+    return {"articles": n, "wall_s": round(wall, 2), "cpu_s": round(total, 2),
+            "cpu_ms_per_article": round(1000 * total / n, 2), "stages_ms_per_article": per,
+            **counts, "digest": digest.hexdigest()}
+
+
+def _timed_run(main: Callable[[Path], Any], tmp: Path, profile: str | None) -> float:
+    """Wall seconds of `asyncio.run(main(tmp))`, under cProfile if `profile` names a file."""
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    wall0 = time.perf_counter()
+    asyncio.run(main(tmp))
+    wall = time.perf_counter() - wall0
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(profile)
+    return wall
+
+
+def print_profile(path: str, top: int = 30) -> None:
+    import pstats
+
+    for key in ("tottime", "cumulative"):
+        print(f"--- by {key}")
+        pstats.Stats(path).sort_stats(key).print_stats(top)
+
+
+def compare(args: argparse.Namespace) -> dict[str, Any]:
+    """This bench on each revision of `--before` and on this tree, in turns, fresh processes."""
+    trees: dict[str, Path] = {}
+    with tempfile.TemporaryDirectory(prefix="worker-costs-trees-") as tmp:
+        for rev in [r for r in args.before.split(",") if r]:
+            trees[rev] = Path(tmp) / rev.replace("/", "_")
+            trees[rev].mkdir()
+            archive = subprocess.run(["git", "archive", rev], cwd=ROOT, check=True,
+                                     capture_output=True).stdout
+            subprocess.run(["tar", "-x", "-C", str(trees[rev])], input=archive, check=True)
+        trees["."] = ROOT
+        runs: dict[str, list[dict[str, Any]]] = {rev: [] for rev in trees}
+        for _ in range(args.rounds):
+            for rev, tree in trees.items():
+                out = subprocess.run(
+                    [sys.executable, __file__, "--articles", str(args.articles),
+                     "--seed", str(args.seed)],
+                    env={**os.environ, "WORKER_COSTS_TREE": str(tree), "PYTHONHASHSEED": "0"}, check=True,
+                    capture_output=True, text=True).stdout
+                runs[rev].append(json.loads(out.strip().splitlines()[-1]))
+                print(rev, json.dumps(runs[rev][-1]), flush=True)
+    best = {rev: min(r["cpu_ms_per_article"] for r in rs) for rev, rs in runs.items()}
+    digests = {rev: sorted({r["digest"] for r in rs}) for rev, rs in runs.items()}
+    return {"runs": runs, "best_cpu_ms_per_article": best,
+            "after_over_before": {rev: round(best["."] / b, 3) for rev, b in best.items()
+                                  if rev != "."},
+            "identical_output": len({d for ds in digests.values() for d in ds}) == 1}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", type=int, default=400)
+    parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument("--before", help="revisions to compare with this tree (REV[,REV])")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--profile", help="cProfile the run into this file and print its top")
+    parser.add_argument("--json", help="write the result here too")
+    parser.add_argument("--pair-scores", type=int, help="pairs a PairScores keeps (its cap)")
+    args = parser.parse_args()
+    if args.pair_scores is not None:
+        from processors.resolution import coreference
+
+        coreference.PAIR_SCORES = args.pair_scores
+    if args.before:
+        out = compare(args)
+    else:
+        out = run(raw_records(args.articles, args.seed), args.profile)
+        if args.profile:
+            print_profile(args.profile)
+    out = {"date": datetime.now(UTC).isoformat(timespec="seconds"),
+           "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                       "load_1m": os.getloadavg()[0]}, "args": vars(args), **out}
+    if args.json:
+        Path(args.json).write_text(json.dumps(out, indent=1) + "\n")
+    print(json.dumps(out), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,29 @@
+"""bench/worker_costs.py (the worker's CPU per article in docs/measurements.md) runs on today's
+code, and its digest is a function of the output only."""
+
+import json
+import subprocess
+import sys
+
+from bench.worker_costs import raw_records, run
+from processors import resolver_state
+from tests.conftest import ROOT
+
+
+def test_two_runs_give_the_same_digest_and_leave_the_resolver_as_it_was():
+    fold, apply = resolver_state.apply_article, resolver_state.Store.apply
+    raws = raw_records(30, 15)
+    first, second = run(raws, None), run(raws, None)
+    assert first["digest"] == second["digest"]
+    assert first["articles"] == 30 and first["journal_records"] == 30 and first["changes"] > 30
+    assert set(first["stages_ms_per_article"]) >= {"analyse", "decode", "resolve", "fold", "store"}
+    assert resolver_state.apply_article is fold and resolver_state.Store.apply is apply
+    assert run(raws[:29], None)["digest"] != first["digest"]
+
+
+def test_the_command_writes_its_json(tmp_path):
+    out = tmp_path / "costs.json"
+    subprocess.run([sys.executable, str(ROOT / "bench" / "worker_costs.py"), "--articles", "12",
+                    "--json", str(out)], check=True, capture_output=True, cwd=ROOT)
+    figures = json.loads(out.read_text())
+    assert figures["articles"] == 12 and figures["cpu_ms_per_article"] > 0
