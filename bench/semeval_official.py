@@ -106,6 +106,13 @@ def read_given_events(corpus_dir: Path) -> GivenEvents:
 
 def mention_field(doc: Document, mention: Mention, given: GivenEvents | None = None) -> str | None:
     """``docid-sentence-word`` for a mention, or None when no event word is found."""
+    spot = mention_spot(doc, mention, given)
+    return None if spot is None else f"{doc.doc_id}-{spot[0]}-{doc.sentences[spot[0]].split()[spot[1]]}"
+
+
+def mention_spot(doc: Document, mention: Mention,
+                 given: GivenEvents | None = None) -> tuple[int, int] | None:
+    """(gold sentence, token index) of a mention's event word (``mention_field``), or None."""
     place = locate(mention, [s.split() for s in doc.sentences])
     if place is None:
         return None
@@ -120,7 +127,7 @@ def mention_field(doc: Document, mention: Mention, given: GivenEvents | None = N
                                                 (tied.start, tied.end))
         if spot is not None and spot[0] == number:
             word = spot[2]
-    return None if word is None else f"{doc.doc_id}-{number}-{tokens[word]}"
+    return None if word is None else (number, word)
 
 
 # ---------------------------------------------------------------- writing timelines
