@@ -122,7 +122,7 @@ def mention_spot(doc: Document, mention: Mention,
     word = mention_word(mention, tokens, first, last, events)
     if events is None and mention.anchor == "explicit":  # the predicate the analysis ties it to
         tied = dated_predicate(mention.sentence, mention.start_char - mention.sentence_start,
-                               mention.end_char - mention.sentence_start)
+                               mention.end_char - mention.sentence_start, "en")
         spot = None if tied is None else locate(mention, [s.split() for s in doc.sentences],
                                                 (tied.start, tied.end))
         if spot is not None and spot[0] == number:
