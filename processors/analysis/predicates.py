@@ -132,14 +132,17 @@ def _clause_around(words: tuple[_Word, ...], start: int, end: int) -> tuple[list
 def _nearest_verb(sentence: str, start: int, end: int, language: str) -> Found | None:
     words = _words(sentence)
     before, after = _clause_around(words, start, end)
-    best: tuple[int, int] | None = None
-    for side in (before, after):  # on a tie, the word before the expression
-        for distance, i in enumerate(side):
-            if verb_like(words, i, language) or _headline_present(words, i, language):
-                if best is None or distance < best[0]:
-                    best = (distance, i)
-                break
-    return None if best is None else Found(None, words[best[1]].start, words[best[1]].end)
+    for looks_like in (verb_like, _headline_present):  # as main_predicate
+        best: tuple[int, int] | None = None
+        for side in (before, after):  # on a tie, the word before the expression
+            for distance, i in enumerate(side):
+                if looks_like(words, i, language):
+                    if best is None or distance < best[0]:
+                        best = (distance, i)
+                    break
+        if best is not None:
+            return Found(None, words[best[1]].start, words[best[1]].end)
+    return None
 
 
 def _tied_form(sentence: str, start: int, end: int) -> Found | None:
@@ -214,13 +217,12 @@ def _auxiliary_before(words: tuple[_Word, ...], i: int, language: str) -> str | 
     return words[j].text if j >= 0 and words[j].text in _AUXILIARIES[language] else None
 
 
-def verb_like(words: tuple[_Word, ...], i: int, language: str, *, weak: bool = True) -> bool:
+def verb_like(words: tuple[_Word, ...], i: int, language: str) -> bool:
     """Whether word i looks like a verb in ``language`` (``en``, ``fr``) by its form alone.
 
     A capitalised word inside the sentence is a name, not a verb ("to AirTran"); an adverb or a
     superlative after an auxiliary is not the verb, the word after it may be ("was hardest hit",
-    "has already received"). With ``weak`` False, an infinitive after ``to`` does not count: it
-    is most often the purpose of the main verb ("attempting to engineer", "a plan to relieve")."""
+    "has already received")."""
     word = words[i].text
     if language not in _AUXILIARIES or len(word) < 2 or word in _NOT_VERBS[language]:
         return False
@@ -232,8 +234,6 @@ def verb_like(words: tuple[_Word, ...], i: int, language: str, *, weak: bool = T
     if language == "en":
         if word.endswith("ly") or (_SUPERLATIVE.fullmatch(word) and word not in _VERBS_IN_EST):
             return False
-        if auxiliary == "to" and not weak:
-            auxiliary = None
         if auxiliary in _COPULAS and word.endswith("er"):  # "were lower", "was higher"
             return False
         return word in _IRREGULAR_PAST or (word.endswith("ed") and len(word) > 4) \
@@ -260,10 +260,9 @@ def main_predicate(sentence: str, language: str | None = None) -> Found | None:
         hit = _found(words, i)
         if hit is not None:
             return Found(hit[0], words[i].start, words[i + hit[1] - 1].end)
-    if language is not None:  # a finite verb first; else an infinitive, or a headline's present
-        for strong in (True, False):
+    if language is not None:  # a verb by its form first; else a headline's present
+        for looks_like in (verb_like, _headline_present):
             for i in range(len(words)):
-                if verb_like(words, i, language, weak=not strong) \
-                        or (not strong and _headline_present(words, i, language)):
+                if looks_like(words, i, language):
                     return Found(None, words[i].start, words[i].end)
     return None
