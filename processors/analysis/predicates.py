@@ -141,7 +141,7 @@ def _nearest_verb(sentence: str, start: int, end: int, language: str) -> Found |
                         best = (distance, i)
                     break
         if best is not None:
-            return Found(None, words[best[1]].start, words[best[1]].end)
+            return _verb_or_subject(words, best[1], language)
     return None
 
 
@@ -241,6 +241,39 @@ def verb_like(words: tuple[_Word, ...], i: int, language: str) -> bool:
     return auxiliary is not None and _FR_PARTICIPLE.fullmatch(word) is not None
 
 
+_DETERMINERS = frozenset("a an the its his her their this that le la les l un une des du sa son "
+                         "ses leur leurs ce cette".split())
+# Nouns that name an event, common in news (the table's nouns name a predicate with a key).
+_EVENT_NOUNS = {
+    "en": frozenset("deal deals sale sales loss losses profit profits flight flights crash crashes "
+                    "bid bids offer offers purchase purchases order orders merger mergers takeover "
+                    "talks negotiations delivery deliveries bankruptcy agreement agreements "
+                    "contract contracts strike strikes protest protests trial election elections "
+                    "acquisition acquisitions layoffs cuts plan plans".split()),
+    "fr": frozenset("accord accords vente ventes perte pertes vol vols offre offres achat achats "
+                    "fusion rachat negociations livraison livraisons faillite contrat contrats "
+                    "greve greves proces election elections".split()),
+}
+
+
+def _event_subject(words: tuple[_Word, ...], i: int, language: str) -> int | None:
+    """The event noun right before verb i (over its auxiliaries and adverbs) that is its subject:
+    "the deal was approved", "sales dropped", "test flight delayed"; the noun is then the event
+    the sentence reports, the verb what became of it."""
+    j = i - 1
+    while j >= 0 and (words[j].text in _AUXILIARIES[language] or words[j].text in _ADVERBS[language]):
+        j -= 1
+    nouns = _EVENT_NOUNS.get(language, frozenset())
+    return j if j >= 0 and words[j].text in nouns else None
+
+
+def _verb_or_subject(words: tuple[_Word, ...], i: int, language: str) -> Found:
+    """Verb i, or the event noun that is its subject (``_event_subject``), with no key."""
+    subject = _event_subject(words, i, language)
+    at = words[i if subject is None else subject]
+    return Found(None, at.start, at.end)
+
+
 def _headline_present(words: tuple[_Word, ...], i: int, language: str) -> bool:
     """A present third-person verb right after a name, as headlines write what happened: "Boeing
     delivers final 717", "Chrysler files for bankruptcy"."""
@@ -256,13 +289,19 @@ def main_predicate(sentence: str, language: str | None = None) -> Found | None:
     ``language``, else its first verb-like word (``verb_like``), with no known predicate; or
     None."""
     words = _words(sentence)
+    first: Found | None = None
     for i in range(len(words)):
         hit = _found(words, i)
         if hit is not None:
-            return Found(hit[0], words[i].start, words[i + hit[1] - 1].end)
+            found = Found(hit[0], words[i].start, words[i + hit[1] - 1].end)
+            if i == 0 or words[i - 1].text not in _DETERMINERS:
+                return found
+            first = first or found  # a noun ("in a statement, SIA said"): a verb of the table wins
+    if first is not None:
+        return first
     if language is not None:  # a verb by its form first; else a headline's present
         for looks_like in (verb_like, _headline_present):
             for i in range(len(words)):
                 if looks_like(words, i, language):
-                    return Found(None, words[i].start, words[i].end)
+                    return _verb_or_subject(words, i, language)
     return None
