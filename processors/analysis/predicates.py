@@ -41,6 +41,7 @@ class _Word(NamedTuple):
     start: int
     end: int
     capital: bool = False  # written with a capital first letter
+    spaced: bool = True  # only whitespace between the word before and this one ("to 26 cents": no)
 
 
 def _fold(text: str) -> str:
@@ -68,10 +69,16 @@ def predicate_table() -> tuple[dict[tuple[str, ...], Predicate], int, frozenset[
 def _words(sentence: str) -> tuple[_Word, ...]:
     folded = _fold(sentence)
     if len(folded) != len(sentence):  # a character that decomposes into several: offsets move
-        return tuple(_Word(_fold(m.group()), m.start(), m.end(), m.group()[0].isupper())
-                     for m in _WORD.finditer(sentence))
-    return tuple(_Word(m.group(), m.start(), m.end(), sentence[m.start()].isupper())
-                 for m in _WORD.finditer(folded))
+        found = [(_fold(m.group()), m.start(), m.end()) for m in _WORD.finditer(sentence)]
+    else:
+        found = [(m.group(), m.start(), m.end()) for m in _WORD.finditer(folded)]
+    previous_end = 0
+    words = []
+    for text, start, end in found:
+        words.append(_Word(text, start, end, sentence[start].isupper(),
+                           not sentence[previous_end:start].strip()))
+        previous_end = end
+    return tuple(words)
 
 
 def _found(words: tuple[_Word, ...], i: int) -> tuple[Predicate, int] | None:
@@ -211,10 +218,12 @@ _PRESENT_3RD = regex.compile(r"\p{L}{2,}[^su\W]s")
 def _auxiliary_before(words: tuple[_Word, ...], i: int, language: str) -> str | None:
     """The auxiliary, modal or ``to`` word i follows, over adverbs in between, or None."""
     j = i - 1
-    while j >= 0 and (words[j].text in _ADVERBS[language]
-                      or (language == "en" and words[j].text.endswith("ly"))):
+    while j >= 0 and words[j + 1].spaced and (words[j].text in _ADVERBS[language]
+                                              or (language == "en" and words[j].text.endswith("ly"))):
         j -= 1
-    return words[j].text if j >= 0 and words[j].text in _AUXILIARIES[language] else None
+    if j < 0 or not words[j + 1].spaced:  # "to 26 cents", "is $4 per share"
+        return None
+    return words[j].text if words[j].text in _AUXILIARIES[language] else None
 
 
 def verb_like(words: tuple[_Word, ...], i: int, language: str) -> bool:
@@ -278,7 +287,8 @@ def _headline_present(words: tuple[_Word, ...], i: int, language: str) -> bool:
     """A present third-person verb right after a name, as headlines write what happened: "Boeing
     delivers final 717", "Chrysler files for bankruptcy"."""
     return (language == "en" and 0 < i < len(words) - 1 and words[i - 1].capital
-            and not words[i].capital
+            and not words[i].capital  # not a subject: "European markets were lower"
+            and words[i + 1].text not in _AUXILIARIES[language]
             and _PRESENT_3RD.fullmatch(words[i].text) is not None
             and words[i].text not in _NOT_VERBS[language])
 
