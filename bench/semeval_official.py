@@ -23,8 +23,9 @@ What a timeline line is made of (the scorer matches event mentions as strings):
 - mention: ``docid-sentence-word``, where the sentence is the gold sentence the mention lies in
   and the word is the mention's event word. A mention dated by a date expression names no event
   word, so this script picks one: the last word of the predicate the analysis ties the date to
-  (``processors.analysis.predicates.dated_predicate``, the table's forms), else
-  (``event_word``) the token nearest to the date expression, in the same clause, that looks like
+  (``processors.analysis.predicates.dated_predicate``: the table's forms, else the clause's
+  verb-like word nearest to the date, ``verb_like``), else (``event_word``, when production
+  finds none) the token nearest to the date expression, in the same clause, that looks like
   a verb: a past form (``-ed`` or a common irregular one such as ``said``, ``sold``, ``won``) or
   a word right after an auxiliary, a modal or ``to``. A mention with no such token gives no
   line. A mention dated from elsewhere spans its predicate: its last word.
