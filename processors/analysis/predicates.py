@@ -112,8 +112,9 @@ def dated_predicate(sentence: str, start: int, end: int,
                     language: str | None = None) -> Found | None:
     """The predicate the expression at ``sentence[start:end]`` dates and where its words are
     (``predicate_of``); with ``language``, when the table has none in the clause, the verb-like
-    word of the clause nearest to the expression (``verb_like``; a finite verb before an
-    infinitive), with no known predicate; or None."""
+    word of the clause nearest to the expression (``verb_like``, else a headline's present; the
+    event noun that is its subject instead, ``_event_subject``), with no known predicate; or
+    None."""
     found = _tied_form(sentence, start, end)
     if found is None and language is not None:
         return _nearest_verb(sentence, start, end, language)
@@ -268,9 +269,11 @@ _EVENT_NOUNS = {
 def _event_subject(words: tuple[_Word, ...], i: int, language: str) -> int | None:
     """The event noun right before verb i (over its auxiliaries and adverbs) that is its subject:
     "the deal was approved", "sales dropped", "test flight delayed"; the noun is then the event
-    the sentence reports, the verb what became of it."""
+    the sentence reports, the verb what became of it. Not across ``to``: "a plan to relieve"
+    is no subject and its verb."""
     j = i - 1
-    while j >= 0 and (words[j].text in _AUXILIARIES[language] or words[j].text in _ADVERBS[language]):
+    while j >= 0 and words[j].text != "to" and (words[j].text in _AUXILIARIES[language]
+                                                 or words[j].text in _ADVERBS[language]):
         j -= 1
     nouns = _EVENT_NOUNS.get(language, frozenset())
     return j if j >= 0 and words[j].text in nouns else None

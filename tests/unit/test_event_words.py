@@ -35,6 +35,8 @@ def dated_word(sentence: str, expression: str, language: str | None = "en") -> s
     # an event noun that is the subject of the verb is the event: the verb says what became of it
     ("The deal was approved unanimously by the board of directors.", "deal"),
     ("Airbus A380 test flight delayed after accident", "flight"),
+    # but not across "to": the noun before an infinitive is not its subject
+    ("A restructuring plan to relieve the carmaker came too late.", "relieve"),
     # a number between "to" and a word: no infinitive
     ("Profits equal to 26 cents per share for the company.", None),
     # French: a participle after an auxiliary, over an adverb
