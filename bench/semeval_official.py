@@ -23,8 +23,9 @@ What a timeline line is made of (the scorer matches event mentions as strings):
 - mention: ``docid-sentence-word``, where the sentence is the gold sentence the mention lies in
   and the word is the mention's event word. A mention dated by a date expression names no event
   word, so this script picks one: the last word of the predicate the analysis ties the date to
-  (``processors.analysis.predicates.dated_predicate``, the table's forms), else
-  (``event_word``) the token nearest to the date expression, in the same clause, that looks like
+  (``processors.analysis.predicates.dated_predicate``: the table's forms, else the clause's
+  verb-like word nearest to the date, ``verb_like``), else (``event_word``, when production
+  finds none) the token nearest to the date expression, in the same clause, that looks like
   a verb: a past form (``-ed`` or a common irregular one such as ``said``, ``sold``, ``won``) or
   a word right after an auxiliary, a modal or ``to``. A mention with no such token gives no
   line. A mention dated from elsewhere spans its predicate: its last word.
@@ -106,6 +107,13 @@ def read_given_events(corpus_dir: Path) -> GivenEvents:
 
 def mention_field(doc: Document, mention: Mention, given: GivenEvents | None = None) -> str | None:
     """``docid-sentence-word`` for a mention, or None when no event word is found."""
+    spot = mention_spot(doc, mention, given)
+    return None if spot is None else f"{doc.doc_id}-{spot[0]}-{doc.sentences[spot[0]].split()[spot[1]]}"
+
+
+def mention_spot(doc: Document, mention: Mention,
+                 given: GivenEvents | None = None) -> tuple[int, int] | None:
+    """(gold sentence, token index) of a mention's event word (``mention_field``), or None."""
     place = locate(mention, [s.split() for s in doc.sentences])
     if place is None:
         return None
@@ -115,12 +123,12 @@ def mention_field(doc: Document, mention: Mention, given: GivenEvents | None = N
     word = mention_word(mention, tokens, first, last, events)
     if events is None and mention.anchor == "explicit":  # the predicate the analysis ties it to
         tied = dated_predicate(mention.sentence, mention.start_char - mention.sentence_start,
-                               mention.end_char - mention.sentence_start)
+                               mention.end_char - mention.sentence_start, "en")
         spot = None if tied is None else locate(mention, [s.split() for s in doc.sentences],
                                                 (tied.start, tied.end))
         if spot is not None and spot[0] == number:
             word = spot[2]
-    return None if word is None else f"{doc.doc_id}-{number}-{tokens[word]}"
+    return None if word is None else (number, word)
 
 
 # ---------------------------------------------------------------- writing timelines

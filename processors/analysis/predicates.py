@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import regex
 
-_WORD = regex.compile(r"\p{L}+|[;:()«»\"“”—]")
+_WORD = regex.compile(r"\p{L}+|[;()«»\"“”—]|(?<!\d):(?!\d)")  # not the colon of 12:00
 _MARKS = regex.compile(r"\p{Mn}+")
 # Words and marks that open another clause: a date does not date a predicate across them.
 CLAUSE_OPENERS = frozenset({
@@ -40,6 +40,8 @@ class _Word(NamedTuple):
     text: str  # accent-free, casefolded
     start: int
     end: int
+    capital: bool = False  # written with a capital first letter
+    spaced: bool = True  # only whitespace between the word before and this one ("to 26 cents": no)
 
 
 def _fold(text: str) -> str:
@@ -67,8 +69,16 @@ def predicate_table() -> tuple[dict[tuple[str, ...], Predicate], int, frozenset[
 def _words(sentence: str) -> tuple[_Word, ...]:
     folded = _fold(sentence)
     if len(folded) != len(sentence):  # a character that decomposes into several: offsets move
-        return tuple(_Word(_fold(m.group()), m.start(), m.end()) for m in _WORD.finditer(sentence))
-    return tuple(_Word(m.group(), m.start(), m.end()) for m in _WORD.finditer(folded))
+        found = [(_fold(m.group()), m.start(), m.end()) for m in _WORD.finditer(sentence)]
+    else:
+        found = [(m.group(), m.start(), m.end()) for m in _WORD.finditer(folded)]
+    previous_end = 0
+    words = []
+    for text, start, end in found:
+        words.append(_Word(text, start, end, sentence[start].isupper(),
+                           not sentence[previous_end:start].strip()))
+        previous_end = end
+    return tuple(words)
 
 
 def _found(words: tuple[_Word, ...], i: int) -> tuple[Predicate, int] | None:
@@ -98,9 +108,53 @@ def predicate_of(sentence: str, start: int, end: int) -> Predicate | None:
     return None if found is None else found.predicate
 
 
-def dated_predicate(sentence: str, start: int, end: int) -> Found | None:
+def dated_predicate(sentence: str, start: int, end: int,
+                    language: str | None = None) -> Found | None:
     """The predicate the expression at ``sentence[start:end]`` dates and where its words are
-    (``predicate_of``), or None if none is known."""
+    (``predicate_of``); with ``language``, when the table has none in the clause, the verb-like
+    word of the clause nearest to the expression (``verb_like``, else a headline's present; the
+    event noun that is its subject instead, ``_event_subject``), with no known predicate; or
+    None."""
+    found = _tied_form(sentence, start, end)
+    if found is None and language is not None:
+        return _nearest_verb(sentence, start, end, language)
+    return found
+
+
+def _clause_around(words: tuple[_Word, ...], start: int, end: int) -> tuple[list[int], list[int]]:
+    """The indices of the words of an expression's clause before it (nearest first) and after it."""
+    before, after = [], []
+    for i in range(len(words) - 1, -1, -1):
+        if words[i].end <= start:
+            if words[i].text in CLAUSE_OPENERS:
+                break
+            before.append(i)
+    for i, w in enumerate(words):
+        if w.start >= end:
+            if w.text in CLAUSE_OPENERS:
+                break
+            after.append(i)
+    return before, after
+
+
+def _nearest_verb(sentence: str, start: int, end: int, language: str) -> Found | None:
+    words = _words(sentence)
+    before, after = _clause_around(words, start, end)
+    for looks_like in (verb_like, _headline_present):  # as main_predicate
+        best: tuple[int, int] | None = None
+        for side in (before, after):  # on a tie, the word before the expression
+            for distance, i in enumerate(side):
+                if looks_like(words, i, language):
+                    if best is None or distance < best[0]:
+                        best = (distance, i)
+                    break
+        if best is not None:
+            return _verb_or_subject(words, best[1], language)
+    return None
+
+
+def _tied_form(sentence: str, start: int, end: int) -> Found | None:
+    """The table form the expression at ``sentence[start:end]`` dates, or None."""
     words = _words(sentence)
     before = [i for i, w in enumerate(words) if w.end <= start]
     after = [i for i, w in enumerate(words) if w.start >= end]
@@ -134,7 +188,8 @@ _AUXILIARIES = {
 _IRREGULAR_PAST = frozenset(
     "won sold lost made took gave got began bought brought built came fell flew found grew hit kept "
     "led paid put ran rose saw sent shut spent stood wrote cut beat chose drove knew laid quit sank "
-    "shot sought swept thought threw withdrew overtook undertook broke became slid".split())
+    "shot sought swept thought threw withdrew overtook undertook broke became slid went held met "
+    "left set spoke struck told forecast".split())
 _NOT_VERBS = {
     "en": frozenset("need feed seed speed red bed shed hundred indeed united based limited related "
                     "detailed advanced proposed expected scheduled the a an its their his her this "
@@ -147,16 +202,98 @@ _NOT_VERBS = {
 _FR_PARTICIPLE = regex.compile(r"\p{L}{2,}(?:e|ee|es|ees|i|ie|is|ies|u|ue|us|ues|it|its|ert|erts)")
 
 
+# Between an auxiliary and its verb: "has already received", "will also cut", « a déjà signé ».
+_ADVERBS = {
+    "en": frozenset("also already still not never just now further again recently reportedly "
+                    "since then even once yet".split()),
+    "fr": frozenset("pas plus deja aussi encore toujours jamais bien finalement".split()),
+}
+# A superlative after a copula is no verb ("Chrysler was hardest hit"); these verbs end alike.
+_SUPERLATIVE = regex.compile(r"\p{L}+(?:[^aeiou\W]est|iest)")
+_VERBS_IN_EST = frozenset("invest protest suggest request arrest attest contest digest "
+                          "harvest interest manifest detest".split())
+_COPULAS = frozenset("is are was were be been being".split())
+_PRESENT_3RD = regex.compile(r"\p{L}{2,}[^su\W]s")
+
+
+def _auxiliary_before(words: tuple[_Word, ...], i: int, language: str) -> str | None:
+    """The auxiliary, modal or ``to`` word i follows, over adverbs in between, or None."""
+    j = i - 1
+    while j >= 0 and words[j + 1].spaced and (words[j].text in _ADVERBS[language]
+                                              or (language == "en" and words[j].text.endswith("ly"))):
+        j -= 1
+    if j < 0 or not words[j + 1].spaced:  # "to 26 cents", "is $4 per share"
+        return None
+    return words[j].text if words[j].text in _AUXILIARIES[language] else None
+
+
 def verb_like(words: tuple[_Word, ...], i: int, language: str) -> bool:
-    """Whether word i looks like a verb in ``language`` (``en``, ``fr``) by its form alone."""
+    """Whether word i looks like a verb in ``language`` (``en``, ``fr``) by its form alone.
+
+    A capitalised word inside the sentence is a name, not a verb ("to AirTran"); an adverb or a
+    superlative after an auxiliary is not the verb, the word after it may be ("was hardest hit",
+    "has already received")."""
     word = words[i].text
     if language not in _AUXILIARIES or len(word) < 2 or word in _NOT_VERBS[language]:
         return False
-    after_auxiliary = i > 0 and words[i - 1].text in _AUXILIARIES[language] \
-        and word not in _AUXILIARIES[language]
+    if i > 0 and words[i].capital:
+        return False
+    if word in _ADVERBS[language] or word in _AUXILIARIES[language]:
+        return False
+    auxiliary = _auxiliary_before(words, i, language)
     if language == "en":
-        return word in _IRREGULAR_PAST or (word.endswith("ed") and len(word) > 4) or after_auxiliary
-    return after_auxiliary and _FR_PARTICIPLE.fullmatch(word) is not None
+        if word.endswith("ly") or (_SUPERLATIVE.fullmatch(word) and word not in _VERBS_IN_EST):
+            return False
+        if auxiliary in _COPULAS and word.endswith("er"):  # "were lower", "was higher"
+            return False
+        return word in _IRREGULAR_PAST or (word.endswith("ed") and len(word) > 4) \
+            or auxiliary is not None
+    return auxiliary is not None and _FR_PARTICIPLE.fullmatch(word) is not None
+
+
+_DETERMINERS = frozenset("a an the its his her their this that le la les l un une des du sa son "
+                         "ses leur leurs ce cette".split())
+# Nouns that name an event, common in news (the table's nouns name a predicate with a key).
+_EVENT_NOUNS = {
+    "en": frozenset("deal deals sale sales loss losses profit profits flight flights crash crashes "
+                    "bid bids offer offers purchase purchases order orders merger mergers takeover "
+                    "talks negotiations delivery deliveries bankruptcy agreement agreements "
+                    "contract contracts strike strikes protest protests trial election elections "
+                    "acquisition acquisitions layoffs cuts plan plans".split()),
+    "fr": frozenset("accord accords vente ventes perte pertes vol vols offre offres achat achats "
+                    "fusion rachat negociations livraison livraisons faillite contrat contrats "
+                    "greve greves proces election elections".split()),
+}
+
+
+def _event_subject(words: tuple[_Word, ...], i: int, language: str) -> int | None:
+    """The event noun right before verb i (over its auxiliaries and adverbs) that is its subject:
+    "the deal was approved", "sales dropped", "test flight delayed"; the noun is then the event
+    the sentence reports, the verb what became of it. Not across ``to``: "a plan to relieve"
+    is no subject and its verb."""
+    j = i - 1
+    while j >= 0 and words[j].text != "to" and (words[j].text in _AUXILIARIES[language]
+                                                 or words[j].text in _ADVERBS[language]):
+        j -= 1
+    nouns = _EVENT_NOUNS.get(language, frozenset())
+    return j if j >= 0 and words[j].text in nouns else None
+
+
+def _verb_or_subject(words: tuple[_Word, ...], i: int, language: str) -> Found:
+    """Verb i, or the event noun that is its subject (``_event_subject``), with no key."""
+    subject = _event_subject(words, i, language)
+    at = words[i if subject is None else subject]
+    return Found(None, at.start, at.end)
+
+
+def _headline_present(words: tuple[_Word, ...], i: int, language: str) -> bool:
+    """A present third-person verb right after a name, as headlines write what happened: "Boeing
+    delivers final 717", "Chrysler files for bankruptcy"."""
+    return (language == "en" and 0 < i < len(words) - 1 and words[i - 1].capital
+            and not words[i].capital  # not a subject: "European markets were lower"
+            and words[i + 1].text not in _AUXILIARIES[language]
+            and _PRESENT_3RD.fullmatch(words[i].text) is not None
+            and words[i].text not in _NOT_VERBS[language])
 
 
 def main_predicate(sentence: str, language: str | None = None) -> Found | None:
@@ -165,12 +302,19 @@ def main_predicate(sentence: str, language: str | None = None) -> Found | None:
     ``language``, else its first verb-like word (``verb_like``), with no known predicate; or
     None."""
     words = _words(sentence)
+    first: Found | None = None
     for i in range(len(words)):
         hit = _found(words, i)
         if hit is not None:
-            return Found(hit[0], words[i].start, words[i + hit[1] - 1].end)
-    if language is not None:
-        for i in range(len(words)):
-            if verb_like(words, i, language):
-                return Found(None, words[i].start, words[i].end)
+            found = Found(hit[0], words[i].start, words[i + hit[1] - 1].end)
+            if i == 0 or words[i - 1].text not in _DETERMINERS:
+                return found
+            first = first or found  # a noun ("in a statement, SIA said"): a verb of the table wins
+    if first is not None:
+        return first
+    if language is not None:  # a verb by its form first; else a headline's present
+        for looks_like in (verb_like, _headline_present):
+            for i in range(len(words)):
+                if looks_like(words, i, language):
+                    return _verb_or_subject(words, i, language)
     return None

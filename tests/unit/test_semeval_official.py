@@ -22,7 +22,8 @@ semeval_eval = load_bench("semeval_eval")
 # `python bench/semeval_official.py --corpus corpus_1` (track A; deterministic). Any change in
 # analysis or resolution moves it; the commit that does updates it and says why.
 # 5.92 / 11.51 / 3.99 before issue 12's parts 1-2 (predicates, mentions dated from elsewhere).
-PINNED_CORPUS_1 = (12.22, 12.18, 12.25)  # official micro F1, P, R (percent)
+# 12.22 / 12.18 / 12.25 before the event-word rules of predicates.verb_like (issue 12, words).
+PINNED_CORPUS_1 = (14.95, 14.29, 15.67)  # official micro F1, P, R (percent)
 NOON = datetime(2005, 6, 13, 12, tzinfo=UTC)
 
 
