@@ -169,6 +169,8 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
             loop_watch[0].start()
         try:
             await commit_watch.check(app, {raw.get_topic_name(), analysed_name})
+        except TimeoutError:  # the broker away: the watch starts its clocks again
+            log.debug("commit watch: no answer from the broker")
         except Exception as exc:  # a diagnosis must never stop the worker
             log.warning("commit watch failed: %r", exc)
 

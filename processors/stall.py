@@ -44,7 +44,7 @@ class CommitWatch:
     sat idle for 10 minutes after a broker freeze while records waited (`GroupWatch`)."""
 
     def __init__(self, patience_s: float = 30.0, busy_cpu_s: float = 2.0,
-                 give_up: Any = None, answer_s: float = 5.0) -> None:
+                 give_up: Any = None, answer_s: float = 4.0) -> None:
         self.patience_s, self.busy_cpu_s, self.give_up = patience_s, busy_cpu_s, give_up
         self.answer_s = answer_s
         self.seen: dict[Any, tuple[int | None, float, float]] = {}
@@ -294,7 +294,7 @@ def consumer_tasks(app: Any) -> str:
 
 
 def group_describer(bootstrap: str, group: str, topics: set[str],
-                    timeout_s: float = 5.0) -> Any:
+                    timeout_s: float = 1.5) -> Any:
     """A `describe()` for `GroupWatch`: a `GroupView`, asked with a client of its own (not the
     stuck consumer's), None when the broker does not answer in time."""
     import aiokafka.admin
