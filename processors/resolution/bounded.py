@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from bisect import insort
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -43,6 +44,9 @@ ATTACH_CANDIDATES = 48  # candidates a mention is compared with on the bounded p
 MERGE_TRIGGER = 0.0
 MERGE_LINK = 0.0
 MERGE_SHARE = 0.5
+SMALL_MERGE_LINK = 0.0  # MERGE_LINK when the smaller event is smaller than its probe (experiment)
+# Diagnostics (`bench/order_diff.py`): called with (what, ...) at each decision when set.
+TRACE: Callable[..., None] | None = None
 
 
 @dataclass
@@ -206,10 +210,14 @@ class Working:
         if not strong:
             self.groups["new:" + own] = Summary.of([r])
             self.owner[own] = "new:" + own
+            if TRACE is not None:
+                TRACE("found", r, bool(fitting))
             return
         target = strong[0]
         group = self.groups[target]
         assert group is not None
+        if TRACE is not None:
+            TRACE("join", r, list(group.ids))
         group.add(r)
         self.owner[own] = target
         for other in fitting:
@@ -229,17 +237,24 @@ class Working:
         gbig, gsmall = self.groups[big], self.groups[small]
         assert gbig is not None and gsmall is not None
         if not gsmall.sentences.isdisjoint(gbig.sentences):
+            if TRACE is not None:
+                TRACE("refuse", list(gsmall.ids), list(gbig.ids), "sentence", 0, 0)
             return a
         probe = gsmall.members[:SUPPORT_SAMPLE]
+        need = SMALL_MERGE_LINK if len(gsmall.members) < SUPPORT_SAMPLE else MERGE_LINK
         linked = 0
         for x in probe:
             for mid in self.active.candidates(x, ATTACH_CANDIDATES, same_span=True).ids:
                 if self.owner.get(mid, self.owners.get(mid)) == big and \
-                        (compatible(x, self.active.refs[mid]) or -1.0) >= MERGE_LINK:
+                        (compatible(x, self.active.refs[mid]) or -1.0) >= need:
                     linked += 1
                     break
         if linked < MERGE_SHARE * len(probe):
+            if TRACE is not None:
+                TRACE("refuse", list(gsmall.ids), list(gbig.ids), "support", linked, len(probe))
             return a
+        if TRACE is not None:
+            TRACE("merge", list(gsmall.ids), list(gbig.ids), "support", linked, len(probe))
         for x in gsmall.members:
             gbig.add(x)
             self.owner[x.mention.mention_id] = big
