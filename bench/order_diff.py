@@ -50,6 +50,12 @@ def traced_fold(arts: list) -> tuple[TimelineState, list[tuple]]:
             small, big, why, linked, probed = args
             log.append((what, tuple(small), tuple(big), why,  # type: ignore[arg-type]
                         linked, probed))
+        elif what == "split":
+            part, rest, linked, probed = args
+            log.append(("split", tuple(part), tuple(rest), "recheck", linked, probed))
+        elif what == "kept":
+            part, linked, probed = args
+            log.append(("kept", tuple(part), linked, probed))
         elif what == "exact":
             old, new = args
             log.append(("exact", {e: tuple(ev.mention_ids) for e, ev in old.items()},  # type: ignore[attr-defined]

@@ -25,6 +25,7 @@ from processors.resolution.coreference import (
     ANCHOR_RANK,
     GRANULARITY_RANK,
     MentionRef,
+    cluster_mentions,
     compatible,
     event_id_for,
     event_state,
@@ -44,7 +45,13 @@ ATTACH_CANDIDATES = 48  # candidates a mention is compared with on the bounded p
 MERGE_TRIGGER = 0.0
 MERGE_LINK = 0.0
 MERGE_SHARE = 0.5
-SMALL_MERGE_LINK = 0.0  # MERGE_LINK when the smaller event is smaller than its probe (experiment)
+# An event is clustered again exactly (`cluster_mentions` on its members alone) when its size
+# first reaches a power of two from REGROUP_FROM to REGROUP_LIMIT: two sub-stories that early
+# arrivals put in one event (merged, or clustered exactly, on the few members they had then)
+# are decided again on the members the event has by then. 0: never. Measured in
+# docs/event-resolution-at-scale.md (order agreement against CPU).
+REGROUP_FROM = 16
+REGROUP_LIMIT = 64
 # Diagnostics (`bench/order_diff.py`): called with (what, ...) at each decision when set.
 TRACE: Callable[..., None] | None = None
 
@@ -66,6 +73,7 @@ class Summary:
     sources: Counter[str]
     languages: Counter[str]
     anchors: Counter[str] = field(default_factory=Counter)
+    regrouped: int = 0  # the largest size at which it was clustered again (`Working.regroup`)
 
     @classmethod
     def of(cls, refs: list[MentionRef]) -> Summary:
@@ -220,10 +228,42 @@ class Working:
             TRACE("join", r, list(group.ids))
         group.add(r)
         self.owner[own] = target
+        self.regroup(target)
         for other in fitting:
             if other != target and self.groups[other] is not None and \
                     best[other] >= MERGE_TRIGGER:
                 target = self.merge(target, other)
+                self.regroup(target)
+
+    def regroup(self, key: str) -> None:
+        """Cluster group `key` again exactly when its size first reaches a power of two in
+        [REGROUP_FROM, REGROUP_LIMIT]; the largest cluster keeps the key, each other one
+        becomes a group of its own. The clusters are a function of the members alone."""
+        group = self.groups[key]
+        if group is None or not REGROUP_FROM:
+            return
+        size = 1 << (len(group.members).bit_length() - 1)  # the power of two it has reached
+        if size < REGROUP_FROM or size > REGROUP_LIMIT or group.regrouped >= size:
+            return
+        group.regrouped = size
+        clusters = cluster_mentions(group.members)
+        if TRACE is not None:
+            TRACE("regroup", [[x.mention.mention_id for x in c] for c in clusters])
+        if len(clusters) == 1:
+            return
+        clusters.sort(key=lambda c: (-len(c), c[0].order_key))
+        for i, c in enumerate(clusters):
+            part = Summary.of(c)
+            part.regrouped = size
+            if i == 0:
+                self.groups[key] = part
+                continue
+            own = "split:" + c[0].mention.mention_id
+            while own in self.groups:  # a key once used stays (None when merged away)
+                own += "'"
+            self.groups[own] = part
+            for x in c:
+                self.owner[x.mention.mention_id] = own
 
     def merge(self, a: str, b: str) -> str:
         """Merge groups a and b if they stay one event and b's members link to a; the survivor."""
@@ -241,12 +281,11 @@ class Working:
                 TRACE("refuse", list(gsmall.ids), list(gbig.ids), "sentence", 0, 0)
             return a
         probe = gsmall.members[:SUPPORT_SAMPLE]
-        need = SMALL_MERGE_LINK if len(gsmall.members) < SUPPORT_SAMPLE else MERGE_LINK
         linked = 0
         for x in probe:
             for mid in self.active.candidates(x, ATTACH_CANDIDATES, same_span=True).ids:
                 if self.owner.get(mid, self.owners.get(mid)) == big and \
-                        (compatible(x, self.active.refs[mid]) or -1.0) >= need:
+                        (compatible(x, self.active.refs[mid]) or -1.0) >= MERGE_LINK:
                     linked += 1
                     break
         if linked < MERGE_SHARE * len(probe):
