@@ -9,8 +9,8 @@ from functools import cache
 
 from bench.dense_resolver_bench import orders, pairwise_f1, workload
 from bench.dense_workload import CACHE, adversarial_pool, analyse_all, expand, raw_pool
-from processors.resolution import fold as timeline
 from processors.resolution import bounded
+from processors.resolution import fold as timeline
 from processors.resolution.bounded import COMPONENT_LIMIT, Summary, Working
 from processors.resolution.coreference import MentionRef, cluster_mentions, event_state
 from processors.resolution.fold import fold_all
