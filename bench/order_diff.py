@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/order_diff.py --articles 3000
     .venv/bin/python bench/order_diff.py --articles 10000 --json out.json
+    .venv/bin/python bench/order_diff.py --articles 3000 --rule REGROUP_FROM=16
 
 Folds the same articles in the two shuffled orders of `dense_resolver_bench.py --orders` (same
 pool, seed and shuffles) with `bounded.TRACE` set, so every decision is logged: an exact
@@ -23,6 +24,7 @@ import sys
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -31,7 +33,7 @@ from bench.dense_resolver_bench import pairwise_f1, workload  # noqa: E402
 from bench.dense_workload import CACHE  # noqa: E402
 from processors.resolution import bounded  # noqa: E402
 from processors.resolution import fold as timeline  # noqa: E402
-from processors.resolution.coreference import compatible  # noqa: E402
+from processors.resolution.coreference import MentionRef, compatible  # noqa: E402
 from processors.resolution.fold import TimelineState, apply_article  # noqa: E402
 
 
@@ -39,16 +41,16 @@ def traced_fold(arts: list) -> tuple[TimelineState, list[tuple]]:
     """Fold in this order, logging every decision (mention ids only)."""
     log: list[tuple] = []
 
-    def trace(what: str, *args: object) -> None:
+    def trace(what: str, *args: Any) -> None:
         if what == "join":
             r, ids = args
-            log.append(("join", r.mention.mention_id, tuple(ids)))  # type: ignore[attr-defined]
+            log.append(("join", r.mention.mention_id, tuple(ids)))
         elif what == "found":
             r, fitting = args
-            log.append(("found", r.mention.mention_id, fitting))  # type: ignore[attr-defined]
+            log.append(("found", r.mention.mention_id, fitting))
         elif what in ("merge", "refuse"):
             small, big, why, linked, probed = args
-            log.append((what, tuple(small), tuple(big), why,  # type: ignore[arg-type]
+            log.append((what, tuple(small), tuple(big), why,
                         linked, probed))
         elif what == "split":
             part, rest, linked, probed = args
@@ -58,8 +60,8 @@ def traced_fold(arts: list) -> tuple[TimelineState, list[tuple]]:
             log.append(("kept", tuple(part), linked, probed))
         elif what == "exact":
             old, new = args
-            log.append(("exact", {e: tuple(ev.mention_ids) for e, ev in old.items()},  # type: ignore[attr-defined]
-                        [tuple(ev.mention_ids) for ev in new.values()]))  # type: ignore[attr-defined]
+            log.append(("exact", {e: tuple(ev.mention_ids) for e, ev in old.items()},
+                        [tuple(ev.mention_ids) for ev in new.values()]))
 
     bounded.TRACE = trace
     try:
@@ -104,7 +106,7 @@ def recheck(state: TimelineState, x: str, y: str) -> tuple[bool, float, float]:
     big_id = state.owner[big[0]]
     members = sorted((refs[m] for m in small), key=lambda r: r.order_key)
 
-    def linked(r: object) -> bool:
+    def linked(r: MentionRef) -> bool:
         for mid in state.active.candidates(r, bounded.ATTACH_CANDIDATES, same_span=True).ids:
             if state.owner.get(mid) == big_id and compatible(r, refs[mid]) is not None:
                 return True
@@ -226,10 +228,16 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=CACHE)
     parser.add_argument("--component-limit", type=int)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--rule", action="append", default=[], metavar="NAME=VALUE",
+                        help="override a constant of processors/resolution/bounded.py "
+                             "(REGROUP_FROM=16...), as dense_resolver_bench.py does")
     args = parser.parse_args()
     args.workload = "dense"
     if args.component_limit is not None:
         timeline.COMPONENT_LIMIT = args.component_limit
+    for rule in args.rule:
+        name, value = rule.split("=", 1)
+        setattr(bounded, name, type(getattr(bounded, name))(value))
     arts = workload(args, args.articles)[: args.articles]
     states, logs = [], []
     for k in (1, 2):  # the shuffles of `dense_resolver_bench.orders`

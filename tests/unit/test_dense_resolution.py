@@ -69,9 +69,12 @@ def test_the_bounded_path_keeps_the_merge_rules():
 
 
 def test_an_event_reaching_16_members_is_clustered_again_on_its_members(monkeypatch):
-    """`Working.regroup`: a group whose members exact clustering splits (here ten members each
-    of two day events of different days, put in one group by hand) is split into exactly `cluster_mentions`'
-    clusters when it has reached 16 members (not before, not again at the same size)."""
+    """`Working.regroup` (off by default: `bounded.REGROUP_FROM`, measured in
+    docs/event-resolution-at-scale.md): a group whose members exact clustering splits (here ten
+    members each of two day events of different days, put in one group by hand) is split into
+    exactly `cluster_mentions`' clusters when it has reached 16 members (not before, not again at
+    the same size)."""
+    monkeypatch.setattr(bounded, "REGROUP_FROM", 16)
     state = fold_all(hot_story()[:600])
     refs = state.active.refs
     events = sorted((e for e in state.events.values() if e.granularity == "day"),
@@ -123,8 +126,7 @@ def test_the_dense_bench_smoke_run_writes_its_figures(tmp_path):
 
 def test_two_whole_stream_shuffles_of_the_dense_workload_agree(monkeypatch):
     """3,000 articles of the dense bench (its default pool, stories of up to 1,500 articles), in
-    two shuffled orders: the pairwise F1 between the two timelines is at least 0.992 (0.9931
-    measured; 0.9911 without `bounded.regroup`, which this bound catches)."""
+    two shuffled orders: the pairwise F1 between the two timelines is at least 0.99."""
     args = argparse.Namespace(workload="dense", seed=15, pool=4000, pool_weeks=8, largest=1500,
                               years=5, cache=CACHE)
     arts = workload(args, DENSE_ARTICLES)[:DENSE_ARTICLES]
@@ -132,4 +134,4 @@ def test_two_whole_stream_shuffles_of_the_dense_workload_agree(monkeypatch):
     monkeypatch.setattr(timeline, "maintain", lambda *a: bounded.append(1) or _maintain(*a))
     agreement = orders(arts, seed=15)
     assert len(bounded) > DENSE_ARTICLES  # both orders mostly took the bounded path
-    assert agreement["pairwise_f1"] >= 0.992, agreement
+    assert agreement["pairwise_f1"] >= 0.99, agreement
