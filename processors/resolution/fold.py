@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from processors.resolution import bounded
 from processors.resolution.bounded import COMPONENT_LIMIT, Summary, maintain
 from processors.resolution.copies import Copies, Status
 from processors.resolution.coreference import MentionRef, resolve_events
@@ -228,6 +229,8 @@ def _resolve_region(state: TimelineState, added: list[MentionRef], removed: list
         old_ids = {state.owner[m] for m in region | gone if m in state.owner}
         old = {eid: state.events[eid] for eid in old_ids}
         new = resolve_events([state.active.refs[m] for m in region], state.active.scores)
+        if bounded.TRACE is not None:
+            bounded.TRACE("exact", old, new)
         for eid in old:
             state.summaries.pop(eid, None)
     for eid, ev in old.items():
