@@ -187,14 +187,17 @@ class NullJournal:
 
 
 def run(stream: Path, sizes: list[int], mode: str, store_path: Path, hot_mentions: int | None,
-        trace: bool, sizeof: bool = False, keep: bool = False, trim: bool = False
-        ) -> list[dict]:
+        trace: bool, sizeof: bool = False, keep: bool = False, trim: bool = False,
+        trim_every: int | None = None) -> list[dict]:
     """Fold the stream in this process; a row per size."""
+    from processors.heap import PROCESS_HEAP
     from processors.resolution.fold import TimelineState, apply_article
     from processors.resolver_state import Resolver, Store
     from schemas.articles import ArticleAnalysed
 
     rows: list[dict] = []
+    if trim_every is not None:  # the worker's periodic malloc_trim (processors/heap.py)
+        PROCESS_HEAP.every = trim_every
     gc.collect()
     if trace:
         tracemalloc.start()
@@ -243,6 +246,10 @@ def run(stream: Path, sizes: list[int], mode: str, store_path: Path, hot_mention
                            "slice_rss_growth_kb_per_1k":
                                round((rss - last_rss) * 1024 / (n - last_n) * 1000)}
                     row["native"] = native_memory()
+                    if mode == "store":
+                        row.update(heap_trim_every=PROCESS_HEAP.every,
+                                   heap_trims=PROCESS_HEAP.trims,
+                                   heap_trim_cpu_s=round(PROCESS_HEAP.cpu_s, 2))
                     if trim:  # give malloc's free memory back: how much of RSS was it?
                         import ctypes
 
@@ -372,6 +379,12 @@ def main() -> None:
     parser.add_argument("--malloc-trim", action="store_true",
                         help="at each size, after measuring, call glibc's malloc_trim(0) and "
                              "measure RSS again (the next slice starts from there)")
+    parser.add_argument("--store", type=Path,
+                        help="store mode: the store's file (default: in the cache, named after "
+                             "the largest size; give another to run two benches at once)")
+    parser.add_argument("--trim-every", type=int,
+                        help="store mode: the worker's malloc_trim every N records "
+                             "(processors/heap.py; default: the worker's, 0: never)")
     parser.add_argument("--fresh", type=int, default=20,
                         help="restart: articles folded after it (the first one timed)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -380,14 +393,15 @@ def main() -> None:
     n = max(sizes[-1], args.stream_articles or 0)
     stream = args.cache / (f"resolver-stream-{args.seed}-{args.pool}-{args.pool_weeks}-"
                            f"{args.largest}-{args.years}-{n}.jsonl")
-    store_path = args.cache / f"resolver-state-{sizes[-1]}.sqlite"
+    store_path = args.store or args.cache / f"resolver-state-{sizes[-1]}.sqlite"
     if args.child == "write":
         write_stream(stream, n, args.seed, args.pool, args.pool_weeks, args.largest, args.years,
                      args.cache)
         return
     if args.child in ("store", "memory"):
         json.dump(run(stream, sizes, args.child, store_path, args.hot_mentions,
-                      args.tracemalloc, args.sizeof, args.keep_stores, args.malloc_trim),
+                      args.tracemalloc, args.sizeof, args.keep_stores, args.malloc_trim,
+                      args.trim_every),
                   sys.stdout)
         return
     if args.child == "restart":

@@ -67,6 +67,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
+from processors.heap import PROCESS_HEAP, HeapTrim
 from processors.resolution.cold_pages import ColdPages
 from processors.resolution.copies import COPY_INDEX_HORIZON, _empty, lsh_bands
 from processors.resolution.coreference import MentionRef
@@ -642,6 +643,7 @@ class Resolver:
     owner_cache: int = OWNER_CACHE
     stored: dict[str, StoredMap] = field(default_factory=dict)  # the state's parts on disk
     bands: StoredBands | None = None
+    heap: HeapTrim = field(default_factory=lambda: PROCESS_HEAP)  # trims every N records
 
     @property
     def next_offset(self) -> int | None:
@@ -738,6 +740,7 @@ class Resolver:
             except BaseException:
                 self.drop()
                 raise
+            self.heap.record_resolved()
             return True
 
     async def _handle(self, offset: int, art: ArticleAnalysed) -> None:
