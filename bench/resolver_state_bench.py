@@ -188,7 +188,7 @@ class NullJournal:
 
 def run(stream: Path, sizes: list[int], mode: str, store_path: Path, hot_mentions: int | None,
         trace: bool, sizeof: bool = False, keep: bool = False, trim: bool = False,
-        trim_every: int | None = None) -> list[dict]:
+        trim_every: int | None = None, trim_phase: int = 0) -> list[dict]:
     """Fold the stream in this process; a row per size."""
     from processors.heap import PROCESS_HEAP
     from processors.resolution.fold import TimelineState, apply_article
@@ -198,6 +198,9 @@ def run(stream: Path, sizes: list[int], mode: str, store_path: Path, hot_mention
     rows: list[dict] = []
     if trim_every is not None:  # the worker's periodic malloc_trim (processors/heap.py)
         PROCESS_HEAP.every = trim_every
+    # Trims half-way between two sizes when --trim-phase is given, so that RSS is not read
+    # right after one (at a multiple of the period, the worker has just trimmed).
+    PROCESS_HEAP.records = trim_phase
     gc.collect()
     if trace:
         tracemalloc.start()
@@ -249,7 +252,7 @@ def run(stream: Path, sizes: list[int], mode: str, store_path: Path, hot_mention
                     if mode == "store":
                         row.update(heap_trim_every=PROCESS_HEAP.every,
                                    heap_trims=PROCESS_HEAP.trims,
-                                   heap_trim_cpu_s=round(PROCESS_HEAP.cpu_s, 2))
+                                   heap_trim_cpu_ms=round(1000 * PROCESS_HEAP.cpu_s, 1))
                     if trim:  # give malloc's free memory back: how much of RSS was it?
                         import ctypes
 
@@ -385,6 +388,10 @@ def main() -> None:
     parser.add_argument("--trim-every", type=int,
                         help="store mode: the worker's malloc_trim every N records "
                              "(processors/heap.py; default: the worker's, 0: never)")
+    parser.add_argument("--trim-phase", type=int, default=0,
+                        help="records counted as resolved before the first (with --trim-every "
+                             "1000 --trim-phase 500 the trims fall half-way between sizes that "
+                             "are multiples of 1,000)")
     parser.add_argument("--fresh", type=int, default=20,
                         help="restart: articles folded after it (the first one timed)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -401,7 +408,7 @@ def main() -> None:
     if args.child in ("store", "memory"):
         json.dump(run(stream, sizes, args.child, store_path, args.hot_mentions,
                       args.tracemalloc, args.sizeof, args.keep_stores, args.malloc_trim,
-                      args.trim_every),
+                      args.trim_every, args.trim_phase),
                   sys.stdout)
         return
     if args.child == "restart":
