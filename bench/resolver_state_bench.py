@@ -353,6 +353,37 @@ def restart(store_path: Path, hot_mentions: int | None = None, stream: Path | No
     return row
 
 
+def bands_report(store_path: Path) -> dict:
+    """Open a store with this tree's `Store` (which deletes the copy bands behind the horizon,
+    also in a store written before it did): band rows and the file's size after `VACUUM`,
+    before and after. The store is changed in place."""
+    from processors.resolver_state import Store
+
+    def vacuumed_mb() -> float:
+        out = store_path.with_suffix(".vacuumed")
+        out.unlink(missing_ok=True)
+        con = sqlite3.connect(store_path)
+        con.execute("VACUUM INTO ?", (str(out),))
+        con.close()
+        size = out.stat().st_size / 2**20
+        out.unlink()
+        return round(size, 1)
+
+    def bands() -> int:
+        con = sqlite3.connect(store_path)
+        n = con.execute("SELECT count(*) FROM bands").fetchone()[0]
+        con.close()
+        return int(n)
+
+    row: dict = {"mode": "bands", "bands_before": bands(), "store_mb_before": vacuumed_mb()}
+    cpu = time.process_time()
+    Store(store_path).close()
+    row.update(open_cpu_s=round(time.process_time() - cpu, 1), bands_after=bands(),
+               store_mb_after=vacuumed_mb())
+    print(json.dumps(row), flush=True)
+    return row
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -392,6 +423,9 @@ def main() -> None:
                         help="records counted as resolved before the first (with --trim-every "
                              "1000 --trim-phase 500 the trims fall half-way between sizes that "
                              "are multiples of 1,000)")
+    parser.add_argument("--bands-only", action="store_true",
+                        help="only open the store (--store) with this tree's Store, which "
+                             "deletes the bands behind the horizon: rows and size before/after")
     parser.add_argument("--fresh", type=int, default=20,
                         help="restart: articles folded after it (the first one timed)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -401,6 +435,9 @@ def main() -> None:
     stream = args.cache / (f"resolver-stream-{args.seed}-{args.pool}-{args.pool_weeks}-"
                            f"{args.largest}-{args.years}-{n}.jsonl")
     store_path = args.store or args.cache / f"resolver-state-{sizes[-1]}.sqlite"
+    if args.bands_only:
+        bands_report(store_path)
+        return
     if args.child == "write":
         write_stream(stream, n, args.seed, args.pool, args.pool_weeks, args.largest, args.years,
                      args.cache)
