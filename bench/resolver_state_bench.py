@@ -187,14 +187,20 @@ class NullJournal:
 
 
 def run(stream: Path, sizes: list[int], mode: str, store_path: Path, hot_mentions: int | None,
-        trace: bool, sizeof: bool = False, keep: bool = False, trim: bool = False
-        ) -> list[dict]:
+        trace: bool, sizeof: bool = False, keep: bool = False, trim: bool = False,
+        trim_every: int | None = None, trim_phase: int = 0) -> list[dict]:
     """Fold the stream in this process; a row per size."""
+    from processors.heap import PROCESS_HEAP
     from processors.resolution.fold import TimelineState, apply_article
     from processors.resolver_state import Resolver, Store
     from schemas.articles import ArticleAnalysed
 
     rows: list[dict] = []
+    if trim_every is not None:  # the worker's periodic malloc_trim (processors/heap.py)
+        PROCESS_HEAP.every = trim_every
+    # Trims half-way between two sizes when --trim-phase is given, so that RSS is not read
+    # right after one (at a multiple of the period, the worker has just trimmed).
+    PROCESS_HEAP.records = trim_phase
     gc.collect()
     if trace:
         tracemalloc.start()
@@ -243,6 +249,10 @@ def run(stream: Path, sizes: list[int], mode: str, store_path: Path, hot_mention
                            "slice_rss_growth_kb_per_1k":
                                round((rss - last_rss) * 1024 / (n - last_n) * 1000)}
                     row["native"] = native_memory()
+                    if mode == "store":
+                        row.update(heap_trim_every=PROCESS_HEAP.every,
+                                   heap_trims=PROCESS_HEAP.trims,
+                                   heap_trim_cpu_ms=round(1000 * PROCESS_HEAP.cpu_s, 1))
                     if trim:  # give malloc's free memory back: how much of RSS was it?
                         import ctypes
 
@@ -343,6 +353,37 @@ def restart(store_path: Path, hot_mentions: int | None = None, stream: Path | No
     return row
 
 
+def bands_report(store_path: Path) -> dict:
+    """Open a store with this tree's `Store` (which deletes the copy bands behind the horizon,
+    also in a store written before it did): band rows and the file's size after `VACUUM`,
+    before and after. The store is changed in place."""
+    from processors.resolver_state import Store
+
+    def vacuumed_mb() -> float:
+        out = store_path.with_suffix(".vacuumed")
+        out.unlink(missing_ok=True)
+        con = sqlite3.connect(store_path)
+        con.execute("VACUUM INTO ?", (str(out),))
+        con.close()
+        size = out.stat().st_size / 2**20
+        out.unlink()
+        return round(size, 1)
+
+    def bands() -> int:
+        con = sqlite3.connect(store_path)
+        n = con.execute("SELECT count(*) FROM bands").fetchone()[0]
+        con.close()
+        return int(n)
+
+    row: dict = {"mode": "bands", "bands_before": bands(), "store_mb_before": vacuumed_mb()}
+    cpu = time.process_time()
+    Store(store_path).close()
+    row.update(open_cpu_s=round(time.process_time() - cpu, 1), bands_after=bands(),
+               store_mb_after=vacuumed_mb())
+    print(json.dumps(row), flush=True)
+    return row
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -372,6 +413,19 @@ def main() -> None:
     parser.add_argument("--malloc-trim", action="store_true",
                         help="at each size, after measuring, call glibc's malloc_trim(0) and "
                              "measure RSS again (the next slice starts from there)")
+    parser.add_argument("--store", type=Path,
+                        help="store mode: the store's file (default: in the cache, named after "
+                             "the largest size; give another to run two benches at once)")
+    parser.add_argument("--trim-every", type=int,
+                        help="store mode: the worker's malloc_trim every N records "
+                             "(processors/heap.py; default: the worker's, 0: never)")
+    parser.add_argument("--trim-phase", type=int, default=0,
+                        help="records counted as resolved before the first (with --trim-every "
+                             "1000 --trim-phase 500 the trims fall half-way between sizes that "
+                             "are multiples of 1,000)")
+    parser.add_argument("--bands-only", action="store_true",
+                        help="only open the store (--store) with this tree's Store, which "
+                             "deletes the bands behind the horizon: rows and size before/after")
     parser.add_argument("--fresh", type=int, default=20,
                         help="restart: articles folded after it (the first one timed)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -380,14 +434,18 @@ def main() -> None:
     n = max(sizes[-1], args.stream_articles or 0)
     stream = args.cache / (f"resolver-stream-{args.seed}-{args.pool}-{args.pool_weeks}-"
                            f"{args.largest}-{args.years}-{n}.jsonl")
-    store_path = args.cache / f"resolver-state-{sizes[-1]}.sqlite"
+    store_path = args.store or args.cache / f"resolver-state-{sizes[-1]}.sqlite"
+    if args.bands_only:
+        bands_report(store_path)
+        return
     if args.child == "write":
         write_stream(stream, n, args.seed, args.pool, args.pool_weeks, args.largest, args.years,
                      args.cache)
         return
     if args.child in ("store", "memory"):
         json.dump(run(stream, sizes, args.child, store_path, args.hot_mentions,
-                      args.tracemalloc, args.sizeof, args.keep_stores, args.malloc_trim),
+                      args.tracemalloc, args.sizeof, args.keep_stores, args.malloc_trim,
+                      args.trim_every, args.trim_phase),
                   sys.stdout)
         return
     if args.child == "restart":

@@ -231,6 +231,7 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
                     r.store.close()
                 log.info("resolver of %s released (partition not assigned here)",
                          r.store.path.name)
+                r.heap.trim_now()  # its state's memory, back to the system
         for partition in sorted(assigned):
             await resolver(partition).recover()
         _position_rule(app.consumer)

@@ -67,6 +67,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
+from processors.heap import PROCESS_HEAP, HeapTrim
 from processors.resolution.cold_pages import ColdPages
 from processors.resolution.copies import COPY_INDEX_HORIZON, _empty, lsh_bands
 from processors.resolution.coreference import MentionRef
@@ -138,6 +139,9 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 def micros(t: datetime) -> int:
     """Microseconds since the epoch, exactly (the stored publication times compare as ints)."""
     return (t - _EPOCH) // timedelta(microseconds=1)
+
+
+_HORIZON_MICROS = COPY_INDEX_HORIZON // timedelta(microseconds=1)
 
 
 def refs_of(art: ArticleAnalysed) -> list[MentionRef]:
@@ -240,13 +244,15 @@ class Store:
                         " INTEGER NOT NULL, vid TEXT NOT NULL, PRIMARY KEY (band, published,"
                         " vid)) WITHOUT ROWID",
                         "CREATE TABLE IF NOT EXISTS newest (id INTEGER PRIMARY KEY CHECK"
-                        " (id = 0), micros INTEGER NOT NULL, at TEXT NOT NULL)"):
+                        " (id = 0), micros INTEGER NOT NULL, at TEXT NOT NULL)",
+                        "CREATE INDEX IF NOT EXISTS bands_published ON bands (published)"):
                 con.execute(ddl)
             if lazy:
                 for table in ("index_pages", "bands", "newest"):
                     con.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names
                 for (raw,) in con.execute("SELECT article FROM versions").fetchall():
                     self._index(ArticleAnalysed.model_validate_json(raw))
+            self._forget_old_bands()  # (a store written before bands were deleted, too)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -282,6 +288,7 @@ class Store:
                             (record.article["canonical_url"], record.version_id))
                 self._index(article if article is not None
                             else ArticleAnalysed.model_validate(record.article))
+                self._forget_old_bands()
             self.fault("store:versions")
             con.executemany("INSERT OR REPLACE INTO statuses VALUES (?, ?, ?, ?)",
                             [(vid, s["status"], s["superseded_by"], s["duplicate_of"])
@@ -321,6 +328,17 @@ class Store:
                          "micros = excluded.micros, at = excluded.at "
                          "WHERE excluded.micros > newest.micros",
                          (micros(art.published_at), art.published_at.isoformat()))
+
+    def _forget_old_bands(self) -> None:
+        """Delete the LSH band rows published more than `COPY_INDEX_HORIZON` before the
+        newest publication (inside the caller's transaction). `band_versions` is never asked
+        for them: the horizon it reads from follows the newest publication, which only moves
+        forward (the copy index's rule: a late article older than the horizon is not matched
+        with copies; `docs/resolver-state.md`). Without this the table grows with the history
+        (17 of a 79 MB store at 10,000 dense articles). A range of the `bands_published` index:
+        nothing to read when nothing is old."""
+        self.con.execute("DELETE FROM bands WHERE published < "
+                         "(SELECT micros FROM newest) - ?", (_HORIZON_MICROS,))
 
     def newest(self) -> datetime | None:
         """The newest publication among the versions."""
@@ -648,6 +666,7 @@ class Resolver:
     owner_cache: int = OWNER_CACHE
     stored: dict[str, StoredMap] = field(default_factory=dict)  # the state's parts on disk
     bands: StoredBands | None = None
+    heap: HeapTrim = field(default_factory=lambda: PROCESS_HEAP)  # trims every N records
 
     @property
     def next_offset(self) -> int | None:
@@ -744,6 +763,7 @@ class Resolver:
             except BaseException:
                 self.drop()
                 raise
+            self.heap.record_resolved()
             return True
 
     async def _handle(self, offset: int, art: ArticleAnalysed) -> None:

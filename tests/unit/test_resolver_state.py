@@ -5,6 +5,7 @@ run, and no change id is ever sent with two different contents."""
 import asyncio
 import json
 import sqlite3
+from datetime import datetime, timedelta
 from functools import cache
 
 import pytest
@@ -334,3 +335,40 @@ def test_stored_bands_follow_the_newest_publication_as_it_moves(tmp_path):
     newest[0] = t0 + COPY_INDEX_HORIZON + timedelta(days=40)
     assert bands.get("b", "none") == "none"
     store.close()
+
+
+def horizon_articles():
+    """A (deleted from the bands), D, then B 80 days after D (A is then 110 days behind the
+    newest publication, D 80), then two late copies: C of D a day after it (within the copy
+    index's 90-day horizon) and E of A a day after it (behind it)."""
+    docs = [json.loads(line) for line in (EXAMPLES / "niger-2023.jsonl").open()]
+    d_at = datetime.fromisoformat(docs[1]["published_at"])
+
+    def at(doc, when, url=None):
+        return dict(doc, published_at=when.isoformat(), url=url or doc["url"])
+
+    raw = [at(docs[0], d_at - timedelta(days=30)), at(docs[1], d_at),
+           at(docs[4], d_at + timedelta(days=80)),
+           at(docs[1], d_at + timedelta(days=1), "https://late.example.net/d-copy"),
+           at(docs[0], d_at - timedelta(days=29), "https://late.example.net/a-copy")]
+    return tuple(analyse_article(envelope(Article.model_validate(d), source="t")) for d in raw)
+
+
+def test_bands_behind_the_horizon_are_deleted_and_a_late_copy_within_it_resolves_the_same(
+        tmp_path):
+    """The store deletes the copy index's band rows published more than 90 days before the
+    newest publication (nothing reads them: `band_versions` looks from there on). A late copy
+    within the horizon is still found, one behind it is not, as in the unbounded fold."""
+    arts = horizon_articles()
+    a, d, b, c, e = arts
+    full = fold_all(arts)
+    assert full.statuses[c.version_id].duplicate_of == d.version_id  # within: found
+    assert full.statuses[e.version_id].status == "current"  # behind: the documented rule
+    dump, _, _, _, state = run(tmp_path / "h", bound=NOTHING_CACHED, arts=arts)
+    banded = {vid for _, _, vid in dump["bands"]}
+    assert d.version_id in banded and c.version_id in banded and b.version_id in banded
+    assert a.version_id not in banded and e.version_id not in banded
+    newest = dump["newest"][0][0]
+    assert min(p for _, p, _ in dump["bands"]) >= newest - 90 * 86_400 * 10**6
+    assert state.statuses == full.statuses and state.events == full.events
+    assert state.copies == {o: cs for o, cs in full.copies.items() if cs}
