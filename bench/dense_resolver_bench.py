@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.dense_workload import (  # noqa: E402
-    CACHE,
+    add_workload_arguments,
     adversarial_pool,
     analysed_pool,
     arrival_order,
@@ -169,14 +169,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,30000,100000")
     parser.add_argument("--slice", type=int, default=1000)
     parser.add_argument("--budget", type=float, default=600.0, help="seconds per slice")
-    parser.add_argument("--seed", type=int, default=15)
-    parser.add_argument("--pool", type=int, default=4000, help="raw articles really analysed")
-    parser.add_argument("--pool-weeks", type=int, default=8)
-    parser.add_argument("--largest", type=int, default=1500, help="largest story in the pool")
-    parser.add_argument("--years", type=int, default=5)
+    add_workload_arguments(parser)
     parser.add_argument("--orders", action="store_true", help="two shuffles, pairwise F1")
     parser.add_argument("--json", type=Path, help="write the figures here")
-    parser.add_argument("--cache", type=Path, default=CACHE, help="analysed pools (gitignored)")
     parser.add_argument("--component-limit", type=int,
                         help="override the largest component reclustered exactly (0: never)")
     parser.add_argument("--rule", action="append", default=[], metavar="NAME=VALUE",

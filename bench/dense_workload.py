@@ -32,6 +32,7 @@ instance is the same story on the same days).
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import hashlib
 import json
@@ -49,6 +50,16 @@ from schemas.codec import envelope
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "data" / "bench-cache"
+
+
+def add_workload_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of the dense workload, shared by the benches that build it."""
+    parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument("--pool", type=int, default=4000, help="raw articles really analysed")
+    parser.add_argument("--pool-weeks", type=int, default=8)
+    parser.add_argument("--largest", type=int, default=1500, help="largest story in the pool")
+    parser.add_argument("--years", type=int, default=5)
+    parser.add_argument("--cache", type=Path, default=CACHE, help="analysed pools (gitignored)")
 GENERATOR_VERSION = 1
 ZIPF_EXPONENT = 1.1
 HEAD_NAMES = 12  # the most frequent names of each kind keep their name in every instance

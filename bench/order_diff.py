@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.dense_resolver_bench import pairwise_f1, workload  # noqa: E402
-from bench.dense_workload import CACHE  # noqa: E402
+from bench.dense_workload import add_workload_arguments  # noqa: E402
 from processors.resolution import bounded  # noqa: E402
 from processors.resolution import fold as timeline  # noqa: E402
 from processors.resolution.coreference import MentionRef, compatible  # noqa: E402
@@ -220,12 +220,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--articles", type=int, default=3000)
-    parser.add_argument("--seed", type=int, default=15)
-    parser.add_argument("--pool", type=int, default=4000)
-    parser.add_argument("--pool-weeks", type=int, default=8)
-    parser.add_argument("--largest", type=int, default=1500)
-    parser.add_argument("--years", type=int, default=5)
-    parser.add_argument("--cache", type=Path, default=CACHE)
+    add_workload_arguments(parser)
     parser.add_argument("--component-limit", type=int)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--rule", action="append", default=[], metavar="NAME=VALUE",

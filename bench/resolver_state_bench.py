@@ -45,8 +45,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.dense_workload import (  # noqa: E402
-    CACHE,
     _pool_weeks,
+    add_workload_arguments,
     analysed_pool,
     head_names,
     raw_pool,
@@ -389,12 +389,7 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="10000,50000,100000")
     parser.add_argument("--modes", default="store,memory")
-    parser.add_argument("--seed", type=int, default=15)
-    parser.add_argument("--pool", type=int, default=4000)
-    parser.add_argument("--pool-weeks", type=int, default=8)
-    parser.add_argument("--largest", type=int, default=1500)
-    parser.add_argument("--years", type=int, default=5)
-    parser.add_argument("--cache", type=Path, default=CACHE)
+    add_workload_arguments(parser)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--no-restart", action="store_true")
     parser.add_argument("--hot-mentions", type=int,
