@@ -39,7 +39,7 @@ class CommitWatch:
     With `give_up` (at-least-once only: under exactly-once a transaction marker after the last
     record keeps the end above the committed offset), a stall during which the worker used less
     than `busy_cpu_s` of CPU is not waited out: after its lines are logged, `give_up` is called
-    with `GROUP_EXIT_STATUS` (the worker exits; its supervisor starts it again, and it resumes
+    with `GIVE_UP_STATUS` (the worker exits; its supervisor starts it again, and it resumes
     from the committed offsets and the resolver's journal). Why: in the fault campaign a worker
     sat idle for 10 minutes after a broker freeze while records waited (`GroupWatch`)."""
 
@@ -87,9 +87,9 @@ class CommitWatch:
             if idle and self.give_up is not None:
                 log.error("%s: partitions not committing for %.0fs while records wait and the "
                           "worker idles; membership %s; exiting so that the worker is started "
-                          "again. The consumer's tasks:\n%s", GROUP_EXIT_LINE, self.patience_s,
+                          "again. The consumer's tasks:\n%s", GIVE_UP_LINE, self.patience_s,
                           membership(app), consumer_tasks(app))
-                self.give_up(GROUP_EXIT_STATUS)
+                self.give_up(GIVE_UP_STATUS)
         return lines
 
 
@@ -166,10 +166,10 @@ async def describe(app: Any, tp: Any, end: int | None) -> str:
             f"generation={app.consumer_generation_id}")
 
 
-GROUP_EXIT_LINE = "left out of its consumer group"
+GIVE_UP_LINE = "giving up on the Kafka consumer"
 # The exit status of a worker that gives up on its consumer (EX_TEMPFAIL): `newsline up` and
 # compose's `restart: unless-stopped` start it again.
-GROUP_EXIT_STATUS = 75
+GIVE_UP_STATUS = 75
 
 
 def membership(app: Any) -> dict[str, Any] | None:
@@ -194,25 +194,30 @@ def is_member(m: dict[str, Any]) -> bool:
 
 
 class GroupWatch:
-    """Gives up on a consumer that has left its group and does not come back.
+    """Gives up on a consumer that is out of its group, or in it holding nothing while the
+    group leaves partitions unheld, and stays so.
 
-    Why (aiokafka 0.14 under faust-streaming 0.15.3): after a broker freeze the worker's
-    heartbeat fails ("local member_id was not recognized", "Heartbeat session expired - marking
-    coordinator dead") and its coordinator should rejoin the group once the broker is back. In 2
-    of about 12 outage runs of the fault campaign nothing was consumed or logged afterwards for
-    10 minutes; in the one looked at live, the broker described the group as Stable with the
-    worker's one static member, and the worker idled (docs/fault-campaign.md).
-    faust-streaming/faust#523 reports the same after a broker outage. Where it is stuck is not
-    known: two watches give up on it, with a diagnosis, whichever sees it.
+    Why (aiokafka 0.14 under faust-streaming 0.15.3): after a 20 s broker freeze the worker
+    consumed nothing for 10 minutes in 3 of 11 outage runs of the fault campaign on 6 December
+    (docs/fault-campaign.md). Twice its heartbeat had failed ("local member_id was not
+    recognized", "Heartbeat session expired - marking coordinator dead") and nothing more was
+    logged; looked at live, the broker described the group as Stable with the worker's static
+    member. Once the worker had started during the freeze, and the group was Stable with the
+    worker its only member holding no partition (faust's leader had assigned from metadata
+    without the topics: "Ignoring missing topic"), and no rebalance followed.
+    faust-streaming/faust#523 reports the same after a broker outage. Where the consumer waits
+    is not known: two watches give up on it, with a diagnosis, whichever sees it.
 
     This one: when the consumer is not a settled member (`is_member`) while the broker answers
     and describes the group as settled (Empty or Stable: a member trying to join would have moved
-    it to a rebalance) for `patience_s` in a row, it logs the coordinator's state and where each
-    task of the consumer's thread waits, then exits with `GROUP_EXIT_STATUS`; the supervisor
-    starts a fresh worker, which joins and resumes from the committed offsets and the resolver's
-    journal (at-least-once, the same as after a kill -9). Armed only once the consumer has been a
-    member (a starting worker is not judged). The other: `CommitWatch` with `give_up`, for a
-    settled member whose partitions do not commit while records wait and it idles."""
+    it to a rebalance), or is a member holding none of the stream partitions while the group is
+    Stable and leaves some to no one, for `patience_s` in a row, it logs the coordinator's
+    state and where each task of the consumer's thread waits, then exits with
+    `GIVE_UP_STATUS`; the supervisor starts a fresh worker, which joins and resumes from the
+    committed offsets and the resolver's journal (at-least-once, the same as after a kill -9).
+    Armed only once the consumer has been a settled member (a starting worker is not judged).
+    The other: `CommitWatch` with `give_up`, for a settled member whose partitions do not commit
+    while records wait and it idles."""
 
     def __init__(self, describe: Any, topics: set[str], patience_s: float = 15.0,
                  exit: Any = None) -> None:
@@ -250,12 +255,12 @@ class GroupWatch:
             self.since = now
         if now - self.since < self.patience_s:
             return None
-        line = (f"{GROUP_EXIT_LINE}: {why}, for {now - self.since:.0f}s while the broker answers "
+        line = (f"{GIVE_UP_LINE}: {why}, for {now - self.since:.0f}s while the broker answers "
                 f"(group {view.state}, members {sorted(view.members)}, held by no one "
                 f"{view.unassigned}; this consumer: {m}); exiting so that the worker is started "
                 f"again. The consumer's tasks:\n{consumer_tasks(app)}")
         log.error("%s", line)
-        self.exit(GROUP_EXIT_STATUS)
+        self.exit(GIVE_UP_STATUS)
         return line
 
 

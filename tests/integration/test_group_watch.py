@@ -10,7 +10,7 @@ import pytest
 from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
 from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
 
-from processors.stall import GROUP_EXIT_STATUS, GroupWatch, group_describer
+from processors.stall import GIVE_UP_STATUS, GroupWatch, group_describer
 
 pytestmark = pytest.mark.integration
 
@@ -77,7 +77,7 @@ def test_a_consumer_left_out_of_its_group_is_given_up_on(broker):
         return exits, verdict, calm
 
     exits, verdict, calm = asyncio.run(scenario())
-    assert exits == [GROUP_EXIT_STATUS], verdict
+    assert exits == [GIVE_UP_STATUS], verdict
     # The group is Stable with the old member id until the broker expires it, then Empty.
     assert verdict and "'member_id': ''" in verdict, verdict
     assert "group Empty" in verdict or "group Stable" in verdict, verdict
@@ -156,5 +156,5 @@ def test_a_member_holding_nothing_while_partitions_go_unheld_is_given_up_on(brok
         return exits, verdict
 
     exits, verdict = asyncio.run(scenario())
-    assert exits == [GROUP_EXIT_STATUS], verdict
+    assert exits == [GIVE_UP_STATUS], verdict
     assert verdict and "holding no partition" in verdict and f"{TOPIC}:3" in verdict, verdict

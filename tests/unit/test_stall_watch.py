@@ -8,7 +8,7 @@ from collections import defaultdict
 
 from faust.types import TP
 
-from processors.stall import GROUP_EXIT_STATUS, STALL_LINE, CommitWatch
+from processors.stall import GIVE_UP_STATUS, STALL_LINE, CommitWatch
 
 RAW = TP("newsline.articles.raw", 3)
 
@@ -61,7 +61,7 @@ def test_an_idle_stall_gives_up_a_busy_one_or_one_across_an_outage_does_not():
     watch, a = CommitWatch(patience_s=0.05, give_up=exits.append), app(committed=5, end=9)
     asyncio.run(watch.check(a, {RAW.topic}))
     asyncio.run(asyncio.sleep(0.06))
-    assert asyncio.run(watch.check(a, {RAW.topic})) and exits == [GROUP_EXIT_STATUS]
+    assert asyncio.run(watch.check(a, {RAW.topic})) and exits == [GIVE_UP_STATUS]
 
     busy_exits: list[int] = []
     busy = CommitWatch(patience_s=0.05, busy_cpu_s=0.01, give_up=busy_exits.append)
