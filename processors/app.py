@@ -155,6 +155,8 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
                         transactional_id=tid)
         log.debug("analysed raw %d:%d", message.partition, message.offset)
 
+    streams = {raw.get_topic_name(), analysed_name}  # the stream topics (not faust's leader)
+
     # At-least-once only (CommitWatch): a stall while idle makes the worker exit and restart,
     # before `newsline up`'s stall alarm (30 s) would fire.
     commit_watch = CommitWatch(patience_s=20.0, give_up=exit_for_restart
@@ -168,13 +170,12 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
             loop_watch.append(LoopWatch(asyncio.get_running_loop()))
             loop_watch[0].start()
         try:
-            await commit_watch.check(app, {raw.get_topic_name(), analysed_name})
+            await commit_watch.check(app, streams)
         except TimeoutError:  # the broker away: the watch starts its clocks again
             log.debug("commit watch: no answer from the broker")
         except Exception as exc:  # a diagnosis must never stop the worker
             log.warning("commit watch failed: %r", exc)
 
-    streams = {raw.get_topic_name(), analysed_name}
     group_watch = GroupWatch(group_describer(bootstrap, app_id, streams), streams)
 
     @app.timer(5.0)
@@ -247,7 +248,6 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
 
         async def seek_to_committed() -> Mapping[TP, int]:
             offsets = dict(await original())
-            streams = {raw.get_topic_name(), analysed_name}  # not faust's leader topic
             await rewind_uncommitted([tp for tp in consumer.assignment() if tp.topic in streams],
                                      offsets, _seek_to_beginning)
             for tp in consumer.assignment():
