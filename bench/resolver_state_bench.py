@@ -6,7 +6,7 @@ child process, so that no process holds the whole stream), then a fresh process 
 by line as the `resolve` agent reads the analysed topic, decodes each article and:
 
 - `--mode store` (the worker's resolver): `Resolver.handle` with the SQLite store of
-  `processors/resolver_state.py`; the journal and the changelog are counted, not kept (they are
+  `processors/worker/resolver_state.py`; the journal and the changelog are counted, not kept (they are
   Kafka's memory, not the worker's);
 - `--mode memory`: `apply_article` on a plain `TimelineState` (every version in RAM: what the
   resolver held before, without the faust tables' in-memory copies it also kept).
@@ -190,13 +190,13 @@ def run(stream: Path, sizes: list[int], mode: str, store_path: Path, hot_mention
         trace: bool, sizeof: bool = False, keep: bool = False, trim: bool = False,
         trim_every: int | None = None, trim_phase: int = 0) -> list[dict]:
     """Fold the stream in this process; a row per size."""
-    from processors.heap import PROCESS_HEAP
     from processors.resolution.fold import TimelineState, apply_article
-    from processors.resolver_state import Resolver, Store
+    from processors.worker.heap import PROCESS_HEAP
+    from processors.worker.resolver_state import Resolver, Store
     from schemas.articles import ArticleAnalysed
 
     rows: list[dict] = []
-    if trim_every is not None:  # the worker's periodic malloc_trim (processors/heap.py)
+    if trim_every is not None:  # the worker's periodic malloc_trim (processors/worker/heap.py)
         PROCESS_HEAP.every = trim_every
     # Trims half-way between two sizes when --trim-phase is given, so that RSS is not read
     # right after one (at a multiple of the period, the worker has just trimmed).
@@ -298,7 +298,7 @@ def restart(store_path: Path, hot_mentions: int | None = None, stream: Path | No
     the rebuild. Then `fresh` more articles of the stream (those after the stored ones) are
     folded: the first one's time (`first_article_s`, wall, from the process's start of the
     restart: what a fresh article waits for after a restart) and the others' CPU."""
-    from processors.resolver_state import Resolver, Store
+    from processors.worker.resolver_state import Resolver, Store
     from schemas.articles import ArticleAnalysed
 
     async def main() -> dict:
@@ -357,7 +357,7 @@ def bands_report(store_path: Path) -> dict:
     """Open a store with this tree's `Store` (which deletes the copy bands behind the horizon,
     also in a store written before it did): band rows and the file's size after `VACUUM`,
     before and after. The store is changed in place."""
-    from processors.resolver_state import Store
+    from processors.worker.resolver_state import Store
 
     def vacuumed_mb() -> float:
         out = store_path.with_suffix(".vacuumed")
@@ -413,7 +413,7 @@ def main() -> None:
                              "the largest size; give another to run two benches at once)")
     parser.add_argument("--trim-every", type=int,
                         help="store mode: the worker's malloc_trim every N records "
-                             "(processors/heap.py; default: the worker's, 0: never)")
+                             "(processors/worker/heap.py; default: the worker's, 0: never)")
     parser.add_argument("--trim-phase", type=int, default=0,
                         help="records counted as resolved before the first (with --trim-every "
                              "1000 --trim-phase 500 the trims fall half-way between sizes that "

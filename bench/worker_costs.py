@@ -85,9 +85,9 @@ class Timed:
 
 def run(raws: list[bytes], profile: str | None) -> dict[str, Any]:
     """The worker's per-article path over `raws`; CPU per stage and the digest of the output."""
-    from processors import resolver_state
-    from processors.analysis_pool import analyse_value
-    from processors.resolver_state import Resolver, Store
+    from processors.worker import resolver_state
+    from processors.worker.analysis_pool import analyse_value
+    from processors.worker.resolver_state import Resolver, Store
     from schemas.articles import ARTICLE_ANALYSED
     from schemas.codec import Rejection, decode
 

@@ -73,7 +73,7 @@ def up(settings: Settings, demo: bool) -> int:
 def worker(settings: Settings) -> int:
     """`newsline worker`: the faust processors."""
     from processors.app import create_app
-    from processors.resolver_state import close_open_stores
+    from processors.worker.resolver_state import close_open_stores
 
     app = create_app(str(settings.bootstrap_servers), data_dir=str(settings.data_dir),
                      session_timeout_s=settings.session_timeout_s,

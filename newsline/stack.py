@@ -105,14 +105,14 @@ class StallWatch:
     """Notices a worker that holds records it does not process: an alarm, nothing more.
 
     faust-streaming 0.15.3 could lose a stream record after a restart: delivered right after its
-    streams were sought back, then emptied from the agent's queue (`processors/rebalance.py` has
+    streams were sought back, then emptied from the agent's queue (`processors/worker/rebalance.py` has
     the cause and the remedy). The partition then sat with records after its committed offset and
     no progress. Since the remedy, this watch only logs an ERROR (`ALARM_LINE`) so that a stall of
     any cause is seen, in the logs and by the tests, instead of being hidden by a restart.
 
     A stall is both signs at once: a partition's committed offset still for the patience while
     records wait after it, and no work in the worker's process tree over that time (its analysis
-    processes count: a worker waiting on them is busy, processors/analysis_pool.py).
+    processes count: a worker waiting on them is busy, processors/worker/analysis_pool.py).
     """
 
     def __init__(self, bootstrap: str, patience_s: float = 30.0, busy_cpu_s: float = 2.0) -> None:

@@ -5,7 +5,7 @@
 - `resolve`: analysed articles -> timeline changes. Its state is a journal on Kafka (one atomic
   record of progress per article: the article, the fold's writes, its changes and the source
   offset it covers) and a local SQLite store that caches it, per analysed partition
-  (`processors/resolver_state.py`, `docs/resolver-state.md`). The in-memory state is dropped
+  (`processors/worker/resolver_state.py`, `docs/resolver-state.md`). The in-memory state is dropped
   when the partition is revoked and rebuilt at assignment; the partition resumes at the
   journal's position, not at faust's committed offset.
 
@@ -29,11 +29,11 @@ import aiokafka
 import faust
 from faust.types import TP
 
-from processors.acks import acked_when_done
-from processors.analysis_pool import AnalysisPool
-from processors.rebalance import rewind_uncommitted, stop_fetching_before_the_seek
-from processors.resolver_state import FoldError, Resolver, Store
-from processors.stall import (
+from processors.worker.acks import acked_when_done
+from processors.worker.analysis_pool import AnalysisPool
+from processors.worker.rebalance import rewind_uncommitted, stop_fetching_before_the_seek
+from processors.worker.resolver_state import FoldError, Resolver, Store
+from processors.worker.stall import (
     CommitWatch,
     GroupWatch,
     LoopWatch,
@@ -73,7 +73,7 @@ async def delivered(topic: Any, *, key: bytes | None, value: bytes,
     (`source_transaction`).
 
     A failed send is retried with back-off, the event still in hand: an exception out of the
-    agent would leave it unacknowledged (`processors/acks.py`) with its partition's commits
+    agent would leave it unacknowledged (`processors/worker/acks.py`) with its partition's commits
     held until the next rebalance. A send that failed yet landed is sent twice: the copy has
     the same id (version id, or the dead letter's topic:partition:offset)."""
     delay = 0.5
@@ -215,7 +215,7 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
 
     @app.on_rebalance_complete.connect
     async def on_rebalanced(sender: Any, /, *args: Any, signal: Any = None, **kwargs: Any) -> None:
-        """Stop fetching (see `processors/rebalance.py`), then recover the assigned analysed
+        """Stop fetching (see `processors/worker/rebalance.py`), then recover the assigned analysed
         partitions (catch up, resend) and free the others. Runs just before faust seeks to the
         committed offsets (`seek_to_committed` below). One receiver does both, in this order:
         faust calls a signal's receivers in no set order, and a record fetched during the
@@ -239,7 +239,7 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
 
     def _position_rule(consumer: Any) -> None:
         """Wrap faust's seek to the committed offsets: rewind the partitions with no committed
-        offset (aiokafka leaves them where they were, `processors/rebalance.py`), then seek each
+        offset (aiokafka leaves them where they were, `processors/worker/rebalance.py`), then seek each
         analysed partition to its resolver's position (the committed offset is only a hint; see
         resolver_state)."""
         if getattr(consumer, "_newsline_position_rule", False):

@@ -20,7 +20,7 @@ from kafka import KafkaProducer
 
 from newsline.health import read_dead_letters
 from newsline.kafka_admin import consumer_lag
-from processors.stall import GIVE_UP_LINE
+from processors.worker.stall import GIVE_UP_LINE
 from schemas.codec import Rejection, decode
 from schemas.topics import TOPICS
 from tests.conftest import ROOT
@@ -68,7 +68,7 @@ class Campaign:
         assert not self.stack.alarms(), self.stack.logs()
         report.update(caught_up_s=round(took, 1), analyst_queries=analyst["queries"],
                       producer_retries=len(poster.failures),
-                      group_watch_exits=sum(  # processors/stall.py, GroupWatch
+                      group_watch_exits=sum(  # processors/worker/stall.py, GroupWatch
                           p.read_text(errors="replace").count(GIVE_UP_LINE)
                           for p in (self.stack.data_dir / "logs").glob("*.log")))
         print("campaign report:", report)

@@ -10,7 +10,7 @@ import pytest
 from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
 from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
 
-from processors.stall import GIVE_UP_STATUS, GroupWatch, group_describer
+from processors.worker.stall import GIVE_UP_STATUS, GroupWatch, group_describer
 
 pytestmark = pytest.mark.integration
 

@@ -1,5 +1,5 @@
 """The seek after a rebalance reads again what was fetched but not processed, on a real broker,
-also for a partition that has never committed (`processors/rebalance.py`, `rewind_uncommitted`).
+also for a partition that has never committed (`processors/worker/rebalance.py`, `rewind_uncommitted`).
 
 aiokafka's `seek_to_committed` leaves a partition with no committed offset at its fetch
 position; faust relies on that seek to re-read the records it drops from the agents' queues
@@ -10,7 +10,7 @@ import asyncio
 import aiokafka
 import pytest
 
-from processors.rebalance import rewind_uncommitted
+from processors.worker.rebalance import rewind_uncommitted
 from schemas.topics import TOPICS
 
 pytestmark = pytest.mark.integration

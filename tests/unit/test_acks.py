@@ -1,5 +1,5 @@
 """An event whose processing did not finish is neither acked nor committed past
-(`processors/acks.py`), checked against faust-streaming's own commit arithmetic."""
+(`processors/worker/acks.py`), checked against faust-streaming's own commit arithmetic."""
 
 import asyncio
 import types
@@ -11,7 +11,7 @@ from faust.transport.consumer import Consumer
 from faust.types import TP
 from intervaltree import IntervalTree
 
-from processors.acks import acked_when_done
+from processors.worker.acks import acked_when_done
 
 RAW = TP("newsline.articles.raw", 0)
 
@@ -135,7 +135,7 @@ def running_worker(committed: int, *, stopping: bool = False) -> types.SimpleNam
 def test_a_worker_that_goes_on_reads_a_withheld_event_again_by_itself(monkeypatch):
     """The agent raised and was restarted; no rebalance follows: the worker seeks back to the
     committed offsets by itself, and the partition commits once the event is done again."""
-    monkeypatch.setattr("processors.acks.REREAD_AFTER_S", 0.01)
+    monkeypatch.setattr("processors.worker.acks.REREAD_AFTER_S", 0.01)
     c = running_worker(committed=5)
 
     async def scenario() -> None:
@@ -154,7 +154,7 @@ def test_a_worker_that_goes_on_reads_a_withheld_event_again_by_itself(monkeypatc
 
 
 def test_a_stopping_worker_leaves_the_withheld_event_to_its_successor(monkeypatch):
-    monkeypatch.setattr("processors.acks.REREAD_AFTER_S", 0.01)
+    monkeypatch.setattr("processors.worker.acks.REREAD_AFTER_S", 0.01)
     c = running_worker(committed=5, stopping=True)
 
     async def scenario() -> None:

@@ -5,7 +5,7 @@ import json
 import subprocess
 import sys
 
-from processors.analysis_pool import AnalysisPool, analyse_value
+from processors.worker.analysis_pool import AnalysisPool, analyse_value
 from schemas.articles import Article
 from schemas.codec import decode, encode, envelope
 from tests.conftest import EXAMPLES, ROOT
@@ -61,7 +61,7 @@ def test_the_pool_gives_the_same_article_as_the_thread():
 def test_a_pool_process_whose_worker_is_gone_exits_at_once():
     # `_in_child(pid)` runs first in each pool process: if its parent is not the worker that
     # made the pool (killed while the process was starting), it must exit, not wait forever.
-    code = ("import os, sys; from processors.analysis_pool import _in_child; "
+    code = ("import os, sys; from processors.worker.analysis_pool import _in_child; "
             "_in_child(int(sys.argv[1])); print('waiting for work')")
     orphan = subprocess.run([sys.executable, "-c", code, "1"], cwd=ROOT, capture_output=True,
                             text=True, timeout=120)

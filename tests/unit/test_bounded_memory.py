@@ -88,7 +88,7 @@ def test_dense_articles_through_the_resolver_with_small_caches_give_the_unbounde
     event read back from the store many times. The same timeline as the unbounded fold."""
     import asyncio
 
-    from processors.resolver_state import MemoryJournal, Resolver, Store
+    from processors.worker.resolver_state import MemoryJournal, Resolver, Store
 
     arts = dense()[:200]
     full = fold_all(arts)
@@ -128,7 +128,7 @@ def test_a_restart_reads_no_history_and_gives_the_uninterrupted_timeline(tmp_pat
     version made them all: the restart cost grew with the history)."""
     import asyncio
 
-    from processors.resolver_state import MemoryJournal, Resolver, Store
+    from processors.worker.resolver_state import MemoryJournal, Resolver, Store
 
     arts = dense()[:240]
     full = fold_all(arts)
@@ -182,7 +182,7 @@ def test_the_state_opened_after_a_restart_equals_a_full_rebuild(tmp_path):
 
     from processors.resolution.copies import COPY_INDEX_HORIZON
     from processors.resolution.interval_index import probed_buckets
-    from processors.resolver_state import MemoryJournal, Resolver, Store
+    from processors.worker.resolver_state import MemoryJournal, Resolver, Store
 
     # and versions published 150 days before the stream (outside the copy horizon), at the end
     old = [a.model_copy(update={"version_id": a.version_id + "0", "url": a.url + "/old",
@@ -217,7 +217,7 @@ def test_the_state_opened_after_a_restart_equals_a_full_rebuild(tmp_path):
         store.close()
         return full, out, refs
 
-    from processors.resolver_state import micros
+    from processors.worker.resolver_state import micros
 
     full, (active, newest, bands, more), refs = asyncio.run(main())
     statuses = {st.status for st in full.statuses.values()}

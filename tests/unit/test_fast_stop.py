@@ -9,8 +9,8 @@ from pathlib import Path
 
 import duckdb
 
-from processors.resolver_state import Store, close_open_stores
 from processors.store.sink import Sink, stored_position
+from processors.worker.resolver_state import Store, close_open_stores
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,12 +1,12 @@
-"""The worker trims malloc's free heap every N resolved records (processors/heap.py): the
+"""The worker trims malloc's free heap every N resolved records (processors/worker/heap.py): the
 resolver calls the hook, the production configuration trims, and without glibc it is a no-op."""
 
 import asyncio
 import logging
 
-from processors import heap
-from processors.heap import PROCESS_HEAP, TRIM_EVERY, HeapTrim, glibc_malloc_trim
-from processors.resolver_state import MemoryJournal, Resolver, Store
+from processors.worker import heap
+from processors.worker.heap import PROCESS_HEAP, TRIM_EVERY, HeapTrim, glibc_malloc_trim
+from processors.worker.resolver_state import MemoryJournal, Resolver, Store
 from tests.unit.test_resolver_state import Sink, articles
 
 
@@ -52,7 +52,7 @@ def test_without_glibc_trimming_is_a_logged_no_op(monkeypatch, caplog):
     monkeypatch.setattr(heap.platform, "libc_ver", lambda: ("", ""))
     assert glibc_malloc_trim() is None
     h = HeapTrim(every=2)
-    with caplog.at_level(logging.INFO, logger="processors.heap"):
+    with caplog.at_level(logging.INFO, logger="processors.worker.heap"):
         for _ in range(6):
             h.record_resolved()
     assert h.trims == 0 and h.records == 6

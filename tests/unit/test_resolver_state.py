@@ -12,7 +12,7 @@ import pytest
 
 from processors.analysis.analyse import analyse_article
 from processors.resolution.fold import fold_all
-from processors.resolver_state import Crash, MemoryJournal, Record, Resolver, Store
+from processors.worker.resolver_state import Crash, MemoryJournal, Record, Resolver, Store
 from schemas.articles import Article
 from schemas.codec import envelope
 from tests.conftest import EXAMPLES
@@ -319,7 +319,7 @@ def test_stored_bands_follow_the_newest_publication_as_it_moves(tmp_path):
     from datetime import UTC, datetime, timedelta
 
     from processors.resolution.copies import COPY_INDEX_HORIZON
-    from processors.resolver_state import StoredBands, micros
+    from processors.worker.resolver_state import StoredBands, micros
 
     store = Store(tmp_path / "bands.sqlite")
     t0 = datetime(2024, 1, 1, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""The worker's own stall watch (`processors/stall.py`): a partition that holds records after
+"""The worker's own stall watch (`processors/worker/stall.py`): a partition that holds records after
 its committed offset and does not commit for the patience is logged with the consumer's view."""
 
 import asyncio
@@ -8,7 +8,7 @@ from collections import defaultdict
 
 from faust.types import TP
 
-from processors.stall import GIVE_UP_STATUS, STALL_LINE, CommitWatch
+from processors.worker.stall import GIVE_UP_STATUS, STALL_LINE, CommitWatch
 
 RAW = TP("newsline.articles.raw", 3)
 
@@ -34,7 +34,7 @@ def app(committed: int, end: int) -> types.SimpleNamespace:
 
 def test_a_partition_that_does_not_commit_while_records_wait_is_logged(caplog):
     watch, a = CommitWatch(patience_s=0.05), app(committed=5, end=9)
-    with caplog.at_level(logging.WARNING, logger="processors.stall"):
+    with caplog.at_level(logging.WARNING, logger="processors.worker.stall"):
         assert asyncio.run(watch.check(a, {RAW.topic})) == []  # first sight
         asyncio.run(asyncio.sleep(0.06))
         lines = asyncio.run(watch.check(a, {RAW.topic}))
@@ -90,7 +90,7 @@ def test_an_idle_stall_gives_up_a_busy_one_or_one_across_an_outage_does_not():
 
 def test_the_stall_line_names_where_an_agent_waits():
     """The await chain of a task of processors/ code reaches the await it is blocked on."""
-    from processors import stall
+    from processors.worker import stall
 
     async def scenario() -> str:
         blocked = asyncio.Event()
@@ -115,7 +115,7 @@ def test_a_blocked_event_loop_dumps_every_thread(tmp_path):
 
     code = (
         "import asyncio, time\n"
-        "from processors.stall import LoopWatch\n"
+        "from processors.worker.stall import LoopWatch\n"
         "async def main():\n"
         "    LoopWatch(asyncio.get_running_loop(), patience_s=0.6).start()\n"
         "    await asyncio.sleep(0.2)\n"

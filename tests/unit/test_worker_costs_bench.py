@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from bench.worker_costs import raw_records, run
-from processors import resolver_state
+from processors.worker import resolver_state
 from tests.conftest import ROOT
 
 

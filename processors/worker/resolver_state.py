@@ -67,7 +67,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from processors.heap import PROCESS_HEAP, HeapTrim
 from processors.resolution.cold_pages import ColdPages
 from processors.resolution.copies import COPY_INDEX_HORIZON, _empty, lsh_bands
 from processors.resolution.coreference import MentionRef
@@ -79,6 +78,7 @@ from processors.resolution.fold import (
     change_envelopes,
 )
 from processors.resolution.interval_index import HOT_MENTIONS, page_of, stored_buckets
+from processors.worker.heap import PROCESS_HEAP, HeapTrim
 from schemas.articles import ArticleAnalysed
 from schemas.codec import encode
 from schemas.timeline import EventState

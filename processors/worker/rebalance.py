@@ -65,7 +65,7 @@ async def read_again_from_committed(app: faust.App) -> bool:
     resolver's position, `processors/app.py`) while the worker keeps its partitions, the way
     faust does after a rebalance: stop the flow, wait for the fetch under way, empty the agents'
     queues, seek, forget what was acked past the committed offsets (it is read again), resume.
-    For a record withheld by `processors/acks.py` when no rebalance follows. False if a
+    For a record withheld by `processors/worker/acks.py` when no rebalance follows. False if a
     rebalance started meanwhile (its own seek reads everything again and it resumes the flow)."""
     consumer: Any = app.consumer  # faust's private bookkeeping is read below
     generation = app.consumer_generation_id

@@ -5,7 +5,7 @@ group's committed offset still while records wait. It cannot say why. This watch
 worker and, when a partition it holds has not committed for `patience_s` while records wait after
 the committed offset, logs (WARNING) the consumer's own view of that partition: its committed and
 read offsets, the fetch position, the head of the acked offsets, the gaps, the records withheld by
-`processors/acks.py`, the records delivered but not acked, and whether the partition and the flow
+`processors/worker/acks.py`, the records delivered but not acked, and whether the partition and the flow
 are paused, then the stack of every agent task (where the agent waits, if it holds a record). One
 line per stalled partition, again every `patience_s` while it lasts.
 
@@ -26,7 +26,7 @@ import threading
 import time
 from typing import Any, NamedTuple
 
-from processors.acks import WITHHELD
+from processors.worker.acks import WITHHELD
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ The remedy, at the agents' edge: `acked_when_done` marks an event whose body did
 below the withheld offset until the next seek to the committed offsets, which reads it again.
 A stopping worker leaves that seek to its successor (a rebalance or a restart). A worker that
 goes on (its agent raised, and faust's supervisor restarted it) seeks its partitions back itself
-`REREAD_AFTER_S` later (`processors/rebalance.py`, `read_again_from_committed`): without it,
+`REREAD_AFTER_S` later (`processors/worker/rebalance.py`, `read_again_from_committed`): without it,
 nothing would read the record again while this worker keeps the partition, and the partition
 would not commit until the next rebalance. At-least-once: the article may be analysed twice
 (the copy has the same version id).
@@ -76,7 +76,7 @@ def _read_again_soon(consumer: Any) -> None:
 
 
 async def _read_again(app: Any, consumer: Any) -> None:
-    from processors.rebalance import read_again_from_committed
+    from processors.worker.rebalance import read_again_from_committed
 
     try:
         await asyncio.sleep(REREAD_AFTER_S)
