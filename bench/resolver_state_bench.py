@@ -23,6 +23,10 @@ active-mention index's page loads and writes during the rebuild (`--restart-only
 the store a previous run with the same sizes left).
 
     .venv/bin/python bench/resolver_state_bench.py --sizes 10000,50000,100000 --json out.json
+
+A size that takes longer than one sitting: give `--store` a file outside the cache and run the
+same command again with `--resume` after a stop (a worker's restart: the store goes on from its
+position, and a killed run loses nothing the store committed).
 """
 
 from __future__ import annotations
@@ -188,8 +192,11 @@ class NullJournal:
 
 def run(stream: Path, sizes: list[int], mode: str, store_path: Path, hot_mentions: int | None,
         trace: bool, sizeof: bool = False, keep: bool = False, trim: bool = False,
-        trim_every: int | None = None, trim_phase: int = 0) -> list[dict]:
-    """Fold the stream in this process; a row per size."""
+        trim_every: int | None = None, trim_phase: int = 0, resume: bool = False) -> list[dict]:
+    """Fold the stream in this process; a row per size. `resume` (store mode): keep the store
+    a previous run left and go on after its position, as a restarted worker does (the way to
+    reach sizes that take longer than one sitting: a killed run loses at most its last record,
+    which the store's transaction did not commit)."""
     from processors.resolution.fold import TimelineState, apply_article
     from processors.worker.heap import PROCESS_HEAP
     from processors.worker.resolver_state import Resolver, Store
@@ -214,21 +221,30 @@ def run(stream: Path, sizes: list[int], mode: str, store_path: Path, hot_mention
 
     async def main() -> None:
         resolver = state = None
+        start = 0
         if mode == "store":
-            store_path.unlink(missing_ok=True)
+            if not resume:
+                store_path.unlink(missing_ok=True)
             resolver = Resolver(Store(store_path), journal, publish)
             if hot_mentions is not None:
                 resolver.hot_mentions = hot_mentions
             await resolver.recover()
+            start = resolver.next_offset or 0
+            if start:
+                print(json.dumps({"resumed_from": start}), flush=True)
         else:
             state = TimelineState()
-        nonlocal last_rss, last_traced
+        nonlocal rss0, last_rss, last_traced
+        if start:  # growth from the resumed process's start (the store already open)
+            rss0 = last_rss = rss_mb()
         cpu = time.process_time()
-        last_cpu, last_n = cpu, 0
+        last_cpu, last_n = cpu, start
         with stream.open(encoding="utf-8") as f:
             for offset, line in enumerate(f):
                 if offset >= sizes[-1]:
                     break
+                if offset < start:  # folded by the run this one resumes
+                    continue
                 art = ArticleAnalysed.model_validate_json(line)
                 if resolver is not None:
                     await resolver.handle(offset, art)
@@ -240,7 +256,8 @@ def run(stream: Path, sizes: list[int], mode: str, store_path: Path, hot_mention
                     now = time.process_time()
                     rss = rss_mb()
                     row = {"mode": mode, "articles": n, "rss_mb": round(rss, 1),
-                           "rss_growth_kb_per_1k": round((rss - rss0) * 1024 / n * 1000),
+                           "rss_growth_kb_per_1k": round((rss - rss0) * 1024 / (n - start)
+                                                         * 1000),
                            "cpu_ms_per_article": round(1000 * (now - last_cpu) / (n - last_n), 2),
                            "store_mb": round(store_path.stat().st_size / 2**20, 1)
                            if mode == "store" else None,
@@ -281,6 +298,8 @@ def run(stream: Path, sizes: list[int], mode: str, store_path: Path, hot_mention
                         copy = sqlite3.connect(store_path.with_name(f"resolver-state-{n}.sqlite"))
                         resolver.store.con.backup(copy)
                         copy.close()
+                    if start:
+                        row["resumed_from"] = start
                     last_cpu, last_n, last_rss = now, n, rss
                     rows.append(row)
                     print(json.dumps(row), flush=True)
@@ -421,6 +440,9 @@ def main() -> None:
     parser.add_argument("--bands-only", action="store_true",
                         help="only open the store (--store) with this tree's Store, which "
                              "deletes the bands behind the horizon: rows and size before/after")
+    parser.add_argument("--resume", action="store_true",
+                        help="store mode: keep the store (--store) a previous run left and go "
+                             "on after its position; RSS growth is then counted from the resume")
     parser.add_argument("--fresh", type=int, default=20,
                         help="restart: articles folded after it (the first one timed)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -440,7 +462,7 @@ def main() -> None:
     if args.child in ("store", "memory"):
         json.dump(run(stream, sizes, args.child, store_path, args.hot_mentions,
                       args.tracemalloc, args.sizeof, args.keep_stores, args.malloc_trim,
-                      args.trim_every, args.trim_phase),
+                      args.trim_every, args.trim_phase, args.resume),
                   sys.stdout)
         return
     if args.child == "restart":
