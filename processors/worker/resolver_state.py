@@ -123,9 +123,12 @@ class Record:
                    [(k, v) for k, v in d["changes"]])
 
     def encode(self) -> bytes:
+        # Statuses and events sorted by key: the fold fills them in a set's iteration order,
+        # which changes with PYTHONHASHSEED; sorted, one record has one byte string everywhere.
         return json.dumps({"v": RECORD_VERSION, "source_offset": self.source_offset,
                            "version_id": self.version_id, "article": self.article,
-                           "statuses": self.statuses, "events": self.events,
+                           "statuses": dict(sorted(self.statuses.items())),
+                           "events": dict(sorted(self.events.items())),
                            "changes": self.changes}, separators=(",", ":")).encode()
 
     def messages(self) -> list[tuple[bytes, bytes]]:

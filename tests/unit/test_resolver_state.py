@@ -372,3 +372,33 @@ def test_bands_behind_the_horizon_are_deleted_and_a_late_copy_within_it_resolves
     assert min(p for _, p, _ in dump["bands"]) >= newest - 90 * 86_400 * 10**6
     assert state.statuses == full.statuses and state.events == full.events
     assert state.copies == {o: cs for o, cs in full.copies.items() if cs}
+
+
+
+JOURNAL_DIGEST = """
+import hashlib, sys, tempfile
+from pathlib import Path
+from bench.dense_workload import analyse_all, raw_pool
+from tests.unit.test_resolver_state import run
+# A dense story (copies and updates among them): records whose statuses and events are many.
+arts = analyse_all(raw_pool(3, 150, weeks=2, largest=80), processes=1)
+with tempfile.TemporaryDirectory() as d:
+    _, records, *_ = run(Path(d), arts=arts)
+print(len(records), hashlib.sha256(b"".join(records)).hexdigest())
+"""
+
+
+def test_journal_records_are_the_same_bytes_whatever_the_hash_seed():
+    """Two workers refolding one article write one byte string (the fold fills statuses and
+    events in a set's order, which follows PYTHONHASHSEED)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    digests = {subprocess.run([sys.executable, "-c", JOURNAL_DIGEST], cwd=root, check=True,
+                              capture_output=True, text=True, timeout=300,
+                              env={**os.environ, "PYTHONHASHSEED": seed}).stdout.strip()
+               for seed in ("1", "2", "3")}
+    assert len(digests) == 1, digests
