@@ -302,10 +302,23 @@ def analyse_all(docs: list[dict], processes: int = 2) -> list[ArticleAnalysed]:
     return [ArticleAnalysed.model_validate_json(line) for line in lines]
 
 
+def analyser_digest() -> str:
+    """The analysis stage's code and word tables (`processors/analysis/`, `schemas/`): a pool
+    analysed by other code is analysed again, not read from the cache."""
+    h = hashlib.sha256()
+    for top in ("processors/analysis", "schemas"):
+        for path in sorted((ROOT / top).rglob("*")):
+            if path.is_file() and path.suffix in (".py", ".tsv", ".txt", ".json"):
+                h.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
 def analysed_pool(name: str, docs: list[dict], processes: int = 2,
                   cache: Path = CACHE) -> list[ArticleAnalysed]:
-    """The docs, analysed by the real analysis stage; cached by content (in data/bench-cache)."""
-    digest = hashlib.sha256(json.dumps([GENERATOR_VERSION, docs], sort_keys=True).encode())
+    """The docs, analysed by the real analysis stage; cached by content and by the analyser's
+    code (in data/bench-cache)."""
+    digest = hashlib.sha256(json.dumps([GENERATOR_VERSION, analyser_digest(), docs],
+                                       sort_keys=True).encode())
     path = cache / f"{name}-{digest.hexdigest()[:12]}.jsonl.gz"
     if not path.exists():
         cache.mkdir(parents=True, exist_ok=True)
