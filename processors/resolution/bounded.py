@@ -44,6 +44,10 @@ ATTACH_CANDIDATES = 48  # candidates a mention is compared with on the bounded p
 MERGE_TRIGGER = 0.0
 MERGE_LINK = 0.0
 MERGE_SHARE = 0.5
+# A probe of fewer than MERGE_MIN_PROBE members counts the missing ones as unlinked, so a group
+# of one to three reports cannot merge on one or two links (0: off; 4 measured in
+# docs/event-resolution-at-scale.md: 10,000 articles agree more, 3,000 less).
+MERGE_MIN_PROBE = 0
 # An event is clustered again exactly (`cluster_mentions` on its members alone) when its size
 # first reaches a power of two from REGROUP_FROM to REGROUP_LIMIT: two sub-stories that early
 # arrivals put in one event are decided again on the members it has by then. Off (0): with
@@ -287,7 +291,7 @@ class Working:
                         (self.active.scores(x, self.active.refs[mid]) or -1.0) >= MERGE_LINK:
                     linked += 1
                     break
-        if linked < MERGE_SHARE * len(probe):
+        if linked < MERGE_SHARE * max(len(probe), MERGE_MIN_PROBE):
             if TRACE is not None:
                 TRACE("refuse", list(gsmall.ids), list(gbig.ids), "support", linked, len(probe))
             return a

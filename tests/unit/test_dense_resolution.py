@@ -101,6 +101,31 @@ def test_an_event_reaching_16_members_is_clustered_again_on_its_members(monkeypa
     assert regrouped(union) == [sorted(r.mention.mention_id for r in union)]
 
 
+def test_a_small_group_merges_only_on_a_probe_of_min_probe_members(monkeypatch):
+    """`Working.merge`: a group of fewer than `MERGE_MIN_PROBE` members counts its missing
+    members as unlinked, so one member linked to a large event does not merge a group of one
+    into it (it did with a probe of its one member); a group of enough linked members does."""
+    state = fold_all(hot_story()[:600])
+    refs = state.active.refs
+    big = max((e for e in state.events.values() if e.granularity == "day"),
+              key=lambda e: (len(e.mention_ids), e.event_id))
+    members = sorted((refs[m] for m in big.mention_ids), key=lambda r: r.order_key)
+
+    def merged(k: int) -> bool:
+        part, rest = members[-k:], members[:-k]
+        work = Working(state.active, {}, {}, {})
+        work.groups["big"], work.groups["small"] = Summary.of(rest), Summary.of(part)
+        work.owner.update({r.mention.mention_id: "big" for r in rest})
+        work.owner.update({r.mention.mention_id: "small" for r in part})
+        return work.merge("big", "small") == "big" and work.groups["small"] is None
+
+    monkeypatch.setattr(bounded, "MERGE_MIN_PROBE", 0)
+    assert merged(1) and merged(2)
+    monkeypatch.setattr(bounded, "MERGE_MIN_PROBE", 4)
+    assert not merged(1)
+    assert merged(2) and merged(8)
+
+
 def test_the_dense_workload_is_deterministic_by_seed():
     a = raw_pool(3, 150, weeks=2, largest=60)
     assert a == raw_pool(3, 150, weeks=2, largest=60)
