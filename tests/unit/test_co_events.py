@@ -70,7 +70,8 @@ def test_a_subject_pronoun_stands_for_the_first_name_of_the_sentence_before():
               "Il a annoncé une nouvelle réforme des retraites devant les députés.")
     annonce = [m for m in mentions(french, "fr") if m.expression == "annoncé"]
     assert [m.entities for m in annonce] == [["Emmanuel Macron"]]
-    impersonal = french.replace("Il a annoncé une", "Il y a eu une")
+    impersonal = french.replace("Il a annoncé une nouvelle réforme des retraites devant les députés.",
+                                "Il s'agit d'une réforme qui a été votée par les députés en séance.")
     assert [m.entities for m in mentions(impersonal, "fr") if m.sentence.startswith("Il")] == []
 
 
