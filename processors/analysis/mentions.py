@@ -152,7 +152,8 @@ def co_events(text: str, spans: Sequence[tuple[int, int]], made: Sequence[Mentio
         by_sentence.setdefault(index, []).append((m, *word))
     for index, own in by_sentence.items():
         s, e = spans[index]
-        taken = [(a, b) for _, a, b in own]
+        # its words, and every mention's own span: a mention id is its version and first char
+        taken = [(a, b) for _, a, b in own] + [(m.start_char - s, m.end_char - s) for m, _, _ in own]
         for found in event_words(text[s:e], language):
             if any(a < found.end and found.start < b for a, b in taken):
                 continue
