@@ -66,13 +66,16 @@ def build_mentions(text: str, expressions: Sequence[TemporalExpression], *, lang
             sentence_entities[index] = _entities(text[s:e], language, noise, names)
         return sentence_entities[index]
 
+    with_subject: dict[int, dict[str, str]] = {}
+
     def entities_of(index: int) -> dict[str, str]:
         """The sentence's names, with the one its subject pronoun stands for (``_subject_before``)."""
-        own = named_in(index)
-        subject = _subject_before(text, spans, index, language, named_in)
-        if subject is None or subject[0] in own:
-            return own
-        return {subject[0]: subject[1], **own}
+        if index not in with_subject:
+            own = named_in(index)
+            subject = _subject_before(text, spans, index, language, named_in)
+            with_subject[index] = (own if subject is None or subject[0] in own
+                                   else {subject[0]: subject[1], **own})
+        return with_subject[index]
 
     def mention(index: int, start_char: int, end_char: int, dates: Dates,
                 predicate: Predicate | None, anchor: str = "explicit") -> Mention:
