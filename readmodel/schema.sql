@@ -96,7 +96,7 @@ COMMENT ON COLUMN mentions.summary IS 'Short summary (the sentence, trimmed).';
 COMMENT ON COLUMN mentions.known_at IS 'When Newsline accepted the article.';
 COMMENT ON COLUMN mentions.predicate IS 'What the date dates, as a cross-language key (say, travel, attack...); null when unknown.';
 COMMENT ON COLUMN mentions.predicate_kind IS 'report (a statement: the date is when it was said) or event (what happened); null when unknown.';
-COMMENT ON COLUMN mentions.anchor IS 'How it was dated: explicit (a date in its sentence; expression is that date), narrative (the nearest dated sentence before it in the passage), publication (its article''s day: on or before it), none. For the last three, expression is the predicate''s words.';
+COMMENT ON COLUMN mentions.anchor IS 'How it was dated: explicit (a date in its sentence; expression is that date), narrative (the nearest dated sentence before it in the passage, else the story''s day; or its own sentence''s date, tied to another predicate), publication (its article''s day: on or before it), none. For the last three, expression is the predicate''s words.';
 
 CREATE TABLE IF NOT EXISTS events (
     event_id          VARCHAR PRIMARY KEY,

@@ -139,7 +139,8 @@ class Mention(BaseModel):
                                   "`event` (what happened)")
     anchor: Anchor = Field(
         default="explicit", description="How the mention was dated: `explicit` (a date "
-        "expression in its sentence), `narrative` (the nearest dated sentence before it), "
+        "expression in its sentence), `narrative` (the nearest dated sentence before it, else "
+        "the story's day; or its own sentence's date, tied to another predicate), "
         "`publication` (its article's date), `none` (undated)")
 
     @model_validator(mode="after")

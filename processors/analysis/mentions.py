@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
 from typing import NamedTuple
 
+import regex
+
 from processors.analysis.entities import article_names, entity_key, extract_entities, keywords
-from processors.analysis.predicates import Found, Predicate, main_predicate, predicate_of
+from processors.analysis.predicates import (
+    Found,
+    Predicate,
+    dated_predicate,
+    event_words,
+    main_predicate,
+    predicate_of,
+)
 from processors.analysis.sentences import split_sentences
 from processors.analysis.temporal import TemporalExpression
 from processors.analysis.temporal.engine import is_future_clause, tagger_for
@@ -51,11 +60,22 @@ def build_mentions(text: str, expressions: Sequence[TemporalExpression], *, lang
     title_entities = _entities(title, language, noise, names) if title else {}
     sentence_entities: dict[int, dict[str, str]] = {}
 
-    def entities_of(index: int) -> dict[str, str]:
+    def named_in(index: int) -> dict[str, str]:
         if index not in sentence_entities:
             s, e = spans[index]
             sentence_entities[index] = _entities(text[s:e], language, noise, names)
         return sentence_entities[index]
+
+    with_subject: dict[int, dict[str, str]] = {}
+
+    def entities_of(index: int) -> dict[str, str]:
+        """The sentence's names, with the one its subject pronoun stands for (``_subject_before``)."""
+        if index not in with_subject:
+            own = named_in(index)
+            subject = _subject_before(text, spans, index, language, named_in)
+            with_subject[index] = (own if subject is None or subject[0] in own
+                                   else {subject[0]: subject[1], **own})
+        return with_subject[index]
 
     def mention(index: int, start_char: int, end_char: int, dates: Dates,
                 predicate: Predicate | None, anchor: str = "explicit") -> Mention:
@@ -103,7 +123,46 @@ def build_mentions(text: str, expressions: Sequence[TemporalExpression], *, lang
                 s = spans[index][0]
                 mentions.append(mention(index, s + found.start, s + found.end, dates,
                                         found.predicate, anchor))
+    for index, found, dates, anchor in co_events(text, spans, mentions, language):
+        if entities_of(index):
+            s = spans[index][0]
+            mentions.append(mention(index, s + found.start, s + found.end, dates,
+                                    found.predicate, anchor))
     return mentions
+
+
+def co_events(text: str, spans: Sequence[tuple[int, int]], made: Sequence[Mention],
+              language: str) -> Iterator[tuple[int, Found, Dates, str]]:
+    """(sentence index, event word, dates, anchor) of each other event a sentence with a mention
+    reports (``event_words``: "GM filed for bankruptcy and Chapter 11 protection", "says that it
+    will be compensated"), dated like the sentence's mention whose words are nearest to it.
+
+    Beside an explicit mention it is ``narrative``: its sentence's date is tied to another
+    predicate (``dated_predicate``), so it dates this event from the text around it, and the
+    event does not take part in resolution (``coreference.features``); beside an undated
+    mention it takes that mention's anchor."""
+    starts = [s for s, _ in spans]
+    by_sentence: dict[int, list[tuple[Mention, int, int]]] = {}
+    for m in made:
+        index = bisect_right(starts, m.start_char) - 1
+        s = spans[index][0]
+        sentence = text[s:spans[index][1]]
+        if m.anchor == "explicit":
+            tied = dated_predicate(sentence, m.start_char - s, m.end_char - s, language)
+            word = (tied.start, tied.end) if tied is not None else (-1, -1)
+        else:
+            word = (m.start_char - s, m.end_char - s)
+        by_sentence.setdefault(index, []).append((m, *word))
+    for index, own in by_sentence.items():
+        s, e = spans[index]
+        # its words, and every mention's own span: a mention id is its version and first char
+        taken = [(a, b) for _, a, b in own] + [(m.start_char - s, m.end_char - s) for m, _, _ in own]
+        for found in event_words(text[s:e], language):
+            if any(a < found.end and found.start < b for a, b in taken):
+                continue
+            m = min(own, key=lambda o: abs(o[0].start_char - s - found.start))[0]
+            yield (index, found, Dates(m.start, m.end, m.granularity, m.value, m.mod),
+                   "narrative" if m.anchor == "explicit" else m.anchor)
 
 
 class Dates(NamedTuple):
@@ -122,17 +181,23 @@ def undated(text: str, spans: Sequence[tuple[int, int]],
             title: str | None = None) -> Iterator[tuple[int, Found, Dates, str]]:
     """(sentence index, predicate, dates, anchor) of each story sentence without any date
     expression that reports an event: dated by the nearest dated sentence before it in the same
-    passage (`narrative`), else, unless it speaks of the future, by the article's day
-    (`publication`: what a report tells in the past or present happened on or before it).
+    passage (`narrative`), else, unless it speaks of the future, by the story's day
+    (`story_day`: `narrative` too), else by the article's day (`publication`: what a report
+    tells in the past or present happened on or before it).
     Sentences that speak of the future with no dated sentence before them are left out (no
     `none` mention yet: a mention carries dates)."""
     starts = [s for s, _ in spans]
-    with_dates = {bisect_right(starts, x.start_char) - 1 for x in expressions}
+    # A time of day or a duration names no day ("at 14:58 UTC", "in the first 90 minutes"):
+    # its sentence is dated like an undated one.
+    with_dates = {bisect_right(starts, x.start_char) - 1 for x in expressions
+                  if x.start is not None}
     dated = {bisect_right(starts, m.start_char) - 1: m for m in explicit}  # last of its sentence
     tagger = tagger_for(language)
     cue = tagger.future_cue if tagger is not None else None
     day = published_at.date()
     publication = Dates(day, day, "day", day.isoformat())
+    lead = story_day(explicit, day)
+    story = publication if lead is None else Dates(lead.start, lead.end, "day", lead.value)
     anchor_of: Mention | None = None
     for index, (s, e) in enumerate(spans):
         if index > 0 and PASSAGE_BREAK in text[spans[index - 1][1]:s]:
@@ -147,7 +212,46 @@ def undated(text: str, spans: Sequence[tuple[int, int]],
             m = anchor_of
             yield index, found, Dates(m.start, m.end, m.granularity, m.value, m.mod), "narrative"
         elif not is_future_clause(text, s + found.end, s + found.end, cue):  # the verb too
-            yield index, found, publication, "publication"
+            yield index, found, *((publication, "publication") if lead is None
+                                  else (story, "narrative"))
+
+
+_PRONOUN_SUBJECTS = {
+    "en": regex.compile(r"(?:he|she|it|they|the (?:company|firm|airline|carrier|automaker|"
+                        r"manufacturer|index|bank|group))\b", regex.I),
+    "fr": regex.compile(r"(?:il(?! y\b| faut\b| s['’]agit\b)|elle|ils|elles|l['’]entreprise|"
+                        r"la société|le groupe|la compagnie)\b", regex.I),  # not « il y a »
+}
+SUBJECT_LOOKBACK = 3
+
+
+def _subject_before(text: str, spans: Sequence[tuple[int, int]], index: int, language: str,
+                    named_in: Callable[[int], dict[str, str]]) -> tuple[str, str] | None:
+    """The name a sentence opening with a subject pronoun ("He stated that ...", "The company
+    said ...") stands for: the first name, not a place, of the nearest sentence before it
+    that writes one (across paragraphs: news paragraphs are often one sentence long); or None."""
+    pattern = _PRONOUN_SUBJECTS.get(language)
+    s, e = spans[index]
+    if pattern is None or not pattern.match(text[s:e].lstrip()):
+        return None
+    for back in range(index - 1, max(index - 1 - SUBJECT_LOOKBACK, -1), -1):
+        named = [(n, kind) for n, kind in named_in(back).items() if kind != "place"]
+        if named:
+            return named[0]
+    return None
+
+
+STORY_DAYS = 31  # a date further back than this before publication is background, not the story's
+
+
+def story_day(explicit: Sequence[Mention], published: date) -> Mention | None:
+    """The day the story happened: the first explicit mention of one day that names someone or
+    something, on or at most ``STORY_DAYS`` before publication ("Fritz Henderson ... outlined a
+    plan on June 1st", published 4 June); the rest of the story, told in the past without a
+    date, happened that day rather than on the day it was published. Not a dateline (a date
+    alone names no one)."""
+    return next((m for m in explicit if m.granularity == "day" and m.start == m.end
+                 and m.entities and 0 <= (published - m.start).days <= STORY_DAYS), None)
 
 
 def _headline(sentence: str, title: str | None) -> bool:

@@ -318,3 +318,31 @@ def main_predicate(sentence: str, language: str | None = None) -> Found | None:
                 if looks_like(words, i, language):
                     return _verb_or_subject(words, i, language)
     return None
+
+
+
+def event_words(sentence: str, language: str) -> list[Found]:
+    """The other events a sentence reports beside its predicate, in order: each event noun
+    (``_EVENT_NOUNS``: "GM filed for bankruptcy", "signed a contract to purchase") and, after
+    each verb of saying of the table, the first verb-like word of what is said ("says that it
+    will be compensated", "announced today it would cut"), with no key."""
+    words = _words(sentence)
+    nouns = _EVENT_NOUNS.get(language, frozenset())
+    found: list[Found] = []
+    i = 0
+    while i < len(words):
+        hit = _found(words, i)
+        if hit is None:
+            if words[i].text in nouns:
+                found.append(Found(None, words[i].start, words[i].end))
+            i += 1
+            continue
+        i += hit[1]
+        if hit[0].kind == "report":
+            for j in range(i, len(words)):
+                if _found(words, j) is not None:  # another of the table's: found as it is
+                    break
+                if verb_like(words, j, language):
+                    found.append(Found(None, words[j].start, words[j].end))
+                    break
+    return found

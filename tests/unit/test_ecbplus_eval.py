@@ -22,7 +22,9 @@ ecbplus_eval = load_bench("ecbplus_eval")
 # 3232 / 2860 (P 0.885) -> 3197 / 2864 (P 0.896 R 0.514), cross-topic 312 -> 273, when a past
 # reporting verb right before a weekday ("said on Friday") dated the statement instead of a future
 # clause earlier in the sentence; all the change is in pairs of undated articles (constant date).
-PINNED = {"linked": 3197, "gold": 5568, "correct": 2864, "cross_subtopic": 60, "cross_topic": 273}
+# 3197 / 2864 -> 3215 / 2881 (P 0.896, R 0.514 -> 0.517), cross-topic 273 -> 274, when a sentence
+# opening with a subject pronoun also names the name before it (issue 12, co-events).
+PINNED = {"linked": 3215, "gold": 5568, "correct": 2881, "cross_subtopic": 60, "cross_topic": 274}
 NOON = datetime(2008, 12, 9, 12, tzinfo=UTC)
 
 

@@ -26,14 +26,24 @@ def by_anchor(ms):
     return [(m.anchor, m.expression, str(m.start), str(m.end)) for m in ms]
 
 
-def test_a_sentence_without_a_date_takes_the_passage_date_else_the_publication_day():
+def test_a_sentence_without_a_date_takes_the_passage_date_else_the_story_day():
     text = ("Le 26 juillet, des militaires ont renversé le président Mohamed Bazoum à Niamey. "
             "Ils ont ensuite arrêté le ministre Hassoumi Massaoudou dans la capitale.\n\n"
             "Emmanuel Macron a condamné le coup d'État au Niger avec la plus grande fermeté.")
     assert by_anchor(mentions(text)) == [
         ("explicit", "Le 26 juillet", "2023-07-26", "2023-07-26"),
         ("narrative", "arrêté", "2023-07-26", "2023-07-26"),
-        ("publication", "condamné", "2023-07-28", "2023-07-28"),  # a new passage: no narrative date
+        # a new passage: the story's day (its first dated sentence, two days before publication)
+        ("narrative", "condamné", "2023-07-26", "2023-07-26"),
+    ]
+
+
+def test_without_a_story_day_a_sentence_takes_the_publication_day():
+    text = ("Le 26 mai, des militaires ont renversé le président Mohamed Bazoum à Niamey.\n\n"
+            "Emmanuel Macron a condamné le coup d'État au Niger avec la plus grande fermeté.")
+    assert by_anchor(mentions(text)) == [
+        ("explicit", "Le 26 mai", "2023-05-26", "2023-05-26"),  # two months back: background
+        ("publication", "condamné", "2023-07-28", "2023-07-28"),
     ]
 
 
@@ -98,7 +108,8 @@ def test_a_verb_the_table_does_not_know_still_makes_an_event_by_its_form():
     # a table form still comes first, even after an unknown verb
     known = mentions("Boeing engineers walked out and Boeing announced talks with the union leaders.",
                      language="en")
-    assert [(m.expression, m.predicate) for m in known] == [("announced", "announce")]
+    assert [(m.expression, m.predicate) for m in known] == [
+        ("announced", "announce"), ("talks", None)]  # and the event noun beside it
 
 
 def test_the_headline_repeated_atop_the_text_reports_an_event():

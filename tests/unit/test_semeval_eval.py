@@ -17,13 +17,16 @@ semeval_eval = load_bench("semeval_eval")
 # Any change in behaviour changes a count; the commit that makes it updates them and says why.
 # Pairs: 273 -> 271 system pairs when each date was tied to its predicate and dates were paired
 # one to one (issue 12, part 1).
-PINNED_DATES = {"gold": 297, "system": 183, "correct": 86}
-PINNED_PAIRS = {"gold": 313, "system": 271, "correct": 84}
+# 183 / 86 dates and 271 / 84 pairs before a sentence opening with a subject pronoun named the
+# name before it (issue 12, co-events: explicit mentions name who "he" is).
+PINNED_DATES = {"gold": 297, "system": 190, "correct": 88}
+PINNED_PAIRS = {"gold": 313, "system": 285, "correct": 85}
 # `--anchor all`: the events dated from elsewhere too (micro date P 0.449 R 0.508 F1 0.477;
 # 330 / 148, P 0.448 R 0.498 F1 0.472, before the event-word rules of predicates.py moved the
 # words of undated sentences; 253 / 114, P 0.451 R 0.384 F1 0.415, before undated sentences whose
 # verb is not in the predicate table, and headlines repeated in the text, gave mentions).
-PINNED_ALL_DATES = {"gold": 297, "system": 336, "correct": 151}
+# 336 / 151 before several events per sentence, subject pronouns and the story's day.
+PINNED_ALL_DATES = {"gold": 297, "system": 351, "correct": 170}
 NOON = datetime(2005, 6, 13, 12, tzinfo=UTC)
 
 

@@ -1,0 +1,86 @@
+"""Several events per sentence, and who and when an undated sentence speaks of (issue 12).
+
+One case per rule of ``processors.analysis.mentions`` and ``predicates.event_words``; each fails
+with its rule taken out: the co-events of a sentence (event nouns, the verb of what is said),
+a sentence with only a time of day dated like an undated one, the name a subject pronoun stands
+for, and the story's day for an undated past sentence.
+"""
+
+from datetime import UTC, datetime
+
+from processors.analysis.mentions import build_mentions
+from processors.analysis.predicates import event_words
+from processors.analysis.temporal import extract_dates
+from processors.resolution.coreference import features
+
+PUBLISHED = datetime(2009, 6, 4, 12, 0, tzinfo=UTC)
+
+
+def mentions(text, language="en", published=PUBLISHED):
+    found = extract_dates(text, published_at=published, language=language)
+    return build_mentions(text, found, language=language, version_id="v1",
+                          published_at=published)
+
+
+def words(sentence, language="en"):
+    return [sentence[f.start:f.end] for f in event_words(sentence, language)]
+
+
+def test_the_event_words_of_a_sentence_are_its_event_nouns_and_what_is_said():
+    assert words("General Motors filed for bankruptcy and Chapter 11 protection on Monday.") == [
+        "bankruptcy"]
+    assert words("Singapore Airlines says that it will be compensated by Airbus for the delay.") == [
+        "compensated"]
+    assert words("China Eastern stated on Thursday that it had agreed a contract to purchase "
+                 "twenty jets.") == ["agreed", "contract", "purchase"]
+    assert words("Airbus a confirmé la livraison du premier A380 à Singapore Airlines.", "fr") == [
+        "livraison"]
+    assert words("The plane flew to Toulouse for the ceremony.") == []
+
+
+def test_a_dated_sentence_reports_its_other_events_at_its_date_without_resolving_them():
+    text = "Ford said on Monday that it posted a net profit of $997 million."
+    found = [(m.anchor, m.expression, str(m.start), m.entities) for m in mentions(text)]
+    assert found == [
+        ("explicit", "Monday", "2009-06-01", ["Ford"]),
+        ("narrative", "posted", "2009-06-01", ["Ford"]),
+        ("narrative", "profit", "2009-06-01", ["Ford"]),
+    ]
+    assert [features(m) for m in mentions(text)[1:]] == [set(), set()]  # events of their own
+
+
+def test_an_undated_sentence_reports_its_other_events_with_its_anchor():
+    text = "General Motors filed for bankruptcy and Chapter 11 protection in a New York court."
+    assert [(m.anchor, m.expression, str(m.start)) for m in mentions(text)] == [
+        ("publication", "filed", "2009-06-04"), ("publication", "bankruptcy", "2009-06-04")]
+
+
+def test_a_time_of_day_names_no_day_so_its_sentence_is_dated_like_an_undated_one():
+    text = "The Dow Jones was up 3.10 % at 14:58 UTC, after the Federal Reserve acted."
+    assert [(m.anchor, m.expression, str(m.start)) for m in mentions(text)] == [
+        ("publication", "acted", "2009-06-04")]
+
+
+def test_a_subject_pronoun_stands_for_the_first_name_of_the_sentence_before():
+    text = ("Alan Mulally met reporters in New York after the hearing.\n\n"
+            "He stated that the plan had the support of the unions and the lenders.")
+    stated = [m for m in mentions(text) if m.expression == "stated"]
+    assert [m.entities for m in stated] == [["Alan Mulally"]]
+    french = ("Emmanuel Macron a reçu les syndicats à l'Élysée pour la réforme.\n\n"
+              "Il a annoncé une nouvelle réforme des retraites devant les députés.")
+    annonce = [m for m in mentions(french, "fr") if m.expression == "annoncé"]
+    assert [m.entities for m in annonce] == [["Emmanuel Macron"]]
+    impersonal = french.replace("Il a annoncé une nouvelle réforme des retraites devant les députés.",
+                                "Il s'agit d'une réforme qui a été votée par les députés en séance.")
+    assert [m.entities for m in mentions(impersonal, "fr") if m.sentence.startswith("Il")] == []
+
+
+def test_an_undated_past_sentence_happened_on_the_story_day():
+    text = ("Alan Mulally outlined a plan for the company on June 1st in New York.\n\n"
+            "Alan Mulally described the events of the day as a defining moment for the company.")
+    described = [(m.anchor, str(m.start)) for m in mentions(text) if m.expression == "described"]
+    assert described == [("narrative", "2009-06-01")]
+    dateline = "June 01, 2009\n\n" + text.split("\n\n")[1]  # a date alone names no one
+    described = [(m.anchor, str(m.start)) for m in mentions(dateline)
+                 if m.expression == "described"]
+    assert described == [("publication", "2009-06-04")]
