@@ -12,6 +12,9 @@ store in a temporary folder, and for every article counts the bytes of:
   and the rest (the article, statuses, position);
 - `changes`: the change messages it publishes to the timeline changelog (what the sink writes
   to DuckDB's `changelog.data`, one JSON per change);
+- `event_changes`, `events_touched`: the event changes among them and the events they are
+  about (each change of an event carries its whole state: an article that attaches three
+  mentions to one event sends it three times);
 - `lists`: of those journal and change bytes, the whole `mention_ids` and `sources` lists of
   event states (the lists an article re-sends whole when it attaches one mention to an event);
 - `store_written`: the bytes the process wrote over the slice (`wchar` of `/proc/self/io`: the
@@ -44,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(TREE))  # the resolver measured (--before: an older revision's tree)
 
 LISTS = ("mention_ids", "sources")
+COUNTED = ("change_messages", "event_changes", "events_touched")  # counts, not bytes
 
 
 def list_bytes(doc: Any) -> int:
@@ -66,7 +70,7 @@ class Counts:
     def __init__(self) -> None:
         self.t: dict[str, int] = dict.fromkeys(
             ("journal", "journal_events", "journal_changes", "journal_lists", "changes",
-             "change_messages", "changes_lists"), 0)
+             "change_messages", "event_changes", "events_touched", "changes_lists"), 0)
 
     def record(self, raw: bytes) -> None:
         d = json.loads(raw)
@@ -77,10 +81,16 @@ class Counts:
             list_bytes(json.loads(v)) for _, v in d.get("changes", []))
 
     def messages(self, messages: list[tuple[bytes, bytes]]) -> None:
+        touched = set()
         for key, value in messages:
+            env = json.loads(value)
             self.t["changes"] += len(key) + len(value)
             self.t["change_messages"] += 1
-            self.t["changes_lists"] += list_bytes(json.loads(value))
+            self.t["changes_lists"] += list_bytes(env)
+            if env["type"].startswith("org.newsline.event."):
+                self.t["event_changes"] += 1
+                touched.add(env["subject"])
+        self.t["events_touched"] += len(touched)
 
 
 def written() -> int:
@@ -140,8 +150,9 @@ def run(stream: Path, sizes: list[int], store_dir: Path) -> list[dict[str, Any]]
                 row: dict[str, Any] = {"articles": n, "slice": [last_n, n],
                                        "cpu_ms_per_article": round(1000 * cpu[0] / per, 2)}
                 for k, v in counts.t.items():
-                    row[f"{k}_per_article" if k == "change_messages" else f"{k}_kb_per_article"] \
-                        = round(v / per / (1 if k == "change_messages" else 1024), 2)
+                    count = k in COUNTED
+                    row[f"{k}_per_article" if count else f"{k}_kb_per_article"] \
+                        = round(v / per / (1 if count else 1024), 2)
                 t = counts.t
                 row["journal_lists_share"] = round(t["journal_lists"] / max(1, t["journal"]), 3)
                 row["changes_lists_share"] = round(t["changes_lists"] / max(1, t["changes"]), 3)

@@ -405,3 +405,42 @@ def test_journal_records_are_the_same_bytes_whatever_the_hash_seed():
                               env={**os.environ, "PYTHONHASHSEED": seed}).stdout.strip()
                for seed in ("1", "2", "3")}
     assert len(digests) == 1, digests
+
+
+def test_journal_event_writes_are_the_deltas_of_the_fold(tmp_path):
+    """A record's event write is the event without its lists plus the mention ids and sources
+    that entered and left it: exactly the difference between the event before and after the
+    article (a plain fold of the same articles says which), so an article that attaches one
+    mention to a large event writes one id, not the event's every id."""
+    from bench.dense_workload import analyse_all, raw_pool
+    from processors.resolution.fold import TimelineState, apply_article
+
+    arts = analyse_all(raw_pool(3, 150, weeks=2, largest=80), processes=1)
+    _, records, *_ = run(tmp_path, arts=arts)
+    records = iter(Record.parse(r) for r in records)
+    state = TimelineState()
+    grown = 0
+    for art in arts:
+        before = dict(state.events)
+        t = apply_article(state, art)
+        if not t.changes:
+            continue
+        record = next(records)
+        assert record.version_id == art.version_id
+        assert set(record.events) == set(t.events)
+        for eid, ev in t.events.items():
+            write = record.events[eid]
+            if ev is None:
+                assert write is None
+                continue
+            old = before.get(eid)
+            had_m = set(old.mention_ids) if old else set()
+            had_s = set(old.sources) if old else set()
+            assert write["event"] == ev.model_dump(mode="json", exclude={"mention_ids", "sources"})
+            assert write["mentions"] == sorted(set(ev.mention_ids) - had_m)
+            assert write["mentions_left"] == sorted(had_m - set(ev.mention_ids))
+            assert write["sources"] == sorted(set(ev.sources) - had_s)
+            assert write["sources_left"] == sorted(had_s - set(ev.sources))
+            grown += len(write["mentions"]) < len(ev.mention_ids)
+    assert next(records, None) is None
+    assert grown > 20  # events that grew: their writes name fewer ids than they have
