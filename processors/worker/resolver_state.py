@@ -113,31 +113,51 @@ class Record:
     statuses: dict[str, dict[str, Any]]
     events: dict[str, dict[str, Any] | None]
     changes: list[tuple[str, str]]  # (key, envelope JSON)
+    # event id -> its resulting state as its changes serialise it (`"event":{...}`): each
+    # change of the event carries it, the record holds it once (`encode`).
+    states: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def parse(cls, raw: bytes) -> Record:
         """A record of this version or of version 1 (whose event writes are whole states:
-        `Store.apply` takes both)."""
+        `Store.apply` takes both). The changes are the bytes that were sent."""
         d = json.loads(raw)
         if d.get("v") not in (1, RECORD_VERSION):
             raise ValueError(f"journal record of version {d.get('v')!r}, expected {RECORD_VERSION}")
+        states = d.get("states", {})
+        changes = [(k, v.replace(_STATE_REF, _EVENT + states[k], 1) if k in states else v)
+                   for k, v in d["changes"]]
         return cls(d["source_offset"], d["version_id"], d["article"], d["statuses"], d["events"],
-                   [(k, v) for k, v in d["changes"]])
+                   changes, states)
 
     def encode(self) -> bytes:
         # Statuses and events sorted by key: the fold fills them in a set's iteration order,
         # which changes with PYTHONHASHSEED; sorted, one record has one byte string everywhere.
+        # An event change's state is written once (`states`), its changes refer to it: an
+        # article that attaches three mentions to an event sent it three times in the record.
+        # `"event":"$state"` cannot be in a change's JSON otherwise (an event is an object or
+        # null; inside a JSON string the quotes are escaped).
+        changes, states = [], {}
+        for key, value in self.changes:
+            state = self.states.get(key)
+            if state is not None and (full := _EVENT + state) in value:
+                value = value.replace(full, _STATE_REF, 1)
+                states[key] = state
+            changes.append((key, value))
         return json.dumps({"v": RECORD_VERSION, "source_offset": self.source_offset,
                            "version_id": self.version_id, "article": self.article,
                            "statuses": dict(sorted(self.statuses.items())),
                            "events": dict(sorted(self.events.items())),
-                           "changes": self.changes}, separators=(",", ":")).encode()
+                           "states": dict(sorted(states.items())),
+                           "changes": changes}, separators=(",", ":")).encode()
 
     def messages(self) -> list[tuple[bytes, bytes]]:
         """The changes as (key, value) messages for the timeline changelog."""
         return [(k.encode(), v.encode()) for k, v in self.changes]
 
 
+_EVENT = '"event":'
+_STATE_REF = '"event":"$state"'
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -856,7 +876,8 @@ class Resolver:
             events={eid: None if ev is None else event_write(self._before(eid), ev)
                     for eid, ev in t.events.items()},
             changes=[(str(e.subject), encode(e).decode())
-                     for e in change_envelopes(t.changes, art.version_id)])
+                     for e in change_envelopes(t.changes, art.version_id)],
+            states={eid: ev.model_dump_json() for eid, ev in t.events.items() if ev is not None})
         self.fault("journal")
         journal_offset = await self.journal.append(art.version_id.encode(), record.encode())
         self.fault("changes")

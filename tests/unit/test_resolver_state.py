@@ -411,13 +411,24 @@ def test_journal_event_writes_are_the_deltas_of_the_fold(tmp_path):
     """A record's event write is the event without its lists plus the mention ids and sources
     that entered and left it: exactly the difference between the event before and after the
     article (a plain fold of the same articles says which), so an article that attaches one
-    mention to a large event writes one id, not the event's every id."""
+    mention to a large event writes one id, not the event's every id. Its changes refer to
+    the event's state, written once in the record, and parse back to the bytes sent."""
     from bench.dense_workload import analyse_all, raw_pool
     from processors.resolution.fold import TimelineState, apply_article
 
     arts = analyse_all(raw_pool(3, 150, weeks=2, largest=80), processes=1)
-    _, records, *_ = run(tmp_path, arts=arts)
-    records = iter(Record.parse(r) for r in records)
+    _, raws, sink, *_ = run(tmp_path, arts=arts)
+    # The record holds each changed event's state once; its changes, parsed, are the bytes sent.
+    repeated = 0
+    for raw in raws:
+        d = json.loads(raw)
+        for key, value in d["changes"]:
+            assert key not in d["states"] or '"event":{' not in value
+        repeated += sum(k in d["states"] for k, _ in d["changes"]) > len(d["states"])
+        for _key, value in Record.parse(raw).messages():
+            assert sink.changes[json.loads(value)["id"]] == value
+    assert repeated > 20  # records with several changes of one event
+    records = iter(Record.parse(r) for r in raws)
     state = TimelineState()
     grown = 0
     for art in arts:
