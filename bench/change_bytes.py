@@ -8,8 +8,9 @@ once to the cache). A fresh process folds it with the worker's `Resolver.handle`
 store in a temporary folder, and for every article counts the bytes of:
 
 - `journal`: its journal record (`newsline.resolver.journal`), split into `journal_events` (the
-  event writes the store applies), `journal_changes` (the change envelopes it carries to resend)
-  and the rest (the article, statuses, position);
+  event writes the store applies), `journal_states` (record v2: the state of each event its
+  changes are about, once), `journal_changes` (the change envelopes it carries to resend) and
+  the rest (the article, statuses, position);
 - `changes`: the change messages it publishes to the timeline changelog (what the sink writes
   to DuckDB's `changelog.data`, one JSON per change);
 - `event_changes`, `events_touched`: the event changes among them and the events they are
@@ -69,7 +70,8 @@ class Counts:
 
     def __init__(self) -> None:
         self.t: dict[str, int] = dict.fromkeys(
-            ("journal", "journal_events", "journal_changes", "journal_lists", "changes",
+            ("journal", "journal_events", "journal_states", "journal_changes", "journal_lists",
+             "changes",
              "change_messages", "event_changes", "events_touched", "changes_lists"), 0)
 
     def record(self, raw: bytes) -> None:
@@ -77,8 +79,10 @@ class Counts:
         self.t["journal"] += len(raw)
         self.t["journal_events"] += _size(d.get("events", {}))
         self.t["journal_changes"] += _size(d.get("changes", []))
+        states = d.get("states", {})  # (record v2: each changed event's state, once)
+        self.t["journal_states"] += _size(states)
         self.t["journal_lists"] += list_bytes(d.get("events", {})) + sum(
-            list_bytes(json.loads(v)) for _, v in d.get("changes", []))
+            list_bytes(json.loads(v)) for v in [*states.values(), *(v for _, v in d["changes"])])
 
     def messages(self, messages: list[tuple[bytes, bytes]]) -> None:
         touched = set()
