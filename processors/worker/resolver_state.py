@@ -85,7 +85,7 @@ from schemas.timeline import EventState
 
 log = logging.getLogger(__name__)
 
-RECORD_VERSION = 1
+RECORD_VERSION = 2  # 2: event writes are deltas (`event_write`); 1 still parsed
 VERSION_CACHE = 512  # analysed articles kept parsed in memory (most recently used)
 
 Publish = Callable[[list[tuple[bytes, bytes]]], Awaitable[None]]
@@ -113,29 +113,51 @@ class Record:
     statuses: dict[str, dict[str, Any]]
     events: dict[str, dict[str, Any] | None]
     changes: list[tuple[str, str]]  # (key, envelope JSON)
+    # event id -> its resulting state as its changes serialise it (`"event":{...}`): each
+    # change of the event carries it, the record holds it once (`encode`).
+    states: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def parse(cls, raw: bytes) -> Record:
+        """A record of this version or of version 1 (whose event writes are whole states:
+        `Store.apply` takes both). The changes are the bytes that were sent."""
         d = json.loads(raw)
-        if d.get("v") != RECORD_VERSION:
+        if d.get("v") not in (1, RECORD_VERSION):
             raise ValueError(f"journal record of version {d.get('v')!r}, expected {RECORD_VERSION}")
+        states = d.get("states", {})
+        changes = [(k, v.replace(_STATE_REF, _EVENT + states[k], 1) if k in states else v)
+                   for k, v in d["changes"]]
         return cls(d["source_offset"], d["version_id"], d["article"], d["statuses"], d["events"],
-                   [(k, v) for k, v in d["changes"]])
+                   changes, states)
 
     def encode(self) -> bytes:
         # Statuses and events sorted by key: the fold fills them in a set's iteration order,
         # which changes with PYTHONHASHSEED; sorted, one record has one byte string everywhere.
+        # An event change's state is written once (`states`), its changes refer to it: an
+        # article that attaches three mentions to an event sent it three times in the record.
+        # `"event":"$state"` cannot be in a change's JSON otherwise (an event is an object or
+        # null; inside a JSON string the quotes are escaped).
+        changes, states = [], {}
+        for key, value in self.changes:
+            state = self.states.get(key)
+            if state is not None and (full := _EVENT + state) in value:
+                value = value.replace(full, _STATE_REF, 1)
+                states[key] = state
+            changes.append((key, value))
         return json.dumps({"v": RECORD_VERSION, "source_offset": self.source_offset,
                            "version_id": self.version_id, "article": self.article,
                            "statuses": dict(sorted(self.statuses.items())),
                            "events": dict(sorted(self.events.items())),
-                           "changes": self.changes}, separators=(",", ":")).encode()
+                           "states": dict(sorted(states.items())),
+                           "changes": changes}, separators=(",", ":")).encode()
 
     def messages(self) -> list[tuple[bytes, bytes]]:
         """The changes as (key, value) messages for the timeline changelog."""
         return [(k.encode(), v.encode()) for k, v in self.changes]
 
 
+_EVENT = '"event":'
+_STATE_REF = '"event":"$state"'
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -163,9 +185,32 @@ def index_rows(art: ArticleAnalysed) -> tuple[list[tuple[int, str]], list[tuple[
     return [(p, vid) for p in pages], bands
 
 
+# An event's lists, kept in the store as rows (`owners`, `event_sources`), not in its blob.
+EVENT_LISTS = {"mention_ids", "sources"}
+
+
+def event_write(before: EventState | None, after: EventState) -> dict[str, Any]:
+    """What a journal record says of an event the article changed: its state without the
+    whole lists, and what entered and left them. Its size is bounded by what the article
+    touched, not by the event's size (a mention attached to a 10,000-mention event writes one
+    id, not 10,000); `Store.apply` turns it into row changes."""
+    had_m = set(before.mention_ids) if before is not None else set()
+    had_s = set(before.sources) if before is not None else set()
+    has_m, has_s = set(after.mention_ids), set(after.sources)
+    return {"event": after.model_dump(mode="json", exclude=EVENT_LISTS),
+            "mentions": sorted(has_m - had_m), "mentions_left": sorted(had_m - has_m),
+            "sources": sorted(has_s - had_s), "sources_left": sorted(had_s - has_s)}
+
+
 def status_dict(st: Status) -> dict[str, Any]:
     return {"status": st.status, "superseded_by": st.superseded_by,
             "duplicate_of": st.duplicate_of}
+
+
+def _event_blob(state: dict[str, Any]) -> bytes:
+    """An event's row in the store: its state without the lists (rows of their own)."""
+    return json.dumps({k: v for k, v in state.items() if k not in EVENT_LISTS},
+                      separators=(",", ":")).encode()
 
 
 _OPEN_STORES: weakref.WeakSet[Store] = weakref.WeakSet()
@@ -256,6 +301,19 @@ class Store:
                 for (raw,) in con.execute("SELECT article FROM versions").fetchall():
                     self._index(ArticleAnalysed.model_validate_json(raw))
             self._forget_old_bands()  # (a store written before bands were deleted, too)
+            # An event's sources as rows, and its blob without the lists (its mentions are the
+            # `owners` rows): a record changes the rows it touches (`event_write`), not the
+            # whole event. A file written before keeps its events, moved here once.
+            if con.execute("SELECT count(*) FROM sqlite_master WHERE name = 'event_sources'"
+                           ).fetchone()[0] == 0:
+                con.execute("CREATE TABLE event_sources (eid TEXT NOT NULL, url TEXT NOT NULL,"
+                            " PRIMARY KEY (eid, url)) WITHOUT ROWID")
+                for eid, raw in con.execute("SELECT eid, event FROM events").fetchall():
+                    ev = json.loads(raw)
+                    con.executemany("INSERT OR IGNORE INTO event_sources VALUES (?, ?)",
+                                    [(eid, u) for u in ev.get("sources", [])])
+                    con.execute("UPDATE events SET event = ? WHERE eid = ?",
+                                (_event_blob(ev), eid))
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -297,21 +355,8 @@ class Store:
                             [(vid, s["status"], s["superseded_by"], s["duplicate_of"])
                              for vid, s in record.statuses.items()])
             self.fault("store:statuses")
-            con.executemany("DELETE FROM events WHERE eid = ?",
-                            [(eid,) for eid, ev in record.events.items() if ev is None])
-            con.executemany("INSERT OR REPLACE INTO events VALUES (?, ?)",
-                            [(eid, json.dumps(ev, separators=(",", ":")).encode())
-                             for eid, ev in record.events.items() if ev is not None])
-            # mention -> event: what the fold's `owner` holds (every mention of every event).
-            # Only the rows that change are written: an event's rows that left it are deleted
-            # (unless another event of the record took them already), its new ones upserted.
             for eid, ev in record.events.items():
-                had = {m for (m,) in con.execute("SELECT mid FROM owners WHERE eid = ?", (eid,))}
-                has = set() if ev is None else set(ev["mention_ids"])
-                con.executemany("DELETE FROM owners WHERE mid = ? AND eid = ?",
-                                [(m, eid) for m in had - has])
-                con.executemany("INSERT OR REPLACE INTO owners VALUES (?, ?)",
-                                [(m, eid) for m in has - had])
+                self._write_event(eid, ev)
             self.fault("store:events")
             con.execute("INSERT OR REPLACE INTO position VALUES (0, ?, ?)",
                         (journal_offset, record.source_offset))
@@ -321,6 +366,37 @@ class Store:
         except BaseException:
             con.execute("ROLLBACK")
             raise
+
+    def _write_event(self, eid: str, ev: dict[str, Any] | None) -> None:
+        """One event write of a record (inside the caller's transaction): None (deleted), a
+        delta (`event_write`) or a whole state (a record of version 1)."""
+        con = self.con
+        if ev is None:
+            con.execute("DELETE FROM events WHERE eid = ?", (eid,))
+            # Rows another event of the record took already point there, not here.
+            con.execute("DELETE FROM owners WHERE eid = ?", (eid,))
+            con.execute("DELETE FROM event_sources WHERE eid = ?", (eid,))
+            return
+        if "event" in ev:
+            state, mentions, left = ev["event"], ev["mentions"], ev["mentions_left"]
+            sources, sources_left = ev["sources"], ev["sources_left"]
+        else:  # a whole state: the rows it no longer has go
+            state = ev
+            had = {m for (m,) in con.execute("SELECT mid FROM owners WHERE eid = ?", (eid,))}
+            had_s = {u for (u,) in con.execute("SELECT url FROM event_sources WHERE eid = ?",
+                                                (eid,))}
+            mentions, left = sorted(set(ev["mention_ids"]) - had), \
+                sorted(had - set(ev["mention_ids"]))
+            sources, sources_left = ev["sources"], sorted(had_s - set(ev["sources"]))
+        con.execute("INSERT OR REPLACE INTO events VALUES (?, ?)", (eid, _event_blob(state)))
+        # A mention that left is deleted unless another event of the record took it already.
+        con.executemany("DELETE FROM owners WHERE mid = ? AND eid = ?", [(m, eid) for m in left])
+        con.executemany("INSERT OR REPLACE INTO owners VALUES (?, ?)",
+                        [(m, eid) for m in mentions])
+        con.executemany("DELETE FROM event_sources WHERE eid = ? AND url = ?",
+                        [(eid, u) for u in sources_left])
+        con.executemany("INSERT OR IGNORE INTO event_sources VALUES (?, ?)",
+                        [(eid, u) for u in sources])
 
     def _index(self, art: ArticleAnalysed) -> None:
         """A version's rows in the derived indexes (inside the caller's transaction)."""
@@ -393,8 +469,8 @@ class Store:
         return {vid: Status(st, sup, dup) for vid, st, sup, dup in rows}
 
     def events(self) -> dict[str, EventState]:
-        rows = self.con.execute("SELECT eid, event FROM events")
-        return {eid: EventState.model_validate_json(raw) for eid, raw in rows}
+        return {eid: ev for eid in list(self.keys("events"))
+                if (ev := self.event(eid)) is not None}
 
     # One key of a persisted part, for `StoredMap` (None: absent).
     def status(self, vid: str) -> Status | None:
@@ -403,8 +479,17 @@ class Store:
         return Status(*row) if row else None
 
     def event(self, eid: str) -> EventState | None:
+        """An event, its lists read from their rows (in the fold's order: sorted; SQLite's
+        binary order of UTF-8 text is Python's order of the strings)."""
         row = self.con.execute("SELECT event FROM events WHERE eid = ?", (eid,)).fetchone()
-        return EventState.model_validate_json(row[0]) if row else None
+        if row is None:
+            return None
+        ev = json.loads(row[0])
+        ev["mention_ids"] = [m for (m,) in self.con.execute(
+            "SELECT mid FROM owners WHERE eid = ? ORDER BY mid", (eid,))]
+        ev["sources"] = [u for (u,) in self.con.execute(
+            "SELECT url FROM event_sources WHERE eid = ? ORDER BY url", (eid,))]
+        return EventState.model_validate(ev)
 
     def owner(self, mid: str) -> str | None:
         row = self.con.execute("SELECT eid FROM owners WHERE mid = ?", (mid,)).fetchone()
@@ -433,7 +518,8 @@ class Store:
         return {
             "versions": dict(con.execute("SELECT vid, article FROM versions").fetchall()),
             "statuses": {r[0]: r[1:] for r in con.execute("SELECT * FROM statuses").fetchall()},
-            "events": dict(con.execute("SELECT eid, event FROM events").fetchall()),
+            "events": {eid: ev.model_dump_json().encode() for eid, ev in self.events().items()},
+            "event_blobs": dict(con.execute("SELECT eid, event FROM events").fetchall()),
             "urls": sorted(con.execute("SELECT url, vid FROM urls").fetchall()),
             "owners": dict(con.execute("SELECT mid, eid FROM owners").fetchall()),
             "index_pages": sorted(con.execute("SELECT page, vid FROM index_pages").fetchall()),
@@ -787,10 +873,11 @@ class Resolver:
             source_offset=offset, version_id=art.version_id,
             article=art.model_dump(mode="json"),
             statuses={vid: status_dict(st) for vid, st in t.statuses.items()},
-            events={eid: None if ev is None else ev.model_dump(mode="json")
+            events={eid: None if ev is None else event_write(self._before(eid), ev)
                     for eid, ev in t.events.items()},
             changes=[(str(e.subject), encode(e).decode())
-                     for e in change_envelopes(t.changes, art.version_id)])
+                     for e in change_envelopes(t.changes, art.version_id)],
+            states={eid: ev.model_dump_json() for eid, ev in t.events.items() if ev is not None})
         self.fault("journal")
         journal_offset = await self.journal.append(art.version_id.encode(), record.encode())
         self.fault("changes")
@@ -808,6 +895,15 @@ class Resolver:
         self.settle()
         self.fault("done")
 
+
+    def _before(self, eid: str) -> EventState | None:
+        """An event as the store holds it: before the article being folded (its writes are
+        pending, the cache holds what the store has)."""
+        events = self.stored["events"]
+        value = events.cache.get(eid, _ABSENT)
+        if value is _ABSENT:
+            return self.store.event(eid)
+        return None if value is _DELETED else value  # type: ignore[no-any-return]
 
     async def skip(self, offset: int, version_id: str) -> None:
         """Move the position past an article the fold cannot take (parked as a dead letter):

@@ -291,8 +291,9 @@ def test_a_store_transaction_is_all_or_nothing(tmp_path, clean):
 
 def test_a_store_from_before_the_derived_tables_gets_them_when_opened(tmp_path, clean):
     """A store file written before `urls` and `owners` existed, or before the lazy restart's
-    indexes (`index_pages`, `bands`, `newest`): opening it fills them from its versions and
-    events, as the records would have."""
+    indexes (`index_pages`, `bands`, `newest`), or before `event_sources` (its events' blobs
+    then held the whole lists): opening it fills them from its versions and events, as the
+    records would have."""
     dump, journal, _, _, _ = clean
     mem = MemoryJournal()
     mem.records = list(journal)
@@ -305,8 +306,10 @@ def test_a_store_from_before_the_derived_tables_gets_them_when_opened(tmp_path, 
 
     asyncio.run(main())
     con = sqlite3.connect(path)
+    con.executemany("UPDATE events SET event = ? WHERE eid = ?",
+                    [(raw, eid) for eid, raw in dump["events"].items()])
     con.executescript("DROP TABLE urls; DROP TABLE owners; DROP TABLE index_pages; "
-                      "DROP TABLE bands; DROP TABLE newest;")
+                      "DROP TABLE bands; DROP TABLE newest; DROP TABLE event_sources;")
     con.close()
     store = Store(path)
     assert store.dump() == dump
@@ -402,3 +405,87 @@ def test_journal_records_are_the_same_bytes_whatever_the_hash_seed():
                               env={**os.environ, "PYTHONHASHSEED": seed}).stdout.strip()
                for seed in ("1", "2", "3")}
     assert len(digests) == 1, digests
+
+
+def test_journal_event_writes_are_the_deltas_of_the_fold(tmp_path):
+    """A record's event write is the event without its lists plus the mention ids and sources
+    that entered and left it: exactly the difference between the event before and after the
+    article (a plain fold of the same articles says which), so an article that attaches one
+    mention to a large event writes one id, not the event's every id. Its changes refer to
+    the event's state, written once in the record, and parse back to the bytes sent."""
+    from bench.dense_workload import analyse_all, raw_pool
+    from processors.resolution.fold import TimelineState, apply_article
+
+    arts = analyse_all(raw_pool(3, 150, weeks=2, largest=80), processes=1)
+    _, raws, sink, *_ = run(tmp_path, arts=arts)
+    # The record holds each changed event's state once; its changes, parsed, are the bytes sent.
+    repeated = 0
+    for raw in raws:
+        d = json.loads(raw)
+        for key, value in d["changes"]:
+            assert key not in d["states"] or '"event":{' not in value
+        repeated += sum(k in d["states"] for k, _ in d["changes"]) > len(d["states"])
+        for _key, value in Record.parse(raw).messages():
+            assert sink.changes[json.loads(value)["id"]] == value
+    assert repeated > 20  # records with several changes of one event
+    records = iter(Record.parse(r) for r in raws)
+    state = TimelineState()
+    grown = 0
+    for art in arts:
+        before = dict(state.events)
+        t = apply_article(state, art)
+        if not t.changes:
+            continue
+        record = next(records)
+        assert record.version_id == art.version_id
+        assert set(record.events) == set(t.events)
+        for eid, ev in t.events.items():
+            write = record.events[eid]
+            if ev is None:
+                assert write is None
+                continue
+            old = before.get(eid)
+            had_m = set(old.mention_ids) if old else set()
+            had_s = set(old.sources) if old else set()
+            assert write["event"] == ev.model_dump(mode="json", exclude={"mention_ids", "sources"})
+            assert write["mentions"] == sorted(set(ev.mention_ids) - had_m)
+            assert write["mentions_left"] == sorted(had_m - set(ev.mention_ids))
+            assert write["sources"] == sorted(set(ev.sources) - had_s)
+            assert write["sources_left"] == sorted(had_s - set(ev.sources))
+            grown += len(write["mentions"]) < len(ev.mention_ids)
+    assert next(records, None) is None
+    assert grown > 20  # events that grew: their writes name fewer ids than they have
+
+
+def test_a_journal_of_version_1_records_recovers_to_the_same_store(tmp_path, clean):
+    """Records written by the code before (version 1: every event write a whole state, the
+    changes whole) are still read: recovering a fresh store from them gives the store a
+    journal of this version gives, and resends the same changes."""
+    from processors.resolution.fold import TimelineState, apply_article
+
+    dump, journal, sink, _, _ = clean
+    state = TimelineState()
+    old = MemoryJournal()
+    parsed = iter(Record.parse(r) for r in journal)
+    for art in articles():
+        t = apply_article(state, art)
+        if not t.changes:
+            continue
+        record = next(parsed)
+        old.records.append(json.dumps({
+            "v": 1, "source_offset": record.source_offset, "version_id": record.version_id,
+            "article": record.article, "statuses": record.statuses,
+            "events": {e: None if ev is None else ev.model_dump(mode="json")
+                       for e, ev in t.events.items()},
+            "changes": record.changes}, separators=(",", ":")).encode())
+    resent = Sink()
+
+    async def main():
+        store = Store(tmp_path / "from-v1.sqlite")
+        await Resolver(store, old, resent.publish).recover()
+        out = store.dump()
+        store.close()
+        return out
+
+    assert asyncio.run(main()) == dump
+    assert resent.changes and all(sink.changes[c] == v for c, v in resent.changes.items())

@@ -23,7 +23,7 @@ def tables(path: Path) -> dict[str, list]:
     con = sqlite3.connect(path)
     try:
         out = {t: sorted(con.execute(f"SELECT * FROM {t}").fetchall())  # noqa: S608
-               for t in ("versions", "statuses", "events", "owners")}
+               for t in ("versions", "statuses", "events", "owners", "event_sources")}
         out["source_offset"] = con.execute("SELECT source_offset FROM position").fetchall()
         return out
     finally:
