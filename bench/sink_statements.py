@@ -6,9 +6,13 @@ A replica (the analysts' schema without keys, `replica_schema()`) is filled in S
 the way `bench/sink_bench.py` fills its writer (two mentions and one changelog row each, plus N
 articles and 2N mentions), then caught up `--rounds` times with what a publish carries: two
 batches of `--batch` changes of `bench/sink_bench.py` (80% new events, 20% revisions of stored
-ones), plus as many new articles and status changes of stored articles, written by the sink's
-own `apply_batch(..., keyed=False)` and followed by `CHECKPOINT`. Each statement is timed (wall
-and the process's CPU, DuckDB's threads included); the table gives the median per round.
+ones) and a quarter batch of status changes of stored articles, written by the replicas' own
+`write_overlay` and followed by `CHECKPOINT`. Each statement is timed (wall and the process's
+CPU, DuckDB's threads included); the table gives the median per round. Then the small tables
+are folded into the base once (`fold_overlay` + `CHECKPOINT`), timed as `fold`.
+
+Before the replicas' overlay layout (209c625), the same catch-up was `apply_batch(...,
+keyed=False)` on plain tables: `bench/results/sink-statements-before.txt`.
 """
 
 from __future__ import annotations
@@ -33,8 +37,15 @@ sys.path.insert(0, str(ROOT))
 
 from bench.sink_bench import PREFILL, T0, TOPIC, batch_records  # noqa: E402
 from processors.store.project import fold  # noqa: E402
-from processors.store.replicas import replica_schema  # noqa: E402
-from processors.store.sink import apply_batch, decode_changes  # noqa: E402
+from processors.store.replicas import (  # noqa: E402
+    LAYOUT,
+    OVERLAID,
+    STORE,
+    fold_overlay,
+    replica_schema,
+    write_overlay,
+)
+from processors.store.sink import decode_changes  # noqa: E402
 from schemas.codec import encode, envelope  # noqa: E402
 from schemas.timeline import ArticleStatusChanged  # noqa: E402
 
@@ -89,23 +100,25 @@ def prefill(path: Path, size: int) -> None:
     con = duckdb.connect(str(path))
     con.execute("SET TimeZone = 'UTC'")
     con.execute(replica_schema())
+    sql = PREFILL + ARTICLES
+    for table in OVERLAID:
+        sql = sql.replace(f"INSERT INTO {table}\n", f"INSERT INTO {STORE}.{table}_base\n")
+        sql = sql.replace(f"INSERT INTO {table} ", f"INSERT INTO {STORE}.{table}_base ")
     for lo in range(0, size, 1_000_000):
-        hi = min(size, lo + 1_000_000)
-        con.execute(PREFILL.format(lo=lo, hi=hi))
-        con.execute(ARTICLES.format(lo=lo, hi=hi))
+        con.execute(sql.format(lo=lo, hi=min(size, lo + 1_000_000)))
     con.execute("INSERT INTO sink_offsets VALUES (?, 0, ?, 'bench')", [TOPIC, size])
     con.execute("CHECKPOINT")
     con.close()
 
 
 def run_size(d: Path, size: int, rounds: int, batch: int, seed: int,
-             apply: Any = apply_batch, cache: Path | None = None) -> dict[str, Any]:
+             cache: Path | None = None) -> dict[str, Any]:
     """Catch a replica of `size` events up `rounds` times; per-statement medians."""
     rng = random.Random(seed)
     t0 = time.perf_counter()
     path = d / "replica.duckdb"
     if cache is not None:  # fill once, then start every run from a copy of the filled file
-        filled = cache / f"replica-{size}.duckdb"
+        filled = cache / f"replica-{size}-layout{LAYOUT}.duckdb"
         if not filled.exists():
             prefill(d / "filling.duckdb", size)
             shutil.move(d / "filling.duckdb", filled)
@@ -123,11 +136,15 @@ def run_size(d: Path, size: int, rounds: int, batch: int, seed: int,
         b.next_offset = offset + len(records)
         timed = Timed(con)
         wall, cpu = time.perf_counter(), time.process_time()
-        apply(timed, b, topic=TOPIC, epoch="bench", keyed=False)
+        write_overlay(timed, b, topic=TOPIC, epoch="bench", db="replica")
         timed.execute("CHECKPOINT")
         total = (time.perf_counter() - wall, time.process_time() - cpu)
         per_round.append((dict(timed.times), total))
         offset = b.next_offset
+    wall, cpu = time.perf_counter(), time.process_time()
+    fold_overlay(con, db="replica")
+    con.execute("CHECKPOINT")
+    folded = (time.perf_counter() - wall, time.process_time() - cpu)
     con.close()
     keys = list(per_round[0][0])
     return {
@@ -135,6 +152,7 @@ def run_size(d: Path, size: int, rounds: int, batch: int, seed: int,
         "changes_per_round": 2 * batch + batch // 4,
         "total_s_median": round(statistics.median(t[0] for _, t in per_round), 3),
         "total_cpu_s_median": round(statistics.median(t[1] for _, t in per_round), 3),
+        "fold_s": round(folded[0], 3), "fold_cpu_s": round(folded[1], 3),
         "statements": {k: [round(statistics.median(r[0][k][0] for r in per_round), 4),
                            round(statistics.median(r[0][k][1] for r in per_round), 4)]
                        for k in keys if all(k in r[0] for r in per_round)},
@@ -159,7 +177,8 @@ def main() -> None:
                                     cache=args.cache))
         r = results[-1]
         print(f"{size:,} events: catch-up {r['total_s_median']:.3f} s "
-              f"({r['total_cpu_s_median']:.3f} s CPU), prefill {r['prefill_s']} s")
+              f"({r['total_cpu_s_median']:.3f} s CPU), prefill {r['prefill_s']} s; then a fold "
+              f"of {args.rounds} catch-ups: {r['fold_s']:.3f} s ({r['fold_cpu_s']:.3f} s CPU)")
         for sql, (wall, cpu) in sorted(r["statements"].items(), key=lambda kv: -kv[1][1]):
             print(f"  {wall:7.3f} s  {cpu:7.3f} s CPU  {sql}")
     if args.json:
