@@ -198,12 +198,15 @@ def write_overlay(con: duckdb.DuckDBPyConnection, batch: ProjectionBatch, *, top
 
 
 def overlay_rows(con: duckdb.DuckDBPyConnection, db: str = "replica") -> tuple[int, int]:
-    """(rows in the small tables, rows in the base tables) of a replica."""
+    """(rows in the small tables, rows in the base tables) of a replica; the second from
+    DuckDB's catalog estimate (`duckdb_tables().estimated_size`), which costs no scan."""
     store = f"{db}.{STORE}"
     small = [f"{t}_{p}" for t in OVERLAID for p in ("recent", "moved")] + ["articles_status"]
-    counts = [f"(SELECT count(*) FROM {store}.{name})" for name in small]
-    bases = [f"(SELECT count(*) FROM {store}.{t}_base)" for t in OVERLAID]
-    row = con.execute(f"SELECT {' + '.join(counts)}, {' + '.join(bases)}").fetchone()
+    counts = " + ".join(f"(SELECT count(*) FROM {store}.{name})" for name in small)
+    row = con.execute(f"SELECT {counts}, (SELECT coalesce(sum(estimated_size), 0) "
+                      "FROM duckdb_tables() WHERE database_name = ? AND schema_name = ? "
+                      "AND table_name LIKE '%\\_base' ESCAPE '\\')",
+                      [db, STORE]).fetchone()
     assert row is not None
     return int(row[0]), int(row[1])
 
