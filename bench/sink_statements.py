@@ -12,7 +12,8 @@ CPU, DuckDB's threads included); the table gives the median per round. Then the 
 are folded into the base once (`fold_overlay` + `CHECKPOINT`), timed as `fold`.
 
 Before the replicas' overlay layout (209c625), the same catch-up was `apply_batch(...,
-keyed=False)` on plain tables: `bench/results/sink-statements-before.txt`.
+keyed=False)` on plain tables: `bench/results/sink-statements-before.txt` (and after:
+`bench/results/sink-statements-after.txt`, run right after it).
 """
 
 from __future__ import annotations
