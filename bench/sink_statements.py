@@ -184,7 +184,7 @@ def main() -> None:
             print(f"  {wall:7.3f} s  {cpu:7.3f} s CPU  {sql}")
     if args.json:
         args.json.write_text(json.dumps({"bench": "sink_statements", "args": {
-            k: str(v) for k, v in vars(args).items()}, "results": results}, indent=2) + "\n")
+            k: str(v) for k, v in vars(args).items() if k != "cache"}, "results": results}, indent=2) + "\n")
 
 
 if __name__ == "__main__":
