@@ -14,7 +14,13 @@ changelog row each: the shape of `events`, `event_mentions` and `changelog`). Th
 - the sink restarts after one more batch: the first publish of a new publisher is timed
   (`restart_publish_s`: a catch-up from the writer's changelog table) beside the first publish of
   all (`start_copy_s`: a replica built whole, which is what every start cost before);
+- a replica folds its small tables into its base tables once (`fold_publish_s`: a publish
+  forced to fold; a replica folds once its small tables hold `FOLD_SHARE` of its base rows,
+  `changes_between_folds` changes at this size);
 - two `newsline timeline` queries run on the published file.
+
+`--before COMMIT` also runs that commit's own `bench/sink_bench.py` (from `git archive`), size by
+size just before this tree's, with the same arguments: both sides in one run, on one machine.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import os
 import platform
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -38,7 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from processors.store.project import event_row, fold  # noqa: E402
-from processors.store.replicas import ReplicaPublisher  # noqa: E402
+from processors.store.replicas import FOLD_MIN_ROWS, FOLD_SHARE, ReplicaPublisher  # noqa: E402
 from processors.store.sink import (  # noqa: E402
     apply_batch,
     decode_changes,
@@ -106,6 +113,13 @@ def rows_of(batch: Any) -> int:
         len(s.mention_ids) for s in batch.events.values() if s)
 
 
+def overlay_rows_of(batch: Any) -> int:
+    """Rows a catch-up writes to a replica's small tables for this batch (recent and moved)."""
+    return (2 * len(batch.articles) + 2 * len(batch.mentions) + len(batch.statuses)
+            + 2 * len(batch.events)
+            + sum(1 + len(s.mention_ids) for s in batch.events.values() if s))
+
+
 def naive(con: duckdb.DuckDBPyConnection, records: list[tuple[int, bytes]]) -> float:
     """Rows per second with one INSERT per row (same rows, same tables, same database)."""
     t0 = time.perf_counter()
@@ -143,6 +157,7 @@ def run_size(d: Path, size: int, batches: int, batch: int, naive_events: int,
     first = [publisher.publish(con, writer, topic=TOPIC, epoch="bench", next_offset=size)]
     start_copy_s = time.perf_counter() - t
     offset, write_s, publish_s, publish_cpu, hows, rows = size, [], [], [], [], 0
+    overlay = 0
     for _ in range(batches):
         records = batch_records(offset, batch, size, rng)
         t = time.perf_counter()
@@ -151,12 +166,37 @@ def run_size(d: Path, size: int, batches: int, batch: int, naive_events: int,
         apply_batch(con, b, topic=TOPIC, epoch="bench")
         write_s.append(time.perf_counter() - t)
         rows += rows_of(b)
+        overlay += overlay_rows_of(b)
         publisher.record(changes, offset)
         offset = b.next_offset
         t, c = time.perf_counter(), time.process_time()
         hows.append(publisher.publish(con, writer, topic=TOPIC, epoch="bench", next_offset=offset))
         publish_s.append(time.perf_counter() - t)
         publish_cpu.append(time.process_time() - c)
+    # One more batch, published by a catch-up forced to fold its replica's small tables.
+    folding: dict[str, Any] = {}
+    if hasattr(publisher, "folds"):
+        publisher.fold_share, publisher.fold_min_rows = 0.0, 0
+        records = batch_records(offset, batch, size, rng)
+        changes = decode_changes(records)
+        b = fold(changes)
+        apply_batch(con, b, topic=TOPIC, epoch="bench")
+        publisher.record(changes, offset)
+        offset = b.next_offset
+        t, c = time.perf_counter(), time.process_time()
+        how = publisher.publish(con, writer, topic=TOPIC, epoch="bench", next_offset=offset)
+        fold_s, fold_cpu = time.perf_counter() - t, time.process_time() - c
+        publisher.fold_share, publisher.fold_min_rows = FOLD_SHARE, FOLD_MIN_ROWS
+        row = con.execute("SELECT (SELECT count(*) FROM articles) + (SELECT count(*) FROM mentions)"
+                          " + (SELECT count(*) FROM events) + (SELECT count(*) FROM event_mentions)"
+                          ).fetchone()
+        base = int(row[0]) if row else 0
+        between = max(FOLD_MIN_ROWS, FOLD_SHARE * base) / (overlay / (batches * batch))
+        folding = {"fold_publish_how": how, "folds": publisher.folds,
+                   "fold_publish_s": round(fold_s, 3), "fold_publish_cpu_s": round(fold_cpu, 3),
+                   "base_rows": base,
+                   "overlay_rows_per_change": round(overlay / (batches * batch), 2),
+                   "changes_between_folds": round(between)}
     # The sink restarts after one more batch: a new publisher, nothing in memory.
     records = batch_records(offset, batch, size, rng)
     b = fold(decode_changes(records))
@@ -181,6 +221,11 @@ def run_size(d: Path, size: int, batches: int, batch: int, naive_events: int,
     fast = rows / sum(write_s)
     steady = [s for s, h in zip(publish_s, hows, strict=True) if h == "catch-up"]
     steady_cpu = [s for s, h in zip(publish_cpu, hows, strict=True) if h == "catch-up"]
+    if folding and steady_cpu:
+        # Two replicas take turns, each folding once per `changes_between_folds` changes.
+        folding["fold_cpu_s_per_publish_amortised"] = round(
+            2 * max(0.0, folding["fold_publish_cpu_s"] - statistics.median(steady_cpu))
+            * batch / folding["changes_between_folds"], 4)
     return {
         "events": size, "file_mb": round(writer.stat().st_size / 1e6, 1),
         "prefill_s": round(prefill_s, 1), "batch_changes": batch, "batches": batches,
@@ -196,10 +241,12 @@ def run_size(d: Path, size: int, batches: int, batch: int, naive_events: int,
         "whole_copy_publish_s": round(copy_s, 3), "whole_copy_publish_cpu_s": round(copy_cpu, 3),
         "timeline_entity_ms": round(entity_s * 1000), "timeline_entity_events": n_entity,
         "timeline_month_ms": round(range_s * 1000), "timeline_month_events": n_range,
+        **folding,
     }
 
 
-def write_json(args: argparse.Namespace, results: list[dict[str, Any]]) -> None:
+def write_json(args: argparse.Namespace, results: list[dict[str, Any]],
+               before: list[dict[str, Any]]) -> None:
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({
         "bench": "sink", "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -207,7 +254,20 @@ def write_json(args: argparse.Namespace, results: list[dict[str, Any]]) -> None:
                     "cpus": os.cpu_count()},
         "versions": {"duckdb": duckdb.__version__},
         "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-        "results": results}, indent=2) + "\n", encoding="utf-8")
+        "results": results,
+        **({"before": {"commit": args.before, "results": before}} if args.before else {})},
+        indent=2) + "\n", encoding="utf-8")
+
+
+def run_before(args: argparse.Namespace, tree: Path, size: int) -> dict[str, Any]:
+    """One size through the `--before` commit's own bench, in a subprocess."""
+    out = tree / f"before-{size}.json"
+    subprocess.run([sys.executable, str(tree / "bench" / "sink_bench.py"), "--sizes", str(size),
+                    "--batches", str(args.batches), "--batch", str(args.batch), "--naive-events",
+                    str(args.naive_events), "--seed", str(args.seed), "--json", str(out)],
+                   check=True)
+    result: dict[str, Any] = json.loads(out.read_text())["results"][0]
+    return result
 
 
 def main() -> None:
@@ -219,15 +279,24 @@ def main() -> None:
     parser.add_argument("--naive-events", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--before", help="a commit whose bench to run too, size by size")
     args = parser.parse_args()
-    results = []
+    results: list[dict[str, Any]] = []
+    before: list[dict[str, Any]] = []
+    tree = Path(tempfile.mkdtemp(prefix="sink-before-"))
+    if args.before:
+        subprocess.run(f"git -C '{ROOT}' archive {args.before} | tar -x -C '{tree}'", shell=True,
+                       check=True)
     for size in args.sizes:
+        if args.before:
+            before.append(run_before(args, tree, size))
+            print("before:", json.dumps(before[-1]), flush=True)
         with tempfile.TemporaryDirectory() as tmp:
             results.append(run_size(Path(tmp), size, args.batches, args.batch, args.naive_events,
                                     args.seed))
         print(json.dumps(results[-1]), flush=True)
         if args.json:  # after each size, so a long run keeps what it measured
-            write_json(args, results)
+            write_json(args, results, before)
     print()
     print("| events | file MB | batch write (median) | batched rows/s | naive rows/s | batched / naive "
           "| publish, replica catch-up (median / max; CPU) | publish, whole copy (before; CPU) |")

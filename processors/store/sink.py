@@ -93,38 +93,24 @@ def _stage(con: duckdb.DuckDBPyConnection, name: str, rows: Iterable[dict[str, A
 
 
 def apply_batch(con: duckdb.DuckDBPyConnection, batch: ProjectionBatch, *, topic: str,
-                epoch: str, db: str = "main", keyed: bool = True) -> None:
+                epoch: str, db: str = "main") -> None:
     """Write one folded batch and its next offset in a single transaction (to database `db`).
 
     Changes already stored (re-emitted after a crash) are skipped. They are rare, and skipping
     them costs a join over the whole changelog (`ON CONFLICT DO NOTHING` on this two-key table
     costs far more: 5 s a batch at 300,000 rows), so the batch is first written with a plain
     INSERT, whose key checks probe the index, and written again with the join only if that
-    INSERT meets a stored change. `keyed=False` writes a database whose tables have no
-    PRIMARY KEY or UNIQUE constraint (the analysts' replicas): rows are replaced by DELETE and
-    INSERT, and stored changes are skipped by the join.
+    INSERT meets a stored change. (The analysts' replicas, whose tables have no keys, are
+    written by `replicas.write_overlay`.)
     """
-    if not keyed:
-        _write_batch(con, batch, topic=topic, epoch=epoch, db=db, known_new=False, keyed=False)
-        return
     try:
-        _write_batch(con, batch, topic=topic, epoch=epoch, db=db, known_new=True, keyed=True)
+        _write_batch(con, batch, topic=topic, epoch=epoch, db=db, known_new=True)
     except duckdb.ConstraintException:
-        _write_batch(con, batch, topic=topic, epoch=epoch, db=db, known_new=False, keyed=True)
-
-
-def _replace(con: duckdb.DuckDBPyConnection, db: str, table: str, key: str, stage: str,
-             keyed: bool) -> None:
-    """Insert the staged rows, replacing stored rows with the same key."""
-    if keyed:
-        con.execute(f"INSERT OR REPLACE INTO {db}.{table} SELECT * FROM {stage}")
-        return
-    con.execute(f"DELETE FROM {db}.{table} WHERE {key} IN (SELECT {key} FROM {stage})")
-    con.execute(f"INSERT INTO {db}.{table} SELECT * FROM {stage}")
+        _write_batch(con, batch, topic=topic, epoch=epoch, db=db, known_new=False)
 
 
 def _write_batch(con: duckdb.DuckDBPyConnection, batch: ProjectionBatch, *, topic: str,
-                 epoch: str, db: str, known_new: bool, keyed: bool) -> None:
+                 epoch: str, db: str, known_new: bool) -> None:
     with tempfile.TemporaryDirectory(prefix="newsline-sink-") as tmpdir:
         tmp = Path(tmpdir)
         con.execute("BEGIN TRANSACTION")
@@ -138,7 +124,7 @@ def _write_batch(con: duckdb.DuckDBPyConnection, batch: ProjectionBatch, *, topi
                             f"WHERE c.log_offset = s.log_offset)")
             if batch.articles:
                 stage = _stage(con, "articles", batch.articles.values(), tmp)
-                _replace(con, db, "articles", "version_id", stage, keyed)
+                con.execute(f"INSERT OR REPLACE INTO {db}.articles SELECT * FROM {stage}")
             if batch.statuses:
                 stage = _stage(con, "statuses", batch.statuses.values(), tmp)
                 con.execute(f"UPDATE {db}.articles a SET status = s.status, superseded_by = "
@@ -146,7 +132,7 @@ def _write_batch(con: duckdb.DuckDBPyConnection, batch: ProjectionBatch, *, topi
                             f"WHERE a.version_id = s.version_id")
             if batch.mentions:
                 stage = _stage(con, "mentions", batch.mentions.values(), tmp)
-                _replace(con, db, "mentions", "mention_id", stage, keyed)
+                con.execute(f"INSERT OR REPLACE INTO {db}.mentions SELECT * FROM {stage}")
             if batch.events:
                 # Ids go through a staged file too: a Python list parameter costs DuckDB an
                 # import probe per element.
@@ -161,10 +147,7 @@ def _write_batch(con: duckdb.DuckDBPyConnection, batch: ProjectionBatch, *, topi
                              for s in alive for m in s.mention_ids)
                     stage = _stage(con, "event_mentions", pairs, tmp)
                     con.execute(f"INSERT INTO {db}.event_mentions SELECT * FROM {stage}")
-            if not keyed:
-                con.execute(f"DELETE FROM {db}.sink_offsets WHERE topic = ?", [topic])
-            con.execute(f"INSERT OR REPLACE INTO {db}.sink_offsets VALUES (?, 0, ?, ?)"
-                        if keyed else f"INSERT INTO {db}.sink_offsets VALUES (?, 0, ?, ?)",
+            con.execute(f"INSERT OR REPLACE INTO {db}.sink_offsets VALUES (?, 0, ?, ?)",
                         [topic, batch.next_offset, epoch])
             con.execute("COMMIT")
         except Exception:

@@ -92,7 +92,7 @@ def test_a_restarted_sink_catches_its_replicas_up_instead_of_copying(tmp_path):
     assert published(target) == tables(con)
     # Written by someone else while the sink was down: the next sink copies that replica.
     con.close()
-    subprocess.run([str(CLI), str(target), "-c", "DELETE FROM events"], check=True, timeout=60)
+    subprocess.run([str(CLI), str(target), "-c", "DELETE FROM changelog"], check=True, timeout=60)
     con = open_writer(writer)
     again = ReplicaPublisher(writer.parent, target)
     next_offset, _ = stored_position(con, TOPIC)
@@ -141,7 +141,7 @@ def test_a_replica_written_by_someone_else_is_replaced_by_a_copy(stack):
     records = changelog_records()
     list(feed(con, publisher, writer, target, records[:6], batch=2))
     # An analyst's read-write session deletes rows in the published replica.
-    subprocess.run([str(CLI), str(target), "-c", "DELETE FROM events"], check=True, timeout=60)
+    subprocess.run([str(CLI), str(target), "-c", "DELETE FROM changelog"], check=True, timeout=60)
     hows = list(feed(con, publisher, writer, target, records[6:], batch=2))
     assert "copy" in hows
     assert published(target) == tables(con)
@@ -188,3 +188,68 @@ def test_replay_of_a_published_replica_gives_identical_tables(stack):
     list(feed(con, publisher, writer, target, changelog_records(), batch=3))
     report = rebuild_and_compare(target.parent)
     assert report["identical"], report
+
+
+@pytest.fixture(scope="module")
+def news_records():
+    """The changes of 80 articles of the dense workload: copies and updates change statuses."""
+    from bench.sink_costs import changes
+
+    records = [r for article in changes(80, 15) for r in article]
+    kinds = {env.type for _, env in decode_changes(records)}
+    assert {"org.newsline.article.status-changed", "org.newsline.event.mention-attached",
+            "org.newsline.event.dissolved"} <= kinds
+    return records
+
+
+def base_rows(target: Path) -> int:
+    from processors.store.replicas import overlay_rows
+
+    con = duckdb.connect(str(target), read_only=True)
+    try:
+        return overlay_rows(con, db=con.execute("SELECT current_database()").fetchone()[0])[1]
+    finally:
+        con.close()
+
+
+def test_catch_ups_never_write_the_base_tables_until_a_fold(tmp_path, news_records):
+    writer = tmp_path / ".sink" / "writer.duckdb"
+    con = open_writer(writer)
+    target = tmp_path / "newsline.duckdb"
+    publisher = ReplicaPublisher(writer.parent, target)  # folds only past 100,000 rows
+    bases: dict[int, int] = {}
+    for how in feed(con, publisher, writer, target, news_records, batch=40):
+        assert published(target) == tables(con)
+        inode = target.stat().st_ino
+        if how == "catch-up":  # the rows it carried went to the small tables only
+            assert base_rows(target) == bases[inode]
+        bases[inode] = base_rows(target)
+    assert publisher.catch_ups > 3 and publisher.folds == 0
+    con.close()
+
+
+def test_folding_at_every_catch_up_gives_the_same_tables(tmp_path, news_records):
+    writer = tmp_path / ".sink" / "writer.duckdb"
+    con = open_writer(writer)
+    target = tmp_path / "newsline.duckdb"
+    publisher = ReplicaPublisher(writer.parent, target, fold_share=0.0, fold_min_rows=0)
+    hows = []
+    for how in feed(con, publisher, writer, target, news_records, batch=40):
+        hows.append(how)
+        assert published(target) == tables(con)
+    assert publisher.folds == hows.count("catch-up") > 3
+    con.close()
+
+
+def test_analysts_see_the_same_relations_and_columns_as_in_the_writer(stack):
+    con, publisher, writer, target = stack
+    list(feed(con, publisher, writer, target, changelog_records(), batch=3))
+    query = ("SELECT table_name, column_name, data_type, comment FROM duckdb_columns() "
+             "WHERE schema_name = 'main' AND database_name = current_database() "
+             "ORDER BY table_name, column_index")
+    reader = duckdb.connect(str(target), read_only=True)
+    try:
+        got = reader.execute(query).fetchall()
+    finally:
+        reader.close()
+    assert got == con.execute(query).fetchall()

@@ -18,6 +18,18 @@ def test_sink_bench_runs_and_publishes_by_catch_up(tmp_path):
     assert result["publish_how"] == ["copy", "copy", "catch-up", "catch-up"]
     assert result["restart_publish_how"] == "catch-up"  # a restart copies nothing
     assert result["batched_rows_per_s"] > 0 and result["naive_rows_per_s"] > 0
+    assert result["fold_publish_how"] == "catch-up" and result["folds"] == 1
+    assert result["changes_between_folds"] > 0
+
+
+def test_sink_statements_bench_times_a_catch_up_and_a_fold(tmp_path):
+    out = tmp_path / "statements.json"
+    subprocess.run([sys.executable, "bench/sink_statements.py", "--sizes", "3000", "--rounds",
+                    "2", "--batch", "50", "--json", str(out)],
+                   cwd=ROOT, check=True, capture_output=True, timeout=600)
+    result = json.loads(out.read_text())["results"][0]
+    assert result["events"] == 3000 and result["fold_cpu_s"] > 0
+    assert any("CHECKPOINT" in sql for sql in result["statements"])
 
 
 def test_analyse_speed_bench_finds_the_outputs_identical(tmp_path):
