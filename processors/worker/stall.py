@@ -24,6 +24,8 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from processors.worker.acks import WITHHELD
@@ -33,20 +35,51 @@ log = logging.getLogger(__name__)
 STALL_LINE = "partition not committing"
 
 
+def cpu_wanted_s(pid: int | None = None) -> float:
+    """Seconds of CPU that a process (this one by default) and its child processes (the
+    analysis pool) used or waited for on a run queue, over all their threads
+    (`/proc/<pid>/task/<tid>/schedstat`: time on a CPU, time runnable but not running). An idle
+    worker wants none; a worker starved by a loaded machine wants CPU it does not get, and is not
+    stuck. Without /proc: this process's CPU time. A child that exits takes its share with it."""
+    root = os.getpid() if pid is None else pid
+    if not Path(f"/proc/{root}/task").is_dir():
+        return time.process_time()
+    total, seen, todo = 0.0, set(), [root]
+    while todo:
+        p = todo.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        try:
+            tasks = list(Path(f"/proc/{p}/task").iterdir())
+        except OSError:  # gone meanwhile
+            continue
+        for task in tasks:
+            try:
+                on_cpu, waiting = (task / "schedstat").read_text().split()[:2]
+                total += (int(on_cpu) + int(waiting)) / 1e9
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+            except (OSError, ValueError):
+                continue
+    return total
+
+
 class CommitWatch:
     """Tracks, per assigned partition, when its committed offset last moved.
 
     With `give_up` (at-least-once only: under exactly-once a transaction marker after the last
     record keeps the end above the committed offset), a stall during which the worker used less
-    than `busy_cpu_s` of CPU is not waited out: after its lines are logged, `give_up` is called
+    than `busy_cpu_s` of CPU (used, or waited for on a loaded machine: `cpu_wanted_s`) is not
+    waited out: after its lines are logged, `give_up` is called
     with `GIVE_UP_STATUS` (the worker exits; its supervisor starts it again, and it resumes
     from the committed offsets and the resolver's journal). Why: in the fault campaign a worker
     sat idle for 10 minutes after a broker freeze while records waited (`GroupWatch`)."""
 
     def __init__(self, patience_s: float = 30.0, busy_cpu_s: float = 2.0,
-                 give_up: Any = None, answer_s: float = 4.0) -> None:
+                 give_up: Any = None, answer_s: float = 4.0,
+                 clock: Callable[[], float] = cpu_wanted_s) -> None:
         self.patience_s, self.busy_cpu_s, self.give_up = patience_s, busy_cpu_s, give_up
-        self.answer_s = answer_s
+        self.answer_s, self.clock = answer_s, clock
         self.seen: dict[Any, tuple[int | None, float, float]] = {}
 
     async def check(self, app: Any, topics: set[str]) -> list[str]:
@@ -66,7 +99,7 @@ class CommitWatch:
         except Exception:
             self.seen.clear()
             raise
-        now, cpu = time.monotonic(), time.process_time()
+        now, cpu = time.monotonic(), self.clock()
         for tp in assigned:
             committed = consumer._committed_offset.get(tp)
             end = ends.get(tp)

@@ -6,6 +6,7 @@ import logging
 import types
 from collections import defaultdict
 
+import pytest
 from faust.types import TP
 
 from processors.worker.stall import GIVE_UP_STATUS, STALL_LINE, CommitWatch
@@ -125,3 +126,52 @@ def test_a_blocked_event_loop_dumps_every_thread(tmp_path):
                          timeout=60, cwd=str(__import__("tests.conftest").conftest.ROOT))
     assert "event loop blocked" in out.stderr
     assert "in main" in out.stderr, out.stderr
+
+
+def test_a_worker_starved_of_cpu_is_not_given_up_on():
+    """On a loaded machine a worker waits for a CPU: it wants CPU it does not get, which is not
+    idleness (the watch gave up on such workers at a load of 17 to 25 on 2 cores)."""
+    wanted = iter([0.0, 5.0, 10.0])  # used or waited for: 5 s per look, whatever it ran
+    exits: list[int] = []
+    watch = CommitWatch(patience_s=0.05, give_up=exits.append, clock=lambda: next(wanted))
+    a = app(committed=5, end=9)
+    asyncio.run(watch.check(a, {RAW.topic}))
+    asyncio.run(asyncio.sleep(0.06))
+    assert asyncio.run(watch.check(a, {RAW.topic})) and exits == []
+
+
+def test_cpu_wanted_counts_the_run_queue_wait_and_the_child_processes():
+    """Two spinners pinned to one CPU each run half the time and wait the other half: what they
+    want is about the wall time, twice what they use; a parent that sleeps counts its child."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from processors.worker.stall import cpu_wanted_s
+
+    if not hasattr(os, "sched_setaffinity") or not os.path.isdir("/proc/self/task"):
+        pytest.skip("needs Linux's /proc and CPU affinity")
+    spin = "import os; os.sched_setaffinity(0, {0}); [0 for _ in iter(int, 1)]"
+    parent = subprocess.Popen([sys.executable, "-c",
+                               "import subprocess, sys, time; subprocess.Popen([sys.executable, "
+                               f"'-c', {spin!r}]); time.sleep(60)"])
+    other = subprocess.Popen([sys.executable, "-c", spin])
+    child = None
+    try:
+        time.sleep(1.0)  # both spinning
+        with open(f"/proc/{parent.pid}/task/{parent.pid}/children") as f:
+            child = int(f.read().split()[0])
+        w0, c0 = cpu_wanted_s(parent.pid), time.monotonic()
+        on0 = int(open(f"/proc/{child}/schedstat").read().split()[0]) / 1e9
+        time.sleep(2.0)
+        wanted, wall = cpu_wanted_s(parent.pid) - w0, time.monotonic() - c0
+        on_cpu = int(open(f"/proc/{child}/schedstat").read().split()[0]) / 1e9 - on0
+    finally:
+        if child is not None:
+            os.kill(child, 9)
+        for p in (parent, other):
+            p.kill()
+            p.wait()
+    assert wanted > 0.8 * wall  # the sleeping parent wants nothing; its child wants it all
+    assert on_cpu < 0.7 * wall  # ... and ran for part of it only (CPU 0 shared)
