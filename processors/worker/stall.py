@@ -104,7 +104,10 @@ class CommitWatch:
             committed = consumer._committed_offset.get(tp)
             end = ends.get(tp)
             last = self.seen.get(tp)
-            waiting = end is not None and (committed is None or end > committed)
+            # Never committed: records wait if the partition has any (an empty one, end 0, has
+            # none: the demo's four articles leave a raw partition so, and the worker was given
+            # up on every 35 s).
+            waiting = end is not None and end > (committed if committed is not None else 0)
             if not waiting or last is None or last[0] != committed:
                 self.seen[tp] = (committed, now, cpu)
                 continue

@@ -53,6 +53,13 @@ def test_a_partition_that_commits_or_has_nothing_waiting_is_not_logged():
     asyncio.run(watch.check(idle, {RAW.topic}))
     asyncio.run(asyncio.sleep(0.06))
     assert asyncio.run(watch.check(idle, {RAW.topic})) == []
+    empty = app(committed=0, end=0)  # a partition nobody wrote to, never committed
+    empty.consumer._committed_offset[RAW] = None
+    exits: list[int] = []
+    never = CommitWatch(patience_s=0.05, give_up=exits.append)
+    asyncio.run(never.check(empty, {RAW.topic}))
+    asyncio.run(asyncio.sleep(0.06))
+    assert asyncio.run(never.check(empty, {RAW.topic})) == [] and exits == []
 
 
 def test_an_idle_stall_gives_up_a_busy_one_or_one_across_an_outage_does_not():
