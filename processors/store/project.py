@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +43,11 @@ def event_row(state: EventState) -> dict[str, Any]:
         "first_reported_at": _iso(state.first_reported_at),
         "last_reported_at": _iso(state.last_reported_at), "anchor": state.anchor,
     }
+
+
+def event_mention_rows(states: list[EventState]) -> Iterator[dict[str, Any]]:
+    """The `event_mentions` rows of these events."""
+    return ({"event_id": s.event_id, "mention_id": m} for s in states for m in s.mention_ids)
 
 
 def fold(changes: list[tuple[int, Envelope[Any]]], batch: ProjectionBatch | None = None) -> ProjectionBatch:

@@ -54,7 +54,7 @@ from typing import Any
 
 import duckdb
 
-from processors.store.project import ProjectionBatch, event_row, fold
+from processors.store.project import ProjectionBatch, event_mention_rows, event_row, fold
 from schemas.envelope import Envelope
 
 TABLES = ("changelog", "articles", "mentions", "events", "event_mentions", "sink_offsets",
@@ -184,9 +184,7 @@ def write_overlay(con: duckdb.DuckDBPyConnection, batch: ProjectionBatch, *, top
                 if alive:
                     stage = _stage(con, "events", (event_row(s) for s in alive), tmp)
                     con.execute(f"INSERT INTO {store}.events_recent SELECT * FROM {stage}")
-                    pairs = ({"event_id": s.event_id, "mention_id": m}
-                             for s in alive for m in s.mention_ids)
-                    stage = _stage(con, "event_mentions", pairs, tmp)
+                    stage = _stage(con, "event_mentions", event_mention_rows(alive), tmp)
                     con.execute(f"INSERT INTO {store}.event_mentions_recent SELECT * FROM {stage}")
             con.execute(f"DELETE FROM {db}.main.sink_offsets WHERE topic = ?", [topic])
             con.execute(f"INSERT INTO {db}.main.sink_offsets VALUES (?, 0, ?, ?)",

@@ -29,7 +29,7 @@ from typing import Any
 import duckdb
 
 from processors.analysis.entities import alias_rows
-from processors.store.project import ProjectionBatch, event_row, fold
+from processors.store.project import ProjectionBatch, event_mention_rows, event_row, fold
 from processors.store.replicas import ReplicaPublisher
 from readmodel import SCHEMA_SQL
 from readmodel.metrics import Latency, SinkMetrics, write_sink_metrics
@@ -143,9 +143,7 @@ def _write_batch(con: duckdb.DuckDBPyConnection, batch: ProjectionBatch, *, topi
                 if alive:
                     stage = _stage(con, "events", (event_row(s) for s in alive), tmp)
                     con.execute(f"INSERT INTO {db}.events SELECT * FROM {stage}")
-                    pairs = ({"event_id": s.event_id, "mention_id": m}
-                             for s in alive for m in s.mention_ids)
-                    stage = _stage(con, "event_mentions", pairs, tmp)
+                    stage = _stage(con, "event_mentions", event_mention_rows(alive), tmp)
                     con.execute(f"INSERT INTO {db}.event_mentions SELECT * FROM {stage}")
             con.execute(f"INSERT OR REPLACE INTO {db}.sink_offsets VALUES (?, 0, ?, ?)",
                         [topic, batch.next_offset, epoch])
