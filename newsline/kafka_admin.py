@@ -110,37 +110,33 @@ def topic_configs(bootstrap: str, names: Iterable[str]) -> dict[str, dict[str, s
 
 
 def group_positions(bootstrap: str, group: str, topic: str) -> dict[int, tuple[int, int]]:
-    """Partition -> (offset committed by `group`, log end offset)."""
+    """Partition -> (where `group` resumes, log end offset). It resumes at its committed offset,
+    or at the log's start if retention deleted the records after it (a group back after the raw
+    topic's week), or never committed: nothing before the start is left to consume."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="newsline-admin")
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                             client_id="newsline-lag")
     try:
-        ends = high_watermarks(bootstrap, topic)
-        tps = [TopicPartition(topic, p) for p in ends]
+        tps = [TopicPartition(topic, p)
+               for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        ends = consumer.end_offsets(tps)
+        starts = consumer.beginning_offsets(tps)
         committed = admin.list_group_offsets({group: tps}).get(group, {})
     finally:
         admin.close()
+        consumer.close()
     out = {}
     for tp in tps:
         meta = committed.get(tp)
-        out[tp.partition] = (meta.offset if meta is not None and meta.offset >= 0 else 0,
-                             ends[tp.partition])
+        done = meta.offset if meta is not None and meta.offset >= 0 else 0
+        out[tp.partition] = (max(done, int(starts[tp])), int(ends[tp]))
     return out
 
 
 def group_lag(bootstrap: str, group: str, topic: str) -> dict[int, int]:
-    """Partition -> records not yet committed by `group` (high watermark minus committed)."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="newsline-admin")
-    try:
-        hws = high_watermarks(bootstrap, topic)
-        tps = [TopicPartition(topic, p) for p in hws]
-        committed = admin.list_group_offsets({group: tps}).get(group, {})
-    finally:
-        admin.close()
-    lag = {}
-    for tp in tps:
-        meta = committed.get(tp)
-        done = meta.offset if meta is not None and meta.offset >= 0 else 0
-        lag[tp.partition] = max(0, hws[tp.partition] - done)
-    return lag
+    """Partition -> records `group` has yet to commit (those retention deleted not counted)."""
+    return {p: max(0, end - done)
+            for p, (done, end) in group_positions(bootstrap, group, topic).items()}
 
 
 def consumer_lag(bootstrap: str) -> dict[str, int]:

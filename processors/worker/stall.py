@@ -99,15 +99,25 @@ class CommitWatch:
         except Exception:
             self.seen.clear()
             raise
+        # Records wait past the committed offset and past the log's start: a partition never
+        # committed with no record (end 0: the demo's four articles leave a raw partition so,
+        # and the worker was given up on every 35 s), or whose records retention deleted (a
+        # worker back after more than the raw topic's week), has none for the worker to move.
+        # The log's start is asked only for the partitions that seem to wait.
+        floor = {tp: consumer._committed_offset.get(tp) or 0 for tp in assigned}
+        behind = [tp for tp in assigned if (ends.get(tp) or 0) > floor[tp]]
+        try:
+            starts = dict(await asyncio.wait_for(consumer.earliest_offsets(*behind),
+                                                 self.answer_s)) if behind else {}
+        except Exception:
+            self.seen.clear()
+            raise
         now, cpu = time.monotonic(), self.clock()
         for tp in assigned:
             committed = consumer._committed_offset.get(tp)
             end = ends.get(tp)
             last = self.seen.get(tp)
-            # Never committed: records wait if the partition has any (an empty one, end 0, has
-            # none: the demo's four articles leave a raw partition so, and the worker was given
-            # up on every 35 s).
-            waiting = end is not None and end > (committed if committed is not None else 0)
+            waiting = end is not None and end > max(floor[tp], starts.get(tp) or 0)
             if not waiting or last is None or last[0] != committed:
                 self.seen[tp] = (committed, now, cpu)
                 continue

@@ -9,6 +9,8 @@ import httpx
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
+from newsline.kafka_admin import high_watermarks
+from processors.worker.stall import GIVE_UP_LINE
 from schemas.identity import canonical_url
 from tests.conftest import EXAMPLES, SHARED
 from tests.reference_projection import projected, reference_projection
@@ -48,6 +50,17 @@ def test_seed_article_gives_its_timeline_in_order(stack):
     assert events[sep4[0]]["mentions"] == 3  # the White House statement, reported three times
     assert "2019" not in json.dumps(events) and not any(e["start"].startswith("2022")
                                                         for e in events)
+
+
+def test_an_idle_stack_keeps_its_worker(stack):
+    """After the seed alone, most raw partitions hold no record and were never committed; the
+    worker's commit watch must not take them for a stall (it gave up on the worker every 35 s
+    in `make run` so, until 0cf0dea). 40 s idle covers its 20 s patience and 5 s timer twice."""
+    post_seed(stack)
+    ends = high_watermarks(stack.info["bootstrap_servers"], stack.info["topics"]["raw"])
+    time.sleep(40)
+    logs = "".join(p.read_text(errors="replace") for p in (stack.data_dir / "logs").glob("*.log"))
+    assert GIVE_UP_LINE not in logs, (ends, stack.logs())
 
 
 def gold_recall(events, gold):

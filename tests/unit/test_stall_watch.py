@@ -21,8 +21,12 @@ def app(committed: int, end: int) -> types.SimpleNamespace:
     async def position(tp):
         return committed
 
+    async def earliest_offsets(*tps):
+        return {tp: 0 for tp in tps}
+
     consumer = types.SimpleNamespace(
         assignment=lambda: {RAW}, highwaters=highwaters, position=position,
+        earliest_offsets=earliest_offsets,
         _committed_offset=defaultdict(lambda: None, {RAW: committed}),
         _read_offset=defaultdict(lambda: None, {RAW: committed}),
         _acked=defaultdict(list, {RAW: [committed + 2]}), _acked_index=defaultdict(set),
@@ -60,6 +64,31 @@ def test_a_partition_that_commits_or_has_nothing_waiting_is_not_logged():
     asyncio.run(never.check(empty, {RAW.topic}))
     asyncio.run(asyncio.sleep(0.06))
     assert asyncio.run(never.check(empty, {RAW.topic})) == [] and exits == []
+
+
+@pytest.mark.parametrize("committed", [None, 3])
+def test_a_partition_whose_records_retention_deleted_has_nothing_waiting(committed):
+    """A worker back after more than the raw topic's retention: the log starts at its end, the
+    committed offset (if any) is below it, and no record is left to move: not a stall."""
+    exits: list[int] = []
+    watch, a = CommitWatch(patience_s=0.05, give_up=exits.append), app(committed=0, end=9)
+    a.consumer._committed_offset[RAW] = committed
+
+    async def earliest_offsets(*tps):
+        return {tp: 9 for tp in tps}
+
+    a.consumer.earliest_offsets = earliest_offsets
+    asyncio.run(watch.check(a, {RAW.topic}))
+    asyncio.run(asyncio.sleep(0.06))
+    assert asyncio.run(watch.check(a, {RAW.topic})) == [] and exits == []
+
+    async def earliest_at_7(*tps):  # two records left after the committed offset: they wait
+        return {tp: 7 for tp in tps}
+
+    a.consumer.earliest_offsets = earliest_at_7
+    asyncio.run(watch.check(a, {RAW.topic}))
+    asyncio.run(asyncio.sleep(0.06))
+    assert asyncio.run(watch.check(a, {RAW.topic})) and exits == [GIVE_UP_STATUS]
 
 
 def test_an_idle_stall_gives_up_a_busy_one_or_one_across_an_outage_does_not():
