@@ -2,11 +2,10 @@
 more than the raw topic's week): the lag the stack reports and its stall watch, against a real
 broker whose log start was moved past those records (`DeleteRecords`, what retention does)."""
 
+import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 from kafka.structs import OffsetAndMetadata
-
-import pytest
 
 from newsline.kafka_admin import group_lag, group_positions
 
