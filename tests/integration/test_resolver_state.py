@@ -143,10 +143,6 @@ def holder(stack: RunningStack, extra: dict) -> str | None:
     return best
 
 
-@pytest.mark.xfail(reason="failed 1 of 3 fresh-clone CI runs on 6 Dec 2026 (raw:3 stalled, no "
-                   "withheld record logged); the cause is not proven: the workers now log their "
-                   "consumer's view of a stalled partition (processors/worker/stall.py), which a failure "
-                   "prints first; see docs/resolver-state.md", strict=False)
 def test_the_analysed_partition_moves_between_workers_under_load(tmp_path, clean, articles,
                                                                     monkeypatch):
     monkeypatch.setenv("NEWSLINE_WORKER_INSTANCE", "")  # dynamic: a stopped worker leaves at once
