@@ -39,6 +39,7 @@ from newsline.kafka_admin import (
     wait_for_group_coordinator,
 )
 from newsline.settings import Settings
+from processors.worker.stall import tree_cpu_wanted
 from schemas.topics import TOPICS
 
 log = logging.getLogger(__name__)
@@ -77,30 +78,6 @@ def write_runtime(settings: Settings, api_url: str, token: str, bootstrap: str) 
     return path
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc), in seconds."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def tree_cpu(pid: int) -> dict[int, float]:
-    """CPU seconds of a process and of each of its live descendants, by pid (processes that
-    exit while this reads are left out)."""
-    out: dict[int, float] = {}
-    todo = [pid]
-    while todo:
-        current = todo.pop()
-        try:
-            out[current] = cpu_seconds(current)
-            tasks = list(Path(f"/proc/{current}/task").iterdir())
-        except (OSError, IndexError, ValueError):
-            continue
-        for task in tasks:
-            with contextlib.suppress(OSError, ValueError):
-                todo.extend(int(k) for k in (task / "children").read_text().split())
-    return out
-
-
 class StallWatch:
     """Notices a worker that holds records it does not process: an alarm, nothing more.
 
@@ -112,7 +89,10 @@ class StallWatch:
 
     A stall is both signs at once: a partition's committed offset still for the patience while
     records wait after it, and no work in the worker's process tree over that time (its analysis
-    processes count: a worker waiting on them is busy, processors/worker/analysis_pool.py).
+    processes count: a worker waiting on them is busy, processors/worker/analysis_pool.py). Work
+    is CPU used or waited for (`tree_cpu_wanted`): a worker starved by a loaded machine is not
+    stuck (counting CPU used only, this alarm could fire at a load of 17 or more, as the
+    worker's own watch did).
     """
 
     def __init__(self, bootstrap: str, patience_s: float = 30.0, busy_cpu_s: float = 2.0) -> None:
@@ -123,9 +103,9 @@ class StallWatch:
         self._cpu_by_pid: dict[int, float] = {}
 
     def work_cpu_s(self, worker_pid: int) -> float:
-        """CPU seconds the worker and its descendants have used, those gone since included (a
-        pool process that died or was replaced does not make the sum go back)."""
-        for pid, cpu in tree_cpu(worker_pid).items():
+        """CPU seconds the worker and its descendants have used or waited for, those gone since
+        included (a pool process that died or was replaced does not make the sum go back)."""
+        for pid, cpu in tree_cpu_wanted(worker_pid).items():
             self._cpu_by_pid[pid] = max(cpu, self._cpu_by_pid.get(pid, 0.0))
         return sum(self._cpu_by_pid.values())
 

@@ -35,33 +35,41 @@ log = logging.getLogger(__name__)
 STALL_LINE = "partition not committing"
 
 
-def cpu_wanted_s(pid: int | None = None) -> float:
-    """Seconds of CPU that a process (this one by default) and its child processes (the
-    analysis pool) used or waited for on a run queue, over all their threads
+def tree_cpu_wanted(pid: int) -> dict[int, float]:
+    """Per process of a tree (a process and its descendants, those that exit while this reads
+    left out): seconds of CPU its threads used or waited for on a run queue
     (`/proc/<pid>/task/<tid>/schedstat`: time on a CPU, time runnable but not running). An idle
-    worker wants none; a worker starved by a loaded machine wants CPU it does not get, and is not
-    stuck. Without /proc: this process's CPU time. A child that exits takes its share with it."""
-    root = os.getpid() if pid is None else pid
-    if not Path(f"/proc/{root}/task").is_dir():
-        return time.process_time()
-    total, seen, todo = 0.0, set(), [root]
+    process wants none; a process starved by a loaded machine wants CPU it does not get, and
+    is not stuck. Empty without /proc."""
+    out: dict[int, float] = {}
+    todo = [pid]
     while todo:
         p = todo.pop()
-        if p in seen:
+        if p in out:
             continue
-        seen.add(p)
         try:
             tasks = list(Path(f"/proc/{p}/task").iterdir())
         except OSError:  # gone meanwhile
             continue
+        out[p] = 0.0
         for task in tasks:
             try:
                 on_cpu, waiting = (task / "schedstat").read_text().split()[:2]
-                total += (int(on_cpu) + int(waiting)) / 1e9
+                out[p] += (int(on_cpu) + int(waiting)) / 1e9
                 todo.extend(int(c) for c in (task / "children").read_text().split())
             except (OSError, ValueError):
                 continue
-    return total
+    return out
+
+
+def cpu_wanted_s(pid: int | None = None) -> float:
+    """Seconds of CPU that a process (this one by default) and its child processes (the
+    analysis pool) used or waited for, over all their threads (`tree_cpu_wanted`). Without
+    /proc: this process's CPU time. A child that exits takes its share with it."""
+    root = os.getpid() if pid is None else pid
+    if not Path(f"/proc/{root}/task").is_dir():
+        return time.process_time()
+    return sum(tree_cpu_wanted(root).values())
 
 
 class CommitWatch:
