@@ -21,6 +21,7 @@ from processors.resolution.copies import Copies, Status
 from processors.resolution.coreference import MentionRef, resolve_events
 from processors.resolution.interval_index import (
     HOT_MENTIONS,
+    KEEP_RECENT,
     ActiveMentions,
     Builder,
     Spill,
@@ -83,14 +84,15 @@ class TimelineState(Copies):
     summaries: dict[str, Summary] = field(default_factory=dict)  # event id -> (bounded path)
 
     def bound(self, spill: Spill, hot_mentions: int = HOT_MENTIONS,
-              hot_summaries: int = HOT_SUMMARIES, builder: Builder | None = None
-              ) -> TimelineState:
+              hot_summaries: int = HOT_SUMMARIES, builder: Builder | None = None,
+              keep_recent: int = KEEP_RECENT) -> TimelineState:
         """Keep only the hot part of the derived indexes in memory (before any article):
         the active-mention index in pages by date, the cold ones in `spill`, and at most
         `hot_summaries` event summaries. The events are the same as unbounded. `builder`:
         the index is not rebuilt, a page is made from it when first touched."""
         self.active = ActiveMentions(spill=spill, loader=self.active_ref,
-                                     hot_mentions=hot_mentions, builder=builder)
+                                     hot_mentions=hot_mentions, keep_recent=keep_recent,
+                                     builder=builder)
         self.summaries = Summaries(hot_summaries)
         return self
 

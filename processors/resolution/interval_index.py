@@ -10,11 +10,14 @@ how big the day's story is. `docs/event-resolution-at-scale.md` explains the cho
 
 Bounded memory (`docs/resolver-state.md`, *Memory*): with a `spill`, the index is kept in pages of
 `PAGE_DAYS` days (a date bucket belongs to the page of its first day). Between two articles
-(`trim`), only the most recently used pages stay resident, up to `hot_mentions` mentions; the
-others are written whole to the spill (blocks, the mentions' refs and features) and read back
-when an article's dates reach them. `refs` then answers for every active mention: a resident one
-from memory, a cold one through `loader` (from the stored versions). The index's contents, and
-so every lookup's answer, do not depend on what is resident.
+(`trim`), the pages that the last `keep_recent` articles touched stay resident, and of the
+others the most recently used, up to `hot_mentions` mentions in all; the rest are written whole
+to the spill (blocks, the mentions' refs and features) and read back when an article's dates
+reach them. (A hot story's weeks can hold more than `hot_mentions` mentions between them: with
+the cap alone every article wrote a whole week out and read another back.) `refs` then
+answers for every active mention: a resident one from memory, a cold one through `loader` (from
+the stored versions). The index's contents, and so every lookup's answer, do not depend on
+what is resident.
 """
 
 from __future__ import annotations
@@ -33,7 +36,8 @@ BLOCK_SAMPLE = 64  # members of one (date bucket, feature) block a lookup reads 
 CANDIDATES = 128  # candidates of one mention at most, when looking for its component
 WEEK = 7
 PAGE_DAYS = WEEK  # a page of the index: the date buckets of seven days
-HOT_MENTIONS = 50_000  # mentions kept resident at most between two articles (bounded mode)
+HOT_MENTIONS = 50_000  # mentions kept resident between two articles, beyond the recent pages
+KEEP_RECENT = 256  # pages touched by the last this-many articles stay resident (bounded mode)
 
 Bucket = tuple[str, int] | tuple[str, str, int, int]
 Loader = Callable[[str], MentionRef | None]
@@ -146,7 +150,10 @@ class ActiveMentions:
     spill: Spill | None = None
     loader: Loader | None = None
     hot_mentions: int = HOT_MENTIONS
+    keep_recent: int = KEEP_RECENT
     pages: OrderedDict[int, set[str]] = field(default_factory=OrderedDict)  # resident, LRU first
+    touched: dict[int, int] = field(default_factory=dict)  # page -> the article that last did
+    articles: int = 0  # articles trimmed after so far
     cold: set[int] = field(default_factory=set)
     builder: Builder | None = None  # lazy: the active mentions a page holds, from the store
     built: set[int] = field(default_factory=set)  # lazy: pages made since the start
@@ -163,6 +170,7 @@ class ActiveMentions:
     def _touch(self, buckets: Iterable[Bucket]) -> None:
         """Make the pages of these buckets resident (reading cold ones back), most recent."""
         for page in {page_of(b) for b in buckets}:
+            self.touched[page] = self.articles
             if page in self.pages:
                 self.pages.move_to_end(page)
             elif page in self.cold:
@@ -237,13 +245,17 @@ class ActiveMentions:
 
     def trim(self) -> None:
         """Write the least recently used pages out until at most `hot_mentions` mentions are
-        resident. Called between articles only: within one, the refs and block members a
-        lookup returned stay resident until it is folded."""
+        resident or the pages left were touched by the last `keep_recent` articles. Called
+        between articles only: within one, the refs and block members a lookup returned stay
+        resident until it is folded."""
         if self.spill is not None:
-            for page in list(self.pages):
-                if len(self.resident) <= self.hot_mentions:
+            recent = self.articles - self.keep_recent
+            for page in list(self.pages):  # least recently touched first
+                if len(self.resident) <= self.hot_mentions or self.touched.get(page, -1) > recent:
                     break
                 self._write(page)
+                self.touched.pop(page, None)
+        self.articles += 1
 
     def trim_below(self, page: int) -> None:
         """Rebuilding in page order (`TimelineState.rebuild`): write out the resident pages

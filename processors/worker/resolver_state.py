@@ -77,7 +77,12 @@ from processors.resolution.fold import (
     apply_article,
     change_envelopes,
 )
-from processors.resolution.interval_index import HOT_MENTIONS, page_of, stored_buckets
+from processors.resolution.interval_index import (
+    HOT_MENTIONS,
+    KEEP_RECENT,
+    page_of,
+    stored_buckets,
+)
 from processors.worker.heap import PROCESS_HEAP, HeapTrim
 from schemas.articles import ArticleAnalysed
 from schemas.codec import encode
@@ -747,6 +752,7 @@ class Resolver:
     state_at: int | None = None  # the source offset the in-memory state reflects
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     hot_mentions: int = HOT_MENTIONS  # resident active mentions (the rest in cold pages)
+    keep_recent: int = KEEP_RECENT  # ... beside the pages the last this-many articles touched
     hot_summaries: int = HOT_SUMMARIES
     cold: ColdPages | None = None
     status_cache: int = STATUS_CACHE
@@ -790,7 +796,8 @@ class Resolver:
                 "owner": StoredMap(store.owner, lambda: store.keys("owners"),
                                    self.owner_cache)}
             s = TimelineState(versions=versions, **self.stored).bound(  # type: ignore[arg-type]
-                self.cold, self.hot_mentions, self.hot_summaries, builder=store.page_refs)
+                self.cold, self.hot_mentions, self.hot_summaries, builder=store.page_refs,
+                keep_recent=self.keep_recent)
             # Nothing is read whole: the index's pages are made from the store when first
             # touched, the copy bands and the rest are read by key (a restart's cost does not
             # grow with the history; `docs/resolver-state.md`, *The restart*).

@@ -65,7 +65,7 @@ def materialise(state):
     return state
 
 
-NOTHING_CACHED = {"hot_mentions": 0, "hot_summaries": 1, "status_cache": 0, "url_cache": 0,
+NOTHING_CACHED = {"hot_mentions": 0, "keep_recent": 0, "hot_summaries": 1, "status_cache": 0, "url_cache": 0,
                   "event_cache": 0, "owner_cache": 0}
 
 
@@ -76,7 +76,8 @@ def run(tmp_path, crash_at=None, start_from=lambda r: r.next_offset or 0, hot_me
     `hot_mentions`: the resolvers' resident mentions (0: every page of the index goes cold
     after each article); `bound`: any of the resolver's cache sizes."""
     if bound is None:
-        bound = {} if hot_mentions is None else {"hot_mentions": hot_mentions, "hot_summaries": 1}
+        bound = {} if hot_mentions is None else {"hot_mentions": hot_mentions, "keep_recent": 0,
+                                                 "hot_summaries": 1}
     path = tmp_path / "store.sqlite"
     journal, sink, faults = MemoryJournal(), Sink(), Faults(crash_at)
     journal.fault = sink.fault = faults
