@@ -270,25 +270,35 @@ class GroupWatch:
     `GIVE_UP_STATUS`; the supervisor starts a fresh worker, which joins and resumes from the
     committed offsets and the resolver's journal (at-least-once, the same as after a kill -9).
     Armed only once the consumer has been a settled member (a starting worker is not judged).
+    And, whatever the broker says or does not say: a consumer armed and not a settled member
+    for `lost_s` in a row is given up on too (session 10: the stuck consumer came back in a
+    whole campaign run after the 90 s freeze, and nothing was logged for 10 minutes: the broker's
+    view withheld the verdict, or did not come; a worker restarted after minutes out of its
+    group loses nothing). While it withholds a verdict on a consumer out of its group, the watch
+    says why at WARNING once per `patience_s`.
     The other: `CommitWatch` with `give_up`, for a settled member whose partitions do not commit
     while records wait and it idles."""
 
     def __init__(self, describe: Any, topics: set[str], patience_s: float = 15.0,
-                 exit: Any = None) -> None:
+                 exit: Any = None, lost_s: float = 150.0) -> None:
         """`describe()`: a `GroupView` from the broker, None if it does not answer; `topics`: the
         stream topics the group consumes."""
         self.describe, self.topics, self.patience_s = describe, topics, patience_s
         self.exit = exit or exit_for_restart
+        self.lost_s = lost_s
         self.armed = False
         self.since: float | None = None
+        self.out_since: float | None = None  # armed and not a settled member since
+        self.said = 0.0
 
     async def check(self, app: Any) -> str | None:
         """The diagnosis when the worker gives up (after calling `exit`), else None."""
         m = membership(app)
         if m is None:
             return None
+        now = time.monotonic()
         if is_member(m):
-            self.armed = True
+            self.armed, self.out_since = True, None
             if any(tp.topic in self.topics for tp in app.consumer.assignment()):
                 self.since = None
                 return None
@@ -296,9 +306,19 @@ class GroupWatch:
             stuck = view is not None and view.state == "Stable" and bool(view.unassigned)
             why = "a member holding no partition while the group leaves some to no one"
         elif self.armed:
+            self.out_since = self.out_since or now
             view = await self.describe()
             stuck = view is not None and view.state in ("Empty", "Stable")
             why = "not a settled member"
+            if not stuck and now - self.out_since >= self.lost_s:
+                return self.give_up(app, m, f"not a settled member for {now - self.out_since:.0f}s"
+                                    f" (the broker: {view if view else 'no answer'})")
+            if not stuck and now - self.out_since >= self.patience_s and \
+                    now - self.said >= self.patience_s:
+                self.said = now
+                log.warning("group watch: this consumer is out of its group for %.0fs (%s); no "
+                            "verdict yet: the broker %s", now - self.out_since, m,
+                            f"says the group is {view.state}" if view else "does not answer")
         else:
             return None
         if not stuck or view is None:
@@ -309,10 +329,14 @@ class GroupWatch:
             self.since = now
         if now - self.since < self.patience_s:
             return None
-        line = (f"{GIVE_UP_LINE}: {why}, for {now - self.since:.0f}s while the broker answers "
-                f"(group {view.state}, members {sorted(view.members)}, held by no one "
-                f"{view.unassigned}; this consumer: {m}); exiting so that the worker is started "
-                f"again. The consumer's tasks:\n{consumer_tasks(app)}")
+        return self.give_up(app, m, f"{why}, for {now - self.since:.0f}s while the broker "
+                            f"answers (group {view.state}, members {sorted(view.members)}, held "
+                            f"by no one {view.unassigned})")
+
+    def give_up(self, app: Any, m: dict[str, Any], why: str) -> str:
+        """Log the diagnosis and exit with `GIVE_UP_STATUS`; the line."""
+        line = (f"{GIVE_UP_LINE}: {why}; this consumer: {m}; exiting so that the worker is "
+                f"started again. The consumer's tasks:\n{consumer_tasks(app)}")
         log.error("%s", line)
         self.exit(GIVE_UP_STATUS)
         return line
@@ -353,7 +377,7 @@ def consumer_tasks(app: Any) -> str:
 
 
 def group_describer(bootstrap: str, group: str, topics: set[str],
-                    timeout_s: float = 1.5) -> Any:
+                    timeout_s: float = 4.0) -> Any:
     """A `describe()` for `GroupWatch`: a `GroupView`, asked with a client of its own (not the
     stuck consumer's), None when the broker does not answer in time."""
     import aiokafka.admin

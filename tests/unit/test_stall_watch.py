@@ -211,3 +211,48 @@ def test_cpu_wanted_counts_the_run_queue_wait_and_the_child_processes():
             p.wait()
     assert wanted > 0.8 * wall  # the sleeping parent wants nothing; its child wants it all
     assert on_cpu < 0.7 * wall  # ... and ran for part of it only (CPU 0 shared)
+
+
+def member_app(member: bool) -> types.SimpleNamespace:
+    """What GroupWatch reads of a faust app: a consumer in its group (an id, a coordinator, an
+    assignment) or out of it (reset, coordinator dead), holding the raw partition or nothing."""
+    coordinator = types.SimpleNamespace(
+        coordinator_id=1 if member else None, member_id="m-1" if member else "", generation=3,
+        _rejoin_needed_fut=None, _subscription=types.SimpleNamespace(
+            subscription=types.SimpleNamespace(assignment=object() if member else None)))
+    thread = types.SimpleNamespace(_consumer=types.SimpleNamespace(_coordinator=coordinator),
+                                   thread_loop=None)
+    return types.SimpleNamespace(consumer=types.SimpleNamespace(
+        _thread=thread, assignment=lambda: {RAW} if member else set()))
+
+
+@pytest.mark.parametrize("view", [None, "PreparingRebalance"])
+def test_a_consumer_out_of_its_group_for_long_is_given_up_on_whatever_the_broker_says(view, caplog):
+    """The broker does not answer, or says a rebalance is under way, while the consumer stays
+    out of its group: no verdict within the patience (said at WARNING), one after `lost_s`."""
+    from processors.worker.stall import GroupView, GroupWatch
+
+    async def describe():
+        return None if view is None else GroupView(view, set(), [])
+
+    exits: list[int] = []
+    watch = GroupWatch(describe, {RAW.topic}, patience_s=0.05, lost_s=0.3, exit=exits.append)
+    assert asyncio.run(watch.check(member_app(True))) is None and watch.armed
+    out = member_app(False)
+    with caplog.at_level(logging.WARNING, logger="processors.worker.stall"):
+        assert asyncio.run(watch.check(out)) is None
+        asyncio.run(asyncio.sleep(0.1))
+        assert asyncio.run(watch.check(out)) is None and exits == []
+    assert "out of its group" in caplog.text
+    asyncio.run(asyncio.sleep(0.25))
+    line = asyncio.run(watch.check(out))
+    assert exits == [GIVE_UP_STATUS] and line and "not a settled member for" in line
+    # Back in the group in time: the clock starts again.
+    again: list[int] = []
+    back = GroupWatch(describe, {RAW.topic}, patience_s=0.05, lost_s=0.3, exit=again.append)
+    asyncio.run(back.check(member_app(True)))
+    asyncio.run(back.check(out))
+    asyncio.run(asyncio.sleep(0.2))
+    asyncio.run(back.check(member_app(True)))
+    asyncio.run(asyncio.sleep(0.2))
+    assert asyncio.run(back.check(out)) is None and again == []
