@@ -26,7 +26,8 @@ PINNED_PAIRS = {"gold": 313, "system": 285, "correct": 85}
 # words of undated sentences; 253 / 114, P 0.451 R 0.384 F1 0.415, before undated sentences whose
 # verb is not in the predicate table, and headlines repeated in the text, gave mentions).
 # 336 / 151 before several events per sentence, subject pronouns and the story's day.
-PINNED_ALL_DATES = {"gold": 297, "system": 351, "correct": 170}
+# 351 / 170 before result nouns, noun modifiers and noun-phrase participles were no events.
+PINNED_ALL_DATES = {"gold": 297, "system": 348, "correct": 169}
 NOON = datetime(2005, 6, 13, 12, tzinfo=UTC)
 
 
