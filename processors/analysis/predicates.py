@@ -195,7 +195,9 @@ _NOT_VERBS = {
                     "detailed advanced proposed expected scheduled the a an its their his her this "
                     "that these those also now then still already just only no not more most less "
                     "very so too up in on at of for by with and or but as from into over about "
-                    "than been being be have has had been a an one two three".split()),
+                    "than been being be have has had been a an one two three worth compared "
+                    "unexpected unprecedented unsecured undisclosed unnamed unconfirmed "
+                    "unidentified unemployed unchanged unsold unresolved unspecified".split()),
     "fr": frozenset("le la les un une des du de d l en au aux pas plus ne n y se s deja aussi "
                     "encore tres bien".split()),
 }
@@ -205,7 +207,7 @@ _FR_PARTICIPLE = regex.compile(r"\p{L}{2,}(?:e|ee|es|ees|i|ie|is|ies|u|ue|us|ues
 # Between an auxiliary and its verb: "has already received", "will also cut", « a déjà signé ».
 _ADVERBS = {
     "en": frozenset("also already still not never just now further again recently reportedly "
-                    "since then even once yet".split()),
+                    "since then even once yet both almost nearly all".split()),
     "fr": frozenset("pas plus deja aussi encore toujours jamais bien finalement".split()),
 }
 # A superlative after a copula is no verb ("Chrysler was hardest hit"); these verbs end alike.
@@ -213,6 +215,11 @@ _SUPERLATIVE = regex.compile(r"\p{L}+(?:[^aeiou\W]est|iest)")
 _VERBS_IN_EST = frozenset("invest protest suggest request arrest attest contest digest "
                           "harvest interest manifest detest".split())
 _COPULAS = frozenset("is are was were be been being".split())
+# Passive verbs of opinion that hand the event to the infinitive after them.
+_HEDGES = frozenset("believed thought said reported understood rumoured rumored estimated alleged "
+                    "considered known expected set due".split())
+_TIVE = regex.compile(r"\p{L}+(?:ative|itive|ctive|sive)")  # adjectives: negative, competitive
+_REDUCED = frozenset("when if once unless although though whenever".split())  # "when asked"
 # Words that open a noun phrase: a past participle right after one is an adjective.
 _NOUN_OPENERS = frozenset("the a an its their his her our your this these those many some several "
                           "all other such".split())
@@ -253,6 +260,11 @@ def verb_like(words: tuple[_Word, ...], i: int, language: str) -> bool:
             return False  # in a noun phrase: "the idled plants", "many respected nameplates"
         if auxiliary == "to" and word.endswith("ing"):  # "in response to growing losses"
             return False
+        if auxiliary in _COPULAS and word in _HEDGES and i + 1 < len(words) \
+                and words[i + 1].text == "to":  # "is believed to be worth": the next verb is
+            return False
+        if _TIVE.fullmatch(word) or (i > 0 and words[i - 1].text in _REDUCED and word.endswith("ed")):
+            return False  # "having negative impact"; "when asked whether"
         return word in _IRREGULAR_PAST or (word.endswith("ed") and len(word) > 4) \
             or auxiliary is not None
     return auxiliary is not None and _FR_PARTICIPLE.fullmatch(word) is not None

@@ -20,14 +20,17 @@ semeval_eval = load_bench("semeval_eval")
 # 183 / 86 dates and 271 / 84 pairs before a sentence opening with a subject pronoun named the
 # name before it (issue 12, co-events: explicit mentions name who "he" is).
 PINNED_DATES = {"gold": 297, "system": 190, "correct": 88}
-PINNED_PAIRS = {"gold": 313, "system": 285, "correct": 85}
+# 285 system pairs before two reports of one year needed more than one shared name (fewer
+# year events gather several articles).
+PINNED_PAIRS = {"gold": 313, "system": 253, "correct": 85}
 # `--anchor all`: the events dated from elsewhere too (micro date P 0.449 R 0.508 F1 0.477;
 # 330 / 148, P 0.448 R 0.498 F1 0.472, before the event-word rules of predicates.py moved the
 # words of undated sentences; 253 / 114, P 0.451 R 0.384 F1 0.415, before undated sentences whose
 # verb is not in the predicate table, and headlines repeated in the text, gave mentions).
 # 336 / 151 before several events per sentence, subject pronouns and the story's day.
 # 351 / 170 before result nouns, noun modifiers and noun-phrase participles were no events.
-PINNED_ALL_DATES = {"gold": 297, "system": 348, "correct": 169}
+# 348 / 169 before the year rule and the hedge, -tive and reduced-clause word rules.
+PINNED_ALL_DATES = {"gold": 297, "system": 347, "correct": 169}
 NOON = datetime(2005, 6, 13, 12, tzinfo=UTC)
 
 

@@ -27,7 +27,9 @@ semeval_eval = load_bench("semeval_eval")
 # day (issue 12, co-events).
 # 18.35 / 14.47 / 25.07 before result nouns, noun modifiers and noun-phrase participles were no
 # events (issue 12, precision).
-PINNED_CORPUS_1 = (18.86, 15.82, 23.36)  # official micro F1, P, R (percent)
+# 18.86 / 15.82 / 23.36 before two reports of one year needed more than one shared name, and the
+# word rules of verb_like for hedges, -tive adjectives and reduced clauses.
+PINNED_CORPUS_1 = (19.19, 16.28, 23.36)  # official micro F1, P, R (percent)
 NOON = datetime(2005, 6, 13, 12, tzinfo=UTC)
 
 
