@@ -93,3 +93,16 @@ def test_an_undated_past_sentence_happened_on_the_story_day():
     described = [(m.anchor, str(m.start)) for m in mentions(dateline)
                  if m.expression == "described"]
     assert described == [("publication", "2009-06-04")]
+
+
+def test_a_deadline_the_article_has_not_reached_dates_no_event():
+    # a goal or a forecast: "by 2017" is when it should be done, not when anything happened
+    text = "General Motors says it might be able to repay all its loans by 2017."
+    assert [m.expression for m in mentions(text)] == []
+    french = "Renault a annoncé qu'il fermerait son usine de Flins d'ici 2030."
+    assert [m.expression for m in mentions(french, "fr")] == []
+    # a date reached, or a date that is no deadline, still dates its event
+    assert [m.expression for m in mentions("General Motors repaid its loans by April 2009.")] == [
+        "April 2009"]
+    assert [m.expression for m in mentions("General Motors will repay its loans in 2017.")] == [
+        "2017"]

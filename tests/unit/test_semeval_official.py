@@ -29,7 +29,8 @@ semeval_eval = load_bench("semeval_eval")
 # events (issue 12, precision).
 # 18.86 / 15.82 / 23.36 before two reports of one year needed more than one shared name, and the
 # word rules of verb_like for hedges, -tive adjectives and reduced clauses.
-PINNED_CORPUS_1 = (19.19, 16.28, 23.36)  # official micro F1, P, R (percent)
+# 19.19 / 16.28 / 23.36 before a deadline the article has not reached ("by 2017") dated no event.
+PINNED_CORPUS_1 = (19.23, 16.35, 23.36)  # official micro F1, P, R (percent)
 NOON = datetime(2005, 6, 13, 12, tzinfo=UTC)
 
 
