@@ -112,6 +112,9 @@ def build_mentions(text: str, expressions: Sequence[TemporalExpression], *, lang
         if index < 0 or expr.end_char > spans[index][1]:
             continue
         s = spans[index][0]
+        if published_at is not None and _deadline(text[s:expr.start_char], expr.start,
+                                                  published_at.date(), language):
+            continue
         dates = Dates(expr.start, expr.end, expr.granularity, expr.value, expr.mod)
         mentions.append(mention(index, expr.start_char, expr.end_char, dates,
                                 predicate_of(text[s:spans[index][1]], expr.start_char - s,
@@ -163,6 +166,20 @@ def co_events(text: str, spans: Sequence[tuple[int, int]], made: Sequence[Mentio
             m = min(own, key=lambda o: abs(o[0].start_char - s - found.start))[0]
             yield (index, found, Dates(m.start, m.end, m.granularity, m.value, m.mod),
                    "narrative" if m.anchor == "explicit" else m.anchor)
+
+
+_DEADLINE = {
+    "en": regex.compile(r"\bby\s+(?:the\s+(?:end|middle|start)\s+of\s+)?$", regex.I),
+    "fr": regex.compile(r"\bd['’]ici\s+(?:(?:la\s+)?(?:fin|mi)\s*-?\s*)?(?:de\s+|d['’]|à\s+)?$",
+                        regex.I),
+}
+
+
+def _deadline(before: str, start: date, published: date, language: str) -> bool:
+    """Whether a date the article has not reached yet is a deadline ("repay its loans by 2017",
+    « d'ici 2030 »): a goal or a forecast, no event of the timeline yet."""
+    pattern = _DEADLINE.get(language)
+    return start > published and pattern is not None and pattern.search(before) is not None
 
 
 class Dates(NamedTuple):

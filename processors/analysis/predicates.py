@@ -195,7 +195,9 @@ _NOT_VERBS = {
                     "detailed advanced proposed expected scheduled the a an its their his her this "
                     "that these those also now then still already just only no not more most less "
                     "very so too up in on at of for by with and or but as from into over about "
-                    "than been being be have has had been a an one two three".split()),
+                    "than been being be have has had been a an one two three worth compared "
+                    "unexpected unprecedented unsecured undisclosed unnamed unconfirmed "
+                    "unidentified unemployed unchanged unsold unresolved unspecified".split()),
     "fr": frozenset("le la les un une des du de d l en au aux pas plus ne n y se s deja aussi "
                     "encore tres bien".split()),
 }
@@ -205,7 +207,7 @@ _FR_PARTICIPLE = regex.compile(r"\p{L}{2,}(?:e|ee|es|ees|i|ie|is|ies|u|ue|us|ues
 # Between an auxiliary and its verb: "has already received", "will also cut", « a déjà signé ».
 _ADVERBS = {
     "en": frozenset("also already still not never just now further again recently reportedly "
-                    "since then even once yet".split()),
+                    "since then even once yet both almost nearly all".split()),
     "fr": frozenset("pas plus deja aussi encore toujours jamais bien finalement".split()),
 }
 # A superlative after a copula is no verb ("Chrysler was hardest hit"); these verbs end alike.
@@ -213,6 +215,14 @@ _SUPERLATIVE = regex.compile(r"\p{L}+(?:[^aeiou\W]est|iest)")
 _VERBS_IN_EST = frozenset("invest protest suggest request arrest attest contest digest "
                           "harvest interest manifest detest".split())
 _COPULAS = frozenset("is are was were be been being".split())
+# Passive verbs of opinion that hand the event to the infinitive after them.
+_HEDGES = frozenset("believed thought said reported understood rumoured rumored estimated alleged "
+                    "considered known expected set due".split())
+_TIVE = regex.compile(r"\p{L}+(?:ative|itive|ctive|sive)")  # adjectives: negative, competitive
+_REDUCED = frozenset("when if once unless although though whenever".split())  # "when asked"
+# Words that open a noun phrase: a past participle right after one is an adjective.
+_NOUN_OPENERS = frozenset("the a an its their his her our your this these those many some several "
+                          "all other such".split())
 _PRESENT_3RD = regex.compile(r"\p{L}{2,}[^su\W]s")
 
 
@@ -246,6 +256,15 @@ def verb_like(words: tuple[_Word, ...], i: int, language: str) -> bool:
             return False
         if auxiliary in _COPULAS and word.endswith("er"):  # "were lower", "was higher"
             return False
+        if auxiliary is None and i > 0 and words[i - 1].text in _NOUN_OPENERS:
+            return False  # in a noun phrase: "the idled plants", "many respected nameplates"
+        if auxiliary == "to" and word.endswith("ing"):  # "in response to growing losses"
+            return False
+        if auxiliary in _COPULAS and word in _HEDGES and i + 1 < len(words) \
+                and words[i + 1].text == "to":  # "is believed to be worth": the next verb is
+            return False
+        if _TIVE.fullmatch(word) or (i > 0 and words[i - 1].text in _REDUCED and word.endswith("ed")):
+            return False  # "having negative impact"; "when asked whether"
         return word in _IRREGULAR_PAST or (word.endswith("ed") and len(word) > 4) \
             or auxiliary is not None
     return auxiliary is not None and _FR_PARTICIPLE.fullmatch(word) is not None
@@ -321,19 +340,52 @@ def main_predicate(sentence: str, language: str | None = None) -> Found | None:
 
 
 
+# Event nouns that, beside a verb, name what the event produced rather than another event: a
+# reader's event is "Airbus won an order", "signed a contract", "announced a plan" (the verb,
+# found as the sentence's own), not the order, the contract or the plan.
+_RESULT_NOUNS = {
+    "en": frozenset("order orders contract contracts plan plans agreement agreements".split()),
+    "fr": frozenset("contrat contrats".split()),
+}
+# Words that may follow an event noun that stands alone ("the deal was", "bankruptcy and").
+_AFTER_NOUN = {
+    "en": frozenset("of for from to with by in on at as and or but that which who was were is are "
+                    "has have had will would could should may might can must be been not the a an "
+                    "its their this these those it they he she than after before since until "
+                    "during between over under into worth two three four five six seven eight "
+                    "nine ten twenty thirty forty fifty hundred thousand million billion".split()),
+    "fr": frozenset("de d du des la le les l a au aux en pour par avec sur et ou mais que qui "
+                    "est sont a ont sera seront etait etaient entre apres avant depuis".split()),
+}
+
+
+def _modifier(words: tuple[_Word, ...], i: int, language: str) -> bool:
+    """Whether noun i modifies the noun after it, so names no event of its own: "the bankruptcy
+    filing", "the bankruptcy process", "director of sales analysis" (English puts modifiers
+    first; a verb after it makes it a subject instead: "sales dropped")."""
+    if language != "en" or i + 1 >= len(words) or not words[i + 1].spaced:
+        return False
+    if i > 0 and words[i - 1].text == "to":  # a verb: "to purchase twenty jets"
+        return False
+    after = words[i + 1]
+    return (regex.fullmatch(r"\p{L}{3,}", after.text) is not None and not after.capital
+            and after.text not in _AFTER_NOUN[language] and not verb_like(words, i + 1, language))
+
+
 def event_words(sentence: str, language: str) -> list[Found]:
     """The other events a sentence reports beside its predicate, in order: each event noun
-    (``_EVENT_NOUNS``: "GM filed for bankruptcy", "signed a contract to purchase") and, after
-    each verb of saying of the table, the first verb-like word of what is said ("says that it
-    will be compensated", "announced today it would cut"), with no key."""
+    (``_EVENT_NOUNS``: "GM filed for bankruptcy", "the sale of"; not a result noun,
+    ``_RESULT_NOUNS``, nor a noun modifying the next one, ``_modifier``) and, after each verb of
+    saying of the table, the first verb-like word of what is said ("says that it will be
+    compensated", "announced today it would cut"), with no key."""
     words = _words(sentence)
-    nouns = _EVENT_NOUNS.get(language, frozenset())
+    nouns = _EVENT_NOUNS.get(language, frozenset()) - _RESULT_NOUNS.get(language, frozenset())
     found: list[Found] = []
     i = 0
     while i < len(words):
         hit = _found(words, i)
         if hit is None:
-            if words[i].text in nouns:
+            if words[i].text in nouns and not _modifier(words, i, language):
                 found.append(Found(None, words[i].start, words[i].end))
             i += 1
             continue

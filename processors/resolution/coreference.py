@@ -120,7 +120,9 @@ def compatible(a: MentionRef, b: MentionRef) -> float | None:
         # A mention dated from elsewhere is an event of its own (see `features`).
         return None
     if (ma.start, ma.end) == (mb.start, mb.end):
-        if contrary:
+        # A year is no precise date: two reports of one year that share a name ("Ford ... this
+        # year") are two of its events unless they share words too.
+        if contrary or ma.granularity in COARSE:
             return ev.score if strong else None
         return ev.score if ev.score >= SAME_DATE_EVIDENCE and specific else None
     if contrary:

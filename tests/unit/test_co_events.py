@@ -32,10 +32,19 @@ def test_the_event_words_of_a_sentence_are_its_event_nouns_and_what_is_said():
     assert words("Singapore Airlines says that it will be compensated by Airbus for the delay.") == [
         "compensated"]
     assert words("China Eastern stated on Thursday that it had agreed a contract to purchase "
-                 "twenty jets.") == ["agreed", "contract", "purchase"]
+                 "twenty jets.") == ["agreed", "purchase"]  # the contract is what was agreed
     assert words("Airbus a confirmé la livraison du premier A380 à Singapore Airlines.", "fr") == [
         "livraison"]
     assert words("The plane flew to Toulouse for the ceremony.") == []
+
+
+def test_a_result_noun_or_a_noun_modifying_the_next_is_no_event_of_its_own():
+    # the event is winning the order, which the sentence's verb reports
+    assert words("Airbus has won an order from Qatar Airways for sixty jets.") == []
+    # "the bankruptcy filing" is the filing; "sales dropped" is an event noun as a subject
+    assert words("The bankruptcy filing indicated that Chrysler was in debt.") == []
+    assert words("George Pipas, director of sales analysis at Ford, said so.") == []
+    assert words("Industry-wide car sales dropped last year.") == ["sales"]
 
 
 def test_a_dated_sentence_reports_its_other_events_at_its_date_without_resolving_them():
@@ -84,3 +93,16 @@ def test_an_undated_past_sentence_happened_on_the_story_day():
     described = [(m.anchor, str(m.start)) for m in mentions(dateline)
                  if m.expression == "described"]
     assert described == [("publication", "2009-06-04")]
+
+
+def test_a_deadline_the_article_has_not_reached_dates_no_event():
+    # a goal or a forecast: "by 2017" is when it should be done, not when anything happened
+    text = "General Motors says it might be able to repay all its loans by 2017."
+    assert [m.expression for m in mentions(text)] == []
+    french = "Renault a annoncé qu'il fermerait son usine de Flins d'ici 2030."
+    assert [m.expression for m in mentions(french, "fr")] == []
+    # a date reached, or a date that is no deadline, still dates its event
+    assert [m.expression for m in mentions("General Motors repaid its loans by April 2009.")] == [
+        "April 2009"]
+    assert [m.expression for m in mentions("General Motors will repay its loans in 2017.")] == [
+        "2017"]

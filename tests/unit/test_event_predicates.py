@@ -123,3 +123,22 @@ def test_a_statement_and_what_it_is_about_are_two_events():
     assert compatible(said, trip) is None
     assert compatible(said, ref("b", 5, MONTH, "say")) is not None
     assert compatible(said, ref("b", 5, MONTH)) is not None  # unknown predicate: no evidence
+
+
+def year_ref(vid, offset, entities, keywords):
+    m = Mention(mention_id=f"{vid}:{offset}", sentence=f"s{offset}", sentence_start=0,
+                expression="this year", start_char=offset, end_char=offset + 9,
+                start=date(2009, 1, 1), end=date(2009, 12, 31), granularity="year",
+                entities=entities, keywords=keywords, summary="s")
+    return MentionRef(m, vid, f"https://{vid}.example/", "en", T0)
+
+
+def test_two_reports_of_one_year_need_more_than_one_shared_name():
+    # "Ford can make it through this year" and "Ford posted a profit ... this year": one name
+    # and one year are two of its events, not one (a day needs no more: it is a precise date).
+    make_it = year_ref("a", 10, ["Ford"], ["aid", "government"])
+    profit = year_ref("b", 20, ["Ford"], ["profit", "quarter"])
+    assert compatible(make_it, profit) is None
+    # The same name and words (the same report of the year's result): one event.
+    again = year_ref("c", 30, ["Ford", "Alan Mulally"], ["profit", "quarter"])
+    assert compatible(profit, again) is not None

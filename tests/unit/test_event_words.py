@@ -37,6 +37,15 @@ def dated_word(sentence: str, expression: str, language: str | None = "en") -> s
     ("Airbus A380 test flight delayed after accident", "flight"),
     # but not across "to": the noun before an infinitive is not its subject
     ("A restructuring plan to relieve the carmaker came too late.", "relieve"),
+    # a past participle right after a word that opens a noun phrase is an adjective
+    ("Workers at the idled plants will still be receiving their pay.", "receiving"),
+    # an -ing word after "to" is no infinitive ("in response to growing losses")
+    ("In response to growing losses, the carmaker cut its production.", "cut"),
+    # "is believed to": the event is the infinitive's verb; "-tive" words are adjectives;
+    # "when asked" is a reduced clause; "both" stands between an auxiliary and its verb
+    ("The aircraft is thought to have attracted many orders.", "attracted"),
+    ("When asked about it, Carson replied that he was proud.", "replied"),
+    ("General Motors and Chrysler have both begun to offer layoff packages.", "begun"),
     # a number between "to" and a word: no infinitive
     ("Profits equal to 26 cents per share for the company.", None),
     # French: a participle after an auxiliary, over an adverb

@@ -25,7 +25,12 @@ semeval_eval = load_bench("semeval_eval")
 # 12.22 / 12.18 / 12.25 before the event-word rules of predicates.verb_like (issue 12, words).
 # 14.95 / 14.29 / 15.67 before several events per sentence, subject pronouns and the story's
 # day (issue 12, co-events).
-PINNED_CORPUS_1 = (18.35, 14.47, 25.07)  # official micro F1, P, R (percent)
+# 18.35 / 14.47 / 25.07 before result nouns, noun modifiers and noun-phrase participles were no
+# events (issue 12, precision).
+# 18.86 / 15.82 / 23.36 before two reports of one year needed more than one shared name, and the
+# word rules of verb_like for hedges, -tive adjectives and reduced clauses.
+# 19.19 / 16.28 / 23.36 before a deadline the article has not reached ("by 2017") dated no event.
+PINNED_CORPUS_1 = (19.23, 16.35, 23.36)  # official micro F1, P, R (percent)
 NOON = datetime(2005, 6, 13, 12, tzinfo=UTC)
 
 
@@ -144,3 +149,24 @@ def test_newsline_on_corpus_1_with_the_official_scorer(tmp_path):
     written = sorted(p.name for p in (tmp_path / "corpus_1" / "system").iterdir())
     assert len(written) == 13  # every target, even those with no event
     assert written == sorted(p.name for p in (tmp_path / "corpus_1" / "gold").iterdir())
+
+
+def test_the_false_positive_causes_add_up_to_the_written_timelines(tmp_path):
+    # bench/semeval_extras.py classifies every mention the written files hold, and its `right`
+    # is the files' own count of gold mentions at the gold's date (read back from the files)
+    extras = load_bench("semeval_extras")
+    run = semeval_eval.run_corpus("corpus_1")
+    counts, _ = extras.diagnose(run, None)
+    gold, system = tmp_path / "gold", tmp_path / "system"
+    gold.mkdir(), system.mkdir()
+    official.write_run(run, gold, system)
+    written = right = 0
+    for path in system.iterdir():
+        wanted = official._anchored(gold / path.name)
+        for line in path.read_text(encoding="utf-8").splitlines()[1:]:
+            _, when, *fields = line.split("\t")
+            written += len(fields)
+            right += sum(1 for f in fields if wanted.get(f) == when)
+    assert sum(counts.values()) == written > 100
+    assert sum(n for key, n in counts.items() if key[0] == "right") == right > 10
+    assert {key[0] for key in counts} <= set(extras.CASES)
