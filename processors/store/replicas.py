@@ -54,7 +54,7 @@ from typing import Any
 
 import duckdb
 
-from processors.store.project import ProjectionBatch, event_mention_rows, event_row, fold
+from processors.store.project import ProjectionBatch, fold
 from schemas.envelope import Envelope
 
 TABLES = ("changelog", "articles", "mentions", "events", "event_mentions", "sink_offsets",
@@ -145,7 +145,7 @@ def write_overlay(con: duckdb.DuckDBPyConnection, batch: ProjectionBatch, *, top
                   epoch: str, db: str = "replica") -> None:
     """Write one folded batch to a replica (database `db`) in one transaction: its changelog
     rows appended, the rows it replaces hidden and written to the small tables (`STORE`)."""
-    from processors.store.sink import _stage
+    from processors.store.sink import _stage, event_rows_sql, stage_event_deltas
 
     store = f"{db}.{STORE}"
 
@@ -177,15 +177,24 @@ def write_overlay(con: duckdb.DuckDBPyConnection, batch: ProjectionBatch, *, top
                             f"(SELECT version_id FROM {stage})")
                 con.execute(f"INSERT INTO {store}.articles_status SELECT * FROM {stage}")
             if batch.events:
-                ids = _stage(con, "event_ids", ({"event_id": e} for e in batch.events), tmp)
-                forget("events", "event_id", ids)
-                forget("event_mentions", "event_id", ids)
-                alive = [s for s in batch.events.values() if s is not None]
-                if alive:
-                    stage = _stage(con, "events", (event_row(s) for s in alive), tmp)
-                    con.execute(f"INSERT INTO {store}.events_recent SELECT * FROM {stage}")
-                    stage = _stage(con, "event_mentions", event_mention_rows(alive), tmp)
-                    con.execute(f"INSERT INTO {store}.event_mentions_recent SELECT * FROM {stage}")
+                # An event's rows after the batch, from its deltas and its rows in the replica
+                # (the batch's deltas only say what entered and left).
+                deltas, mentions = stage_event_deltas(con, batch.events, tmp)
+                con.execute("CREATE OR REPLACE TEMP TABLE event_rows AS "
+                            f"{event_rows_sql(con, deltas, f'{db}.main.events')}")
+                con.execute(
+                    "CREATE OR REPLACE TEMP TABLE event_mention_rows AS "
+                    f"SELECT m.event_id, m.mention_id FROM {db}.main.event_mentions m "
+                    f"SEMI JOIN {deltas} d ON d.event_id = m.event_id AND d.alive AND NOT d.whole "
+                    f"ANTI JOIN {mentions} x ON x.event_id = m.event_id "
+                    f"AND x.mention_id = m.mention_id AND NOT x.added "
+                    f"UNION SELECT x.event_id, x.mention_id FROM {mentions} x "
+                    f"SEMI JOIN {deltas} d ON d.event_id = x.event_id AND d.alive WHERE x.added")
+                forget("events", "event_id", deltas)
+                forget("event_mentions", "event_id", deltas)
+                con.execute(f"INSERT INTO {store}.events_recent SELECT * FROM event_rows")
+                con.execute(f"INSERT INTO {store}.event_mentions_recent "
+                            "SELECT * FROM event_mention_rows")
             con.execute(f"DELETE FROM {db}.main.sink_offsets WHERE topic = ?", [topic])
             con.execute(f"INSERT INTO {db}.main.sink_offsets VALUES (?, 0, ?, ?)",
                         [topic, batch.next_offset, epoch])
@@ -231,17 +240,18 @@ def fold_overlay(con: duckdb.DuckDBPyConnection, db: str = "replica") -> None:
 
 
 def _only_stored(con: duckdb.DuckDBPyConnection, batch: ProjectionBatch, start: int,
-                 end: int) -> None:
-    """Drop from `batch` the changelog rows the writer did not store (changes emitted again at
-    a later offset, skipped by `apply_batch`), read from the writer's offsets in [start, end)."""
+                 end: int) -> ProjectionBatch:
+    """`batch` without the changes the writer did not store (changes emitted again at a later
+    offset, skipped by `apply_batch`: a delta is applied once), read from the writer's offsets
+    in [start, end)."""
     row = con.execute("SELECT count(*) FROM changelog WHERE log_offset >= ? AND log_offset < ?",
                       [start, end]).fetchone()
     if row is not None and row[0] == len(batch.changelog):
-        return
+        return batch
     stored = {int(r[0]) for r in con.execute(
         "SELECT log_offset FROM changelog WHERE log_offset >= ? AND log_offset < ?",
         [start, end]).fetchall()}
-    batch.changelog = [c for c in batch.changelog if c["log_offset"] in stored]
+    return batch.without({e.id for o, e in batch.changes if o not in stored})
 
 
 def _quoted(path: Path) -> str:
@@ -337,9 +347,8 @@ class ReplicaPublisher:
         if written is None:
             return False
         missed = self._missed(con, written.next_offset, next_offset)
-        batch = fold(missed)
+        batch = _only_stored(con, fold(missed), written.next_offset, next_offset)
         batch.next_offset = next_offset
-        _only_stored(con, batch, written.next_offset, next_offset)
         try:
             con.execute(f"ATTACH {_quoted(path)} AS replica")
         except duckdb.Error as error:
