@@ -19,6 +19,16 @@ ARTICLE_TYPES = ("org.newsline.article.version-recorded", "org.newsline.article.
 
 def reference_projection(envelopes: list[dict[str, Any]]) -> tuple[dict[str, tuple], dict[str, tuple]]:
     """({event_id: (start, end, sorted sources, mention count)}, {version_id: (status, by, of)})."""
+    events, articles = _fold(envelopes)
+    return {eid: ev[:4] for eid, ev in events.items()}, articles
+
+
+def reference_lists(envelopes: list[dict[str, Any]]) -> dict[str, tuple[list[str], list[str]]]:
+    """{event_id: (sorted mention ids, sorted sources)} of the events alive after `envelopes`."""
+    return {eid: (ev[4], ev[2]) for eid, ev in _fold(envelopes)[0].items()}
+
+
+def _fold(envelopes: list[dict[str, Any]]) -> tuple[dict[str, tuple], dict[str, tuple]]:
     events: dict[str, tuple] = {}
     articles: dict[str, tuple] = {}
     lists: dict[str, tuple[set[str], set[str]]] = {}
@@ -51,7 +61,8 @@ def reference_projection(envelopes: list[dict[str, Any]]) -> tuple[dict[str, tup
             sources.update(data.get("sources_added", []))
             sources.difference_update(data.get("sources_removed", []))
     for eid, (mentions, sources) in lists.items():
-        events[eid] = (last[eid]["start"], last[eid]["end"], sorted(sources), len(mentions))
+        events[eid] = (last[eid]["start"], last[eid]["end"], sorted(sources), len(mentions),
+                       sorted(mentions))
     return events, articles
 
 

@@ -17,7 +17,7 @@ from processors.store.replicas import ReplicaPublisher
 from processors.store.sink import decode_changes, open_writer, publish_snapshot
 from schemas.codec import Rejection, decode, encode
 from schemas.timeline import EventCreated, EventFacts, EventMembers, MentionAttached
-from tests.reference_projection import envelopes_of, projected, reference_projection
+from tests.reference_projection import envelopes_of, projected, reference_lists, reference_projection
 from tests.unit.test_replicas import feed, published
 from tests.unit.test_store import project, table
 
@@ -165,3 +165,41 @@ def test_a_resent_change_is_applied_once_in_the_replicas(tmp_path, streams):
     seen = published(target)
     for name, _ in TABLES:
         assert sorted(seen[name]) == sorted(reference[name]), name
+
+
+def test_the_as_of_readers_fold_the_deltas_known_then(tmp_path, streams):
+    """`timeline_as_of` and the reports' mentions as of T, on v2 rows, on v1 rows (whole states,
+    as the code before stored them) and on both, equal the reference fold of the changes known
+    at T, at every instant an article arrived."""
+    from readmodel.reports import _MENTIONS_AS_OF
+
+    v2, v1 = streams
+    cut = len(v2) // 2
+    envs = envelopes_of(v2)
+    instants = sorted({e["data"]["known_at"] for e in envs})
+    cons = {}
+    for name, (records, raw) in {"v2": (v2, []), "v1": (v1, v1), "v1+v2": (
+            v1[:cut] + v2[cut:], v1[:cut])}.items():
+        con = cons[name] = project(tmp_path / f"{name}.duckdb", records, batch=200)
+        if raw:
+            con.executemany("UPDATE changelog SET data = ? WHERE log_offset = ?",
+                            [(json.dumps(json.loads(v)["data"]), o) for o, v in raw
+                             if json.loads(v)["type"].startswith("org.newsline.event.")])
+    anchors = ["explicit", "narrative", "publication", "none"]
+    checked = 0
+    for at in instants[::7] + instants[-1:]:
+        known = [e for e in envs if e["data"]["known_at"] <= at]
+        expected = reference_lists(known)
+        for name, con in cons.items():
+            rows = con.execute("SELECT event_id, mention_count, source_count, sources "
+                               "FROM timeline_as_of($1, anchors := $2)", [at, anchors]).fetchall()
+            assert {r[0]: r[3] for r in rows} == {e: s for e, (_, s) in expected.items()}, name
+            assert all(r[1] == len(expected[r[0]][0]) and r[2] == len(r[3]) for r in rows), name
+            mentions: dict[str, list[str]] = {}
+            for eid, mid in con.execute(_MENTIONS_AS_OF, {"ids": sorted(expected),
+                                                          "as_of": at}).fetchall():
+                mentions.setdefault(eid, []).append(mid)
+            assert {e: sorted(m) for e, m in mentions.items()} == \
+                {e: m for e, (m, _) in expected.items()}, name
+        checked += 1
+    assert checked > 5
