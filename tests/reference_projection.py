@@ -3,8 +3,9 @@
 It reads changelog envelopes as plain JSON (no pydantic models, no `fold`) and keeps, per event,
 its last facts and the sets of its mentions and sources, folded from the changes' deltas (whole
 lists replace them: an event change of version 1, whose state has its lists, or one with
-`members`), dropped when a change says it is gone; and per article version, its last status. Tests compare the sink's tables with it, so a projection bug shows even where `replay`
-(which reuses the sink's fold) would agree with the sink.
+`members`), dropped when a change says it is gone; and per article version, its last status.
+Tests compare the sink's tables with it, so a projection bug shows even where `replay` (which
+reuses the sink's fold) would agree with the sink.
 """
 
 from __future__ import annotations

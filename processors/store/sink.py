@@ -47,7 +47,7 @@ _STAGED_SLICES = {
 }
 # Staged event deltas (`apply_events`): an `events` row without its sources, with the deltas;
 # and one row per mention that entered (`added`) or left an event.
-_STAGED_EXTRA = {
+_STAGED_EXTRA: dict[str, tuple[str, dict[str, str | None]]] = {
     "event_deltas": ("events", {"sources": None, "alive": "BOOLEAN", "whole": "BOOLEAN",
                                 "sources_added": "VARCHAR[]", "sources_removed": "VARCHAR[]"}),
     "mention_deltas": ("event_mentions", {"added": "BOOLEAN"}),
