@@ -67,6 +67,9 @@ REPLICA_SLOTS = 3  # the published one, the next one, and one spare for a held-o
 # synthetic events of bench/sink_bench.py), so about 270 MB at most: some 8 s of changes at
 # 500 articles/s, more than publishes are spaced by under load.
 KEEP_CHANGES = 60_000
+# Event ids per key lookup in the writer (`_copy_event_rows`): a literal IN list up to DuckDB's
+# `index_scan_max_count` (2,048) is answered from the index.
+ID_LOOKUP_CHUNK = 1000
 # Beyond this many missed changes a whole copy is cheaper than folding them again in Python.
 CATCH_UP_LIMIT = 500_000
 # Replicas' layout (`replica_schema`); a replica written with another one is rebuilt.
@@ -145,7 +148,7 @@ def write_overlay(con: duckdb.DuckDBPyConnection, batch: ProjectionBatch, *, top
                   epoch: str, db: str = "replica") -> None:
     """Write one folded batch to a replica (database `db`) in one transaction: its changelog
     rows appended, the rows it replaces hidden and written to the small tables (`STORE`)."""
-    from processors.store.sink import _stage, event_rows_sql, stage_event_deltas
+    from processors.store.sink import _stage
 
     store = f"{db}.{STORE}"
 
@@ -177,24 +180,10 @@ def write_overlay(con: duckdb.DuckDBPyConnection, batch: ProjectionBatch, *, top
                             f"(SELECT version_id FROM {stage})")
                 con.execute(f"INSERT INTO {store}.articles_status SELECT * FROM {stage}")
             if batch.events:
-                # An event's rows after the batch, from its deltas and its rows in the replica
-                # (the batch's deltas only say what entered and left).
-                deltas, mentions = stage_event_deltas(con, batch.events, tmp)
-                con.execute("CREATE OR REPLACE TEMP TABLE event_rows AS "
-                            f"{event_rows_sql(con, deltas, f'{db}.main.events')}")
-                con.execute(
-                    "CREATE OR REPLACE TEMP TABLE event_mention_rows AS "
-                    f"SELECT m.event_id, m.mention_id FROM {db}.main.event_mentions m "
-                    f"SEMI JOIN {deltas} d ON d.event_id = m.event_id AND d.alive AND NOT d.whole "
-                    f"ANTI JOIN {mentions} x ON x.event_id = m.event_id "
-                    f"AND x.mention_id = m.mention_id AND NOT x.added "
-                    f"UNION SELECT x.event_id, x.mention_id FROM {mentions} x "
-                    f"SEMI JOIN {deltas} d ON d.event_id = x.event_id AND d.alive WHERE x.added")
-                forget("events", "event_id", deltas)
-                forget("event_mentions", "event_id", deltas)
-                con.execute(f"INSERT INTO {store}.events_recent SELECT * FROM event_rows")
-                con.execute(f"INSERT INTO {store}.event_mentions_recent "
-                            "SELECT * FROM event_mention_rows")
+                ids = _stage(con, "event_ids", ({"event_id": e} for e in batch.events), tmp)
+                forget("events", "event_id", ids)
+                forget("event_mentions", "event_id", ids)
+                _copy_event_rows(con, sorted(batch.events), store)
             con.execute(f"DELETE FROM {db}.main.sink_offsets WHERE topic = ?", [topic])
             con.execute(f"INSERT INTO {db}.main.sink_offsets VALUES (?, 0, ?, ?)",
                         [topic, batch.next_offset, epoch])
@@ -202,6 +191,22 @@ def write_overlay(con: duckdb.DuckDBPyConnection, batch: ProjectionBatch, *, top
         except Exception:
             con.execute("ROLLBACK")
             raise
+
+
+def _copy_event_rows(con: duckdb.DuckDBPyConnection, event_ids: list[str], store: str) -> None:
+    """Write to a replica's overlay the writer's rows of these events: a catch-up brings a
+    replica to the writer's position, so an event's rows after it are the writer's now (the
+    changes carry deltas, not the events' lists). Looked up by key in literal lists, which
+    DuckDB answers from the writer's indexes (`events`' key, `sink.EVENT_MENTIONS_INDEX`):
+    a join with a staged table would scan them, at a cost that grows with the database."""
+    row = con.execute("SELECT current_database()").fetchone()
+    source = f'"{row[0] if row else "main"}".main'
+    for i in range(0, len(event_ids), ID_LOOKUP_CHUNK):
+        keys = ", ".join("'" + e.replace("'", "''") + "'" for e in event_ids[i:i + ID_LOOKUP_CHUNK])
+        con.execute(f"INSERT INTO {store}.events_recent SELECT * FROM {source}.events "
+                    f"WHERE event_id IN ({keys})")
+        con.execute(f"INSERT INTO {store}.event_mentions_recent SELECT * FROM "
+                    f"{source}.event_mentions WHERE event_id IN ({keys})")
 
 
 def overlay_rows(con: duckdb.DuckDBPyConnection, db: str = "replica") -> tuple[int, int]:

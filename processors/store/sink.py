@@ -72,6 +72,12 @@ def _column_types(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, str]:
     return _TYPES[name]
 
 
+# The writer's only index beyond the schema's keys (replicas have none): a replica's catch-up
+# reads the rows of the events a batch touched by event id (`replicas._copy_event_rows`).
+EVENT_MENTIONS_INDEX = ("CREATE INDEX IF NOT EXISTS event_mentions_by_event "
+                        "ON event_mentions (event_id)")
+
+
 def open_writer(path: Path, threads: int | None = None) -> duckdb.DuckDBPyConnection:
     """Open (creating) a writer database with the analysts' schema; `threads` caps DuckDB's
     threads for this connection (None: DuckDB's default, one per core)."""
@@ -81,6 +87,7 @@ def open_writer(path: Path, threads: int | None = None) -> duckdb.DuckDBPyConnec
     if threads is not None:
         con.execute(f"SET threads = {int(threads)}")
     con.execute(SCHEMA_SQL)
+    con.execute(EVENT_MENTIONS_INDEX)
     aliases = alias_rows()
     con.execute("BEGIN TRANSACTION")
     con.execute("DELETE FROM entity_aliases")
