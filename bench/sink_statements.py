@@ -9,7 +9,9 @@ batches of `--batch` changes of `bench/sink_bench.py` (80% new events, 20% revis
 ones) and a quarter batch of status changes of stored articles, written by the replicas' own
 `write_overlay` and followed by `CHECKPOINT`. Each statement is timed (wall and the process's
 CPU, DuckDB's threads included); the table gives the median per round. Then the small tables
-are folded into the base once (`fold_overlay` + `CHECKPOINT`), timed as `fold`.
+are folded into the base once (`fold_overlay` + `CHECKPOINT`), timed as `fold`. (A catch-up
+copies the rows of the events a batch touched from the writer, its current database; here that
+is the replica itself, so those statements read the rows they hide, and write none.)
 
 Before the replicas' overlay layout (209c625), the same catch-up was `apply_batch(...,
 keyed=False)` on plain tables: `bench/results/sink-statements-before.txt` (and after:

@@ -15,14 +15,46 @@ from typing import Any
 from readmodel.read import connect
 
 _MENTIONS_NOW = "SELECT event_id, mention_id FROM event_mentions WHERE list_contains($ids, event_id)"
+# An event's mentions as of an instant: the fold of its changes known then (as `timeline_as_of`
+# folds its sources): its last whole list (a version-1 change's state, or `members`), then per
+# mention the last change after it that attached it (or took it over in a merge) or retracted it.
 _MENTIONS_AS_OF = """
-    WITH latest AS (
-        SELECT subject AS event_id, data FROM changelog
+    WITH changes AS (
+        SELECT subject AS event_id, log_offset, type, data FROM changelog
         WHERE type LIKE 'org.newsline.event.%' AND known_at <= $as_of::TIMESTAMPTZ
-          AND list_contains($ids, subject)
-        QUALIFY row_number() OVER (PARTITION BY subject ORDER BY log_offset DESC) = 1)
-    SELECT event_id, unnest(from_json(data->'$.event.mention_ids', '["VARCHAR"]')) AS mention_id
-    FROM latest WHERE json_type(data->'$.event') = 'OBJECT'"""
+          AND list_contains($ids, subject)),
+    alive AS (
+        SELECT event_id FROM changes
+        QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY log_offset DESC) = 1
+              AND json_type(data->'$.event') = 'OBJECT'),
+    whole AS (
+        SELECT event_id, log_offset AS since, from_json(coalesce(
+            data->'$.members.mention_ids', data->'$.event.mention_ids'), '["VARCHAR"]') AS ids
+        FROM changes
+        WHERE json_type(data, '$.members') = 'OBJECT'
+           OR json_type(data, '$.event.mention_ids') = 'ARRAY'
+        QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY log_offset DESC) = 1),
+    moves AS (
+        SELECT c.event_id, c.log_offset, u.mention_id,
+               c.type <> 'org.newsline.event.mention-retracted' AS entered
+        FROM changes c, unnest(CASE
+            WHEN c.type = 'org.newsline.event.merged'
+                THEN from_json(c.data->'$.mention_ids', '["VARCHAR"]')
+            WHEN c.type IN ('org.newsline.event.mention-attached',
+                            'org.newsline.event.mention-retracted')
+                THEN [c.data->>'$.mention_id'] END) AS u(mention_id)),
+    last_moves AS (
+        SELECT m.* FROM moves m JOIN whole w ON w.event_id = m.event_id
+        WHERE m.log_offset >= w.since
+        QUALIFY row_number() OVER (PARTITION BY m.event_id, m.mention_id
+                                   ORDER BY m.log_offset DESC) = 1)
+    SELECT w.event_id, u.mention_id FROM whole w SEMI JOIN alive a ON a.event_id = w.event_id,
+           unnest(w.ids) AS u(mention_id)
+    WHERE NOT EXISTS (SELECT 1 FROM last_moves m
+                      WHERE m.event_id = w.event_id AND m.mention_id = u.mention_id)
+    UNION ALL
+    SELECT m.event_id, m.mention_id FROM last_moves m SEMI JOIN alive a ON a.event_id = m.event_id
+    WHERE m.entered"""
 _REPORTS = """
     SELECT em.event_id, m.mention_id, m.sentence, m.sentence_start, m.expression, m.start_char,
            m.end_char, m.start_date, m.end_date, m.granularity, a.version_id, a.canonical_url,

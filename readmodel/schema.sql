@@ -200,31 +200,64 @@ COMMENT ON COLUMN timeline.first_reported_at IS 'Earliest publication instant am
 COMMENT ON COLUMN timeline.last_reported_at IS 'Latest publication instant among its sources.';
 COMMENT ON COLUMN timeline.anchor IS 'explicit here (see events.anchor).';
 
--- The timeline as it was known at instant ts: the last state of each event among the changes known
--- then (an event absorbed by a merge or left without mentions ends with a state of null).
+-- The timeline as it was known at instant ts: the last facts of each event among the changes known
+-- then (an event absorbed by a merge or left without mentions ends with facts of null), and its
+-- sources the fold of its changes known then: its last whole list (an event change of version 1
+-- carries the whole state, a later one `members`: a new event's), then per URL the last change
+-- after it that added or removed it (`sources_added`, `sources_removed`).
 -- Like the `timeline` view, explicit events only unless `anchors` says otherwise:
 -- timeline_as_of(ts, anchors := ['explicit', 'narrative', 'publication']).
 CREATE OR REPLACE MACRO timeline_as_of(ts, anchors := ['explicit']) AS TABLE
-    WITH latest AS (
-        SELECT subject AS event_id, data
+    WITH changes AS (
+        SELECT subject AS event_id, log_offset, data
         FROM changelog
         WHERE type LIKE 'org.newsline.event.%' AND known_at <= ts::TIMESTAMPTZ
-        QUALIFY row_number() OVER (PARTITION BY subject ORDER BY log_offset DESC) = 1
+    ), latest AS (
+        SELECT event_id, data FROM changes
+        QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY log_offset DESC) = 1
+    ), whole AS (
+        SELECT event_id, log_offset AS since,
+               from_json(coalesce(data->'$.members.sources', data->'$.event.sources'),
+                         '["VARCHAR"]') AS sources
+        FROM changes
+        WHERE json_type(data, '$.members') = 'OBJECT' OR json_type(data, '$.event.sources') = 'ARRAY'
+        QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY log_offset DESC) = 1
+    ), moves AS (
+        SELECT c.event_id, c.log_offset, u.url, true AS added FROM changes c,
+               unnest(from_json(c.data->'$.sources_added', '["VARCHAR"]')) AS u(url)
+        UNION ALL
+        SELECT c.event_id, c.log_offset, u.url, false AS added FROM changes c,
+               unnest(from_json(c.data->'$.sources_removed', '["VARCHAR"]')) AS u(url)
+    ), last_moves AS (
+        SELECT m.event_id, list(m.url) FILTER (WHERE m.added) AS added,
+               list(m.url) FILTER (WHERE NOT m.added) AS removed
+        FROM (SELECT m.* FROM moves m JOIN whole w ON w.event_id = m.event_id
+              WHERE m.log_offset >= w.since
+              QUALIFY row_number() OVER (PARTITION BY m.event_id, m.url
+                                         ORDER BY m.log_offset DESC) = 1) m
+        GROUP BY m.event_id
     )
-    SELECT event_id,
+    SELECT l.event_id,
            (data->>'$.event.start')::DATE AS start_date,
            (data->>'$.event.end')::DATE AS end_date,
            data->>'$.event.granularity' AS granularity,
            data->>'$.event.summary' AS summary,
            from_json(data->'$.event.entities', '["VARCHAR"]') AS entities,
-           json_array_length(data->'$.event.mention_ids')::INTEGER AS mention_count,
-           json_array_length(data->'$.event.sources')::INTEGER AS source_count,
-           from_json(data->'$.event.sources', '["VARCHAR"]') AS sources,
+           coalesce((data->>'$.event.mention_count')::INTEGER,
+                    json_array_length(data->'$.event.mention_ids')::INTEGER) AS mention_count,
+           coalesce((data->>'$.event.source_count')::INTEGER,
+                    json_array_length(data->'$.event.sources')::INTEGER) AS source_count,
+           list_sort(list_concat(
+               list_filter(coalesce(w.sources, []::VARCHAR[]),
+                           x -> NOT list_contains(coalesce(m.removed, []::VARCHAR[]), x)
+                                AND NOT list_contains(coalesce(m.added, []::VARCHAR[]), x)),
+               coalesce(m.added, []::VARCHAR[]))) AS sources,
            from_json(data->'$.event.languages', '["VARCHAR"]') AS languages,
            (data->>'$.event.first_reported_at')::TIMESTAMPTZ AS first_reported_at,
            (data->>'$.event.last_reported_at')::TIMESTAMPTZ AS last_reported_at,
            coalesce(data->>'$.event.anchor', 'explicit') AS anchor
-    FROM latest
+    FROM latest l LEFT JOIN whole w ON w.event_id = l.event_id
+         LEFT JOIN last_moves m ON m.event_id = l.event_id
     WHERE json_type(data->'$.event') = 'OBJECT'
       AND list_contains(anchors, coalesce(data->>'$.event.anchor', 'explicit'))
     ORDER BY start_date, end_date, first_reported_at, event_id;

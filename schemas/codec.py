@@ -19,19 +19,51 @@ from pydantic import BaseModel, ValidationError
 from schemas.articles import ARTICLE_ANALYSED, ARTICLE_SUBMITTED, Article, ArticleAnalysed
 from schemas.dead_letters import DEAD_LETTER_RECORDED, DeadLetter
 from schemas.envelope import Envelope
-from schemas.timeline import CHANGE_TYPES, TYPE_OF_CHANGE, Change
+from schemas.timeline import CHANGE_TYPES, TYPE_OF_CHANGE, Change, EventChange
+
+# Event changes went to version 2: facts, counts and deltas instead of whole states.
+EVENT_CHANGE_VERSION = 2
+EVENT_CHANGE_TYPES = {name for name, model in CHANGE_TYPES.items() if issubclass(model, EventChange)}
 
 # type string -> (schema version, data model). Upcasters for older versions go beside it.
 MESSAGE_TYPES: dict[str, tuple[int, type[BaseModel]]] = {
     ARTICLE_SUBMITTED: (1, Article),
     ARTICLE_ANALYSED: (1, ArticleAnalysed),
     DEAD_LETTER_RECORDED: (1, DeadLetter),
-    **{name: (1, model) for name, model in CHANGE_TYPES.items()},
+    **{name: (EVENT_CHANGE_VERSION if name in EVENT_CHANGE_TYPES else 1, model)
+       for name, model in CHANGE_TYPES.items()},
 }
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+
+_EVENT_LISTS = ("mention_ids", "sources")
+
+
+def event_change_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """A version-1 event change (the event's whole resulting state) at version 2: its facts and
+    counts, and its lists kept whole (`members`, absolute: the projection replaces the event's
+    rows with them, so a log of v1 changes then v2 deltas folds to the same lists)."""
+    state = data.get("event")
+    if state is None:
+        return data
+    facts = {k: v for k, v in state.items() if k not in _EVENT_LISTS}
+    facts["mention_count"] = len(state["mention_ids"])
+    facts["source_count"] = len(state["sources"])
+    members = {k: state[k] for k in _EVENT_LISTS}
+    return {**data, "event": facts, "members": members}
+
+
 # (type string, version N) -> turns the data of version N into that of version N + 1.
-UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+UPCASTERS: dict[tuple[str, int], Upcaster] = {
+    (name, 1): event_change_v1_to_v2 for name in EVENT_CHANGE_TYPES}
+
+
+def stored_version(kind: str, data: dict[str, Any]) -> int:
+    """The schema version of a change's `data` stored without its envelope (DuckDB's
+    `changelog.data`): an event change of version 2 always has `members` (null or not)."""
+    if kind in EVENT_CHANGE_TYPES and "members" not in data:
+        return 1
+    return MESSAGE_TYPES[kind][0] if kind in MESSAGE_TYPES else 0
 
 
 # `Envelope[model]` for each model, held here: pydantic keeps its parametrised classes only

@@ -2,7 +2,15 @@
 
 Every change says when it became known (`known_at`: when Newsline accepted the article that caused
 it), so "the timeline as of T" is the fold of the changes known at T, and a replay gives the same
-answer. Event changes carry the event's resulting state, so a projection is "latest state wins".
+answer.
+
+Event changes (schemaversion 2) carry what the article did to the event, not what the event is
+made of: its resulting facts and counts (`EventFacts`, "latest wins"), and the deltas of its
+lists: the mention attached or retracted, the mentions a merge took over, the sources that
+entered or left. Only `EventCreated` (and a version-1 change, upcast) carries whole lists
+(`members`, absolute: a projection replaces the event's rows with them). So a change's size is
+bounded by what the article touched, not by the event's size (docs/event-resolution-at-scale.md,
+*Changes bounded by what an article touches*).
 """
 
 from __future__ import annotations
@@ -37,6 +45,44 @@ class EventState(BaseModel):
     anchor: Anchor = Field(
         default="explicit", description="How its date is known: from its best-anchored mentions "
         "(`explicit` if any mention has a date expression in its sentence)")
+
+
+class EventFacts(BaseModel):
+    """An event's facts and counts: its state without the lists of mentions and sources."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_id: str
+    start: date
+    end: date
+    granularity: Granularity
+    summary: str
+    entities: list[str]
+    mention_count: int = Field(description="Mentions attached to it")
+    source_count: int = Field(description="Canonical URLs of the original articles reporting it")
+    languages: list[str]
+    first_reported_at: AwareDatetime
+    last_reported_at: AwareDatetime
+    anchor: Anchor = "explicit"
+
+    @classmethod
+    def of(cls, state: EventState) -> EventFacts:
+        """The facts of a whole state."""
+        return cls(
+            event_id=state.event_id, start=state.start, end=state.end,
+            granularity=state.granularity, summary=state.summary, entities=state.entities,
+            mention_count=len(state.mention_ids), source_count=len(state.sources),
+            languages=state.languages, first_reported_at=state.first_reported_at,
+            last_reported_at=state.last_reported_at, anchor=state.anchor)
+
+
+class EventMembers(BaseModel):
+    """An event's whole lists, absolute: they replace what a projection held for the event."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    mention_ids: list[str]
+    sources: list[str]
 
 
 class Change(BaseModel):
@@ -89,10 +135,24 @@ class MentionRecorded(Change):
 
 
 class EventChange(Change):
-    """A change to one event; `event` is its resulting state (None once it no longer exists)."""
+    """A change to one event: its resulting facts (None once it no longer exists) and what
+    entered and left its lists.
+
+    With `members` the lists are whole (an `EventCreated`, or a version-1 change upcast);
+    without, the change is a delta: its mention (`MentionAttached`, `MentionRetracted`), the
+    mentions a merge took over (`EventsMerged.mention_ids`) and `sources_added` /
+    `sources_removed`. An article's changes to one event carry its source delta once, on the
+    first of them. Folding an event's changes in log order gives its lists.
+    """
 
     event_id: str
-    event: EventState | None
+    event: EventFacts | None
+    members: EventMembers | None = Field(
+        default=None, description="Its whole lists (absolute), instead of deltas")
+    sources_added: list[str] = Field(default_factory=list,
+                                     description="Canonical URLs that entered its sources")
+    sources_removed: list[str] = Field(default_factory=list,
+                                       description="Canonical URLs that left its sources")
 
 
 class EventCreated(EventChange):
@@ -115,6 +175,8 @@ class EventsMerged(EventChange):
     """Other events turned out to be this one; `merged_ids` no longer exist."""
 
     merged_ids: list[str]
+    mention_ids: list[str] = Field(
+        default_factory=list, description="The merged events' mentions it took over")
 
 
 class EventRevised(EventChange):

@@ -38,6 +38,8 @@ from schemas.timeline import (
     EventChange,
     EventCreated,
     EventDissolved,
+    EventFacts,
+    EventMembers,
     EventRevised,
     EventsMerged,
     EventState,
@@ -172,7 +174,9 @@ def _refs(art: ArticleAnalysed) -> list[MentionRef]:
 
 def diff_events(old: dict[str, EventState], new: dict[str, EventState],
                 base: dict[str, Any]) -> list[Change]:
-    """Changes that turn the `old` events into the `new` ones."""
+    """Changes that turn the `old` events into the `new` ones: each event's facts, and what
+    entered and left its lists (a new event's lists whole), so that folding an event's changes
+    in order turns its old lists into its new ones."""
     changes: list[Change] = []
     gone = set(old) - set(new)
     owner = {m: eid for eid, ev in new.items() for m in ev.mention_ids} if gone else {}
@@ -183,19 +187,30 @@ def diff_events(old: dict[str, EventState], new: dict[str, EventState],
             absorbed.setdefault(targets[0], []).append(eid)
     for eid in sorted(new):
         ev = new[eid]
+        facts = EventFacts.of(ev)
+        mine: list[Change] = []
         if eid not in old:
-            changes.append(EventCreated(**base, event_id=eid, event=ev))
+            mine.append(EventCreated(**base, event_id=eid, event=facts, members=EventMembers(
+                mention_ids=ev.mention_ids, sources=ev.sources)))
+        before = set(old[eid].mention_ids) if eid in old else set()
+        after = set(ev.mention_ids) if eid in old else set()
+        moved_in = {m for a in absorbed.get(eid, []) for m in old[a].mention_ids}
         if absorbed.get(eid):
-            changes.append(EventsMerged(**base, event_id=eid, event=ev, merged_ids=absorbed[eid]))
+            mine.append(EventsMerged(**base, event_id=eid, event=facts, merged_ids=absorbed[eid],
+                                     mention_ids=sorted((after - before) & moved_in)))
         if eid in old and old[eid] != ev:
-            before, after = set(old[eid].mention_ids), set(ev.mention_ids)
-            moved_in = {m for a in absorbed.get(eid, []) for m in old[a].mention_ids}
             for m in sorted(after - before - moved_in):
-                changes.append(MentionAttached(**base, event_id=eid, event=ev, mention_id=m))
+                mine.append(MentionAttached(**base, event_id=eid, event=facts, mention_id=m))
             for m in sorted(before - after):
-                changes.append(MentionRetracted(**base, event_id=eid, event=ev, mention_id=m))
+                mine.append(MentionRetracted(**base, event_id=eid, event=facts, mention_id=m))
             if before == after:
-                changes.append(EventRevised(**base, event_id=eid, event=ev))
+                mine.append(EventRevised(**base, event_id=eid, event=facts))
+        if eid in old and mine:
+            had, has = set(old[eid].sources), set(ev.sources)
+            if had != has:  # the article's source delta, once, on its first change
+                mine[0] = mine[0].model_copy(update={"sources_added": sorted(has - had),
+                                                     "sources_removed": sorted(had - has)})
+        changes.extend(mine)
     for eid in sorted(set(old) - set(new)):
         changes.append(EventDissolved(**base, event_id=eid, event=None))
     return changes

@@ -1,8 +1,12 @@
-"""Fold timeline changes into projection rows: pure, so the sink and `replay` share it."""
+"""Fold timeline changes into projection rows: pure, so the sink and `replay` share it.
+
+Event changes are folded per event into one `EventDelta` per batch: the last facts, and what
+entered and left the event's mentions and sources (or its whole lists, after a change that
+carries them), so the sink rewrites a hot event's rows once per batch, from the deltas.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,9 +15,56 @@ from schemas.timeline import (
     ArticleStatusChanged,
     ArticleVersionRecorded,
     EventChange,
+    EventFacts,
+    EventsMerged,
     EventState,
+    MentionAttached,
     MentionRecorded,
+    MentionRetracted,
 )
+
+
+@dataclass
+class EventDelta:
+    """What a batch did to one event: its last facts (None: it no longer exists) and the
+    changes of its lists. `whole`: the lists were replaced (a change carried them whole, or
+    the event was dissolved), so `mentions_added` / `sources_added` are the whole lists and
+    nothing the projection held for the event before is kept."""
+
+    facts: EventFacts | None
+    whole: bool = False
+    mentions_added: set[str] = field(default_factory=set)
+    mentions_removed: set[str] = field(default_factory=set)
+    sources_added: set[str] = field(default_factory=set)
+    sources_removed: set[str] = field(default_factory=set)
+
+    def apply(self, change: EventChange) -> None:
+        """Fold the next change of this event (in log order)."""
+        self.facts = change.event
+        if change.event is None or change.members is not None:
+            self.whole = True
+            self.mentions_removed.clear()
+            self.sources_removed.clear()
+            members = change.members
+            self.mentions_added = set(members.mention_ids) if members and change.event else set()
+            self.sources_added = set(members.sources) if members and change.event else set()
+        mentions: tuple[list[str], list[str]] = ([], [])
+        if isinstance(change, MentionAttached):
+            mentions = ([change.mention_id], [])
+        elif isinstance(change, MentionRetracted):
+            mentions = ([], [change.mention_id])
+        elif isinstance(change, EventsMerged):
+            mentions = (change.mention_ids, [])
+        _move(self.mentions_added, self.mentions_removed, *mentions)
+        _move(self.sources_added, self.sources_removed, change.sources_added,
+              change.sources_removed)
+
+
+def _move(added: set[str], removed: set[str], entered: list[str], left: list[str]) -> None:
+    added.difference_update(left)
+    removed.update(left)
+    removed.difference_update(entered)
+    added.update(entered)
 
 
 @dataclass
@@ -24,30 +75,48 @@ class ProjectionBatch:
     articles: dict[str, dict[str, Any]] = field(default_factory=dict)
     statuses: dict[str, dict[str, Any]] = field(default_factory=dict)
     mentions: dict[str, dict[str, Any]] = field(default_factory=dict)
-    events: dict[str, EventState | None] = field(default_factory=dict)
+    events: dict[str, EventDelta] = field(default_factory=dict)
     next_offset: int = 0
+    # The changes folded, in log order (`without` folds them again minus some).
+    changes: list[tuple[int, Envelope[Any]]] = field(default_factory=list)
+
+    def without(self, change_ids: set[str]) -> ProjectionBatch:
+        """The same batch folded again without these changes (already stored: a delta must
+        not be applied twice), with the same next offset."""
+        out = fold([c for c in self.changes if c[1].id not in change_ids])
+        out.next_offset = max(out.next_offset, self.next_offset)
+        return out
 
 
 def _iso(value: Any) -> Any:
     return value.isoformat() if value is not None else None
 
 
-def event_row(state: EventState) -> dict[str, Any]:
-    """An `events` row."""
+def event_row(state: EventState | EventFacts, sources: list[str] | None = None) -> dict[str, Any]:
+    """An `events` row: of a whole state, or of facts with the event's `sources`."""
+    if isinstance(state, EventState):
+        facts, sources = EventFacts.of(state), state.sources
+    else:
+        facts = state
     return {
-        "event_id": state.event_id, "start_date": state.start.isoformat(),
-        "end_date": state.end.isoformat(), "granularity": state.granularity,
-        "summary": state.summary, "entities": state.entities,
-        "mention_count": len(state.mention_ids), "source_count": len(state.sources),
-        "sources": state.sources, "languages": state.languages,
-        "first_reported_at": _iso(state.first_reported_at),
-        "last_reported_at": _iso(state.last_reported_at), "anchor": state.anchor,
+        "event_id": facts.event_id, "start_date": facts.start.isoformat(),
+        "end_date": facts.end.isoformat(), "granularity": facts.granularity,
+        "summary": facts.summary, "entities": facts.entities,
+        "mention_count": facts.mention_count, "source_count": facts.source_count,
+        "sources": sources, "languages": facts.languages,
+        "first_reported_at": _iso(facts.first_reported_at),
+        "last_reported_at": _iso(facts.last_reported_at), "anchor": facts.anchor,
     }
 
 
-def event_mention_rows(states: list[EventState]) -> Iterator[dict[str, Any]]:
-    """The `event_mentions` rows of these events."""
-    return ({"event_id": s.event_id, "mention_id": m} for s in states for m in s.mention_ids)
+def event_delta_row(eid: str, delta: EventDelta) -> dict[str, Any]:
+    """A staged row of an event a batch changed (`sink.apply_events`): its `events` columns
+    without `sources` (None if it no longer exists), and its source deltas."""
+    row = event_row(delta.facts) if delta.facts is not None else {"event_id": eid}
+    row.pop("sources", None)
+    return {**row, "alive": delta.facts is not None, "whole": delta.whole,
+            "sources_added": sorted(delta.sources_added),
+            "sources_removed": sorted(delta.sources_removed)}
 
 
 def fold(changes: list[tuple[int, Envelope[Any]]], batch: ProjectionBatch | None = None) -> ProjectionBatch:
@@ -60,6 +129,7 @@ def fold(changes: list[tuple[int, Envelope[Any]]], batch: ProjectionBatch | None
         if env.id in seen:  # re-emitted after a crash: same id, same content
             continue
         seen.add(env.id)
+        out.changes.append((offset, env))
         out.changelog.append({
             "log_offset": offset, "change_id": env.id, "type": env.type,
             "known_at": _iso(data.known_at), "cause": data.cause, "subject": env.subject,
@@ -89,5 +159,8 @@ def fold(changes: list[tuple[int, Envelope[Any]]], batch: ProjectionBatch | None
                 "predicate": m.predicate, "predicate_kind": m.predicate_kind, "anchor": m.anchor,
             }
         elif isinstance(data, EventChange):
-            out.events[data.event_id] = data.event
+            delta = out.events.get(data.event_id)
+            if delta is None:
+                delta = out.events[data.event_id] = EventDelta(data.event)
+            delta.apply(data)
     return out

@@ -15,6 +15,9 @@ TABLES = {"articles": "version_id", "mentions": "mention_id", "events": "event_i
 
 
 def _rows(con: duckdb.DuckDBPyConnection, table: str, order: str) -> list[tuple[Any, ...]]:
+    if table == "changelog":  # compared as read today: a row of an older version, upcast
+        return [(o, e.id, e.type, e.subject, e.data.model_dump(mode="json"))
+                for o, e in changes_in_table(con)]
     return con.execute(f"SELECT * FROM {table} ORDER BY {order}").fetchall()
 
 

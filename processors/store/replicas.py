@@ -54,7 +54,7 @@ from typing import Any
 
 import duckdb
 
-from processors.store.project import ProjectionBatch, event_mention_rows, event_row, fold
+from processors.store.project import ProjectionBatch, fold
 from schemas.envelope import Envelope
 
 TABLES = ("changelog", "articles", "mentions", "events", "event_mentions", "sink_offsets",
@@ -67,6 +67,9 @@ REPLICA_SLOTS = 3  # the published one, the next one, and one spare for a held-o
 # synthetic events of bench/sink_bench.py), so about 270 MB at most: some 8 s of changes at
 # 500 articles/s, more than publishes are spaced by under load.
 KEEP_CHANGES = 60_000
+# Event ids per key lookup in the writer (`_copy_event_rows`): a literal IN list up to DuckDB's
+# `index_scan_max_count` (2,048) is answered from the index.
+ID_LOOKUP_CHUNK = 1000
 # Beyond this many missed changes a whole copy is cheaper than folding them again in Python.
 CATCH_UP_LIMIT = 500_000
 # Replicas' layout (`replica_schema`); a replica written with another one is rebuilt.
@@ -180,12 +183,7 @@ def write_overlay(con: duckdb.DuckDBPyConnection, batch: ProjectionBatch, *, top
                 ids = _stage(con, "event_ids", ({"event_id": e} for e in batch.events), tmp)
                 forget("events", "event_id", ids)
                 forget("event_mentions", "event_id", ids)
-                alive = [s for s in batch.events.values() if s is not None]
-                if alive:
-                    stage = _stage(con, "events", (event_row(s) for s in alive), tmp)
-                    con.execute(f"INSERT INTO {store}.events_recent SELECT * FROM {stage}")
-                    stage = _stage(con, "event_mentions", event_mention_rows(alive), tmp)
-                    con.execute(f"INSERT INTO {store}.event_mentions_recent SELECT * FROM {stage}")
+                _copy_event_rows(con, sorted(batch.events), store)
             con.execute(f"DELETE FROM {db}.main.sink_offsets WHERE topic = ?", [topic])
             con.execute(f"INSERT INTO {db}.main.sink_offsets VALUES (?, 0, ?, ?)",
                         [topic, batch.next_offset, epoch])
@@ -193,6 +191,22 @@ def write_overlay(con: duckdb.DuckDBPyConnection, batch: ProjectionBatch, *, top
         except Exception:
             con.execute("ROLLBACK")
             raise
+
+
+def _copy_event_rows(con: duckdb.DuckDBPyConnection, event_ids: list[str], store: str) -> None:
+    """Write to a replica's overlay the writer's rows of these events: a catch-up brings a
+    replica to the writer's position, so an event's rows after it are the writer's now (the
+    changes carry deltas, not the events' lists). Looked up by key in literal lists, which
+    DuckDB answers from the writer's indexes (`events`' key, `sink.EVENT_MENTIONS_INDEX`):
+    a join with a staged table would scan them, at a cost that grows with the database."""
+    row = con.execute("SELECT current_database()").fetchone()
+    source = f'"{row[0] if row else "main"}".main'
+    for i in range(0, len(event_ids), ID_LOOKUP_CHUNK):
+        keys = ", ".join("'" + e.replace("'", "''") + "'" for e in event_ids[i:i + ID_LOOKUP_CHUNK])
+        con.execute(f"INSERT INTO {store}.events_recent SELECT * FROM {source}.events "
+                    f"WHERE event_id IN ({keys})")
+        con.execute(f"INSERT INTO {store}.event_mentions_recent SELECT * FROM "
+                    f"{source}.event_mentions WHERE event_id IN ({keys})")
 
 
 def overlay_rows(con: duckdb.DuckDBPyConnection, db: str = "replica") -> tuple[int, int]:
@@ -231,17 +245,18 @@ def fold_overlay(con: duckdb.DuckDBPyConnection, db: str = "replica") -> None:
 
 
 def _only_stored(con: duckdb.DuckDBPyConnection, batch: ProjectionBatch, start: int,
-                 end: int) -> None:
-    """Drop from `batch` the changelog rows the writer did not store (changes emitted again at
-    a later offset, skipped by `apply_batch`), read from the writer's offsets in [start, end)."""
+                 end: int) -> ProjectionBatch:
+    """`batch` without the changes the writer did not store (changes emitted again at a later
+    offset, skipped by `apply_batch`: a delta is applied once), read from the writer's offsets
+    in [start, end)."""
     row = con.execute("SELECT count(*) FROM changelog WHERE log_offset >= ? AND log_offset < ?",
                       [start, end]).fetchone()
     if row is not None and row[0] == len(batch.changelog):
-        return
+        return batch
     stored = {int(r[0]) for r in con.execute(
         "SELECT log_offset FROM changelog WHERE log_offset >= ? AND log_offset < ?",
         [start, end]).fetchall()}
-    batch.changelog = [c for c in batch.changelog if c["log_offset"] in stored]
+    return batch.without({e.id for o, e in batch.changes if o not in stored})
 
 
 def _quoted(path: Path) -> str:
@@ -337,9 +352,8 @@ class ReplicaPublisher:
         if written is None:
             return False
         missed = self._missed(con, written.next_offset, next_offset)
-        batch = fold(missed)
+        batch = _only_stored(con, fold(missed), written.next_offset, next_offset)
         batch.next_offset = next_offset
-        _only_stored(con, batch, written.next_offset, next_offset)
         try:
             con.execute(f"ATTACH {_quoted(path)} AS replica")
         except duckdb.Error as error:

@@ -29,11 +29,11 @@ from typing import Any
 import duckdb
 
 from processors.analysis.entities import alias_rows
-from processors.store.project import ProjectionBatch, event_mention_rows, event_row, fold
+from processors.store.project import EventDelta, ProjectionBatch, event_delta_row, fold
 from processors.store.replicas import ReplicaPublisher
 from readmodel import SCHEMA_SQL
 from readmodel.metrics import Latency, SinkMetrics, write_sink_metrics
-from schemas.codec import MESSAGE_TYPES, Rejection, decode
+from schemas.codec import Rejection, decode, stored_version
 from schemas.envelope import Envelope
 
 log = logging.getLogger(__name__)
@@ -43,12 +43,24 @@ log = logging.getLogger(__name__)
 _STAGED_SLICES = {
     "statuses": ("articles", ("version_id", "status", "superseded_by", "duplicate_of")),
     "event_ids": ("events", ("event_id",)),
+    "change_ids": ("changelog", ("change_id",)),
+}
+# Staged event deltas (`apply_events`): an `events` row without its sources, with the deltas;
+# and one row per mention that entered (`added`) or left an event.
+_STAGED_EXTRA: dict[str, tuple[str, dict[str, str | None]]] = {
+    "event_deltas": ("events", {"sources": None, "alive": "BOOLEAN", "whole": "BOOLEAN",
+                                "sources_added": "VARCHAR[]", "sources_removed": "VARCHAR[]"}),
+    "mention_deltas": ("event_mentions", {"added": "BOOLEAN"}),
 }
 _TYPES: dict[str, dict[str, str]] = {}
 
 
 def _column_types(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, str]:
     """Column -> type of a table (or of a slice of one), read once from the catalog."""
+    if name in _STAGED_EXTRA and name not in _TYPES:
+        table, extra = _STAGED_EXTRA[name]
+        types = {c: t for c, t in {**_column_types(con, table), **extra}.items() if t}
+        _TYPES[name] = types
     if name not in _TYPES:
         table, only = _STAGED_SLICES.get(name, (name, ()))
         rows = con.execute(
@@ -60,6 +72,12 @@ def _column_types(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, str]:
     return _TYPES[name]
 
 
+# The writer's only index beyond the schema's keys (replicas have none): a replica's catch-up
+# reads the rows of the events a batch touched by event id (`replicas._copy_event_rows`).
+EVENT_MENTIONS_INDEX = ("CREATE INDEX IF NOT EXISTS event_mentions_by_event "
+                        "ON event_mentions (event_id)")
+
+
 def open_writer(path: Path, threads: int | None = None) -> duckdb.DuckDBPyConnection:
     """Open (creating) a writer database with the analysts' schema; `threads` caps DuckDB's
     threads for this connection (None: DuckDB's default, one per core)."""
@@ -69,6 +87,7 @@ def open_writer(path: Path, threads: int | None = None) -> duckdb.DuckDBPyConnec
     if threads is not None:
         con.execute(f"SET threads = {int(threads)}")
     con.execute(SCHEMA_SQL)
+    con.execute(EVENT_MENTIONS_INDEX)
     aliases = alias_rows()
     con.execute("BEGIN TRANSACTION")
     con.execute("DELETE FROM entity_aliases")
@@ -106,7 +125,24 @@ def apply_batch(con: duckdb.DuckDBPyConnection, batch: ProjectionBatch, *, topic
     try:
         _write_batch(con, batch, topic=topic, epoch=epoch, db=db, known_new=True)
     except duckdb.ConstraintException:
-        _write_batch(con, batch, topic=topic, epoch=epoch, db=db, known_new=False)
+        _write_batch(con, _first_of_each(con, batch, db), topic=topic, epoch=epoch, db=db,
+                     known_new=False)
+
+
+def _first_of_each(con: duckdb.DuckDBPyConnection, batch: ProjectionBatch,
+                   db: str) -> ProjectionBatch:
+    """The batch folded again without the changes already stored (a resend after a crash or
+    a rebalance, same id): every projection applies the first of each change id only, so an
+    event delta is never applied twice, whatever came between."""
+    if not batch.changes:
+        return batch
+    with tempfile.TemporaryDirectory(prefix="newsline-sink-") as tmpdir:
+        ids = _stage(con, "change_ids", ({"change_id": e.id} for _, e in batch.changes),
+                     Path(tmpdir))
+        stored = {str(r[0]) for r in con.execute(
+            f"SELECT change_id FROM {db}.changelog WHERE change_id IN "
+            f"(SELECT change_id FROM {ids})").fetchall()}
+    return batch.without(stored) if stored else batch
 
 
 def _write_batch(con: duckdb.DuckDBPyConnection, batch: ProjectionBatch, *, topic: str,
@@ -134,23 +170,56 @@ def _write_batch(con: duckdb.DuckDBPyConnection, batch: ProjectionBatch, *, topi
                 stage = _stage(con, "mentions", batch.mentions.values(), tmp)
                 con.execute(f"INSERT OR REPLACE INTO {db}.mentions SELECT * FROM {stage}")
             if batch.events:
-                # Ids go through a staged file too: a Python list parameter costs DuckDB an
-                # import probe per element.
-                ids = _stage(con, "event_ids", ({"event_id": e} for e in batch.events), tmp)
-                con.execute(f"DELETE FROM {db}.event_mentions WHERE event_id IN (SELECT event_id FROM {ids})")
-                con.execute(f"DELETE FROM {db}.events WHERE event_id IN (SELECT event_id FROM {ids})")
-                alive = [s for s in batch.events.values() if s is not None]
-                if alive:
-                    stage = _stage(con, "events", (event_row(s) for s in alive), tmp)
-                    con.execute(f"INSERT INTO {db}.events SELECT * FROM {stage}")
-                    stage = _stage(con, "event_mentions", event_mention_rows(alive), tmp)
-                    con.execute(f"INSERT INTO {db}.event_mentions SELECT * FROM {stage}")
+                apply_events(con, batch.events, tmp, db)
             con.execute(f"INSERT OR REPLACE INTO {db}.sink_offsets VALUES (?, 0, ?, ?)",
                         [topic, batch.next_offset, epoch])
             con.execute("COMMIT")
         except Exception:
             con.execute("ROLLBACK")
             raise
+
+
+def stage_event_deltas(con: duckdb.DuckDBPyConnection, events: dict[str, EventDelta],
+                       tmp: Path) -> tuple[str, str]:
+    """Stage a batch's event deltas: (events table, mentions table) (`_STAGED_EXTRA`)."""
+    deltas = _stage(con, "event_deltas", (event_delta_row(e, d) for e, d in events.items()), tmp)
+    mentions = _stage(con, "mention_deltas", (
+        {"event_id": e, "mention_id": m, "added": added} for e, d in events.items()
+        for added, ids in ((True, d.mentions_added), (False, d.mentions_removed))
+        for m in sorted(ids)), tmp)
+    return deltas, mentions
+
+
+def event_rows_sql(con: duckdb.DuckDBPyConnection, deltas: str, events: str) -> str:
+    """The `events` rows of the living events in `deltas`, their sources the table `events`'
+    (of the event before the batch) with the deltas applied, sorted as the resolver sorts them
+    (DuckDB compares VARCHARs by their UTF-8 bytes: Python's order of str)."""
+    sources = ("CASE WHEN d.whole THEN list_sort(d.sources_added) ELSE list_sort(list_filter("
+               "list_distinct(list_concat(coalesce(e.sources, []::VARCHAR[]), d.sources_added)), "
+               "x -> NOT list_contains(d.sources_removed, x))) END")
+    cols = ", ".join(sources + " AS sources" if c == "sources" else f"d.{c}"
+                     for c in _column_types(con, "events"))
+    return (f"SELECT {cols} FROM {deltas} d LEFT JOIN {events} e ON e.event_id = d.event_id "
+            "WHERE d.alive")
+
+
+def apply_events(con: duckdb.DuckDBPyConnection, events: dict[str, EventDelta], tmp: Path,
+                 db: str = "main") -> None:
+    """Apply a batch's event deltas to `events` and `event_mentions` (inside the caller's
+    transaction): a hot event's row is written once per batch, from its deltas, and only its
+    mentions that entered or left are written. Set operations: a delta applied twice changes
+    nothing more (though the sink applies each change id once: `apply_batch`)."""
+    deltas, mentions = stage_event_deltas(con, events, tmp)
+    con.execute(f"DELETE FROM {db}.event_mentions WHERE event_id IN "
+                f"(SELECT event_id FROM {deltas} WHERE whole)")
+    con.execute(f"DELETE FROM {db}.event_mentions m USING {mentions} d WHERE NOT d.added "
+                f"AND m.event_id = d.event_id AND m.mention_id = d.mention_id")
+    con.execute(f"INSERT OR IGNORE INTO {db}.event_mentions SELECT event_id, mention_id "
+                f"FROM {mentions} WHERE added")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE event_rows AS "
+                f"{event_rows_sql(con, deltas, f'{db}.events')}")
+    con.execute(f"DELETE FROM {db}.events WHERE event_id IN (SELECT event_id FROM {deltas})")
+    con.execute(f"INSERT INTO {db}.events SELECT * FROM event_rows")
 
 
 def stored_position(con: duckdb.DuckDBPyConnection, topic: str) -> tuple[int, str | None]:
@@ -206,8 +275,8 @@ def changes_in_table(con: duckdb.DuckDBPyConnection, start: int = 0,
     """The changes stored in the `changelog` table at offsets [start, end), as envelopes.
 
     The table holds each change's data as projected (validated by the models of the code that
-    wrote it) and no schema version, so it is read back at today's version: the table needs a
-    version column before the first model change.
+    wrote it) and no schema version: `stored_version` tells a version-1 event change (whole
+    state) from a version-2 one, and `decode` upcasts the first.
     """
     rows = con.execute("SELECT log_offset, change_id, type, known_at, subject, data "
                        "FROM changelog WHERE log_offset >= ? AND log_offset < ? "
@@ -215,10 +284,10 @@ def changes_in_table(con: duckdb.DuckDBPyConnection, start: int = 0,
                        ).fetchall()
     records = []
     for offset, change_id, kind, known_at, subject, data in rows:
-        version = MESSAGE_TYPES[kind][0] if kind in MESSAGE_TYPES else 0
+        body = json.loads(data)
         doc = {"id": change_id, "source": "newsline/resolve", "type": kind,
-               "schemaversion": version, "time": known_at.isoformat(), "subject": subject,
-               "data": json.loads(data)}
+               "schemaversion": stored_version(kind, body), "time": known_at.isoformat(),
+               "subject": subject, "data": body}
         records.append((offset, json.dumps(doc).encode()))
     return decode_changes(records)
 

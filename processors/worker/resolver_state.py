@@ -86,7 +86,7 @@ from processors.resolution.interval_index import (
 from processors.worker.heap import PROCESS_HEAP, HeapTrim
 from schemas.articles import ArticleAnalysed
 from schemas.codec import encode
-from schemas.timeline import EventState
+from schemas.timeline import EventFacts, EventState
 
 log = logging.getLogger(__name__)
 
@@ -884,7 +884,8 @@ class Resolver:
                     for eid, ev in t.events.items()},
             changes=[(str(e.subject), encode(e).decode())
                      for e in change_envelopes(t.changes, art.version_id)],
-            states={eid: ev.model_dump_json() for eid, ev in t.events.items() if ev is not None})
+            states={eid: EventFacts.of(ev).model_dump_json()
+                    for eid, ev in t.events.items() if ev is not None})
         self.fault("journal")
         journal_offset = await self.journal.append(art.version_id.encode(), record.encode())
         self.fault("changes")
