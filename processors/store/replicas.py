@@ -351,9 +351,6 @@ class ReplicaPublisher:
         written = self._usable(path, epoch, next_offset)
         if written is None:
             return False
-        missed = self._missed(con, written.next_offset, next_offset)
-        batch = _only_stored(con, fold(missed), written.next_offset, next_offset)
-        batch.next_offset = next_offset
         try:
             con.execute(f"ATTACH {_quoted(path)} AS replica")
         except duckdb.Error as error:
@@ -361,6 +358,19 @@ class ReplicaPublisher:
                 return False  # an analyst (or the API) still has it open
             raise
         try:
+            # Where the replica is: its own `sink_offsets`, written in the transaction of its
+            # last catch-up. The sidecar can be behind it: a sink killed after that commit and
+            # before the checkpoint left the batch in the replica's WAL, its file unchanged
+            # (the identity `_usable` compares), and its sidecar unwritten; caught up from the
+            # sidecar's position, the replica got those changes twice in its changelog.
+            row = con.execute("SELECT next_offset, epoch FROM replica.main.sink_offsets "
+                              "WHERE topic = ?", [topic]).fetchone()
+            if row is None or row[1] != epoch or not written.next_offset <= row[0] <= next_offset:
+                return False  # not what the sidecar says, nor a later position of it: copy
+            start = int(row[0])
+            missed = self._missed(con, start, next_offset)
+            batch = _only_stored(con, fold(missed), start, next_offset)
+            batch.next_offset = next_offset
             write_overlay(con, batch, topic=topic, epoch=epoch, db="replica")
             small, base = overlay_rows(con)
             if small > max(self.fold_min_rows, self.fold_share * base):

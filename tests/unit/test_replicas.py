@@ -253,3 +253,43 @@ def test_analysts_see_the_same_relations_and_columns_as_in_the_writer(stack):
     finally:
         reader.close()
     assert got == con.execute(query).fetchall()
+
+
+KILLED_MID_CATCH_UP = """
+import os, sys
+from pathlib import Path
+from processors.store import replicas
+from processors.store.sink import open_writer
+from tests.unit.test_replicas import feed
+from tests.unit.test_store import changelog_records
+
+tmp = Path(sys.argv[1])
+writer, target = tmp / ".sink" / "writer.duckdb", tmp / "newsline.duckdb"
+con = open_writer(writer)
+publisher = replicas.ReplicaPublisher(writer.parent, target)
+records = changelog_records()
+list(feed(con, publisher, writer, target, records[:4], batch=2))  # two replicas, copied
+# The next catch-up is killed right after its transaction committed: the replica's WAL holds
+# the batch, its file and its sidecar (replica-N.json) do not yet.
+replicas.overlay_rows = lambda *a, **k: os._exit(9)
+list(feed(con, publisher, writer, target, records[4:6], batch=2))
+"""
+
+
+def test_a_sink_killed_after_a_catch_up_committed_does_not_apply_it_again(tmp_path):
+    """kill -9 between a catch-up's commit and its checkpoint and sidecar: the replica's own
+    `sink_offsets` (written in that transaction) says where it is, not the sidecar, so the
+    restarted sink does not append the same changes to its changelog again (the whole fault
+    campaign found 7,067 changelog rows twice in the analysts' file after 25 kills)."""
+    out = subprocess.run([sys.executable, "-c", KILLED_MID_CATCH_UP, str(tmp_path)],
+                         cwd=Path(__file__).parents[2], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 9, out.stderr
+    writer = tmp_path / ".sink" / "writer.duckdb"
+    target = tmp_path / "newsline.duckdb"
+    assert any(Path(f"{p}.wal").exists() for p in writer.parent.glob("replica-*.duckdb"))
+    con = open_writer(writer)
+    restarted = ReplicaPublisher(writer.parent, target)
+    list(feed(con, restarted, writer, target, changelog_records()[6:], batch=2))
+    assert published(target) == tables(con)
+    con.close()
