@@ -12,7 +12,7 @@ from bench.dense_workload import CACHE, adversarial_pool, analyse_all, expand, r
 from processors.resolution import bounded
 from processors.resolution import fold as timeline
 from processors.resolution.bounded import COMPONENT_LIMIT, Summary, Working
-from processors.resolution.coreference import MentionRef, cluster_mentions, event_state
+from processors.resolution.coreference import MentionRef, event_state
 from processors.resolution.fold import fold_all
 from tests.conftest import ROOT
 
@@ -66,39 +66,6 @@ def test_the_bounded_path_keeps_the_merge_rules():
         assert max(r.mention.start for r in refs) <= min(r.mention.end for r in refs)
         assert len({r.mention.start for r in refs if r.mention.granularity == "day"}) <= 1
         assert all(state.owner[m] == ev.event_id for m in ev.mention_ids)
-
-
-def test_an_event_reaching_16_members_is_clustered_again_on_its_members(monkeypatch):
-    """`Working.regroup` (off by default: `bounded.REGROUP_FROM`, measured in
-    docs/event-resolution-at-scale.md): a group whose members exact clustering splits (here ten
-    members each of two day events of different days, put in one group by hand) is split into
-    exactly `cluster_mentions`' clusters when it has reached 16 members (not before, not again at
-    the same size)."""
-    monkeypatch.setattr(bounded, "REGROUP_FROM", 16)
-    state = fold_all(hot_story()[:600])
-    refs = state.active.refs
-    events = sorted((e for e in state.events.values() if e.granularity == "day"),
-                    key=lambda e: (-len(e.mention_ids), e.event_id))
-    a = events[0]
-    b = next(e for e in events if e.start != a.start)
-    union = [refs[m] for m in (*a.mention_ids[:10], *b.mention_ids[:10])]
-    assert len(union) >= 16
-
-    def regrouped(members: list[MentionRef]) -> list[list[str]]:
-        work = Working(state.active, {}, {}, {})
-        work.groups["g"] = Summary.of(members)
-        work.owner.update({r.mention.mention_id: "g" for r in members})
-        work.regroup("g")
-        work.regroup("g")  # a second time at the same size changes nothing
-        groups = [sorted(g.ids) for g in work.groups.values() if g is not None]
-        assert all(work.owner[m] == k for k, g in work.groups.items() if g for m in g.ids)
-        return sorted(groups)
-
-    expected = sorted(sorted(r.mention.mention_id for r in c) for c in cluster_mentions(union))
-    assert regrouped(union) == expected
-    assert regrouped(union[:15]) == [sorted(r.mention.mention_id for r in union[:15])]
-    monkeypatch.setattr(bounded, "REGROUP_FROM", 0)
-    assert regrouped(union) == [sorted(r.mention.mention_id for r in union)]
 
 
 def test_a_small_group_merges_only_on_a_probe_of_min_probe_members(monkeypatch):
