@@ -42,11 +42,14 @@ ATTACH_CANDIDATES = 48  # candidates a mention is compared with on the bounded p
 # MERGE_LINK; 0: any compatible pair). Other values were measured: docs/event-resolution-at-scale.md.
 MERGE_TRIGGER = 0.0
 MERGE_LINK = 0.0
-MERGE_SHARE = 0.5
+# 0.55: more than half of a probe of 4 to 8 (5 of 8, 3 of 4), not exactly half: merges that
+# passed on exactly half (4/8, 2/4, 2/2) were most of the pairs two orders of 10,000 dense
+# articles disagreed on (0.5 before; docs/event-resolution-at-scale.md, the fourth session).
+MERGE_SHARE = 0.55
 # A probe of fewer than MERGE_MIN_PROBE members counts the missing ones as unlinked, so a group
-# of one to three reports cannot merge on one or two links (0: off; 4 measured in
-# docs/event-resolution-at-scale.md: 10,000 articles agree more, 3,000 less).
-MERGE_MIN_PROBE = 0
+# of one or two reports cannot merge, and one of three only on three links (0: off; with
+# MERGE_SHARE 0.5 it lowered 3,000-article agreement below 0.99, with 0.55 it does not).
+MERGE_MIN_PROBE = 4
 # Diagnostics (`bench/order_diff.py`): called with (what, ...) at each decision when set.
 TRACE: Callable[..., None] | None = None
 

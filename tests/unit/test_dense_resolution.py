@@ -68,10 +68,12 @@ def test_the_bounded_path_keeps_the_merge_rules():
         assert all(state.owner[m] == ev.event_id for m in ev.mention_ids)
 
 
-def test_a_small_group_merges_only_on_a_probe_of_min_probe_members(monkeypatch):
+def test_a_small_group_merges_only_on_more_than_half_of_a_probe_of_min_probe_members(monkeypatch):
     """`Working.merge`: a group of fewer than `MERGE_MIN_PROBE` members counts its missing
     members as unlinked, so one member linked to a large event does not merge a group of one
-    into it (it did with a probe of its one member); a group of enough linked members does."""
+    into it (it did with a probe of its one member); a group of enough linked members does.
+    With the default share (more than half, `MERGE_SHARE` 0.55), two linked members of a probe
+    counted as four (exactly half) do not merge either; three do."""
     state = fold_all(hot_story()[:600])
     refs = state.active.refs
     big = max((e for e in state.events.values() if e.granularity == "day"),
@@ -86,6 +88,11 @@ def test_a_small_group_merges_only_on_a_probe_of_min_probe_members(monkeypatch):
         work.owner.update({r.mention.mention_id: "small" for r in part})
         return work.merge("big", "small") == "big" and work.groups["small"] is None
 
+    assert (bounded.MERGE_SHARE, bounded.MERGE_MIN_PROBE) == (0.55, 4)  # the defaults
+    assert not merged(1) and not merged(2)
+    assert merged(3) and merged(8)
+    monkeypatch.setattr(bounded, "MERGE_SHARE", 0.5)  # exactly half was enough before
+    assert merged(2)
     monkeypatch.setattr(bounded, "MERGE_MIN_PROBE", 0)
     assert merged(1) and merged(2)
     monkeypatch.setattr(bounded, "MERGE_MIN_PROBE", 4)
