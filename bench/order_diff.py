@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/order_diff.py --articles 3000
     .venv/bin/python bench/order_diff.py --articles 10000 --json out.json
-    .venv/bin/python bench/order_diff.py --articles 3000 --rule REGROUP_FROM=16
+    .venv/bin/python bench/order_diff.py --articles 3000 --rule MERGE_MIN_PROBE=4
 
 Folds the same articles in the two shuffled orders of `dense_resolver_bench.py --orders` (same
 pool, seed and shuffles) with `bounded.TRACE` set, so every decision is logged: an exact
@@ -52,12 +52,6 @@ def traced_fold(arts: list) -> tuple[TimelineState, list[tuple]]:
             small, big, why, linked, probed = args
             log.append((what, tuple(small), tuple(big), why,
                         linked, probed))
-        elif what == "split":
-            part, rest, linked, probed = args
-            log.append(("split", tuple(part), tuple(rest), "recheck", linked, probed))
-        elif what == "kept":
-            part, linked, probed = args
-            log.append(("kept", tuple(part), linked, probed))
         elif what == "exact":
             old, new = args
             log.append(("exact", {e: tuple(ev.mention_ids) for e, ev in old.items()},
@@ -225,7 +219,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--rule", action="append", default=[], metavar="NAME=VALUE",
                         help="override a constant of processors/resolution/bounded.py "
-                             "(REGROUP_FROM=16...), as dense_resolver_bench.py does")
+                             "(MERGE_MIN_PROBE=4...), as dense_resolver_bench.py does")
     args = parser.parse_args()
     args.workload = "dense"
     if args.component_limit is not None:

@@ -25,7 +25,6 @@ from processors.resolution.coreference import (
     ANCHOR_RANK,
     GRANULARITY_RANK,
     MentionRef,
-    cluster_mentions,
     event_id_for,
     event_state,
 )
@@ -43,18 +42,14 @@ ATTACH_CANDIDATES = 48  # candidates a mention is compared with on the bounded p
 # MERGE_LINK; 0: any compatible pair). Other values were measured: docs/event-resolution-at-scale.md.
 MERGE_TRIGGER = 0.0
 MERGE_LINK = 0.0
-MERGE_SHARE = 0.5
+# 0.55: more than half of a probe of 4 to 8 (5 of 8, 3 of 4), not exactly half: merges that
+# passed on exactly half (4/8, 2/4, 2/2) were most of the pairs two orders of 10,000 dense
+# articles disagreed on (0.5 before; docs/event-resolution-at-scale.md, the fourth session).
+MERGE_SHARE = 0.55
 # A probe of fewer than MERGE_MIN_PROBE members counts the missing ones as unlinked, so a group
-# of one to three reports cannot merge on one or two links (0: off; 4 measured in
-# docs/event-resolution-at-scale.md: 10,000 articles agree more, 3,000 less).
-MERGE_MIN_PROBE = 0
-# An event is clustered again exactly (`cluster_mentions` on its members alone) when its size
-# first reaches a power of two from REGROUP_FROM to REGROUP_LIMIT: two sub-stories that early
-# arrivals put in one event are decided again on the members it has by then. Off (0): with
-# 16..64 two orders of 3,000 dense articles agree more (0.9931 against 0.9911) but two of
-# 10,000 less (0.9519 against 0.9615); docs/event-resolution-at-scale.md.
-REGROUP_FROM = 0
-REGROUP_LIMIT = 64
+# of one or two reports cannot merge, and one of three only on three links (0: off; with
+# MERGE_SHARE 0.5 it lowered 3,000-article agreement below 0.99, with 0.55 it does not).
+MERGE_MIN_PROBE = 4
 # Diagnostics (`bench/order_diff.py`): called with (what, ...) at each decision when set.
 TRACE: Callable[..., None] | None = None
 
@@ -76,7 +71,6 @@ class Summary:
     sources: Counter[str]
     languages: Counter[str]
     anchors: Counter[str] = field(default_factory=Counter)
-    regrouped: int = 0  # the largest size at which it was clustered again (`Working.regroup`)
 
     @classmethod
     def of(cls, refs: list[MentionRef]) -> Summary:
@@ -231,42 +225,10 @@ class Working:
             TRACE("join", r, list(group.ids))
         group.add(r)
         self.owner[own] = target
-        self.regroup(target)
         for other in fitting:
             if other != target and self.groups[other] is not None and \
                     best[other] >= MERGE_TRIGGER:
                 target = self.merge(target, other)
-                self.regroup(target)
-
-    def regroup(self, key: str) -> None:
-        """Cluster group `key` again exactly when its size first reaches a power of two in
-        [REGROUP_FROM, REGROUP_LIMIT]; the largest cluster keeps the key, each other one
-        becomes a group of its own. The clusters are a function of the members alone."""
-        group = self.groups[key]
-        if group is None or not REGROUP_FROM:
-            return
-        size = 1 << (len(group.members).bit_length() - 1)  # the power of two it has reached
-        if size < REGROUP_FROM or size > REGROUP_LIMIT or group.regrouped >= size:
-            return
-        group.regrouped = size
-        clusters = cluster_mentions(group.members, self.active.scores)
-        if TRACE is not None:
-            TRACE("regroup", [[x.mention.mention_id for x in c] for c in clusters])
-        if len(clusters) == 1:
-            return
-        clusters.sort(key=lambda c: (-len(c), c[0].order_key))
-        for i, c in enumerate(clusters):
-            part = Summary.of(c)
-            part.regrouped = size
-            if i == 0:
-                self.groups[key] = part
-                continue
-            own = "split:" + c[0].mention.mention_id
-            while own in self.groups:  # a key once used stays (None when merged away)
-                own += "'"
-            self.groups[own] = part
-            for x in c:
-                self.owner[x.mention.mention_id] = own
 
     def merge(self, a: str, b: str) -> str:
         """Merge groups a and b if they stay one event and b's members link to a; the survivor."""

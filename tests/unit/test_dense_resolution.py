@@ -12,7 +12,7 @@ from bench.dense_workload import CACHE, adversarial_pool, analyse_all, expand, r
 from processors.resolution import bounded
 from processors.resolution import fold as timeline
 from processors.resolution.bounded import COMPONENT_LIMIT, Summary, Working
-from processors.resolution.coreference import MentionRef, cluster_mentions, event_state
+from processors.resolution.coreference import MentionRef, event_state
 from processors.resolution.fold import fold_all
 from tests.conftest import ROOT
 
@@ -68,43 +68,12 @@ def test_the_bounded_path_keeps_the_merge_rules():
         assert all(state.owner[m] == ev.event_id for m in ev.mention_ids)
 
 
-def test_an_event_reaching_16_members_is_clustered_again_on_its_members(monkeypatch):
-    """`Working.regroup` (off by default: `bounded.REGROUP_FROM`, measured in
-    docs/event-resolution-at-scale.md): a group whose members exact clustering splits (here ten
-    members each of two day events of different days, put in one group by hand) is split into
-    exactly `cluster_mentions`' clusters when it has reached 16 members (not before, not again at
-    the same size)."""
-    monkeypatch.setattr(bounded, "REGROUP_FROM", 16)
-    state = fold_all(hot_story()[:600])
-    refs = state.active.refs
-    events = sorted((e for e in state.events.values() if e.granularity == "day"),
-                    key=lambda e: (-len(e.mention_ids), e.event_id))
-    a = events[0]
-    b = next(e for e in events if e.start != a.start)
-    union = [refs[m] for m in (*a.mention_ids[:10], *b.mention_ids[:10])]
-    assert len(union) >= 16
-
-    def regrouped(members: list[MentionRef]) -> list[list[str]]:
-        work = Working(state.active, {}, {}, {})
-        work.groups["g"] = Summary.of(members)
-        work.owner.update({r.mention.mention_id: "g" for r in members})
-        work.regroup("g")
-        work.regroup("g")  # a second time at the same size changes nothing
-        groups = [sorted(g.ids) for g in work.groups.values() if g is not None]
-        assert all(work.owner[m] == k for k, g in work.groups.items() if g for m in g.ids)
-        return sorted(groups)
-
-    expected = sorted(sorted(r.mention.mention_id for r in c) for c in cluster_mentions(union))
-    assert regrouped(union) == expected
-    assert regrouped(union[:15]) == [sorted(r.mention.mention_id for r in union[:15])]
-    monkeypatch.setattr(bounded, "REGROUP_FROM", 0)
-    assert regrouped(union) == [sorted(r.mention.mention_id for r in union)]
-
-
-def test_a_small_group_merges_only_on_a_probe_of_min_probe_members(monkeypatch):
+def test_a_small_group_merges_only_on_more_than_half_of_a_probe_of_min_probe_members(monkeypatch):
     """`Working.merge`: a group of fewer than `MERGE_MIN_PROBE` members counts its missing
     members as unlinked, so one member linked to a large event does not merge a group of one
-    into it (it did with a probe of its one member); a group of enough linked members does."""
+    into it (it did with a probe of its one member); a group of enough linked members does.
+    With the default share (more than half, `MERGE_SHARE` 0.55), two linked members of a probe
+    counted as four (exactly half) do not merge either; three do."""
     state = fold_all(hot_story()[:600])
     refs = state.active.refs
     big = max((e for e in state.events.values() if e.granularity == "day"),
@@ -119,6 +88,11 @@ def test_a_small_group_merges_only_on_a_probe_of_min_probe_members(monkeypatch):
         work.owner.update({r.mention.mention_id: "small" for r in part})
         return work.merge("big", "small") == "big" and work.groups["small"] is None
 
+    assert (bounded.MERGE_SHARE, bounded.MERGE_MIN_PROBE) == (0.55, 4)  # the defaults
+    assert not merged(1) and not merged(2)
+    assert merged(3) and merged(8)
+    monkeypatch.setattr(bounded, "MERGE_SHARE", 0.5)  # exactly half was enough before
+    assert merged(2)
     monkeypatch.setattr(bounded, "MERGE_MIN_PROBE", 0)
     assert merged(1) and merged(2)
     monkeypatch.setattr(bounded, "MERGE_MIN_PROBE", 4)
