@@ -54,6 +54,7 @@ from typing import Any
 
 import duckdb
 
+from processors.store.keys import key_lists
 from processors.store.project import ProjectionBatch, fold
 from schemas.envelope import Envelope
 
@@ -67,9 +68,6 @@ REPLICA_SLOTS = 3  # the published one, the next one, and one spare for a held-o
 # synthetic events of bench/sink_bench.py), so about 270 MB at most: some 8 s of changes at
 # 500 articles/s, more than publishes are spaced by under load.
 KEEP_CHANGES = 60_000
-# Event ids per key lookup in the writer (`_copy_event_rows`): a literal IN list up to DuckDB's
-# `index_scan_max_count` (2,048) is answered from the index.
-ID_LOOKUP_CHUNK = 1000
 # Beyond this many missed changes a whole copy is cheaper than folding them again in Python.
 CATCH_UP_LIMIT = 500_000
 # Replicas' layout (`replica_schema`); a replica written with another one is rebuilt.
@@ -201,8 +199,7 @@ def _copy_event_rows(con: duckdb.DuckDBPyConnection, event_ids: list[str], store
     a join with a staged table would scan them, at a cost that grows with the database."""
     row = con.execute("SELECT current_database()").fetchone()
     source = f'"{row[0] if row else "main"}".main'
-    for i in range(0, len(event_ids), ID_LOOKUP_CHUNK):
-        keys = ", ".join("'" + e.replace("'", "''") + "'" for e in event_ids[i:i + ID_LOOKUP_CHUNK])
+    for keys in key_lists(event_ids):
         con.execute(f"INSERT INTO {store}.events_recent SELECT * FROM {source}.events "
                     f"WHERE event_id IN ({keys})")
         con.execute(f"INSERT INTO {store}.event_mentions_recent SELECT * FROM "

@@ -29,6 +29,7 @@ from typing import Any
 import duckdb
 
 from processors.analysis.entities import alias_rows
+from processors.store.keys import key_lists
 from processors.store.project import EventDelta, ProjectionBatch, event_delta_row, fold
 from processors.store.replicas import ReplicaPublisher
 from readmodel import SCHEMA_SQL
@@ -117,10 +118,12 @@ def apply_batch(con: duckdb.DuckDBPyConnection, batch: ProjectionBatch, *, topic
 
     Changes already stored (re-emitted after a crash) are skipped. They are rare, and skipping
     them costs a join over the whole changelog (`ON CONFLICT DO NOTHING` on this two-key table
-    costs far more: 5 s a batch at 300,000 rows), so the batch is first written with a plain
-    INSERT, whose key checks probe the index, and written again with the join only if that
-    INSERT meets a stored change. (The analysts' replicas, whose tables have no keys, are
-    written by `replicas.write_overlay`.)
+    costs far more: 5 s a batch at 300,000 rows), so the batch is first written with plain
+    INSERTs, whose key checks probe the indexes, and written again with the join and `OR
+    REPLACE` / `OR IGNORE` (which scan the table: `processors/store/keys.py`) only if an INSERT
+    meets a stored row. Every other statement reads the rows the batch touches by key
+    (`key_lists`), so a batch's cost follows the batch, not the database. (The analysts'
+    replicas, whose tables have no keys, are written by `replicas.write_overlay`.)
     """
     try:
         _write_batch(con, batch, topic=topic, epoch=epoch, db=db, known_new=True)
@@ -136,12 +139,9 @@ def _first_of_each(con: duckdb.DuckDBPyConnection, batch: ProjectionBatch,
     event delta is never applied twice, whatever came between."""
     if not batch.changes:
         return batch
-    with tempfile.TemporaryDirectory(prefix="newsline-sink-") as tmpdir:
-        ids = _stage(con, "change_ids", ({"change_id": e.id} for _, e in batch.changes),
-                     Path(tmpdir))
-        stored = {str(r[0]) for r in con.execute(
-            f"SELECT change_id FROM {db}.changelog WHERE change_id IN "
-            f"(SELECT change_id FROM {ids})").fetchall()}
+    stored = {str(r[0]) for keys in key_lists(e.id for _, e in batch.changes)
+              for r in con.execute(f"SELECT change_id FROM {db}.changelog "
+                                   f"WHERE change_id IN ({keys})").fetchall()}
     return batch.without(stored) if stored else batch
 
 
@@ -158,19 +158,21 @@ def _write_batch(con: duckdb.DuckDBPyConnection, batch: ProjectionBatch, *, topi
                             f"(SELECT 1 FROM {db}.changelog c WHERE c.change_id = s.change_id) "
                             f"AND NOT EXISTS (SELECT 1 FROM {db}.changelog c "
                             f"WHERE c.log_offset = s.log_offset)")
+            insert = "INSERT INTO" if known_new else "INSERT OR REPLACE INTO"
             if batch.articles:
                 stage = _stage(con, "articles", batch.articles.values(), tmp)
-                con.execute(f"INSERT OR REPLACE INTO {db}.articles SELECT * FROM {stage}")
+                con.execute(f"{insert} {db}.articles SELECT * FROM {stage}")
             if batch.statuses:
                 stage = _stage(con, "statuses", batch.statuses.values(), tmp)
-                con.execute(f"UPDATE {db}.articles a SET status = s.status, superseded_by = "
-                            f"s.superseded_by, duplicate_of = s.duplicate_of FROM {stage} s "
-                            f"WHERE a.version_id = s.version_id")
+                for keys in key_lists(batch.statuses):
+                    con.execute(f"UPDATE {db}.articles a SET status = s.status, superseded_by "
+                                f"= s.superseded_by, duplicate_of = s.duplicate_of FROM {stage} "
+                                f"s WHERE a.version_id = s.version_id AND a.version_id IN ({keys})")
             if batch.mentions:
                 stage = _stage(con, "mentions", batch.mentions.values(), tmp)
-                con.execute(f"INSERT OR REPLACE INTO {db}.mentions SELECT * FROM {stage}")
+                con.execute(f"{insert} {db}.mentions SELECT * FROM {stage}")
             if batch.events:
-                apply_events(con, batch.events, tmp, db)
+                apply_events(con, batch.events, tmp, db, known_new=known_new)
             con.execute(f"INSERT OR REPLACE INTO {db}.sink_offsets VALUES (?, 0, ?, ?)",
                         [topic, batch.next_offset, epoch])
             con.execute("COMMIT")
@@ -192,8 +194,8 @@ def stage_event_deltas(con: duckdb.DuckDBPyConnection, events: dict[str, EventDe
 
 def event_rows_sql(con: duckdb.DuckDBPyConnection, deltas: str, events: str) -> str:
     """The `events` rows of the living events in `deltas`, their sources the table `events`'
-    (of the event before the batch) with the deltas applied, sorted as the resolver sorts them
-    (DuckDB compares VARCHARs by their UTF-8 bytes: Python's order of str)."""
+    (the rows of these events before the batch) with the deltas applied, sorted as the resolver
+    sorts them (DuckDB compares VARCHARs by their UTF-8 bytes: Python's order of str)."""
     sources = ("CASE WHEN d.whole THEN list_sort(d.sources_added) ELSE list_sort(list_filter("
                "list_distinct(list_concat(coalesce(e.sources, []::VARCHAR[]), d.sources_added)), "
                "x -> NOT list_contains(d.sources_removed, x))) END")
@@ -204,21 +206,32 @@ def event_rows_sql(con: duckdb.DuckDBPyConnection, deltas: str, events: str) -> 
 
 
 def apply_events(con: duckdb.DuckDBPyConnection, events: dict[str, EventDelta], tmp: Path,
-                 db: str = "main") -> None:
+                 db: str = "main", known_new: bool = True) -> None:
     """Apply a batch's event deltas to `events` and `event_mentions` (inside the caller's
     transaction): a hot event's row is written once per batch, from its deltas, and only its
-    mentions that entered or left are written. Set operations: a delta applied twice changes
-    nothing more (though the sink applies each change id once: `apply_batch`)."""
+    mentions that entered or left are written; the stored rows are read and deleted by key
+    (`key_lists`). Set operations: a delta applied twice changes nothing more (though the sink
+    applies each change id once: `apply_batch`); `known_new` False: mentions that entered are
+    inserted unless already there (`OR IGNORE`, which scans the table)."""
     deltas, mentions = stage_event_deltas(con, events, tmp)
-    con.execute(f"DELETE FROM {db}.event_mentions WHERE event_id IN "
-                f"(SELECT event_id FROM {deltas} WHERE whole)")
-    con.execute(f"DELETE FROM {db}.event_mentions m USING {mentions} d WHERE NOT d.added "
-                f"AND m.event_id = d.event_id AND m.mention_id = d.mention_id")
-    con.execute(f"INSERT OR IGNORE INTO {db}.event_mentions SELECT event_id, mention_id "
+    for keys in key_lists(e for e, d in events.items() if d.whole):
+        con.execute(f"DELETE FROM {db}.event_mentions WHERE event_id IN ({keys})")
+    for keys in key_lists(e for e, d in events.items() if d.mentions_removed):
+        con.execute(f"DELETE FROM {db}.event_mentions m USING {mentions} d WHERE NOT d.added "
+                    f"AND m.event_id = d.event_id AND m.mention_id = d.mention_id "
+                    f"AND m.event_id IN ({keys})")
+    insert = "INSERT INTO" if known_new else "INSERT OR IGNORE INTO"
+    con.execute(f"{insert} {db}.event_mentions SELECT event_id, mention_id "
                 f"FROM {mentions} WHERE added")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE events_before AS "
+                f"SELECT event_id, sources FROM {db}.events WITH NO DATA")
+    for keys in key_lists(events):
+        con.execute(f"INSERT INTO events_before SELECT event_id, sources FROM {db}.events "
+                    f"WHERE event_id IN ({keys})")
     con.execute(f"CREATE OR REPLACE TEMP TABLE event_rows AS "
-                f"{event_rows_sql(con, deltas, f'{db}.events')}")
-    con.execute(f"DELETE FROM {db}.events WHERE event_id IN (SELECT event_id FROM {deltas})")
+                f"{event_rows_sql(con, deltas, 'events_before')}")
+    for keys in key_lists(events):
+        con.execute(f"DELETE FROM {db}.events WHERE event_id IN ({keys})")
     con.execute(f"INSERT INTO {db}.events SELECT * FROM event_rows")
 
 

@@ -32,6 +32,18 @@ def test_sink_statements_bench_times_a_catch_up_and_a_fold(tmp_path):
     assert any("CHECKPOINT" in sql for sql in result["statements"])
 
 
+
+def test_writer_bench_times_both_sides_and_reads_by_key(tmp_path):
+    out = tmp_path / "writer.json"
+    subprocess.run([sys.executable, "bench/writer_bench.py", "--sizes", "2000", "--batches", "2",
+                    "--articles", "5", "--before", "HEAD", "--json", str(out)],
+                   cwd=ROOT, check=True, capture_output=True, timeout=600)
+    results = json.loads(out.read_text())["results"]
+    assert [r["side"] for r in results] == ["before", "after"]
+    after = results[1]
+    assert after["changes_per_batch"] == 5 * 16 and after["batch_median_s"] > 0
+    assert any("events_before" in sql for sql in after["statements_median_s"])
+
 def test_analyse_speed_bench_finds_the_outputs_identical(tmp_path):
     out = tmp_path / "analyse.json"
     # Against the last commit: the bench's default revision (be4762f) analyses articles as they

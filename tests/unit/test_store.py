@@ -50,6 +50,24 @@ def test_batches_and_redelivery_give_the_same_tables(tmp_path):
     assert once.execute("SELECT next_offset FROM sink_offsets").fetchone()[0] == len(records)
 
 
+
+def test_rows_recorded_again_under_new_change_ids_are_replaced_not_doubled(tmp_path):
+    """The writer inserts plainly (no `OR REPLACE`, which scans the table); a row a batch meets
+    again under a new change id (not a resend: those are skipped) falls back to the careful
+    write, which replaces it, so the tables are those of one projection."""
+    records = changelog_records()
+    once = project(tmp_path / "a.duckdb", records, batch=100)
+    twice = project(tmp_path / "b.duckdb", records, batch=100)
+    again = []
+    for offset, env in decode_changes(records):
+        again.append((len(records) + offset, encode(env.model_copy(update={"id": f"again-{env.id}"}))))
+    b = fold(decode_changes(again))
+    apply_batch(twice, b, topic=TOPIC, epoch="e1")
+    for name, order in (("events", "event_id"), ("articles", "version_id"),
+                        ("mentions", "mention_id"), ("event_mentions", "event_id, mention_id")):
+        assert table(once, name, order) == table(twice, name, order), name
+    assert twice.execute("SELECT count(*) FROM changelog").fetchone()[0] == 2 * len(records)
+
 def test_timeline_view_order_and_as_of(tmp_path):
     con = project(tmp_path / "w.duckdb", changelog_records())
     rows = con.execute("SELECT start_date, end_date FROM timeline").fetchall()
