@@ -16,8 +16,25 @@ from collections.abc import Iterable, Iterator
 KEY_CHUNK = 1000  # keys per literal list: below DuckDB's index_scan_max_count (2,048)
 
 
+def literal_list(keys: Iterable[str]) -> str:
+    """`'a', 'b', ...`: keys as an SQL literal list (quotes escaped)."""
+    return ", ".join("'" + k.replace("'", "''") + "'" for k in keys)
+
+
 def key_lists(keys: Iterable[str], chunk: int = KEY_CHUNK) -> Iterator[str]:
-    """`'a', 'b', ...` SQL literal lists of at most `chunk` keys each (sorted, quotes escaped)."""
+    """Literal lists of at most `chunk` keys each (sorted, each key once)."""
     ordered = sorted(set(keys))
     for i in range(0, len(ordered), chunk):
-        yield ", ".join("'" + k.replace("'", "''") + "'" for k in ordered[i:i + chunk])
+        yield literal_list(ordered[i:i + chunk])
+
+
+def pair_lists(pairs: Iterable[tuple[str, str]], chunk: int = KEY_CHUNK) -> Iterator[tuple[str, str]]:
+    """(first keys, pairs) literal lists of at most `chunk` pairs each: a filter `a IN (first
+    keys) AND a || chr(31) || b IN (pairs)` is an index scan on `a`, then an exact match of the
+    pairs among the rows it found (a join on the pairs, or `b IN (...)`, would scan the table
+    or match pairs that are not there)."""
+    ordered = sorted(set(pairs))
+    for i in range(0, len(ordered), chunk):
+        part = ordered[i:i + chunk]
+        yield (literal_list(sorted({a for a, _ in part})),
+               literal_list(f"{a}\x1f{b}" for a, b in part))

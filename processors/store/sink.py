@@ -29,7 +29,7 @@ from typing import Any
 import duckdb
 
 from processors.analysis.entities import alias_rows
-from processors.store.keys import key_lists
+from processors.store.keys import key_lists, pair_lists
 from processors.store.project import EventDelta, ProjectionBatch, event_delta_row, fold
 from processors.store.replicas import ReplicaPublisher
 from readmodel import SCHEMA_SQL
@@ -216,10 +216,9 @@ def apply_events(con: duckdb.DuckDBPyConnection, events: dict[str, EventDelta], 
     deltas, mentions = stage_event_deltas(con, events, tmp)
     for keys in key_lists(e for e, d in events.items() if d.whole):
         con.execute(f"DELETE FROM {db}.event_mentions WHERE event_id IN ({keys})")
-    for keys in key_lists(e for e, d in events.items() if d.mentions_removed):
-        con.execute(f"DELETE FROM {db}.event_mentions m USING {mentions} d WHERE NOT d.added "
-                    f"AND m.event_id = d.event_id AND m.mention_id = d.mention_id "
-                    f"AND m.event_id IN ({keys})")
+    for keys, pairs in pair_lists((e, m) for e, d in events.items() for m in d.mentions_removed):
+        con.execute(f"DELETE FROM {db}.event_mentions WHERE event_id IN ({keys}) "
+                    f"AND event_id || chr(31) || mention_id IN ({pairs})")
     insert = "INSERT INTO" if known_new else "INSERT OR IGNORE INTO"
     con.execute(f"{insert} {db}.event_mentions SELECT event_id, mention_id "
                 f"FROM {mentions} WHERE added")
