@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
+import regex
+
 from processors.analysis.predicates import CLAUSE_OPENERS, _words
 
 
@@ -29,6 +31,12 @@ class Named(NamedTuple):
 # A clause they open between commas is set inside another: "The airline, which is the third
 # largest in China, signed the agreement": ``signed`` is the airline's.
 _RELATIVES = frozenset("which who whom whose qui dont lequel laquelle lesquels lesquelles".split())
+
+
+# A comma before one of these joins two clauses: "Chrysler filed for bankruptcy, however a deal
+# with Fiat went through": the filing is Chrysler's, the deal Fiat's.
+_JOINED_CLAUSE = regex.compile(r",\s*(?:however|but|while|whereas|although|though|yet|mais|"
+                               r"cependant|alors\s+que|bien\s+que)\b", regex.I)
 
 
 def clause_bounds(sentence: str, start: int, end: int) -> tuple[int, int]:
@@ -47,7 +55,8 @@ def clause_bounds(sentence: str, start: int, end: int) -> tuple[int, int]:
         if w.start >= end and w.text in CLAUSE_OPENERS:
             hi = min(hi, w.start)
             break
-    return lo, hi
+    joint = _JOINED_CLAUSE.search(sentence, end, hi)  # only after the word: measured
+    return lo, hi if joint is None else joint.start()
 
 
 # A clause opening with one of these is about the sentence's subject: "SIA says that it will be

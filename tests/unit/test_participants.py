@@ -2,7 +2,8 @@
 
 One case per rule of ``processors.analysis.participants``; each fails with its rule taken out:
 the word's clause, the sentence's subject for a clause opening with a subject pronoun, a
-relative clause set between commas, a clause that names no one, a name something is compared
+relative clause set between commas, a comma before "however" or "but" after the word, a clause
+that names no one, a name something is compared
 with; then the mention and the event: an event's entities are its mentions' participants,
 while resolution's evidence keeps all the sentence's names.
 """
@@ -46,6 +47,13 @@ def test_a_clause_opening_with_a_subject_pronoun_is_the_subjects_too():
 def test_a_relative_clause_between_commas_does_not_cut_the_clause_around_it():
     sentence = "The carrier Aeroflot, which Boeing supplies, signed the agreement in Paris."
     assert "Aeroflot" in taking_part(sentence, "signed")
+
+
+def test_a_comma_before_however_or_but_ends_the_clause_after_the_word():
+    sentence = "Chrysler filed for bankruptcy on Thursday, however a deal with Fiat went through."
+    assert taking_part(sentence, "filed") == {"Chrysler"}
+    sentence = "Airbus a livré le premier avion, mais Boeing a annulé la commande."
+    assert taking_part(sentence, "livré", "fr") == {"Airbus"}
 
 
 def test_a_clause_that_names_no_one_gives_no_participant():
