@@ -142,6 +142,11 @@ class Mention(BaseModel):
         "expression in its sentence), `narrative` (the nearest dated sentence before it, else "
         "the story's day; or its own sentence's date, tied to another predicate), "
         "`publication` (its article's date), `none` (undated)")
+    participants: list[str] | None = Field(
+        default=None, description="Those of `entities` that take part in the event the mention "
+        "reports (the names of its word's clause: \"SIA says that it will be compensated by "
+        "Airbus\": `says` is SIA's); None: all of them. An event's entities are its mentions' "
+        "participants; resolution's evidence stays `entities`")
 
     @model_validator(mode="after")
     def _in_order(self) -> Mention:

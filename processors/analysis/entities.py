@@ -288,6 +288,20 @@ def extract_entities(sentence: str, language: str | None,
     In an all-caps or Title Case line only alias-table names (and acronyms, in a Title Case line)
     are taken, since capitals there do not mark names.
     """
+    seen: set[str] = set()
+    entities = []
+    for entity, _, _ in entity_spans(sentence, language, names):
+        if entity.name not in seen:
+            seen.add(entity.name)
+            entities.append(entity)
+    return entities
+
+
+def entity_spans(sentence: str, language: str | None,
+                 names: frozenset[str] = frozenset()) -> list[tuple[Entity, int, int]]:
+    """Every occurrence of a name in the sentence, in order, with its character span
+    (``extract_entities`` keeps the first of each name): where a name is tells whose event a
+    word is (``participants``)."""
     tokens = _tokens(sentence)
     urls = [url.span() for url in _URL.finditer(sentence)]
     taken = {i for i, t in enumerate(tokens) for start, end in urls if start <= t.start < end}
@@ -300,13 +314,9 @@ def extract_entities(sentence: str, language: str | None,
             for i, t in enumerate(tokens)
             if i not in taken and _is_acronym(t.text) and entity_key(t.text) not in stopwords("entities")
         ]
-    seen: set[str] = set()
-    entities = []
-    for _, entity in sorted(found, key=lambda pair: pair[0]):
-        if entity.name not in seen:
-            seen.add(entity.name)
-            entities.append(entity)
-    return entities
+    # each surface is the sentence's text from its first token on
+    return [(entity, tokens[i].start, tokens[i].start + len(entity.text))
+            for i, entity in sorted(found, key=lambda pair: pair[0])]
 
 
 # ---------------------------------------------------------------- keywords

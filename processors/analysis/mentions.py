@@ -9,7 +9,8 @@ from typing import NamedTuple
 
 import regex
 
-from processors.analysis.entities import article_names, entity_key, extract_entities, keywords
+from processors.analysis.entities import article_names, entity_key, entity_spans, keywords
+from processors.analysis.participants import Named, participants
 from processors.analysis.predicates import (
     Found,
     Predicate,
@@ -40,11 +41,20 @@ def summarise(sentence: str, limit: int = SUMMARY_CHARS) -> str:
     return flat[: flat.rfind(" ", 0, limit)].rstrip(",;:") + " …"
 
 
-def _entities(text: str, language: str, noise: frozenset[str],
-              names: frozenset[str] = frozenset()) -> dict[str, str]:
-    """Canonical name -> kind, without the outlet's own name (datelines are not news)."""
-    return {e.name: e.kind for e in extract_entities(text, language, names)
-            if entity_key(e.name) not in noise}
+def _named(text: str, language: str, noise: frozenset[str],
+           names: frozenset[str] = frozenset()) -> list[Named]:
+    """Every name written in the text and where, without the outlet's own name (datelines are
+    not news)."""
+    return [Named(e.name, e.kind, start, end) for e, start, end in entity_spans(text, language, names)
+            if entity_key(e.name) not in noise]
+
+
+def _entities(named: Sequence[Named]) -> dict[str, str]:
+    """Canonical name -> kind, in order of first mention."""
+    out: dict[str, str] = {}
+    for n in named:
+        out.setdefault(n.name, n.kind)
+    return out
 
 
 def build_mentions(text: str, expressions: Sequence[TemporalExpression], *, language: str,
@@ -57,31 +67,40 @@ def build_mentions(text: str, expressions: Sequence[TemporalExpression], *, lang
     noise = frozenset({entity_key(source)}) if source else frozenset()
     noise_words = keywords(source, language) if source else frozenset()
     names = article_names(text, language)
-    title_entities = _entities(title, language, noise, names) if title else {}
-    sentence_entities: dict[int, dict[str, str]] = {}
+    title_entities = _entities(_named(title, language, noise, names)) if title else {}
+    sentence_names: dict[int, list[Named]] = {}
+
+    def written_in(index: int) -> list[Named]:
+        if index not in sentence_names:
+            s, e = spans[index]
+            sentence_names[index] = _named(text[s:e], language, noise, names)
+        return sentence_names[index]
 
     def named_in(index: int) -> dict[str, str]:
-        if index not in sentence_entities:
-            s, e = spans[index]
-            sentence_entities[index] = _entities(text[s:e], language, noise, names)
-        return sentence_entities[index]
+        return _entities(written_in(index))
 
-    with_subject: dict[int, dict[str, str]] = {}
+    with_subject: dict[int, list[Named]] = {}
+
+    def names_of(index: int) -> list[Named]:
+        """The sentence's names, with the one its subject pronoun stands for
+        (``_subject_before``), written where the pronoun is."""
+        if index not in with_subject:
+            own = written_in(index)
+            subject = _subject_before(text, spans, index, language, named_in)
+            with_subject[index] = (own if subject is None or subject[0] in named_in(index)
+                                   else [Named(*subject, 0, 0), *own])
+        return with_subject[index]
 
     def entities_of(index: int) -> dict[str, str]:
-        """The sentence's names, with the one its subject pronoun stands for (``_subject_before``)."""
-        if index not in with_subject:
-            own = named_in(index)
-            subject = _subject_before(text, spans, index, language, named_in)
-            with_subject[index] = (own if subject is None or subject[0] in own
-                                   else {subject[0]: subject[1], **own})
-        return with_subject[index]
+        return _entities(names_of(index))
 
     def mention(index: int, start_char: int, end_char: int, dates: Dates,
                 predicate: Predicate | None, anchor: str = "explicit") -> Mention:
         s, e = spans[index]
         sentence = text[s:e]
         own = entities_of(index)
+        taking_part = participants(sentence, start_char - s, end_char - s, names_of(index),
+                                   language)
         context = dict(title_entities)
         for neighbour in (index - 1, index + 1):
             if 0 <= neighbour < len(spans):
@@ -100,6 +119,7 @@ def build_mentions(text: str, expressions: Sequence[TemporalExpression], *, lang
             predicate=predicate.key if predicate else None,
             predicate_kind=predicate.kind if predicate else None,  # type: ignore[arg-type]
             anchor=anchor,  # type: ignore[arg-type]
+            participants=None if taking_part == set(own) else sorted(taking_part),
         )
 
     mentions = []
@@ -251,6 +271,12 @@ def _subject_before(text: str, spans: Sequence[tuple[int, int]], index: int, lan
     s, e = spans[index]
     if pattern is None or not pattern.match(text[s:e].lstrip()):
         return None
+    return _name_before(index, named_in)
+
+
+def _name_before(index: int, named_in: Callable[[int], dict[str, str]]) -> tuple[str, str] | None:
+    """The first name, not a place, of the nearest of the ``SUBJECT_LOOKBACK`` sentences before
+    sentence ``index`` that writes one; or None."""
     for back in range(index - 1, max(index - 1 - SUBJECT_LOOKBACK, -1), -1):
         named = [(n, kind) for n, kind in named_in(back).items() if kind != "place"]
         if named:

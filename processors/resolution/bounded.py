@@ -27,6 +27,7 @@ from processors.resolution.coreference import (
     MentionRef,
     event_id_for,
     event_state,
+    taking_part,
 )
 from processors.resolution.interval_index import ActiveMentions
 from schemas.timeline import EventState
@@ -87,7 +88,7 @@ class Summary:
             members, sorted(m.mention_id for m in ms), {r.sentence_key for r in members},
             max(m.start for m in ms), min(m.end for m in ms), max(days) if days else None,
             finest, Counter((GRANULARITY_RANK[m.granularity], m.start, m.end) for m in ms),
-            first_at, Counter(e for m in ms for e in m.entities),
+            first_at, Counter(e for m in ms for e in taking_part(m)),
             Counter(r.canonical_url for r in members), Counter(r.language for r in members),
             Counter(m.anchor for m in ms))
 
@@ -119,7 +120,7 @@ class Summary:
         span = (m.start, m.end)
         if span not in self.first_at or r.order_key < self.first_at[span].order_key:
             self.first_at[span] = r
-        self.entities.update(m.entities)
+        self.entities.update(taking_part(m))
         self.sources[r.canonical_url] += 1
         self.languages[r.language] += 1
         self.anchors[m.anchor] += 1

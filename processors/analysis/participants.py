@@ -1,0 +1,93 @@
+"""Whose event a word is: the names of its own clause, not every name of its sentence.
+
+"Singapore Airlines says that it will be compensated by Airbus": ``says`` is Singapore
+Airlines' event; ``compensated`` is Airbus' and, through ``it``, Singapore Airlines'. A mention
+names the participants of its event word (``Mention.entities``); the sentence's other names
+are its context (``Mention.context_entities``), as the neighbouring sentences' are. No parser:
+a clause runs between the clause openers of ``predicates.CLAUSE_OPENERS`` (``that``, ``que``,
+``which``, ``qui``, quotes, brackets...), and a clause that names no one keeps the sentence's
+names (no evidence either way).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import regex
+
+from processors.analysis.predicates import CLAUSE_OPENERS, _words
+
+
+class Named(NamedTuple):
+    """A name of the sentence and where it is written."""
+
+    name: str
+    kind: str
+    start: int
+    end: int
+
+
+# A clause they open between commas is set inside another: "The airline, which is the third
+# largest in China, signed the agreement": ``signed`` is the airline's.
+_RELATIVES = frozenset("which who whom whose qui dont lequel laquelle lesquels lesquelles".split())
+
+
+# A comma before one of these joins two clauses: "Chrysler filed for bankruptcy, however a deal
+# with Fiat went through": the filing is Chrysler's, the deal Fiat's.
+_JOINED_CLAUSE = regex.compile(r",\s*(?:however|but|while|whereas|although|though|yet|mais|"
+                               r"cependant|alors\s+que|bien\s+que)\b", regex.I)
+
+
+def clause_bounds(sentence: str, start: int, end: int) -> tuple[int, int]:
+    """The character span of the clause that holds ``sentence[start:end]``."""
+    words = _words(sentence)
+    lo, hi = 0, len(sentence)
+    for w in reversed(words):
+        if w.end > start or w.text not in CLAUSE_OPENERS:
+            continue
+        if w.text in _RELATIVES and sentence[:w.start].rstrip().endswith(",") \
+                and "," in sentence[w.end:start]:
+            continue  # a relative clause set between commas: the clause around it goes on
+        lo = w.end
+        break
+    for w in words:
+        if w.start >= end and w.text in CLAUSE_OPENERS:
+            hi = min(hi, w.start)
+            break
+    joint = _JOINED_CLAUSE.search(sentence, end, hi)  # only after the word: measured
+    return lo, hi if joint is None else joint.start()
+
+
+# A clause opening with one of these is about the sentence's subject: "SIA says that it will be
+# compensated", « Airbus a annoncé qu'il livrera ».
+_SUBJECT_PRONOUNS = {
+    "en": frozenset("it they he she".split()),
+    "fr": frozenset("il ils elle elles".split()),
+}
+
+
+def participants(sentence: str, start: int, end: int, names: Sequence[Named],
+                 language: str) -> frozenset[str]:
+    """The names that take part in the event written at ``sentence[start:end]``: those of its
+    clause but a name it is compared with ("more orders than Airbus"), and the sentence's
+    subject when the clause opens with a subject pronoun ("SIA says that it will be
+    compensated"). A clause that names no one gives no one: "Speaking to reporters, he said
+    that Boeing would win" is not Boeing's statement."""
+    lo, hi = clause_bounds(sentence, start, end)
+    inside = {n.name for n in names if lo <= n.start and n.end <= hi
+              and not _compared(sentence, n.start)}
+    if lo > 0:
+        first = next((w for w in _words(sentence) if w.start >= lo), None)
+        if first is not None and first.text in _SUBJECT_PRONOUNS.get(language, frozenset()):
+            subject = next((n for n in names if n.kind != "place" and n.start < lo), None)
+            if subject is not None:
+                inside.add(subject.name)
+    return frozenset(inside)
+
+
+def _compared(sentence: str, start: int) -> bool:
+    """Whether the name at ``start`` is what something is compared with ("more orders than
+    Airbus"): no participant."""
+    return sentence[:start].rstrip().casefold().endswith(" than")
+

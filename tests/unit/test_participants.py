@@ -1,0 +1,84 @@
+"""Whose event a word is (issue 12): the names of its clause, not every name of its sentence.
+
+One case per rule of ``processors.analysis.participants``; each fails with its rule taken out:
+the word's clause, the sentence's subject for a clause opening with a subject pronoun, a
+relative clause set between commas, a comma before "however" or "but" after the word, a clause
+that names no one, a name something is compared
+with; then the mention and the event: an event's entities are its mentions' participants,
+while resolution's evidence keeps all the sentence's names.
+"""
+
+from datetime import UTC, date, datetime
+
+from processors.analysis.entities import entity_spans
+from processors.analysis.mentions import build_mentions
+from processors.analysis.participants import Named, participants
+from processors.analysis.temporal import extract_dates
+from processors.resolution.bounded import Summary
+from processors.resolution.coreference import MentionRef, event_state, features
+
+PUBLISHED = datetime(2009, 6, 4, 12, 0, tzinfo=UTC)
+
+
+def taking_part(sentence: str, word: str, language: str = "en") -> set[str]:
+    """The participants of the first ``word`` of the sentence, with the names the analysis finds."""
+    names = [Named(e.name, e.kind, a, b) for e, a, b in entity_spans(sentence, language)]
+    at = sentence.index(word)
+    return set(participants(sentence, at, at + len(word), names, language))
+
+
+def test_a_word_takes_the_names_of_its_own_clause():
+    sentence = "Singapore Airlines says that Airbus will pay for the delay."
+    assert taking_part(sentence, "says") == {"Singapore Airlines"}
+    assert taking_part(sentence, "pay") == {"Airbus"}
+    # French too: « que » opens the clause of what is said
+    sentence = "Airbus a annoncé que Boeing livrera les avions en retard."
+    assert taking_part(sentence, "annoncé", "fr") == {"Airbus"}
+    assert taking_part(sentence, "livrera", "fr") == {"Boeing"}
+
+
+def test_a_clause_opening_with_a_subject_pronoun_is_the_subjects_too():
+    sentence = "Ryanair announced that it is exercising its options with Boeing."
+    assert taking_part(sentence, "exercising") == {"Ryanair", "Boeing"}
+    sentence = "Airbus a annoncé qu'il livrera les avions de Singapore Airlines."
+    assert taking_part(sentence, "livrera", "fr") == {"Airbus", "Singapore Airlines"}
+
+
+def test_a_relative_clause_between_commas_does_not_cut_the_clause_around_it():
+    sentence = "The carrier Aeroflot, which Boeing supplies, signed the agreement in Paris."
+    assert "Aeroflot" in taking_part(sentence, "signed")
+
+
+def test_a_comma_before_however_or_but_ends_the_clause_after_the_word():
+    sentence = "Chrysler filed for bankruptcy on Thursday, however a deal with Fiat went through."
+    assert taking_part(sentence, "filed") == {"Chrysler"}
+    sentence = "Airbus a livré le premier avion, mais Boeing a annulé la commande."
+    assert taking_part(sentence, "livré", "fr") == {"Airbus"}
+
+
+def test_a_clause_that_names_no_one_gives_no_participant():
+    # "he" is someone of another sentence; the name after "that" is what he said it of
+    assert taking_part("Speaking to reporters, he said that Boeing would win.", "said") == set()
+
+
+def test_a_name_something_is_compared_with_takes_no_part():
+    assert taking_part("Boeing has received more orders than Airbus this year.", "received") == {
+        "Boeing"}
+
+
+def mentions(text: str) -> list:
+    found = extract_dates(text, published_at=PUBLISHED, language="en")
+    return build_mentions(text, found, language="en", version_id="v1", published_at=PUBLISHED)
+
+
+def test_an_event_names_its_participants_and_resolution_keeps_the_sentences_names():
+    text = "Singapore Airlines said on Monday that Airbus would compensate it for the delays."
+    said = next(m for m in mentions(text) if m.anchor == "explicit")
+    assert said.entities == ["Airbus", "Singapore Airlines"]  # evidence: the sentence's names
+    assert said.participants == ["Singapore Airlines"]
+    assert {"e:Airbus", "e:Singapore Airlines"} <= features(said)
+    ref = MentionRef(mention=said, version_id="v1", canonical_url="https://a.example/1",
+                     published_at=PUBLISHED, language="en")
+    assert event_state([ref]).entities == ["Singapore Airlines"]
+    assert Summary.of([ref]).state().entities == ["Singapore Airlines"]  # the bounded path too
+    assert said.start == date(2009, 6, 1)
