@@ -39,6 +39,8 @@ from schemas.envelope import Envelope
 
 log = logging.getLogger(__name__)
 
+BOOTSTRAP_TIMEOUT_MS = 10_000  # a broker that does not answer: logged, and tried again
+
 # Staged rows take their column types from the tables themselves (schema.sql is the one place
 # they are declared); statuses and event ids are slices of `articles` and `events`.
 _STAGED_SLICES = {
@@ -441,9 +443,13 @@ class Sink:
         if not published:
             self.budget.committed()
         tp = TopicPartition(self.topic, 0)
-        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False,
-                                 client_id="newsline-sink", max_partition_fetch_bytes=20 << 20,
-                                 fetch_max_bytes=50 << 20)
+        consumer = connect_when_up(lambda timeout_ms: KafkaConsumer(
+            bootstrap_servers=self.bootstrap, enable_auto_commit=False,
+            client_id="newsline-sink", max_partition_fetch_bytes=20 << 20,
+            fetch_max_bytes=50 << 20, bootstrap_timeout_ms=timeout_ms), stop.is_set)
+        if consumer is None:  # asked to stop before the broker was back
+            con.close()
+            return
         consumer.assign([tp])
         consumer.seek(tp, stored_position(con, self.topic)[0])
 
@@ -474,6 +480,25 @@ class Sink:
             con.close()
             log.info("sink stopping: consumer closed in %.2fs, writer closed in %.2fs",
                      closed - began, time.monotonic() - closed)
+
+
+def connect_when_up(connect: Callable[[int], Any], stopping: Callable[[], bool],
+                    timeout_ms: int = BOOTSTRAP_TIMEOUT_MS) -> Any:
+    """`connect(timeout_ms)` again until the broker answers: None if `stopping()` first.
+
+    A kafka-python client's constructor gives up when no broker answers within its bootstrap
+    timeout. A sink (re)started while its broker is down or restarting (`newsline up` restarts
+    the broker first; about 30 s under heavy load) then exited 1, and that extra death spent
+    the supervisor's restart budget during the fault campaign's kills (`newsline/stack.py`):
+    it gave up on the whole stack. It waits instead, saying so."""
+    from kafka.errors import KafkaError
+
+    while not stopping():
+        try:
+            return connect(timeout_ms)
+        except KafkaError as exc:  # KafkaTimeoutError: no broker answered in time
+            log.warning("the broker does not answer (%s); trying again", exc)
+    return None
 
 
 class PublishBudget:
