@@ -46,7 +46,6 @@ BOOTSTRAP_TIMEOUT_MS = 10_000  # a broker that does not answer: logged, and trie
 _STAGED_SLICES = {
     "statuses": ("articles", ("version_id", "status", "superseded_by", "duplicate_of")),
     "event_ids": ("events", ("event_id",)),
-    "change_ids": ("changelog", ("change_id",)),
 }
 # Staged event deltas (`apply_events`): an `events` row without its sources, with the deltas;
 # and one row per mention that entered (`added`) or left an event.
