@@ -3,16 +3,19 @@ on a hot story the events it ends with are those its members describe, in memory
 resolver's store (facts, member rows in order, sources, summaries), and a store written before
 summaries and member rows were kept still opens and goes on to the same events."""
 
+import argparse
 import asyncio
 import sqlite3
 
+from bench.dense_resolver_bench import workload
+from bench.dense_workload import CACHE
 from processors.resolution import fold as timeline
 from processors.resolution.coreference import MentionRef, event_state
 from processors.resolution.fold import TimelineState, apply_article
 from processors.resolution.summary import Summary
 from processors.worker.resolver_state import MemoryJournal, Resolver, Store
 from schemas.timeline import EventFacts
-from tests.unit.test_dense_resolution import HOT_STORY, hot_story
+from tests.unit.test_dense_resolution import DENSE_ARTICLES, HOT_STORY, hot_story
 
 SMALL = {"hot_mentions": 2_000, "keep_recent": 0, "hot_summaries": 20, "event_cache": 20,
          "owner_cache": 500}  # summaries and events read back from the store
@@ -64,7 +67,6 @@ def test_a_hot_story_folded_by_summaries_keeps_the_events_its_members_describe(
     for art in arts:
         apply_article(plain, art)
     assert len(bounded) > HOT_STORY / 2 and len(gone) > 100  # dense, with removals
-    # (repairs: see the dense test below)
     assert max(len(e.mention_ids) for e in plain.events.values()) > 1_000
     assert_events_are_their_members(plain.events, plain.owner, refs)
 
@@ -88,6 +90,20 @@ def test_a_hot_story_folded_by_summaries_keeps_the_events_its_members_describe(
 
 
 _maintain = timeline.maintain
+
+
+def test_the_dense_stream_folded_by_summaries_keeps_the_events_its_members_describe():
+    """3,000 articles of the dense bench: updates and copies take members out of events, among
+    them members a summary names (the earliest, the latest, the first of an interval), which
+    `Summary.repair` finds again from the members in order."""
+    args = argparse.Namespace(workload="dense", seed=15, pool=4000, pool_weeks=8, largest=1500,
+                              years=5, cache=CACHE)
+    arts = workload(args, DENSE_ARTICLES)[:DENSE_ARTICLES]
+    state = TimelineState()
+    for art in arts:
+        apply_article(state, art)
+    assert state.repairs > 20
+    assert_events_are_their_members(state.events, state.owner, refs_of(arts))
 
 
 def test_a_store_without_summaries_or_member_rows_opens_and_goes_on(tmp_path):
