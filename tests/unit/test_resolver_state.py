@@ -476,8 +476,8 @@ def test_a_journal_of_version_1_records_recovers_to_the_same_store(tmp_path, cle
         old.records.append(json.dumps({
             "v": 1, "source_offset": record.source_offset, "version_id": record.version_id,
             "article": record.article, "statuses": record.statuses,
-            "events": {e: None if ev is None else ev.model_dump(mode="json")
-                       for e, ev in t.events.items()},
+            "events": {e: None if u is None else state.events[e].model_dump(mode="json")
+                       for e, u in t.events.items()},  # the whole state after the article
             "changes": record.changes}, separators=(",", ":")).encode())
     resent = Sink()
 
