@@ -140,7 +140,7 @@ class ActiveMentions:
 
     Unbounded (no `spill`): every block whole and every ref in memory, as a plain index.
     Bounded: see the module's docstring; `trim` (after each article) drops the least recently
-    used heads and refs beyond the caps.
+    used heads and the oldest refs beyond the caps.
     """
 
     spill: Spill | None = None
@@ -194,7 +194,7 @@ class ActiveMentions:
         self.blocks.fill(blocks)
 
     def trim(self) -> None:
-        """Drop the least recently used heads and refs beyond the caps (bounded). Called
+        """Drop the least recently used heads and the oldest refs beyond the caps. Called
         between articles only: within one, the refs and block members a lookup returned stay
         resident until it is folded."""
         if self.spill is not None:
