@@ -20,8 +20,8 @@ from processors.resolution.bounded import COMPONENT_LIMIT, EventUpdate, maintain
 from processors.resolution.copies import Copies, Status
 from processors.resolution.coreference import MentionRef, resolve_events
 from processors.resolution.interval_index import (
+    HOT_BLOCKS,
     HOT_MENTIONS,
-    KEEP_RECENT,
     ActiveMentions,
     Builder,
     Spill,
@@ -98,13 +98,14 @@ class TimelineState(Copies):
 
     def bound(self, spill: Spill, hot_mentions: int = HOT_MENTIONS,
               hot_summaries: int = HOT_SUMMARIES, builder: Builder | None = None,
-              keep_recent: int = KEEP_RECENT) -> TimelineState:
+              hot_blocks: int = HOT_BLOCKS) -> TimelineState:
         """Keep only the hot part of the derived indexes in memory (before any article):
-        the active-mention index in pages by date, the cold ones in `spill`, and at most
-        `hot_summaries` event summaries. The events are the same as unbounded. `builder`:
-        the index is not rebuilt, a page is made from it when first touched."""
+        the active-mention index's blocks in `spill`, the heads of the recently used ones
+        and the recently used mentions in memory, and at most `hot_summaries` event
+        summaries. The events are the same as unbounded. `builder`: the index is not
+        rebuilt, a page is made from it when first touched."""
         self.active = ActiveMentions(spill=spill, loader=self.active_ref,
-                                     hot_mentions=hot_mentions, keep_recent=keep_recent,
+                                     hot_mentions=hot_mentions, hot_blocks=hot_blocks,
                                      builder=builder)
         self.summaries = Summaries(hot_summaries)
         return self

@@ -43,8 +43,9 @@ dropped.
 **The local store** (SQLite, one file per worker and partition, under the data folder) is a
 cache of the journal: a worker with an empty or stale file catches up from the journal. It keeps
 the articles on disk, looked up by version id (`StoredVersions`, a small LRU in memory). The
-fold's state is bounded (`TimelineState.bound`): the active-mention index keeps its least
-recently used pages in a temporary file of this process (`ColdPages`), event summaries are a
+fold's state is bounded (`TimelineState.bound`): the active-mention index keeps its blocks in a
+temporary file of this process (`ColdBlocks`) and in memory only the heads of the recently used
+ones and the recently used mentions, event summaries are a
 bounded cache; the statuses, the events, the URL index, the copies of each original and the
 mention -> event map are looked up in the store by key through bounded caches (`StoredMap`;
 see `docs/resolver-state.md`, *Memory*). Nothing is read whole after a restart: the copy
@@ -67,8 +68,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
+from processors.resolution.block_store import ColdBlocks
 from processors.resolution.bounded import EventUpdate
-from processors.resolution.cold_pages import ColdPages
 from processors.resolution.copies import COPY_INDEX_HORIZON, _empty, lsh_bands
 from processors.resolution.coreference import MentionRef
 from processors.resolution.fold import (
@@ -79,8 +80,8 @@ from processors.resolution.fold import (
     change_envelopes,
 )
 from processors.resolution.interval_index import (
+    HOT_BLOCKS,
     HOT_MENTIONS,
-    KEEP_RECENT,
     page_of,
     stored_buckets,
 )
@@ -855,10 +856,10 @@ class Resolver:
     ready: bool = False
     state_at: int | None = None  # the source offset the in-memory state reflects
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    hot_mentions: int = HOT_MENTIONS  # resident active mentions (the rest in cold pages)
-    keep_recent: int = KEEP_RECENT  # ... beside the pages the last this-many articles touched
+    hot_mentions: int = HOT_MENTIONS  # resident mention refs (the others read from versions)
+    hot_blocks: int = HOT_BLOCKS  # resident block heads, in units (the blocks are on disk)
     hot_summaries: int = HOT_SUMMARIES
-    cold: ColdPages | None = None
+    cold: ColdBlocks | None = None
     status_cache: int = STATUS_CACHE
     url_cache: int = URL_CACHE
     event_cache: int = EVENT_CACHE
@@ -888,7 +889,7 @@ class Resolver:
         """The in-memory state, built from the store if it was dropped."""
         if self.state is None:
             versions = StoredVersions(self.store)
-            self.cold = ColdPages()
+            self.cold = ColdBlocks()
             store = self.store
             self.stored = {
                 "statuses": StoredMap(store.status, lambda: store.keys("statuses"),
@@ -903,7 +904,7 @@ class Resolver:
                                    self.owner_cache)}
             s = TimelineState(versions=versions, **self.stored).bound(  # type: ignore[arg-type]
                 self.cold, self.hot_mentions, self.hot_summaries, builder=store.page_refs,
-                keep_recent=self.keep_recent)
+                hot_blocks=self.hot_blocks)
             # Nothing is read whole: the index's pages are made from the store when first
             # touched, the copy bands and the rest are read by key (a restart's cost does not
             # grow with the history; `docs/resolver-state.md`, *The restart*).
