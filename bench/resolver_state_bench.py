@@ -14,7 +14,7 @@ by line as the `resolve` agent reads the analysed topic, decodes each article an
 At each size: RSS (VmRSS), RSS growth per 1,000 articles since the start and over the slice
 since the previous size (`slice_rss_growth_kb_per_1k`: flat memory is a slice growth near 0),
 CPU per article, the store's file size, and in store mode the active-mention index's resident
-mentions, its cold pages and how many were read back. `--tracemalloc` adds the traced Python
+mentions and block heads, and what it read back (`index_figures`). `--tracemalloc` adds the traced Python
 allocations (slower: use it on small sizes); `--sizeof` adds the MB reachable from each
 in-memory structure of the resolver's state (`structures_mb`), and store mode the reads of the
 parts looked up in the store (`store_reads`). Then a restart: a fresh process opens the store and
@@ -44,6 +44,7 @@ import time
 import tracemalloc
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -130,13 +131,21 @@ def structure_sizes(resolver: object) -> dict[str, float]:
              "owner": state.owner, "summaries": state.summaries,
              "versions_cache": getattr(state.versions, "cache", None),
              "active_resident": active.resident, "active_feats": active.feats,
-             "active_blocks": active.blocks, "active_pages": active.pages,
-             "active_cold": active.cold}
+             "active_blocks": active.blocks}
     for name, value in vars(state).items():  # anything else the state grew
         if name not in parts and name != "versions" and name != "active":
             parts[name] = value
     return {name: round(deep_size(v, stop) / 2**20, 2) for name, v in parts.items()
             if v is not None}
+
+
+def index_figures(active: Any) -> dict[str, int]:
+    """The bounded active-mention index: what is resident, what was read and written."""
+    blocks, cold = active.blocks, active.spill
+    return {"resident_mentions": len(active.resident), "block_heads": len(blocks.heads),
+            "head_units": blocks.units, "block_loads": blocks.loads,
+            "ref_loads": active.refs.loads, "cold_rows_read": cold.rows_read,
+            "cold_rows_written": cold.rows_written, "page_builds": active.builds}
 
 
 def write_stream(path: Path, n: int, seed: int, pool_size: int, pool_weeks: int, largest: int,
@@ -278,10 +287,8 @@ def run(stream: Path, sizes: list[int], mode: str, store_path: Path, hot_mention
                         row["native_after_malloc_trim"] = native_memory()
                         rss = rss_mb()
                     active = resolver.state.active if resolver and resolver.state else None
-                    if hasattr(active, "pages"):  # the resolver of issue 16's bounded memory
-                        row.update(resident_mentions=len(active.resident),
-                                   resident_pages=len(active.pages),
-                                   cold_pages=len(active.cold), page_loads=active.loads)
+                    if active is not None and active.spill is not None:  # bounded index
+                        row.update(index_figures(active))
                     stored = getattr(resolver, "stored", None)
                     if stored:  # the state's parts looked up on disk: reads from the store
                         row["store_reads"] = {k: part.reads for k, part in stored.items()}
@@ -313,8 +320,8 @@ def run(stream: Path, sizes: list[int], mode: str, store_path: Path, hot_mention
 def restart(store_path: Path, hot_mentions: int | None = None, stream: Path | None = None,
             fresh: int = 0) -> dict:
     """A fresh process: open the store, recover and rebuild the in-memory state (with the
-    `hot_mentions` cap of the run); the active-mention index's page loads and writes during
-    the rebuild. Then `fresh` more articles of the stream (those after the stored ones) are
+    `hot_mentions` cap of the run); what the active-mention index holds and read. Then
+    `fresh` more articles of the stream (those after the stored ones) are
     folded: the first one's time (`first_article_s`, wall, from the process's start of the
     restart: what a fresh article waits for after a restart) and the others' CPU."""
     from processors.worker.resolver_state import Resolver, Store
@@ -337,9 +344,7 @@ def restart(store_path: Path, hot_mentions: int | None = None, stream: Path | No
                "hot_mentions": active.hot_mentions,
                "rebuild_s": round(wall, 1), "rebuild_cpu_s": round(cpu, 1),
                "rss_mb": round(rss_mb(), 1), "rss_growth_mb": round(rss_mb() - rss0, 1),
-               "resident_mentions": len(active.resident), "resident_pages": len(active.pages),
-               "cold_pages": len(active.cold), "page_loads": active.loads,
-               "page_writes": getattr(active, "writes", None)}
+               **index_figures(active)}
         start = r.next_offset or 0  # the stream's line = the offset the bench gave it
         more = []
         if stream is not None and fresh:
@@ -360,10 +365,7 @@ def restart(store_path: Path, hot_mentions: int | None = None, stream: Path | No
                 row["next_cpu_ms_per_article"] = round(
                     (time.process_time() - c1) * 1000 / (len(more) - 1), 1)
             active = r.loaded().active
-            row.update(after_fresh={"resident_mentions": len(active.resident),
-                                    "page_builds": getattr(active, "builds", None),
-                                    "page_loads": active.loads, "page_writes": active.writes,
-                                    "rss_mb": round(rss_mb(), 1)})
+            row.update(after_fresh={**index_figures(active), "rss_mb": round(rss_mb(), 1)})
         r.store.close()
         return row
 

@@ -15,22 +15,17 @@ measures it and says which rule removed which part of that dependence.
 
 from __future__ import annotations
 
-from bisect import insort
-from collections import Counter, defaultdict
-from collections.abc import Callable
+import heapq
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from functools import partial
+from typing import Protocol
 
-from processors.resolution.coreference import (
-    ANCHOR_RANK,
-    GRANULARITY_RANK,
-    MentionRef,
-    event_id_for,
-    event_state,
-    taking_part,
-)
+from processors.resolution.coreference import GRANULARITY_RANK, MentionRef
 from processors.resolution.interval_index import ActiveMentions
-from schemas.timeline import EventState
+from processors.resolution.summary import Summary
+from schemas.timeline import EventFacts
 
 COMPONENT_LIMIT = 200  # largest component reclustered exactly (mentions)
 JOIN_EVIDENCE = 2.0  # a precise report joins an event only on a pair at least this strong
@@ -55,106 +50,67 @@ MERGE_MIN_PROBE = 4
 TRACE: Callable[..., None] | None = None
 
 
+class Events(Protocol):
+    """What `Working` asks of the stored events, each answer bounded by what it names."""
+
+    def event_members(self, event_id: str, earliest_first: bool) -> Iterator[str]:
+        """A stored event's mention ids, earliest-reported first (or last), read lazily."""
+        ...
+
+    def stored_summary(self, event_id: str) -> Summary:
+        """A stored event's summary (derived from its members if the store has none)."""
+        ...
+
+    def sentence_mates(self, r: MentionRef) -> list[str]:
+        """The other mentions of r's sentence."""
+        ...
+
+    def url_mentions(self, url: str) -> list[str]:
+        """The mentions of every version of a canonical URL."""
+        ...
+
+
 @dataclass
-class Summary:
-    """What `event_state` and the merge rules need of an event, kept up to date per mention."""
+class EventUpdate:
+    """What one article did to an event that is still there: its facts, the mentions and sources
+    that entered and left it (`created`: an event id not known before, whose lists are whole),
+    the events it absorbed and which of its entered mentions came from them."""
 
-    members: list[MentionRef]  # earliest-reported first
-    ids: list[str]  # sorted mention ids
-    sentences: set[tuple[str, int]]
-    lo: date
-    hi: date
-    day: date | None
-    finest: dict[int, MentionRef]  # granularity rank -> its earliest member
-    votes: Counter[tuple[int, date, date]]
-    first_at: dict[tuple[date, date], MentionRef]  # interval -> its earliest member
-    entities: Counter[str]
-    sources: Counter[str]
-    languages: Counter[str]
-    anchors: Counter[str] = field(default_factory=Counter)
-
-    @classmethod
-    def of(cls, refs: list[MentionRef]) -> Summary:
-        """The summary of a group of mentions."""
-        members = sorted(refs, key=lambda x: x.order_key)
-        ms = [r.mention for r in members]
-        days = {m.start for m in ms if m.granularity == "day"}
-        finest: dict[int, MentionRef] = {}
-        first_at: dict[tuple[date, date], MentionRef] = {}
-        for r in members:  # earliest first: the first seen of each kind is the earliest
-            finest.setdefault(GRANULARITY_RANK[r.mention.granularity], r)
-            first_at.setdefault((r.mention.start, r.mention.end), r)
-        return cls(
-            members, sorted(m.mention_id for m in ms), {r.sentence_key for r in members},
-            max(m.start for m in ms), min(m.end for m in ms), max(days) if days else None,
-            finest, Counter((GRANULARITY_RANK[m.granularity], m.start, m.end) for m in ms),
-            first_at, Counter(e for m in ms for e in taking_part(m)),
-            Counter(r.canonical_url for r in members), Counter(r.language for r in members),
-            Counter(m.anchor for m in ms))
-
-    def fits(self, r: MentionRef) -> bool:
-        """Whether r can join and leave one event (the merge rules of `_Clusters`)."""
-        m = r.mention
-        if r.sentence_key in self.sentences:
-            return False
-        if max(self.lo, m.start) > min(self.hi, m.end):
-            return False
-        return not (m.granularity == "day" and self.day is not None and self.day != m.start)
-
-    def add(self, r: MentionRef) -> None:
-        """Take one more mention in."""
-        m = r.mention
-        insort(self.members, r, key=lambda x: x.order_key)
-        insort(self.ids, m.mention_id)
-        self.sentences.add(r.sentence_key)
-        if len(self.members) == 1:
-            self.lo, self.hi = m.start, m.end
-        else:
-            self.lo, self.hi = max(self.lo, m.start), min(self.hi, m.end)
-        if m.granularity == "day":
-            self.day = m.start
-        rank = GRANULARITY_RANK[m.granularity]
-        if rank not in self.finest or r.order_key < self.finest[rank].order_key:
-            self.finest[rank] = r
-        self.votes[(rank, m.start, m.end)] += 1
-        span = (m.start, m.end)
-        if span not in self.first_at or r.order_key < self.first_at[span].order_key:
-            self.first_at[span] = r
-        self.entities.update(taking_part(m))
-        self.sources[r.canonical_url] += 1
-        self.languages[r.language] += 1
-        self.anchors[m.anchor] += 1
-
-    def state(self) -> EventState:
-        """The event, as `event_state` of the members describes it."""
-        if len(self.anchors) > 1:  # dated by its best-anchored members only: not kept per mention
-            return event_state(self.members)
-        finest = min(self.finest)
-        votes = {(s, e): n for (rank, s, e), n in self.votes.items() if rank == finest}
-        (start, end), _ = min(votes.items(), key=lambda kv: (-kv[1], kv[0]))
-        return EventState(
-            event_id=event_id_for(self.members[0]), start=start, end=end,
-            granularity=self.finest[finest].mention.granularity,
-            summary=self.first_at[(start, end)].mention.summary,
-            entities=sorted(self.entities), mention_ids=list(self.ids),
-            sources=sorted(self.sources), languages=sorted(self.languages),
-            first_reported_at=self.members[0].published_at,
-            last_reported_at=self.members[-1].published_at,
-            anchor=min((r.mention.anchor for r in self.members), key=ANCHOR_RANK.__getitem__))
+    facts: EventFacts
+    created: bool
+    changed: bool  # its facts or lists differ from before
+    mentions: list[str]
+    mentions_left: list[str]
+    sources: list[str]
+    sources_left: list[str]
+    summary: Summary | None = None  # the summary to keep (None: none kept)
+    merged: list[str] = field(default_factory=list)
+    moved_in: list[str] = field(default_factory=list)
 
 
 @dataclass
 class Working:
-    """The events one article changes; their old states kept for the diff."""
+    """The events one article changes, each as a summary plus what entered and left it."""
 
     active: ActiveMentions
-    events: dict[str, EventState]
-    owners: dict[str, str]
-    summaries: dict[str, Summary]
-    old: dict[str, EventState] = field(default_factory=dict)
+    events: Events
+    owners: Mapping[str, str]  # mention -> event, as stored before the article
+    gone: dict[str, MentionRef] = field(default_factory=dict)
+    old: dict[str, EventFacts] = field(default_factory=dict)
     groups: dict[str, Summary | None] = field(default_factory=dict)
     owner: dict[str, str] = field(default_factory=dict)
     pending: list[MentionRef] = field(default_factory=list)
+    kicked: dict[str, list[str]] = field(default_factory=dict)  # event -> members re-attached
+    merged_into: dict[str, str] = field(default_factory=dict)
+    held_at_merge: dict[str, int] = field(default_factory=dict)
+    repairs: int = 0
+
+    def owner_of(self, mid: str) -> str | None:
+        """The working group of a mention (without loading it)."""
+        key = self.owner.get(mid)
+        if key is not None:
+            return key
+        return None if mid in self.gone else self.owners.get(mid)
 
     def group_of(self, mention_id: str) -> str | None:
         """The working group of a mention (loading its event), None if it has none yet."""
@@ -162,32 +118,53 @@ class Working:
         if key is None:
             key = self.owners.get(mention_id)
             if key is not None:
-                self.load(key, fresh=False)
+                self.load(key)
         return key
 
-    def load(self, event_id: str, fresh: bool) -> None:
-        """Take an event in; `fresh`: some members left, summarise what is still active."""
+    def load(self, event_id: str, leaving: Iterable[MentionRef] = ()) -> None:
+        """Take an event in, without the members `leaving`."""
         if event_id in self.groups:
             return
-        ev = self.events[event_id]
-        self.old[event_id] = ev
-        cached = self.summaries.get(event_id)
-        if cached is None or fresh:
-            refs = self.active.refs
-            kept = [refs[m] for m in ev.mention_ids if m in refs]
-            cached = Summary.of(kept) if kept else None
-        if cached is not None and len(cached.finest) > 1:
+        group = self.events.stored_summary(event_id).loaded(event_id)
+        self.old[event_id] = group.facts()
+        for r in leaving:
+            group.remove(r)
+        if group.count and len(group.ranks) > 1:
             # Made by the exact path: imprecise reports sit in a precise event. This path
             # keeps each granularity apart, so they leave and are attached again.
-            finest = min(cached.finest)
-            keep = [x for x in cached.members if GRANULARITY_RANK[x.mention.granularity] == finest]
-            for x in cached.members:
+            finest = group.finest
+            for x in list(self.ordered(group, True)):
                 if GRANULARITY_RANK[x.mention.granularity] != finest:
-                    mid = x.mention.mention_id
-                    self.owner[mid] = PENDING
+                    group.remove(x)
+                    self.owner[x.mention.mention_id] = PENDING
                     self.pending.append(x)
-            cached = Summary.of(keep)
-        self.groups[event_id] = cached  # its members' group is their event id (`owners`)
+                    self.kicked.setdefault(event_id, []).append(x.mention.mention_id)
+        self.groups[event_id] = group if group.count else None
+
+    def ordered(self, group: Summary, earliest_first: bool) -> Iterator[MentionRef]:
+        """A group's members in order: its stored event's (read lazily, less those that left)
+        merged with those that entered."""
+        refs = self.active.refs
+        stored: Iterator[MentionRef] = iter(())
+        if group.event_id is not None:
+            stored = (refs[m] for m in self.events.event_members(group.event_id, earliest_first)
+                      if m not in group.left and m not in self.gone)
+        entered = sorted(group.entered.values(), key=lambda x: x.order_key,
+                         reverse=not earliest_first)
+        return heapq.merge(stored, entered, key=lambda x: x.order_key,
+                           reverse=not earliest_first)
+
+    def ids(self, key: str) -> list[str]:
+        """A group's mention ids, sorted (diagnostics: `TRACE`)."""
+        group = self.groups[key]
+        return [] if group is None else sorted(x.mention.mention_id
+                                               for x in self.ordered(group, True))
+
+    def fits(self, key: str, group: Summary, r: MentionRef) -> bool:
+        """Whether r can join the group: its date fits and the group has no mention of its
+        sentence (asked of the sentence's other mentions, not of the group)."""
+        return group.fits(r) and \
+            all(self.owner_of(m) != key for m in self.events.sentence_mates(r))
 
     def attach(self, r: MentionRef) -> None:
         """Put r in the consistent event it has most evidence for, or in a new one."""
@@ -209,12 +186,12 @@ class Working:
         strong = []
         for key in sorted(score, key=lambda k: (-score[k], k)):
             group = self.groups[key]
-            if group is not None and min(group.finest) >= rank and group.fits(r):
+            if group is not None and group.finest >= rank and self.fits(key, group, r):
                 fitting.append(key)
                 if best[key] >= (JOIN_EVIDENCE if rank == 0 else COARSE_JOIN_EVIDENCE):
                     strong.append(key)
         if not strong:
-            self.groups["new:" + own] = Summary.of([r])
+            self.groups["new:" + own] = Summary.of([r], sources=False)
             self.owner[own] = "new:" + own
             if TRACE is not None:
                 TRACE("found", r, bool(fitting))
@@ -223,7 +200,7 @@ class Working:
         group = self.groups[target]
         assert group is not None
         if TRACE is not None:
-            TRACE("join", r, list(group.ids))
+            TRACE("join", r, self.ids(target))
         group.add(r)
         self.owner[own] = target
         for other in fitting:
@@ -235,65 +212,142 @@ class Working:
         """Merge groups a and b if they stay one event and b's members link to a; the survivor."""
         ga, gb = self.groups[a], self.groups[b]
         assert ga is not None and gb is not None
-        if min(ga.finest) != 0 or min(gb.finest) != 0 or max(ga.lo, gb.lo) > min(ga.hi, gb.hi):
+        if ga.finest != 0 or gb.finest != 0 or max(ga.lo, gb.lo) > min(ga.hi, gb.hi):
             return a
         if ga.day is not None and gb.day is not None and ga.day != gb.day:
             return a
-        big, small = (a, b) if (len(ga.members), b) >= (len(gb.members), a) else (b, a)
+        big, small = (a, b) if (ga.count, b) >= (gb.count, a) else (b, a)
         gbig, gsmall = self.groups[big], self.groups[small]
         assert gbig is not None and gsmall is not None
-        if not gsmall.sentences.isdisjoint(gbig.sentences):
+        members = list(self.ordered(gsmall, True))  # all of them move if it merges
+        if any(self.owner_of(m) == big for x in members
+               for m in self.events.sentence_mates(x)):
             if TRACE is not None:
-                TRACE("refuse", list(gsmall.ids), list(gbig.ids), "sentence", 0, 0)
+                TRACE("refuse", self.ids(small), self.ids(big), "sentence", 0, 0)
             return a
-        probe = gsmall.members[:SUPPORT_SAMPLE]
+        probe = members[:SUPPORT_SAMPLE]
         linked = 0
         for x in probe:
             for mid in self.active.candidates(x, ATTACH_CANDIDATES, same_span=True).ids:
-                if self.owner.get(mid, self.owners.get(mid)) == big and \
+                if self.owner_of(mid) == big and \
                         (self.active.scores(x, self.active.refs[mid]) or -1.0) >= MERGE_LINK:
                     linked += 1
                     break
         if linked < MERGE_SHARE * max(len(probe), MERGE_MIN_PROBE):
             if TRACE is not None:
-                TRACE("refuse", list(gsmall.ids), list(gbig.ids), "support", linked, len(probe))
+                TRACE("refuse", self.ids(small), self.ids(big), "support", linked, len(probe))
             return a
         if TRACE is not None:
-            TRACE("merge", list(gsmall.ids), list(gbig.ids), "support", linked, len(probe))
-        for x in gsmall.members:
+            TRACE("merge", self.ids(small), self.ids(big), "support", linked, len(probe))
+        for x in members:
             gbig.add(x)
             self.owner[x.mention.mention_id] = big
         self.groups[small] = None
+        self.merged_into[small] = big
+        self.held_at_merge[small] = gsmall.count - len(gsmall.entered)
         return big
 
-    def result(self) -> dict[str, tuple[EventState, Summary]]:
-        """The events the working groups describe now, with their summaries."""
-        out = {}
-        for group in self.groups.values():
-            if group is not None:
-                ev = group.state()
-                out[ev.event_id] = (ev, group)
+    def _sources(self, key: str, group: Summary) -> None:
+        """Count the sources the group gained and lost: a source is held while a member reports
+        it, asked of the mentions of its URL's versions (before: as stored)."""
+        for url in sorted(group.urls):
+            mids = self.events.url_mentions(url)
+            before = group.event_id is not None and \
+                any(self.owners.get(m) == group.event_id for m in mids)
+            after = any(self.owner_of(m) == key for m in mids)
+            if before != after:
+                group.sources += 1 if after else -1
+                (group.entered_urls if after else group.left_urls).add(url)
+
+    def result(self) -> tuple[dict[str, EventUpdate], list[str]]:
+        """The events the working groups describe now (by event id), and the events gone."""
+        final: dict[str, str] = {}  # group key -> its event id now
+        live: dict[str, Summary] = {}
+        for key, group in self.groups.items():
+            if group is None:
+                continue
+            if group.vacant:
+                self.repairs += 1
+                group.repair(partial(self.ordered, group))
+            self._sources(key, group)
+            final[key] = group.facts().event_id
+            live[key] = group
+        updates = {final[key]: self._update(key, group, final[key])
+                   for key, group in live.items()}
+        gone = sorted(e for e in self.old if e not in updates)
+        absorbed: dict[str, list[str]] = {}
+        for eid in gone:
+            targets = {final[k] for k in self._holders(eid)}
+            if targets:
+                absorbed.setdefault(min(targets), []).append(eid)
+        for eid, merged in absorbed.items():
+            upd = updates[eid]
+            upd.merged = merged
+            if not upd.created:
+                upd.moved_in = [m for m in upd.mentions if self.owners.get(m) in merged]
+        return updates, gone
+
+    def _holders(self, eid: str) -> set[str]:
+        """The groups holding what is left of a stored event."""
+        out = set()
+        key, held = eid, None
+        while self.groups.get(key) is None and key in self.merged_into:
+            held = self.held_at_merge[key] if held is None else held
+            key = self.merged_into[key]
+        group = self.groups.get(key)
+        if group is not None and (held if held is not None else
+                                  group.count - len(group.entered)) > 0:
+            out.add(key)
+        for m in self.kicked.get(eid, []):
+            k = self.owner_of(m)
+            while k is not None and self.groups.get(k) is None and k in self.merged_into:
+                k = self.merged_into[k]
+            if k is not None and self.groups.get(k) is not None:
+                out.add(k)
         return out
 
+    def _update(self, key: str, group: Summary, eid: str) -> EventUpdate:
+        facts = group.facts()
+        if eid == group.event_id:
+            mentions, left = sorted(group.entered), sorted(group.left)
+            sources, sources_left = sorted(group.entered_urls), sorted(group.left_urls)
+        else:  # its earliest member changed: another id, whose lists are compared whole
+            now = list(self.ordered(group, True))
+            had = set(self.events.event_members(eid, True)) if eid in self.old else set()
+            has = {x.mention.mention_id for x in now}
+            mentions, left = sorted(has - had), sorted(had - has)
+            refs = self.active.refs
+            had_s = {(self.gone.get(m) or refs[m]).canonical_url for m in had}
+            has_s = {x.canonical_url for x in now}
+            sources, sources_left = sorted(has_s - had_s), sorted(had_s - has_s)
+        created = eid not in self.old
+        changed = created or bool(mentions or left) or facts != self.old[eid]
+        return EventUpdate(facts, created, changed, mentions, left, sources, sources_left,
+                           group.stored())
 
-def maintain(active: ActiveMentions, events: dict[str, EventState], owners: dict[str, str],
-             summaries: dict[str, Summary], added: list[MentionRef],
-             gone: set[str]) -> tuple[dict[str, EventState], dict[str, EventState]]:
-    """(old, new) states of the events touched when `added` arrive and `gone` leave.
 
-    `active` already reflects the change (added indexed, gone removed); `summaries` is updated.
+def maintain(active: ActiveMentions, events: Events, owners: Mapping[str, str],
+             added: list[MentionRef], gone: list[MentionRef]
+             ) -> tuple[dict[str, EventUpdate], list[str], int]:
+    """What `added` arriving and `gone` leaving do to the events: the updates of the events
+    that are still there (by event id), the events gone, and how many summaries had a member
+    they named leave (`Summary.repair`).
+
+    `active` already reflects the change (added indexed, gone removed).
     """
-    work = Working(active, events, owners, summaries)
-    for mid in sorted(gone):
-        if mid in owners:
-            work.load(owners[mid], fresh=True)
+    work = Working(active, events, owners, gone={r.mention.mention_id: r for r in gone})
+    leaving: dict[str, list[MentionRef]] = {}
+    for r in gone:
+        eid = owners.get(r.mention.mention_id)
+        if eid is not None:
+            leaving.setdefault(eid, []).append(r)
+    for mid in sorted(work.gone):
+        eid = owners.get(mid)
+        if eid is not None:
+            work.load(eid, leaving[eid])
     for r in sorted(added, key=lambda x: x.order_key):
         work.attach(r)
     while work.pending:
-        r = work.pending.pop(0)
-        work.attach(r)
-    result = work.result()
-    for eid in work.old:
-        summaries.pop(eid, None)
-    summaries.update({eid: group for eid, (_, group) in result.items()})
-    return work.old, {eid: ev for eid, (ev, _) in result.items()}
+        work.attach(work.pending.pop(0))
+    updates, dissolved = work.result()
+    return updates, dissolved, work.repairs

@@ -10,24 +10,25 @@ any order end in the same timeline, and a redelivered article (already recorded)
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from processors.resolution import bounded
-from processors.resolution.bounded import COMPONENT_LIMIT, Summary, maintain
+from processors.resolution.bounded import COMPONENT_LIMIT, EventUpdate, maintain
 from processors.resolution.copies import Copies, Status
 from processors.resolution.coreference import MentionRef, resolve_events
 from processors.resolution.interval_index import (
+    HOT_BLOCKS,
     HOT_MENTIONS,
-    KEEP_RECENT,
     ActiveMentions,
     Builder,
     Spill,
     page_of,
     stored_buckets,
 )
+from processors.resolution.summary import Summary
 from schemas.articles import ArticleAnalysed
 from schemas.codec import envelope
 from schemas.envelope import Envelope
@@ -53,7 +54,7 @@ HOT_SUMMARIES = 2_000  # event summaries kept at most (bounded mode; rebuilt whe
 
 class Summaries(OrderedDict[str, Summary]):
     """Event summaries, the least recently used dropped beyond `cap`: a summary is derived
-    (`bounded.Working.load` rebuilds a missing one from the event's active mentions)."""
+    (`TimelineState.stored_summary` rebuilds a missing one from the event's members)."""
 
     def __init__(self, cap: int) -> None:
         super().__init__()
@@ -83,20 +84,66 @@ class TimelineState(Copies):
     events: dict[str, EventState] = field(default_factory=dict)
     active: ActiveMentions = field(default_factory=ActiveMentions)
     owner: dict[str, str] = field(default_factory=dict)  # mention id -> event id
-    summaries: dict[str, Summary] = field(default_factory=dict)  # event id -> (bounded path)
+    # event id -> its compact summary (`processors.resolution.summary`); a missing one is
+    # derived from the event's members (`stored_summary`)
+    summaries: MutableMapping[str, Summary] = field(default_factory=dict)
+    # A stored event's mention ids in order (earliest-reported first, or last), read lazily:
+    # the resolver's store answers from its `members` rows; None: sorted from `events`.
+    members: Callable[[str, bool], Iterator[str]] | None = None
+    # the mentions the article being folded removes (no longer in `active`; their events
+    # are stored with them)
+    leaving: dict[str, MentionRef] = field(default_factory=dict)
+    derived: int = 0  # summaries derived from their members (for the benches)
+    repairs: int = 0  # summaries whose named member left (`Summary.repair`)
 
     def bound(self, spill: Spill, hot_mentions: int = HOT_MENTIONS,
               hot_summaries: int = HOT_SUMMARIES, builder: Builder | None = None,
-              keep_recent: int = KEEP_RECENT) -> TimelineState:
+              hot_blocks: int = HOT_BLOCKS) -> TimelineState:
         """Keep only the hot part of the derived indexes in memory (before any article):
-        the active-mention index in pages by date, the cold ones in `spill`, and at most
-        `hot_summaries` event summaries. The events are the same as unbounded. `builder`:
-        the index is not rebuilt, a page is made from it when first touched."""
+        the active-mention index's blocks in `spill`, the heads of the recently used ones
+        and the recently used mentions in memory, and at most `hot_summaries` event
+        summaries. The events are the same as unbounded. `builder`: the index is not
+        rebuilt, a page is made from it when first touched."""
         self.active = ActiveMentions(spill=spill, loader=self.active_ref,
-                                     hot_mentions=hot_mentions, keep_recent=keep_recent,
+                                     hot_mentions=hot_mentions, hot_blocks=hot_blocks,
                                      builder=builder)
         self.summaries = Summaries(hot_summaries)
         return self
+
+    def event_members(self, event_id: str, earliest_first: bool) -> Iterator[str]:
+        """`bounded.Events.event_members`."""
+        if self.members is not None:
+            return self.members(event_id, earliest_first)
+        def order_key(mid: str) -> tuple[datetime, str, int]:
+            art = self.versions[mid.rsplit(":", 1)[0]]
+            at = next(m.start_char for m in art.mentions if m.mention_id == mid)
+            return (art.published_at, art.version_id, at)
+
+        return iter(sorted(self.events[event_id].mention_ids, key=order_key,
+                           reverse=not earliest_first))
+
+    def stored_summary(self, event_id: str) -> Summary:
+        """`bounded.Events.stored_summary`: kept, or derived once from the event's members
+        (a store written before summaries were kept, an event of the exact path)."""
+        s = self.summaries.get(event_id)
+        if s is None:
+            refs, leaving = self.active.refs, self.leaving
+            s = Summary.of(leaving.get(m) or refs[m]
+                           for m in self.event_members(event_id, True))
+            self.summaries[event_id] = s
+            self.derived += 1
+        return s
+
+    def sentence_mates(self, r: MentionRef) -> list[str]:
+        """`bounded.Events.sentence_mates`."""
+        own, at = r.mention.mention_id, r.mention.sentence_start
+        return [m.mention_id for m in self.versions[r.version_id].mentions
+                if m.sentence_start == at and m.mention_id != own]
+
+    def url_mentions(self, url: str) -> list[str]:
+        """`bounded.Events.url_mentions`."""
+        return [m.mention_id for vid in sorted(self.by_url.get(url, ()))
+                for m in self.versions[vid].mentions]
 
     def active_ref(self, mention_id: str) -> MentionRef | None:
         """An active mention read from its version (the index's page may be cold)."""
@@ -164,7 +211,7 @@ class Transition:
 
     changes: list[Change] = field(default_factory=list)
     statuses: dict[str, Status] = field(default_factory=dict)
-    events: dict[str, EventState | None] = field(default_factory=dict)
+    events: dict[str, EventUpdate | None] = field(default_factory=dict)
 
 
 def _refs(art: ArticleAnalysed) -> list[MentionRef]:
@@ -172,48 +219,84 @@ def _refs(art: ArticleAnalysed) -> list[MentionRef]:
             for m in art.mentions]
 
 
-def diff_events(old: dict[str, EventState], new: dict[str, EventState],
+def diff_events(updates: dict[str, EventUpdate], dissolved: list[str],
                 base: dict[str, Any]) -> list[Change]:
-    """Changes that turn the `old` events into the `new` ones: each event's facts, and what
-    entered and left its lists (a new event's lists whole), so that folding an event's changes
-    in order turns its old lists into its new ones."""
+    """Changes that turn the events before the article into those after: each event's facts,
+    and what entered and left its lists (a new event's lists whole), so that folding an event's
+    changes in order turns its old lists into its new ones. Made from the updates alone: an
+    article that attaches one mention to a large event reads none of its lists."""
     changes: list[Change] = []
-    gone = set(old) - set(new)
+    for eid in sorted(updates):
+        u = updates[eid]
+        facts = u.facts
+        mine: list[Change] = []
+        if u.created:
+            mine.append(EventCreated(**base, event_id=eid, event=facts, members=EventMembers(
+                mention_ids=u.mentions, sources=u.sources)))
+        if u.merged:
+            mine.append(EventsMerged(**base, event_id=eid, event=facts, merged_ids=u.merged,
+                                     mention_ids=[] if u.created else u.moved_in))
+        if not u.created and u.changed:
+            moved = set(u.moved_in)
+            for m in u.mentions:
+                if m not in moved:
+                    mine.append(MentionAttached(**base, event_id=eid, event=facts, mention_id=m))
+            for m in u.mentions_left:
+                mine.append(MentionRetracted(**base, event_id=eid, event=facts, mention_id=m))
+            if not u.mentions and not u.mentions_left:
+                mine.append(EventRevised(**base, event_id=eid, event=facts))
+        if not u.created and mine and (u.sources or u.sources_left):
+            # the article's source delta, once, on its first change
+            mine[0] = mine[0].model_copy(update={"sources_added": u.sources,
+                                                 "sources_removed": u.sources_left})
+        changes.extend(mine)
+    for eid in dissolved:
+        changes.append(EventDissolved(**base, event_id=eid, event=None))
+    return changes
+
+
+def exact_updates(old: dict[str, EventState], new: dict[str, EventState]
+                  ) -> tuple[dict[str, EventUpdate], list[str]]:
+    """The updates that turn whole events `old` into `new` (the exact path's, whose events
+    are small): each event gone goes to the first of the events that took its mentions."""
+    gone = sorted(set(old) - set(new))
     owner = {m: eid for eid, ev in new.items() for m in ev.mention_ids} if gone else {}
     absorbed: dict[str, list[str]] = {}
-    for eid in sorted(gone):
+    for eid in gone:
         targets = sorted({owner[m] for m in old[eid].mention_ids if m in owner})
         if targets:
             absorbed.setdefault(targets[0], []).append(eid)
-    for eid in sorted(new):
-        ev = new[eid]
+    updates = {}
+    for eid, ev in new.items():
         facts = EventFacts.of(ev)
-        mine: list[Change] = []
-        if eid not in old:
-            mine.append(EventCreated(**base, event_id=eid, event=facts, members=EventMembers(
-                mention_ids=ev.mention_ids, sources=ev.sources)))
-        before = set(old[eid].mention_ids) if eid in old else set()
-        after = set(ev.mention_ids) if eid in old else set()
-        moved_in = {m for a in absorbed.get(eid, []) for m in old[a].mention_ids}
-        if absorbed.get(eid):
-            mine.append(EventsMerged(**base, event_id=eid, event=facts, merged_ids=absorbed[eid],
-                                     mention_ids=sorted((after - before) & moved_in)))
-        if eid in old and old[eid] != ev:
-            for m in sorted(after - before - moved_in):
-                mine.append(MentionAttached(**base, event_id=eid, event=facts, mention_id=m))
-            for m in sorted(before - after):
-                mine.append(MentionRetracted(**base, event_id=eid, event=facts, mention_id=m))
-            if before == after:
-                mine.append(EventRevised(**base, event_id=eid, event=facts))
-        if eid in old and mine:
-            had, has = set(old[eid].sources), set(ev.sources)
-            if had != has:  # the article's source delta, once, on its first change
-                mine[0] = mine[0].model_copy(update={"sources_added": sorted(has - had),
-                                                     "sources_removed": sorted(had - has)})
-        changes.extend(mine)
-    for eid in sorted(set(old) - set(new)):
-        changes.append(EventDissolved(**base, event_id=eid, event=None))
-    return changes
+        was = old.get(eid)
+        if was is None:
+            u = EventUpdate(facts, True, True, list(ev.mention_ids), [], list(ev.sources), [])
+        else:
+            before, after = set(was.mention_ids), set(ev.mention_ids)
+            had, has = set(was.sources), set(ev.sources)
+            u = EventUpdate(facts, False, was != ev, sorted(after - before),
+                            sorted(before - after), sorted(has - had), sorted(had - has))
+        u.merged = absorbed.get(eid, [])
+        if u.merged and not u.created:
+            moved = {m for a in u.merged for m in old[a].mention_ids}
+            u.moved_in = [m for m in u.mentions if m in moved]
+        updates[eid] = u
+    return updates, gone
+
+
+def whole_state(u: EventUpdate, before: EventState | None) -> EventState:
+    """An event's whole state after an update (the plain state keeps whole events)."""
+    if u.created or before is None:
+        ids, sources = u.mentions, u.sources
+    else:
+        ids = sorted(set(before.mention_ids).difference(u.mentions_left).union(u.mentions))
+        sources = sorted(set(before.sources).difference(u.sources_left).union(u.sources))
+    f = u.facts
+    return EventState(event_id=f.event_id, start=f.start, end=f.end, granularity=f.granularity,
+                      summary=f.summary, entities=f.entities, mention_ids=ids, sources=sources,
+                      languages=f.languages, first_reported_at=f.first_reported_at,
+                      last_reported_at=f.last_reported_at, anchor=f.anchor)
 
 
 def _mention_moves(state: TimelineState, changed: dict[str, tuple[Status | None, Status]]
@@ -231,42 +314,59 @@ def _mention_moves(state: TimelineState, changed: dict[str, tuple[Status | None,
 
 
 def _resolve_region(state: TimelineState, added: list[MentionRef], removed: list[MentionRef],
-                    base: dict[str, Any]) -> tuple[list[Change], dict[str, EventState | None]]:
+                    base: dict[str, Any]) -> tuple[list[Change], dict[str, EventUpdate | None]]:
     state.active.remove(removed)
     state.active.add(added)
-    # Seeds: the new mentions, and what is left of every event that lost a mention.
+    # Seeds: the new mentions, and what is left of every event that lost a mention; more than
+    # the component limit (counted from the summaries) and its members are not read.
     gone = {r.mention.mention_id for r in removed}
-    seeds = list(added)
-    for eid in sorted({state.owner[m] for m in gone if m in state.owner}):
-        seeds.extend(state.active.refs[m] for m in state.events[eid].mention_ids if m not in gone)
-    region = state.active.component(seeds, limit=COMPONENT_LIMIT)
+    state.leaving = {r.mention.mention_id: r for r in removed}
+    lost = [state.owner[m] for m in sorted(gone) if m in state.owner]
+    left = len(added) + sum(state.stored_summary(e).count for e in set(lost)) - len(lost)
+    region = None
+    if left <= COMPONENT_LIMIT:
+        seeds = list(added)
+        for eid in sorted(set(lost)):
+            seeds.extend(state.active.refs[m] for m in state.event_members(eid, True)
+                         if m not in gone)
+        region = state.active.component(seeds, limit=COMPONENT_LIMIT)
     if region is None:  # too dense to recluster at a bounded cost: maintain the events in place
-        old, new = maintain(state.active, state.events, state.owner, state.summaries, added, gone)
+        updates, dissolved, repairs = maintain(state.active, state, state.owner, added, removed)
+        state.repairs += repairs
+        released: Iterable[str] = gone
     else:
         old_ids = {state.owner[m] for m in region | gone if m in state.owner}
         old = {eid: state.events[eid] for eid in old_ids}
         new = resolve_events([state.active.refs[m] for m in region], state.active.scores)
         if bounded.TRACE is not None:
             bounded.TRACE("exact", old, new)
+        updates, dissolved = exact_updates(old, new)
+        released = [m for e in dissolved for m in old[e].mention_ids]
         for eid in old:
-            state.summaries.pop(eid, None)
-    for eid, ev in old.items():
-        left = set(ev.mention_ids).difference(new[eid].mention_ids) if eid in new else \
-            ev.mention_ids
-        for m in left:
+            state.summaries.pop(eid, None)  # derived again when the bounded path needs it
+    for m in released:
+        state.owner.pop(m, None)
+    for u in updates.values():
+        for m in u.mentions_left:
             state.owner.pop(m, None)
+    for eid in dissolved:
         del state.events[eid]
-    for eid, ev in new.items():
-        state.events[eid] = ev
-        before = old.get(eid)
-        if before is None:
-            state.owner.update({m: eid for m in ev.mention_ids})
-        elif before.mention_ids != ev.mention_ids:
-            known = set(before.mention_ids)
-            state.owner.update({m: eid for m in ev.mention_ids if m not in known})
-    touched: dict[str, EventState | None] = {e: None for e in old if e not in new}
-    touched.update({e: ev for e, ev in new.items() if old.get(e) != ev})
-    return diff_events(old, new, base), touched
+        state.summaries.pop(eid, None)
+    put = getattr(state.events, "put_update", None)
+    for eid, u in updates.items():
+        state.owner.update({m: eid for m in u.mentions})
+        if not (u.created or u.changed):
+            continue
+        if put is not None:  # the store keeps the lists as rows: it takes the update
+            put(eid, u)
+        else:
+            state.events[eid] = whole_state(u, None if u.created else state.events[eid])
+        if u.summary is not None:
+            state.summaries[eid] = u.summary
+    state.leaving = {}
+    touched: dict[str, EventUpdate | None] = {e: None for e in dissolved}
+    touched.update({e: u for e, u in updates.items() if u.created or u.changed})
+    return diff_events(updates, dissolved, base), touched
 
 
 def apply_article(state: TimelineState, art: ArticleAnalysed) -> Transition:

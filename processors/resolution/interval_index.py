@@ -8,52 +8,41 @@ of `BLOCK_SAMPLE` members, the same ones whatever the arrival order (the smalles
 hash of the mention id), so the cost of a lookup is bounded by what the article touches, not by
 how big the day's story is. `docs/event-resolution-at-scale.md` explains the choice.
 
-Bounded memory (`docs/resolver-state.md`, *Memory*): with a `spill`, the index is kept in pages of
-`PAGE_DAYS` days (a date bucket belongs to the page of its first day). Between two articles
-(`trim`), the pages that the last `keep_recent` articles touched stay resident, and of the
-others the most recently used, up to `hot_mentions` mentions in all; the rest are written whole
-to the spill (blocks, the mentions' refs and features) and read back when an article's dates
-reach them. (A hot story's weeks can hold more than `hot_mentions` mentions between them: with
-the cap alone every article wrote a whole week out and read another back.) `refs` then
-answers for every active mention: a resident one from memory, a cold one through `loader` (from
-the stored versions). The index's contents, and so every lookup's answer, do not depend on
-what is resident.
+Bounded memory (`docs/resolver-state.md`, *Memory*): with a `spill` (`block_store.ColdBlocks`),
+every block's members are rows on disk, written through as mentions come and go, and memory
+keeps only what lookups read: the size and first `BLOCK_SAMPLE` members of the most recently used
+blocks (`block_store.HotBlocks`, at most `hot_blocks` units between two articles), and the refs
+of the mentions most recently added or read (at most `hot_mentions`); `refs` reads any other active mention
+through `loader` (from the stored versions). A restart makes a 7-day page's blocks from the
+store (`builder`) when an article first touches it. The index's contents, and so every lookup's
+answer, do not depend on what is resident.
 """
 
 from __future__ import annotations
 
-import pickle  # noqa: S403 - the spill is this process's own temporary file
 import zlib
-from bisect import bisect_left, insort
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
 
+from processors.resolution.block_store import (
+    BLOCK_SAMPLE,
+    HOT_BLOCKS,
+    ColdBlocks,
+    HotBlocks,
+    MemoryBlocks,
+)
 from processors.resolution.coreference import COARSE, MentionRef, PairScores, features
 
-BLOCK_SAMPLE = 64  # members of one (date bucket, feature) block a lookup reads at most
 CANDIDATES = 128  # candidates of one mention at most, when looking for its component
 WEEK = 7
-PAGE_DAYS = WEEK  # a page of the index: the date buckets of seven days
-HOT_MENTIONS = 50_000  # mentions kept resident between two articles, beyond the recent pages
-KEEP_RECENT = 256  # pages touched by the last this-many articles stay resident (bounded mode)
+PAGE_DAYS = WEEK  # a page of the index, made whole from the store after a restart: 7 days
+HOT_MENTIONS = 20_000  # mention refs kept resident between two articles (bounded mode)
 
 Bucket = tuple[str, int] | tuple[str, str, int, int]
 Loader = Callable[[str], MentionRef | None]
 Builder = Callable[[int], Iterable[MentionRef]]  # page -> the active mentions filed in it
-
-
-class Spill(Protocol):
-    """Where cold pages go: bytes by page number (`processors/resolution/cold_pages.py`)."""
-
-    def put(self, page: int, blob: bytes) -> None:
-        """Keep a page."""
-        ...
-
-    def take(self, page: int) -> bytes | None:
-        """Give a page back and forget it; None if it was never put."""
-        ...
+Spill = ColdBlocks
 
 
 def page_of(bucket: Bucket) -> int:
@@ -66,37 +55,46 @@ def page_of(bucket: Bucket) -> int:
 
 
 class Refs:
-    """Active mentions by id: the resident ones, and through `loader` the cold ones. A cold one
-    brings its pages back (`touch`): the other members of its event are on the same pages."""
+    """Active mentions by id: the resident ones, and through `loader` the others (bounded
+    index: a mention read so becomes resident; `trim` drops those added or read longest ago.
+    A hit does not refresh a ref: that cost a reordering per candidate, and a ref dropped
+    while still in use is read again once)."""
 
-    def __init__(self, resident: dict[str, MentionRef], loader: Loader | None,
-                 touch: Callable[[Iterable[Bucket]], None]) -> None:
+    def __init__(self, resident: OrderedDict[str, MentionRef], feats: dict[str, frozenset[str]],
+                 loader: Loader | None) -> None:
         self.resident = resident
+        self.feats = feats
         self.loader = loader
-        self.touch = touch
+        self.loads = 0  # refs read through the loader (for the benches)
 
-    def _cold(self, mention_id: str) -> MentionRef | None:
-        if self.loader is None:
-            return None
+    def get(self, mention_id: str) -> MentionRef | None:
+        r = self.resident.get(mention_id)
+        if r is not None or self.loader is None:
+            return r
         r = self.loader(mention_id)
         if r is not None:
-            self.touch(stored_buckets(r))
+            self.loads += 1
+            self.resident[mention_id] = r
         return r
 
     def __getitem__(self, mention_id: str) -> MentionRef:
-        r = self.resident.get(mention_id) or self._cold(mention_id)
+        r = self.resident.get(mention_id) or self.get(mention_id)
         if r is None:
             raise KeyError(mention_id)
         return r
 
     def __contains__(self, mention_id: object) -> bool:
-        if mention_id in self.resident:
-            return True
-        return isinstance(mention_id, str) and self._cold(mention_id) is not None
+        return isinstance(mention_id, str) and self.get(mention_id) is not None
 
     def __len__(self) -> int:
         """Resident mentions only."""
         return len(self.resident)
+
+    def trim(self, cap: int) -> None:
+        """Drop the least recently used refs beyond `cap`."""
+        while len(self.resident) > cap:
+            mid, _ = self.resident.popitem(last=False)
+            self.feats.pop(mid, None)
 
 
 def _rank(mention_id: str) -> int:
@@ -140,179 +138,107 @@ class Lookup:
 class ActiveMentions:
     """Mentions of current, original article versions, blocked on (date bucket, feature).
 
-    Unbounded (no `spill`): every page resident, as a plain index. Bounded: see the module's
-    docstring; `trim` (after each article) writes the least recently used pages out.
+    Unbounded (no `spill`): every block whole and every ref in memory, as a plain index.
+    Bounded: see the module's docstring; `trim` (after each article) drops the least recently
+    used heads and the oldest refs beyond the caps.
     """
 
-    resident: dict[str, MentionRef] = field(default_factory=dict)
-    feats: dict[str, frozenset[str]] = field(default_factory=dict)
-    blocks: dict[tuple[Bucket, str], list[tuple[int, str]]] = field(default_factory=dict)
     spill: Spill | None = None
     loader: Loader | None = None
     hot_mentions: int = HOT_MENTIONS
-    keep_recent: int = KEEP_RECENT
-    pages: OrderedDict[int, set[str]] = field(default_factory=OrderedDict)  # resident, LRU first
-    touched: dict[int, int] = field(default_factory=dict)  # page -> the article that last did
-    articles: int = 0  # articles trimmed after so far
-    cold: set[int] = field(default_factory=set)
+    hot_blocks: int = HOT_BLOCKS
     builder: Builder | None = None  # lazy: the active mentions a page holds, from the store
+    resident: OrderedDict[str, MentionRef] = field(default_factory=OrderedDict)
+    feats: dict[str, frozenset[str]] = field(default_factory=dict)  # of resident mentions
     built: set[int] = field(default_factory=set)  # lazy: pages made since the start
-    loads: int = 0  # pages read back from the spill (for the benches)
-    writes: int = 0  # pages written to the spill (for the benches)
     builds: int = 0  # pages made from the store (lazy; for the benches)
     scores: PairScores = field(default_factory=PairScores)  # `compatible` of its mentions
+    blocks: HotBlocks | MemoryBlocks = field(init=False)
     refs: Refs = field(init=False)
 
     def __post_init__(self) -> None:
-        self.refs = Refs(self.resident, self.loader if self.spill is not None else None,
-                         self._touch)
+        self.blocks = MemoryBlocks() if self.spill is None else HotBlocks(self.spill,
+                                                                          self.hot_blocks)
+        self.refs = Refs(self.resident, self.feats,
+                         self.loader if self.spill is not None else None)
+
+    def _features(self, r: MentionRef) -> frozenset[str]:
+        mid = r.mention.mention_id
+        f = self.feats.get(mid)
+        if f is None:
+            f = frozenset(features(r.mention))
+            if mid in self.resident:
+                self.feats[mid] = f
+        return f
 
     def _touch(self, buckets: Iterable[Bucket]) -> None:
-        """Make the pages of these buckets resident (reading cold ones back), most recent."""
-        for page in {page_of(b) for b in buckets}:
-            self.touched[page] = self.articles
-            if page in self.pages:
-                self.pages.move_to_end(page)
-            elif page in self.cold:
-                self.pages[page] = self._read(page)
-            elif self.builder is not None and page not in self.built:
+        """Lazy (after a restart): make the pages of these buckets the index has not made yet."""
+        if self.builder is not None:
+            for page in sorted({page_of(b) for b in buckets} - self.built):
                 self.built.add(page)
-                self.pages[page] = self._build(page)
-            else:
-                self.built.add(page)
-                self.pages[page] = set()
+                self._build(page)
 
-    def _build(self, page: int) -> set[str]:
-        """Make a page the index has never held in this process (lazy: after a restart): the
-        active mentions `builder` gives for it, filed in this page's buckets only (a mention
-        that spans several pages is filed in the others when they are made)."""
+    def _build(self, page: int) -> None:
+        """Make a page the index has never held in this process: the active mentions `builder`
+        gives for it, filed in this page's buckets only (a mention that spans several pages is
+        filed in the others when they are made)."""
         assert self.builder is not None
         self.builds += 1
-        members: set[str] = set()
+        blocks: dict[tuple[Bucket, str], list[tuple[int, str]]] = {}
         for r in self.builder(page):
-            mid = r.mention.mention_id
-            if mid not in self.resident:
-                self.resident[mid] = r
-                self.feats[mid] = frozenset(features(r.mention))
-            key = (_rank(mid), mid)
+            key = (_rank(r.mention.mention_id), r.mention.mention_id)
             for bucket in stored_buckets(r):
                 if page_of(bucket) == page:
-                    for f in self.feats[mid]:
-                        block = self.blocks.setdefault((bucket, f), [])
-                        i = bisect_left(block, key)
-                        if i == len(block) or block[i] != key:
-                            block.insert(i, key)
-                    members.add(mid)
-        return members
-
-    def _read(self, page: int) -> set[str]:
-        assert self.spill is not None
-        blob = self.spill.take(page)
-        self.cold.discard(page)
-        self.loads += 1
-        if blob is None:
-            return set()
-        refs, feats, blocks = pickle.loads(blob)  # noqa: S301 - written by `_write` below
-        for mid, r in refs.items():
-            if mid not in self.resident:
-                self.resident[mid] = r
-                self.feats[mid] = feats[mid]
-        self.blocks.update(blocks)
-        return set(refs)
-
-    def _write(self, page: int) -> None:
-        """Move a resident page to the spill; drop the mentions no resident page holds."""
-        assert self.spill is not None
-        members = self.pages.pop(page)
-        refs = {mid: self.resident[mid] for mid in members}
-        feats = {mid: self.feats[mid] for mid in members}
-        blocks = {}
-        for mid, r in refs.items():
-            for bucket in stored_buckets(r):
-                if page_of(bucket) == page:
-                    for f in feats[mid]:
-                        key = (bucket, f)
-                        if key not in blocks:
-                            blocks[key] = self.blocks.pop(key)
-        if members:
-            self.spill.put(page, pickle.dumps((refs, feats, blocks), pickle.HIGHEST_PROTOCOL))
-            self.cold.add(page)
-            self.writes += 1
-        for mid, r in refs.items():
-            if not any(page_of(b) in self.pages for b in stored_buckets(r)):
-                del self.resident[mid]
-                del self.feats[mid]
+                    for f in features(r.mention):
+                        blocks.setdefault((bucket, f), []).append(key)
+        self.blocks.fill(blocks)
 
     def trim(self) -> None:
-        """Write the least recently used pages out until at most `hot_mentions` mentions are
-        resident or the pages left were touched by the last `keep_recent` articles. Called
+        """Drop the least recently used heads and the oldest refs beyond the caps. Called
         between articles only: within one, the refs and block members a lookup returned stay
         resident until it is folded."""
         if self.spill is not None:
-            recent = self.articles - self.keep_recent
-            for page in list(self.pages):  # least recently touched first
-                if len(self.resident) <= self.hot_mentions or self.touched.get(page, -1) > recent:
-                    break
-                self._write(page)
-                self.touched.pop(page, None)
-        self.articles += 1
+            self.blocks.evict()
+            self.refs.trim(self.hot_mentions)
 
     def trim_below(self, page: int) -> None:
-        """Rebuilding in page order (`TimelineState.rebuild`): write out the resident pages
-        before `page`, lowest first, until at most `hot_mentions` mentions are resident. Those
-        pages are complete (no mention still to add reaches them), so each goes out once; the
-        pages from `page` on stay, even past the cap, as they are still being filled."""
-        if self.spill is not None and len(self.resident) > self.hot_mentions:
-            for p in sorted(p for p in self.pages if p < page):
-                if len(self.resident) <= self.hot_mentions:
-                    break
-                self._write(p)
+        """Rebuilding in page order (`TimelineState.rebuild`): nothing is written when a head
+        is dropped (the blocks are written through), so the order no longer matters."""
+        self.trim()
 
     def order_pages(self) -> None:
-        """Make the resident pages' recency their date order (the newest most recent): after a
-        rebuild, so that `trim` writes the oldest out first."""
-        for p in sorted(self.pages):
-            self.pages.move_to_end(p)
+        """Nothing to order: heads and refs are dropped by recency of use."""
 
     def add(self, refs: Iterable[MentionRef]) -> None:
         """Index mentions."""
         for r in refs:
             mid = r.mention.mention_id
             buckets = stored_buckets(r)
-            if self.spill is not None:
-                self._touch(buckets)
-            if mid in self.resident:
+            self._touch(buckets)
+            if self.spill is None and mid in self.resident:
                 continue
             self.resident[mid] = r
-            self.feats[mid] = feats = frozenset(features(r.mention))
+            self.resident.move_to_end(mid)
             key = (_rank(mid), mid)
+            feats = self._features(r)
             for bucket in buckets:
-                if self.spill is not None:
-                    self.pages[page_of(bucket)].add(mid)
                 for f in feats:
-                    insort(self.blocks.setdefault((bucket, f), []), key)
+                    self.blocks.insert((bucket, f), key)
 
     def remove(self, refs: Iterable[MentionRef]) -> None:
         """Forget mentions."""
         for r in refs:
             mid = r.mention.mention_id
             buckets = stored_buckets(r)
-            if self.spill is not None:
-                self._touch(buckets)
-            if self.resident.pop(mid, None) is None:
+            self._touch(buckets)
+            feats = self._features(r)
+            if self.resident.pop(mid, None) is None and self.spill is None:
                 continue
+            self.feats.pop(mid, None)
             key = (_rank(mid), mid)
             for bucket in buckets:
-                if self.spill is not None:
-                    self.pages[page_of(bucket)].discard(mid)
-                for f in self.feats[mid]:
-                    block = self.blocks[(bucket, f)]
-                    i = bisect_left(block, key)
-                    if i < len(block) and block[i] == key:
-                        del block[i]
-                    if not block:
-                        del self.blocks[(bucket, f)]
-            del self.feats[mid]
+                for f in feats:
+                    self.blocks.remove((bucket, f), key)
 
     def candidates(self, r: MentionRef, cap: int | None = None, same_span: bool = False) -> Lookup:
         """Active mentions that share a feature with r and whose interval overlaps r's.
@@ -326,15 +252,14 @@ class ActiveMentions:
         cap = CANDIDATES if cap is None else cap
         lo, hi = m.start.toordinal(), m.end.toordinal()
         buckets = stored_buckets(r) if same_span else list(probed_buckets(r))
-        if self.spill is not None:
-            self._touch(buckets)
-        wanted = self.feats.get(own) or frozenset(features(m))
+        self._touch(buckets)
+        wanted = self._features(r)
         found = []
         for bucket in buckets:
             for f in wanted:
-                block = self.blocks.get((bucket, f))
-                if block:
-                    found.append((len(block), bucket, f, block))
+                size, block = self.blocks.get((bucket, f))
+                if size:
+                    found.append((size, bucket, f, block))
         found.sort(key=lambda b: (b[0], b[1], b[2]))
         seen: set[str] = {own}
         out: list[str] = []
@@ -349,7 +274,7 @@ class ActiveMentions:
                     continue
                 seen.add(mid)
                 if span or same_span:
-                    o = self.resident[mid].mention
+                    o = self.refs[mid].mention
                     if o.end.toordinal() < lo or o.start.toordinal() > hi:
                         continue
                     if same_span and (o.start, o.end) != (m.start, m.end):
@@ -379,7 +304,7 @@ class ActiveMentions:
             for mid in found.ids:
                 if mid in out:
                     continue
-                other = self.resident[mid]
+                other = self.refs[mid]
                 if self.scores(r, other) is not None:
                     out.add(mid)
                     frontier.append(other)

@@ -1,11 +1,12 @@
 """Giving the worker's free heap back to the system: glibc's `malloc_trim(0)` every N records.
 
-The resolver churns large objects (index pages written out and read back, event summaries and
-cache entries replaced). glibc's malloc keeps the memory they free: on the dense stream, past the
-index's cap, live objects, malloc's bytes in use and SQLite's allocations stayed flat while
-malloc's free-but-kept memory (`mallinfo2().fordblks`) and RSS grew by about 1.25 MB per 1,000
-articles. `malloc_trim(0)` releases the free pages inside the heap (not only its top), so the
-worker calls it every `TRIM_EVERY` records it resolves and when it drops a resolver's state.
+The resolver churns objects (block heads and mention refs of the active-mention index dropped
+and read back, event summaries and cache entries replaced). glibc's malloc keeps the memory
+they free: on the dense stream, past the index's cap (of its 7-day pages, then), live
+objects, malloc's bytes in use and SQLite's allocations stayed flat while malloc's
+free-but-kept memory (`mallinfo2().fordblks`) and RSS grew by about 1.25 MB per 1,000 articles.
+`malloc_trim(0)` releases the free pages inside the heap (not only its top), so the worker
+calls it every `TRIM_EVERY` records it resolves and when it drops a resolver's state.
 Measured choice and its cost: `docs/durability.md`, *Memory*.
 
 Where the C library has no `malloc_trim` (musl, macOS), trimming is a no-op, said once in the log.

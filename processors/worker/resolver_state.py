@@ -43,8 +43,9 @@ dropped.
 **The local store** (SQLite, one file per worker and partition, under the data folder) is a
 cache of the journal: a worker with an empty or stale file catches up from the journal. It keeps
 the articles on disk, looked up by version id (`StoredVersions`, a small LRU in memory). The
-fold's state is bounded (`TimelineState.bound`): the active-mention index keeps its least
-recently used pages in a temporary file of this process (`ColdPages`), event summaries are a
+fold's state is bounded (`TimelineState.bound`): the active-mention index keeps its blocks in a
+temporary file of this process (`ColdBlocks`) and in memory only the heads of the recently used
+ones and the recently used mentions, event summaries are a
 bounded cache; the statuses, the events, the URL index, the copies of each original and the
 mention -> event map are looked up in the store by key through bounded caches (`StoredMap`;
 see `docs/resolver-state.md`, *Memory*). Nothing is read whole after a restart: the copy
@@ -67,7 +68,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from processors.resolution.cold_pages import ColdPages
+from processors.resolution.block_store import ColdBlocks
+from processors.resolution.bounded import EventUpdate
 from processors.resolution.copies import COPY_INDEX_HORIZON, _empty, lsh_bands
 from processors.resolution.coreference import MentionRef
 from processors.resolution.fold import (
@@ -78,15 +80,16 @@ from processors.resolution.fold import (
     change_envelopes,
 )
 from processors.resolution.interval_index import (
+    HOT_BLOCKS,
     HOT_MENTIONS,
-    KEEP_RECENT,
     page_of,
     stored_buckets,
 )
+from processors.resolution.summary import Summary
 from processors.worker.heap import PROCESS_HEAP, HeapTrim
 from schemas.articles import ArticleAnalysed
 from schemas.codec import encode
-from schemas.timeline import EventFacts, EventState
+from schemas.timeline import EventState
 
 log = logging.getLogger(__name__)
 
@@ -174,6 +177,15 @@ def micros(t: datetime) -> int:
 _HORIZON_MICROS = COPY_INDEX_HORIZON // timedelta(microseconds=1)
 
 
+def order_key(published_at: datetime, vid: str, start_char: int) -> str:
+    """`MentionRef.order_key` as text that sorts the same (the store's `members` rows)."""
+    return f"{micros(published_at):020d}\x1f{vid}\x1f{start_char:010d}"
+
+
+def _times(art: ArticleAnalysed) -> tuple[datetime, dict[str, int]]:
+    return art.published_at, {m.mention_id: m.start_char for m in art.mentions}
+
+
 def refs_of(art: ArticleAnalysed) -> list[MentionRef]:
     return [MentionRef(m, art.version_id, art.canonical_url, art.language, art.published_at)
             for m in art.mentions]
@@ -192,19 +204,17 @@ def index_rows(art: ArticleAnalysed) -> tuple[list[tuple[int, str]], list[tuple[
 
 # An event's lists, kept in the store as rows (`owners`, `event_sources`), not in its blob.
 EVENT_LISTS = {"mention_ids", "sources"}
+EVENT_COUNTS = {"mention_count", "source_count"}  # what `EventFacts` has instead
 
 
-def event_write(before: EventState | None, after: EventState) -> dict[str, Any]:
+def event_write(update: EventUpdate) -> dict[str, Any]:
     """What a journal record says of an event the article changed: its state without the
     whole lists, and what entered and left them. Its size is bounded by what the article
     touched, not by the event's size (a mention attached to a 10,000-mention event writes one
     id, not 10,000); `Store.apply` turns it into row changes."""
-    had_m = set(before.mention_ids) if before is not None else set()
-    had_s = set(before.sources) if before is not None else set()
-    has_m, has_s = set(after.mention_ids), set(after.sources)
-    return {"event": after.model_dump(mode="json", exclude=EVENT_LISTS),
-            "mentions": sorted(has_m - had_m), "mentions_left": sorted(had_m - has_m),
-            "sources": sorted(has_s - had_s), "sources_left": sorted(had_s - has_s)}
+    return {"event": update.facts.model_dump(mode="json", exclude=EVENT_COUNTS),
+            "mentions": update.mentions, "mentions_left": update.mentions_left,
+            "sources": update.sources, "sources_left": update.sources_left}
 
 
 def status_dict(st: Status) -> dict[str, Any]:
@@ -319,10 +329,36 @@ class Store:
                                     [(eid, u) for u in ev.get("sources", [])])
                     con.execute("UPDATE events SET event = ? WHERE eid = ?",
                                 (_event_blob(ev), eid))
+            self._summary_tables()
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
+
+    def _summary_tables(self) -> None:
+        """Each event's compact summary (`processors.resolution.summary`) and its members in
+        the order they were reported (`members`: the earliest, the latest, the first of an
+        interval are read by key when one leaves). A file written before they existed gets
+        its members' rows once here; its summaries are derived when first read
+        (`TimelineState.stored_summary`), then kept."""
+        con = self.con
+        con.execute("CREATE TABLE IF NOT EXISTS summaries (eid TEXT PRIMARY KEY,"
+                    " summary BLOB NOT NULL) WITHOUT ROWID")
+        if con.execute("SELECT count(*) FROM sqlite_master WHERE name = 'members'"
+                       ).fetchone()[0]:
+            return
+        con.execute("CREATE TABLE members (eid TEXT NOT NULL, okey TEXT NOT NULL,"
+                    " mid TEXT NOT NULL, PRIMARY KEY (eid, okey, mid)) WITHOUT ROWID")
+        for (raw,) in con.execute("SELECT article FROM versions").fetchall():
+            art = json.loads(raw)
+            for m in art["mentions"]:
+                row = con.execute("SELECT eid FROM owners WHERE mid = ?",
+                                  (m["mention_id"],)).fetchone()
+                if row is not None:
+                    con.execute("INSERT OR REPLACE INTO members VALUES (?, ?, ?)", (
+                        row[0], order_key(datetime.fromisoformat(art["published_at"]),
+                                          art["version_id"], m["start_char"]),
+                        m["mention_id"]))
 
     def close(self) -> None:
         _OPEN_STORES.discard(self)
@@ -334,11 +370,15 @@ class Store:
         return (int(row[0]), int(row[1])) if row else None
 
     def apply(self, record: Record, journal_offset: int,
-              article: ArticleAnalysed | None = None) -> bool:
+              article: ArticleAnalysed | None = None,
+              summaries: dict[str, bytes | None] | None = None) -> bool:
         """The record's writes and its position, in one transaction; False (nothing written)
         if the store's position already covers the record's source offset (another process
         sharing this file applied it or a later one: see `Resolver`). `article`: the validated
-        article the record was made from, if the caller has it (else validated again here)."""
+        article the record was made from, if the caller has it (else validated again here).
+        `summaries`: the fold's summaries of events (None: deleted) kept with the record; the
+        summaries of events the record changes that it does not give are deleted (derived
+        again when first read: a record applied from the journal has none)."""
         con = self.con
         con.execute("BEGIN IMMEDIATE")
         try:
@@ -360,8 +400,17 @@ class Store:
                             [(vid, s["status"], s["superseded_by"], s["duplicate_of"])
                              for vid, s in record.statuses.items()])
             self.fault("store:statuses")
+            times: dict[str, tuple[datetime, dict[str, int]]] = {}
+            if article is not None:
+                times[article.version_id] = _times(article)
             for eid, ev in record.events.items():
-                self._write_event(eid, ev)
+                self._write_event(eid, ev, times)
+            given = summaries or {}
+            con.executemany("DELETE FROM summaries WHERE eid = ?",
+                            [(e,) for e in record.events if e not in given]
+                            + [(e,) for e, blob in given.items() if blob is None])
+            con.executemany("INSERT OR REPLACE INTO summaries VALUES (?, ?)",
+                            [(e, blob) for e, blob in given.items() if blob is not None])
             self.fault("store:events")
             con.execute("INSERT OR REPLACE INTO position VALUES (0, ?, ?)",
                         (journal_offset, record.source_offset))
@@ -372,7 +421,8 @@ class Store:
             con.execute("ROLLBACK")
             raise
 
-    def _write_event(self, eid: str, ev: dict[str, Any] | None) -> None:
+    def _write_event(self, eid: str, ev: dict[str, Any] | None,
+                     times: dict[str, tuple[datetime, dict[str, int]]]) -> None:
         """One event write of a record (inside the caller's transaction): None (deleted), a
         delta (`event_write`) or a whole state (a record of version 1)."""
         con = self.con
@@ -381,6 +431,7 @@ class Store:
             # Rows another event of the record took already point there, not here.
             con.execute("DELETE FROM owners WHERE eid = ?", (eid,))
             con.execute("DELETE FROM event_sources WHERE eid = ?", (eid,))
+            con.execute("DELETE FROM members WHERE eid = ?", (eid,))
             return
         if "event" in ev:
             state, mentions, left = ev["event"], ev["mentions"], ev["mentions_left"]
@@ -398,10 +449,41 @@ class Store:
         con.executemany("DELETE FROM owners WHERE mid = ? AND eid = ?", [(m, eid) for m in left])
         con.executemany("INSERT OR REPLACE INTO owners VALUES (?, ?)",
                         [(m, eid) for m in mentions])
+        con.executemany("DELETE FROM members WHERE eid = ? AND okey = ? AND mid = ?",
+                        [(eid, self._okey(m, times), m) for m in left])
+        con.executemany("INSERT OR REPLACE INTO members VALUES (?, ?, ?)",
+                        [(eid, self._okey(m, times), m) for m in mentions])
         con.executemany("DELETE FROM event_sources WHERE eid = ? AND url = ?",
                         [(eid, u) for u in sources_left])
         con.executemany("INSERT OR IGNORE INTO event_sources VALUES (?, ?)",
                         [(eid, u) for u in sources])
+
+    def _okey(self, mid: str, times: dict[str, tuple[datetime, dict[str, int]]]) -> str:
+        """A mention's `order_key` as text, its version read once per record."""
+        vid = mid.rsplit(":", 1)[0]
+        known = times.get(vid)
+        if known is None:
+            row = self.con.execute("SELECT article FROM versions WHERE vid = ?",
+                                   (vid,)).fetchone()
+            art = json.loads(row[0])
+            known = times[vid] = (datetime.fromisoformat(art["published_at"]),
+                                  {m["mention_id"]: m["start_char"] for m in art["mentions"]})
+        return order_key(known[0], vid, known[1][mid])
+
+    def event_members(self, eid: str, earliest_first: bool) -> Iterator[str]:
+        """An event's mention ids in the order they were reported (earliest first, or last),
+        read as far as the caller goes."""
+        order = "ASC" if earliest_first else "DESC"
+        rows = self.con.execute(
+            f"SELECT mid FROM members WHERE eid = ? ORDER BY okey {order}",  # noqa: S608
+            (eid,))
+        return (m for (m,) in rows)
+
+    def summary(self, eid: str) -> Summary | None:
+        """An event's compact summary, None if the store has none (derived when needed)."""
+        row = self.con.execute("SELECT summary FROM summaries WHERE eid = ?",
+                               (eid,)).fetchone()
+        return Summary.loads(row[0]) if row else None
 
     def _index(self, art: ArticleAnalysed) -> None:
         """A version's rows in the derived indexes (inside the caller's transaction)."""
@@ -512,6 +594,7 @@ class Store:
         """Every key of `statuses`, `events`, `owners`, `urls` or `copies` (originals)."""
         query = {"statuses": "SELECT vid FROM statuses", "events": "SELECT eid FROM events",
                  "owners": "SELECT mid FROM owners", "urls": "SELECT DISTINCT url FROM urls",
+                 "summaries": "SELECT eid FROM summaries",
                  "copies": "SELECT DISTINCT duplicate_of FROM statuses "
                            "WHERE duplicate_of IS NOT NULL"}[table]
         for (key,) in self.con.execute(query):
@@ -684,6 +767,28 @@ class StoredMap(MutableMapping[str, Any]):
         self.pending.clear()
 
 
+class StoredEvents(StoredMap):
+    """The events, on disk: the fold's updates of an event (`EventUpdate`) are written by the
+    record (`Store.apply`), so the map only forgets what it cached of an updated event."""
+
+    def put_update(self, key: str, update: EventUpdate) -> None:
+        self.pending[key] = _STALE
+
+    def _get(self, key: str) -> Any:
+        if self.pending.get(key) is _STALE:
+            raise RuntimeError(f"event {key} read after its update in the same article")
+        return super()._get(key)
+
+    def commit(self) -> None:
+        for key in [k for k, v in self.pending.items() if v is _STALE]:
+            del self.pending[key]
+            self.cache.pop(key, None)
+        super().commit()
+
+
+_STALE: Any = object()
+
+
 class StoredBands:
     """The copy index's LSH bands (`Copies.bands`), on disk: a band's versions published
     within `COPY_INDEX_HORIZON` of the newest publication (`newest`: the state's, which the
@@ -751,15 +856,16 @@ class Resolver:
     ready: bool = False
     state_at: int | None = None  # the source offset the in-memory state reflects
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    hot_mentions: int = HOT_MENTIONS  # resident active mentions (the rest in cold pages)
-    keep_recent: int = KEEP_RECENT  # ... beside the pages the last this-many articles touched
+    hot_mentions: int = HOT_MENTIONS  # resident mention refs (the others read from versions)
+    hot_blocks: int = HOT_BLOCKS  # resident block heads, in units (the blocks are on disk)
     hot_summaries: int = HOT_SUMMARIES
-    cold: ColdPages | None = None
+    cold: ColdBlocks | None = None
     status_cache: int = STATUS_CACHE
     url_cache: int = URL_CACHE
     event_cache: int = EVENT_CACHE
     owner_cache: int = OWNER_CACHE
     stored: dict[str, StoredMap] = field(default_factory=dict)  # the state's parts on disk
+    summaries: StoredMap | None = None  # the events' compact summaries, on disk
     bands: StoredBands | None = None
     heap: HeapTrim = field(default_factory=lambda: PROCESS_HEAP)  # trims every N records
 
@@ -773,6 +879,7 @@ class Resolver:
         self.state = None
         self.versions = None
         self.stored = {}
+        self.summaries = None
         self.bands = None
         if self.cold is not None:
             self.cold.close()
@@ -782,7 +889,7 @@ class Resolver:
         """The in-memory state, built from the store if it was dropped."""
         if self.state is None:
             versions = StoredVersions(self.store)
-            self.cold = ColdPages()
+            self.cold = ColdBlocks()
             store = self.store
             self.stored = {
                 "statuses": StoredMap(store.status, lambda: store.keys("statuses"),
@@ -791,16 +898,22 @@ class Resolver:
                                     self.url_cache, pin=True),
                 "copies": StoredMap(store.copies_of, lambda: store.keys("copies"),
                                     self.status_cache, pin=True),
-                "events": StoredMap(store.event, lambda: store.keys("events"),
-                                    self.event_cache),
+                "events": StoredEvents(store.event, lambda: store.keys("events"),
+                                       self.event_cache),
                 "owner": StoredMap(store.owner, lambda: store.keys("owners"),
                                    self.owner_cache)}
             s = TimelineState(versions=versions, **self.stored).bound(  # type: ignore[arg-type]
                 self.cold, self.hot_mentions, self.hot_summaries, builder=store.page_refs,
-                keep_recent=self.keep_recent)
+                hot_blocks=self.hot_blocks)
             # Nothing is read whole: the index's pages are made from the store when first
             # touched, the copy bands and the rest are read by key (a restart's cost does not
             # grow with the history; `docs/resolver-state.md`, *The restart*).
+            # The summaries kept with the events (the store's `summaries`), the members
+            # read in order from its `members` rows, not from whole events.
+            self.summaries = StoredMap(store.summary, lambda: store.keys("summaries"),
+                                       self.hot_summaries)
+            s.summaries = self.summaries
+            s.members = store.event_members
             s.newest = store.newest()
             self.bands = StoredBands(store, lambda: s.newest)
             s.bands = self.bands  # type: ignore[assignment]
@@ -816,6 +929,8 @@ class Resolver:
             self.versions.commit()
         for part in self.stored.values():
             part.commit()
+        if self.summaries is not None:
+            self.summaries.commit()
         if self.bands is not None:
             self.bands.commit()
 
@@ -873,6 +988,8 @@ class Resolver:
             self.versions.pending.clear()  # type: ignore[union-attr]
             for part in self.stored.values():
                 part.pending.clear()
+            if self.summaries is not None:
+                self.summaries.pending.clear()
             if self.bands is not None:
                 self.bands.pending.clear()
             return  # a version already recorded: nothing to make durable
@@ -880,18 +997,19 @@ class Resolver:
             source_offset=offset, version_id=art.version_id,
             article=art.model_dump(mode="json"),
             statuses={vid: status_dict(st) for vid, st in t.statuses.items()},
-            events={eid: None if ev is None else event_write(self._before(eid), ev)
-                    for eid, ev in t.events.items()},
+            events={eid: None if u is None else event_write(u) for eid, u in t.events.items()},
             changes=[(str(e.subject), encode(e).decode())
                      for e in change_envelopes(t.changes, art.version_id)],
-            states={eid: EventFacts.of(ev).model_dump_json()
-                    for eid, ev in t.events.items() if ev is not None})
+            states={eid: u.facts.model_dump_json() for eid, u in t.events.items()
+                    if u is not None})
         self.fault("journal")
         journal_offset = await self.journal.append(art.version_id.encode(), record.encode())
         self.fault("changes")
         await self.publish(record.messages())
         self.fault("store")
-        if not self.store.apply(record, journal_offset, art):
+        summaries = self.summaries.pending if self.summaries is not None else {}
+        if not self.store.apply(record, journal_offset, art, {
+                eid: None if s is _DELETED else s.dumps() for eid, s in summaries.items()}):
             # Another process sharing the store is past this offset: this one lost the
             # partition (its record and changes equal the new owner's). Stop here.
             log.warning("the store is past source offset %d: another worker owns it", offset)
@@ -903,15 +1021,6 @@ class Resolver:
         self.settle()
         self.fault("done")
 
-
-    def _before(self, eid: str) -> EventState | None:
-        """An event as the store holds it: before the article being folded (its writes are
-        pending, the cache holds what the store has)."""
-        events = self.stored["events"]
-        value = events.cache.get(eid, _ABSENT)
-        if value is _ABSENT:
-            return self.store.event(eid)
-        return None if value is _DELETED else value  # type: ignore[no-any-return]
 
     async def skip(self, offset: int, version_id: str) -> None:
         """Move the position past an article the fold cannot take (parked as a dead letter):

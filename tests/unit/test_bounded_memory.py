@@ -1,6 +1,6 @@
-"""The resolver in bounded memory: the active-mention index kept in pages by date, the cold ones
-written out and read back when an article's dates reach them, event summaries dropped and
-rebuilt. The timeline must be the one the unbounded fold gives."""
+"""The resolver in bounded memory: the active-mention index's blocks on disk, the heads of the
+recently used ones (size and first members) and the recently used mentions in memory, event
+summaries dropped and rebuilt. The timeline must be the one the unbounded fold gives."""
 
 import argparse
 from functools import cache
@@ -10,11 +10,16 @@ import pytest
 from bench.dense_resolver_bench import workload
 from bench.dense_workload import CACHE
 from processors.resolution import fold as timeline
-from processors.resolution.cold_pages import ColdPages
+from processors.resolution.block_store import ColdBlocks
 from processors.resolution.coreference import MentionRef
 from processors.resolution.fold import TimelineState, apply_article, fold_all
-from processors.resolution.interval_index import ActiveMentions, page_of, stored_buckets
-from tests.unit.test_timeline_devset import analysed
+from processors.resolution.interval_index import (
+    BLOCK_SAMPLE,
+    ActiveMentions,
+    page_of,
+    probed_buckets,
+    stored_buckets,
+)
 
 DENSE = 1200  # articles of the dense bench's stream (arrival order, late articles included)
 
@@ -29,19 +34,20 @@ def dense():
 _maintain = timeline.maintain
 
 
-@pytest.mark.reliability  # long: minutes of CPU with so small a cache (pages go back and forth)
+@pytest.mark.reliability  # long: minutes of CPU with so small a cache
 def test_a_dense_stream_folded_with_a_tiny_cache_gives_the_unbounded_timeline(monkeypatch):
     arts = dense()
     full = fold_all(arts)
     bounded_path = []
     monkeypatch.setattr(timeline, "maintain", lambda *a: bounded_path.append(1) or _maintain(*a))
-    state = TimelineState().bound(ColdPages(), hot_mentions=300, hot_summaries=20, keep_recent=0)
+    state = TimelineState().bound(ColdBlocks(), hot_mentions=300, hot_summaries=20,
+                                  hot_blocks=2000)
     resident = []
     for art in arts:
         apply_article(state, art)
         resident.append(len(state.active.resident))
     assert len(bounded_path) > DENSE / 4  # dense: the in-place path, with its summaries
-    assert state.active.loads > 100 and state.active.cold  # pages went out and came back
+    assert state.active.blocks.loads > 100  # heads dropped and read back
     assert len(state.summaries) <= 20
     assert max(resident) < len(full.active.resident) / 2
     assert state.events == full.events
@@ -54,71 +60,108 @@ def refs_of(arts):
             for a in arts for m in a.mentions]
 
 
-def test_a_page_written_out_and_read_back_answers_as_before():
-    arts = list(analysed())
-    state = TimelineState()
-    for art in arts:
-        apply_article(state, art)
-    refs = [r for r in refs_of(arts) if state.statuses[r.version_id].status == "current"]
+def current_refs(arts):
+    state = fold_all(arts)  # the statuses the loader reads
+    return state, [r for r in refs_of(arts) if state.statuses[r.version_id].status == "current"]
+
+
+def heads_hold_their_prefix(index):
+    """Each resident head holds exactly its block's first members (what a lookup reads)."""
+    for key, h in index.blocks.heads.items():
+        assert len(h.members) == min(h.n, BLOCK_SAMPLE), key
+    assert index.blocks.units == sum(1 + len(h.members) for h in index.blocks.heads.values())
+
+
+def test_blocks_on_disk_answer_as_the_unbounded_index():
+    """Every block written through to disk, no head nor ref kept between "articles": every
+    lookup (all buckets, and same span) answers as the unbounded index's, also after removals
+    of members a head holds (the next member by rank must come in) and additions that belong
+    in a full head (its last member must go), and the sizes written when a head is dropped
+    are the blocks' sizes. 300 dense articles: many blocks are larger than the sample."""
+    state, refs = current_refs(dense()[:300])
     full = ActiveMentions()
     full.add(refs)
-    cold = ActiveMentions(spill=ColdPages(), loader=state.active_ref, hot_mentions=0,
-                          keep_recent=0)
+    cold = ActiveMentions(spill=ColdBlocks(), loader=state.active_ref, hot_mentions=0,
+                          hot_blocks=0)
     cold.add(refs)
     cold.trim()
-    assert not cold.resident and not cold.blocks and len(cold.cold) > 3  # every page written
-    for r in refs:  # a cold mention is still active, read from its version
-        assert r.mention.mention_id in cold.refs
+    assert not cold.resident and not cold.blocks.heads  # nothing kept between articles
+    big = {key for key, b in full.blocks.blocks.items() if len(b) > BLOCK_SAMPLE}
+    assert len(big) >= 5
+    assert cold.spill.dump() == full.blocks.blocks
+    for r in refs[::7]:  # a mention not resident is read from its version
         assert cold.refs[r.mention.mention_id] == r
-    for r in refs:
-        assert cold.candidates(r) == full.candidates(r)
-        cold.trim()
-    assert cold.loads >= len({page_of(b) for r in refs for b in stored_buckets(r)})
-    cold.remove(refs[:5])
-    full.remove(refs[:5])
     cold.trim()
-    for r in refs[5:]:
+
+    def same(sample):
+        for r in sample:
+            assert cold.candidates(r) == full.candidates(r)
+            assert cold.candidates(r, 16, same_span=True) == full.candidates(r, 16, same_span=True)
+            heads_hold_their_prefix(cold)
+            cold.trim()
+
+    same(refs[::3])
+    # members in the heads of big blocks, in one "article" (the heads stay resident meanwhile)
+    heads = {mid for key in big for _, mid in full.blocks.blocks[key][:BLOCK_SAMPLE]}
+    gone = [r for r in refs if r.mention.mention_id in heads][:40]
+    assert len(gone) == 40
+    for r in gone:
+        cold.candidates(r)  # its heads resident: the removal changes them in place
+    cold.remove(gone)
+    full.remove(gone)
+    for r in refs[::9]:  # in the same article: the heads changed in place
         assert cold.candidates(r) == full.candidates(r)
-    assert refs[0].mention.mention_id in cold.refs  # its version is still current in `state`
+    same(refs[1::5])
+    cold.trim()
+    assert cold.spill.dump() == full.blocks.blocks  # sizes written match the members
+    for r in gone:
+        cold.candidates(r)  # their heads resident again
+    cold.add(gone)  # back into full heads: each pushes the head's last member out
+    full.add(gone)
+    for r in refs[::9]:
+        assert cold.candidates(r) == full.candidates(r)
+    heads_hold_their_prefix(cold)
+    same(refs[2::4])
+    cold.blocks.evict(0)
+    assert cold.spill.dump() == full.blocks.blocks
 
 
-def test_the_pages_recent_articles_touched_stay_past_the_cap():
-    """A hot story's weeks can hold more mentions than the cap between them: with the cap alone
-    each article wrote a whole week out and read another back (the 1M-article memory run spent
-    85% of its time so, py-spy). The pages the last `keep_recent` articles touched stay; older
-    ones go out as before, and the answers do not change."""
-    arts = list(analysed())
-    state = TimelineState()
-    for art in arts:
-        apply_article(state, art)
-    refs = [r for r in refs_of(arts) if state.statuses[r.version_id].status == "current"]
+def test_memory_and_io_are_bounded_by_the_caps_and_the_blocks_touched():
+    """A dense week holds far more than the caps: between two "articles" at most `hot_blocks`
+    units of heads and `hot_mentions` refs stay in memory, whatever the week's size, and a
+    lookup reads at most `BLOCK_SAMPLE` members of each block it loads, never a whole week or
+    block (the mentions looked up are in blocks several times the sample). Alternating between
+    the two densest weeks (what made the page cache write a whole week out and read another
+    back per article) reads no more than that either."""
+    state, refs = current_refs(dense()[:300])
     by_page: dict[int, list[MentionRef]] = {}
     for r in refs:
         by_page.setdefault(min(page_of(b) for b in stored_buckets(r)), []).append(r)
-    pages = sorted(by_page, key=lambda p: -len(by_page[p]))[:3]
-    assert len(pages) == 3
-
-    def alternate(keep_recent):
-        index = ActiveMentions(spill=ColdPages(), loader=state.active_ref, hot_mentions=0,
-                               keep_recent=keep_recent)
-        plain = ActiveMentions()  # unbounded, fed the same
-        both = set()
-        for i in range(12):  # ten "articles" alternating between two weeks, then a third week
-            page = pages[i % 2] if i < 10 else pages[2]
-            index.add(by_page[page])
-            plain.add(by_page[page])
-            for r in by_page[page]:
-                assert index.candidates(r) == plain.candidates(r)
-            index.trim()
-            if i == 9:
-                both = {pages[0], pages[1]} & set(index.pages)
-        return index, both
-
-    (cap_only, _), (recent, both) = alternate(0), alternate(2)
-    assert cap_only.writes >= 11 and cap_only.loads >= 9  # every article: a week out, one back
-    assert both == {pages[0], pages[1]}  # alternating between two weeks: both stay
-    assert recent.loads == 0  # no page went out to come back
-    assert {pages[0], pages[1]} <= recent.cold and pages[2] in recent.pages  # then they went
+    weeks = sorted(by_page, key=lambda p: -len(by_page[p]))[:2]
+    index = ActiveMentions(spill=ColdBlocks(), loader=state.active_ref, hot_mentions=50,
+                           hot_blocks=400)
+    plain = ActiveMentions()
+    index.add(refs)
+    plain.add(refs)
+    index.trim()
+    week_rows = sum(len(b) for (bucket, _), b in plain.blocks.blocks.items()
+                    if page_of(bucket) == weeks[0])
+    assert week_rows > 20 * BLOCK_SAMPLE  # a week is far bigger than what a lookup reads
+    in_big = {mid for b in plain.blocks.blocks.values() if len(b) > BLOCK_SAMPLE
+              for _, mid in b}
+    looked_up = {p: [r for r in by_page[p] if r.mention.mention_id in in_big][:8] for p in weeks}
+    assert all(len(x) == 8 for x in looked_up.values())
+    for i in range(12):
+        for r in looked_up[weeks[i % 2]]:
+            probes = len(list(probed_buckets(r))) * len(index._features(r))
+            rows, loads = index.spill.rows_read, index.blocks.loads
+            assert index.candidates(r) == plain.candidates(r)
+            loaded = index.blocks.loads - loads
+            assert loaded <= probes
+            assert index.spill.rows_read - rows <= loaded * BLOCK_SAMPLE
+        index.trim()
+        assert index.blocks.units <= 400 and len(index.resident) <= 50
+        heads_hold_their_prefix(index)
 
 
 def test_dense_articles_through_the_resolver_with_small_caches_give_the_unbounded_timeline(
@@ -138,7 +181,7 @@ def test_dense_articles_through_the_resolver_with_small_caches_give_the_unbounde
 
     async def main():
         store = Store(tmp_path / "store.sqlite")
-        r = Resolver(store, MemoryJournal(), publish, hot_mentions=500, keep_recent=0,
+        r = Resolver(store, MemoryJournal(), publish, hot_mentions=500, hot_blocks=2000,
                      hot_summaries=20, status_cache=30, url_cache=30, event_cache=10, owner_cache=100)
         await r.recover()
         for offset, art in enumerate(arts):
@@ -186,10 +229,10 @@ def test_a_restart_reads_no_history_and_gives_the_uninterrupted_timeline(tmp_pat
             await r.handle(offset, art)
         before = r.loaded()
         active_before = len(before.active.resident)
-        all_pages = {p for p, members in before.active.pages.items() if members}
+        all_pages = {p for (p,) in store.con.execute("SELECT DISTINCT page FROM index_pages")}
         store.close()
         store = Store(tmp_path / "store.sqlite")  # the restart: a fresh resolver, small cap
-        r = Resolver(store, journal, publish, hot_mentions=cap, keep_recent=0)
+        r = Resolver(store, journal, publish, hot_mentions=cap, hot_blocks=4 * cap)
         await r.recover()
         state = r.loaded()
         opened = (state.active.builds, len(state.active.resident), len(r.versions.cache))
@@ -221,14 +264,17 @@ def test_the_state_opened_after_a_restart_equals_a_full_rebuild(tmp_path):
     from datetime import timedelta
 
     from processors.resolution.copies import COPY_INDEX_HORIZON
-    from processors.resolution.interval_index import probed_buckets
     from processors.worker.resolver_state import MemoryJournal, Resolver, Store
 
     # and versions published 150 days before the stream (outside the copy horizon), at the end
-    old = [a.model_copy(update={"version_id": a.version_id + "0", "url": a.url + "/old",
-                                "canonical_url": a.canonical_url + "/old",
-                                "published_at": a.published_at - timedelta(days=150)})
-           for a in dense()[:300:30]]
+    # (their mentions' ids renamed too: a mention id names its version)
+    old = [a.model_copy(update={
+        "version_id": a.version_id + "0", "url": a.url + "/old",
+        "canonical_url": a.canonical_url + "/old",
+        "published_at": a.published_at - timedelta(days=150),
+        "mentions": [m.model_copy(update={"mention_id": m.mention_id.replace(":", "0:", 1)})
+                     for m in a.mentions]})
+        for a in dense()[:300:30]]
     arts = list(dense()[:300]) + old
 
     async def publish(messages):
@@ -242,33 +288,40 @@ def test_the_state_opened_after_a_restart_equals_a_full_rebuild(tmp_path):
             await r.handle(offset, art)
         store.close()
         store = Store(tmp_path / "store.sqlite")
-        r = Resolver(store, MemoryJournal(), publish, hot_mentions=10**9)
+        r = Resolver(store, MemoryJournal(), publish, hot_mentions=50, hot_blocks=500)
         await r.recover()
         lazy = r.loaded()
         full = TimelineState(versions={a.version_id: a for a in store.articles()},
                              statuses=store.statuses(), events=store.events())
         full.rebuild()
         refs = list(full.active.resident.values())
-        lazy.active._touch(b for x in refs for b in probed_buckets(x))
+        active = lazy.active
+        active._touch(b for x in refs for b in probed_buckets(x))
+        known = all(x.mention.mention_id in active.refs for x in refs)
+        answers = []
+        for x in refs:
+            answers.append(active.candidates(x))
+            active.trim()
+        active.blocks.evict(0)
+        blocks = active.spill.dump()
         bands = {band: lazy.bands.get(band, set()) for band in full.bands}
         more = store.con.execute("SELECT count(DISTINCT band) FROM bands WHERE published >= ?",
                                  (micros(full.newest - COPY_INDEX_HORIZON),)).fetchone()[0]
-        out = (lazy.active, lazy.newest, bands, more)
+        out = (active.builds, known, answers, blocks, lazy.newest, bands, more)
         store.close()
         return full, out, refs
 
     from processors.worker.resolver_state import micros
 
-    full, (active, newest, bands, more), refs = asyncio.run(main())
+    full, (builds, known, answers, blocks, newest, bands, more), refs = asyncio.run(main())
     statuses = {st.status for st in full.statuses.values()}
     assert {"superseded", "duplicate"} <= statuses
     assert max(a.published_at for a in arts) - min(a.published_at for a in arts) > \
         COPY_INDEX_HORIZON
     assert any(len({page_of(b) for b in stored_buckets(x)}) > 1 for x in refs)
-    assert active.builds > 3
-    assert set(active.resident) == set(full.active.resident)
-    assert active.blocks == full.active.blocks
+    assert builds > 3
+    assert known
+    assert blocks == full.active.blocks.blocks
     assert newest == full.newest
     assert bands == full.bands and more == len(full.bands)
-    for x in refs:
-        assert active.candidates(x) == full.active.candidates(x)
+    assert answers == [full.active.candidates(x) for x in refs]

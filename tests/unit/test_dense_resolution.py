@@ -11,9 +11,11 @@ from bench.dense_resolver_bench import orders, pairwise_f1, workload
 from bench.dense_workload import CACHE, adversarial_pool, analyse_all, expand, raw_pool
 from processors.resolution import bounded
 from processors.resolution import fold as timeline
-from processors.resolution.bounded import COMPONENT_LIMIT, Summary, Working
+from processors.resolution.bounded import COMPONENT_LIMIT, Working
 from processors.resolution.coreference import MentionRef, event_state
 from processors.resolution.fold import fold_all
+from processors.resolution.summary import Summary
+from schemas.timeline import EventFacts
 from tests.conftest import ROOT
 
 HOT_STORY = 2000  # articles of one story within one week
@@ -45,17 +47,33 @@ _maintain = timeline.maintain
 
 
 def test_an_event_summary_describes_the_event_as_event_state_does():
+    """Built member by member, members removed (the earliest, the latest, the first of an
+    interval among them: `repair` finds the next), stored and read back: the facts are those
+    `event_state` gives of the members."""
     arts = hot_story()[:300]
     refs = [MentionRef(m, a.version_id, a.canonical_url, a.language, a.published_at)
             for a in arts for m in a.mentions]
     rng = random.Random(4)
     for _ in range(30):
-        group = rng.sample(refs, rng.randint(1, 40))
+        group = rng.sample(refs, rng.randint(2, 40))
         order = sorted(group, key=lambda r: r.order_key)
         incremental = Summary.of(group[:1])
         for r in group[1:]:
             incremental.add(r)
-        assert incremental.state() == event_state(order) == Summary.of(group).state()
+        incremental.sources = len(incremental.urls)  # `Working` counts them, by key
+        assert incremental.facts() == EventFacts.of(event_state(order)) == \
+            Summary.of(group).facts()
+        gone = [order[0], order[-1], *rng.sample(order[1:-1], len(order) // 3)]
+        for r in gone:
+            incremental.remove(r)
+        kept = [r for r in order if r not in gone]
+        if not kept:
+            continue
+        incremental.repair(lambda asc, kept=kept: iter(kept if asc else kept[::-1]))
+        incremental.sources = len({r.canonical_url for r in kept})
+        expected = EventFacts.of(event_state(kept))
+        assert incremental.facts() == expected
+        assert Summary.loads(incremental.dumps()).facts() == expected
 
 
 def test_the_bounded_path_keeps_the_merge_rules():
@@ -82,7 +100,7 @@ def test_a_small_group_merges_only_on_more_than_half_of_a_probe_of_min_probe_mem
 
     def merged(k: int) -> bool:
         part, rest = members[-k:], members[:-k]
-        work = Working(state.active, {}, {}, {})
+        work = Working(state.active, state, {})
         work.groups["big"], work.groups["small"] = Summary.of(rest), Summary.of(part)
         work.owner.update({r.mention.mention_id: "big" for r in rest})
         work.owner.update({r.mention.mention_id: "small" for r in part})

@@ -53,7 +53,9 @@ def streams():
             value = encode(env)
             v2.append((len(v2), value))
             is_event = env.type.startswith("org.newsline.event.")
-            v1.append((len(v1), as_v1(value, t.events[env.subject]) if is_event else value))
+            whole = state.events.get(env.subject) if is_event and t.events[env.subject] \
+                else None  # the event's whole state after the article (the plain state's)
+            v1.append((len(v1), as_v1(value, whole) if is_event else value))
     kinds = {json.loads(v)["type"] for _, v in v2}
     assert {"org.newsline.event.merged", "org.newsline.event.mention-retracted",
             "org.newsline.event.dissolved"} <= kinds, kinds

@@ -80,5 +80,5 @@ def test_an_event_names_its_participants_and_resolution_keeps_the_sentences_name
     ref = MentionRef(mention=said, version_id="v1", canonical_url="https://a.example/1",
                      published_at=PUBLISHED, language="en")
     assert event_state([ref]).entities == ["Singapore Airlines"]
-    assert Summary.of([ref]).state().entities == ["Singapore Airlines"]  # the bounded path too
+    assert Summary.of([ref]).facts().entities == ["Singapore Airlines"]  # the bounded path too
     assert said.start == date(2009, 6, 1)

@@ -65,18 +65,18 @@ def materialise(state):
     return state
 
 
-NOTHING_CACHED = {"hot_mentions": 0, "keep_recent": 0, "hot_summaries": 1, "status_cache": 0, "url_cache": 0,
-                  "event_cache": 0, "owner_cache": 0}
+NOTHING_CACHED = {"hot_mentions": 0, "hot_blocks": 0, "hot_summaries": 1, "status_cache": 0,
+                  "url_cache": 0, "event_cache": 0, "owner_cache": 0}
 
 
 def run(tmp_path, crash_at=None, start_from=lambda r: r.next_offset or 0, hot_mentions=None,
         bound=None, arts=None):
     """Feed every article at its offset; on a crash, a new process: new store connection, new
     resolver, recovery, then redelivery from `start_from` (the position rule by default).
-    `hot_mentions`: the resolvers' resident mentions (0: every page of the index goes cold
-    after each article); `bound`: any of the resolver's cache sizes."""
+    `hot_mentions`: the resolvers' resident mentions (0: no ref nor block head of the index
+    stays in memory after each article); `bound`: any of the resolver's cache sizes."""
     if bound is None:
-        bound = {} if hot_mentions is None else {"hot_mentions": hot_mentions, "keep_recent": 0,
+        bound = {} if hot_mentions is None else {"hot_mentions": hot_mentions, "hot_blocks": 0,
                                                  "hot_summaries": 1}
     path = tmp_path / "store.sqlite"
     journal, sink, faults = MemoryJournal(), Sink(), Faults(crash_at)
@@ -144,14 +144,14 @@ def test_a_crash_at_any_step_then_recovery_gives_the_clean_run(tmp_path, clean):
             "store:versions", "store:statuses", "store:events", "store:position", "done"} <= where
 
 
-def test_a_crash_at_any_step_with_every_page_cold_gives_the_clean_run(tmp_path, clean):
-    """The bounded resolver with no resident mentions between articles (every page of the
-    active-mention index written out and read back): the clean run's store, journal and
+def test_a_crash_at_any_step_with_every_block_cold_gives_the_clean_run(tmp_path, clean):
+    """The bounded resolver with no resident mention nor block head between articles (every
+    block of the active-mention index read back from disk): the clean run's store, journal and
     changes, crashed at any step or not."""
     dump, journal, sink, faults, _ = clean
     got, got_journal, got_sink, got_faults, state = run(tmp_path / "cold", hot_mentions=0)
     assert (got, got_journal, got_sink.changes) == (dump, journal, sink.changes)
-    assert state.active.loads > len(articles())  # pages went cold and came back
+    assert state.active.blocks.loads > len(articles())  # heads dropped and read back
     for n in range(1, got_faults.count + 1, 3):
         d = tmp_path / str(n)
         d.mkdir()
@@ -162,7 +162,7 @@ def test_a_crash_at_any_step_with_every_page_cold_gives_the_clean_run(tmp_path, 
 
 def test_nothing_cached_between_articles_gives_the_clean_run(tmp_path, clean):
     """Statuses, URL index, events and mention -> event read back from the store at every
-    lookup (no cache at all), every page of the index cold: the clean run, crashed or not."""
+    lookup (no cache at all), every block of the index cold: the clean run, crashed or not."""
     dump, journal, sink, faults, _ = clean
     got, got_journal, got_sink, got_faults, state = run(tmp_path / "disk", bound=NOTHING_CACHED)
     assert (got, got_journal, got_sink.changes) == (dump, journal, sink.changes)
@@ -440,12 +440,12 @@ def test_journal_event_writes_are_the_deltas_of_the_fold(tmp_path):
         record = next(records)
         assert record.version_id == art.version_id
         assert set(record.events) == set(t.events)
-        for eid, ev in t.events.items():
+        for eid, update in t.events.items():
             write = record.events[eid]
-            if ev is None:
-                assert write is None
+            if update is None:
+                assert write is None and eid not in state.events
                 continue
-            old = before.get(eid)
+            ev, old = state.events[eid], before.get(eid)
             had_m = set(old.mention_ids) if old else set()
             had_s = set(old.sources) if old else set()
             assert write["event"] == ev.model_dump(mode="json", exclude={"mention_ids", "sources"})
@@ -476,8 +476,8 @@ def test_a_journal_of_version_1_records_recovers_to_the_same_store(tmp_path, cle
         old.records.append(json.dumps({
             "v": 1, "source_offset": record.source_offset, "version_id": record.version_id,
             "article": record.article, "statuses": record.statuses,
-            "events": {e: None if ev is None else ev.model_dump(mode="json")
-                       for e, ev in t.events.items()},
+            "events": {e: None if u is None else state.events[e].model_dump(mode="json")
+                       for e, u in t.events.items()},  # the whole state after the article
             "changes": record.changes}, separators=(",", ":")).encode())
     resent = Sink()
 
