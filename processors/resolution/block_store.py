@@ -132,7 +132,20 @@ class Head:
         self.dirty = False  # n changed since it was read
 
 
-class HotBlocks:
+class _Blocks:
+    """What both indexes' blocks share: adding a page's members at once."""
+
+    def insert(self, key: Hashable, entry: Entry) -> bool:
+        raise NotImplementedError
+
+    def fill(self, blocks: Mapping[Any, list[Entry]]) -> None:
+        """Add many members at once (a page made from the store)."""
+        for key, entries in blocks.items():
+            for entry in entries:
+                self.insert(key, entry)
+
+
+class HotBlocks(_Blocks):
     """The heads of the most recently used blocks, over `ColdBlocks` (bounded index)."""
 
     def __init__(self, cold: ColdBlocks, cap: int = HOT_BLOCKS) -> None:
@@ -193,12 +206,6 @@ class HotBlocks:
                 self.units += len(more)
         return True
 
-    def fill(self, blocks: Mapping[Any, list[Entry]]) -> None:
-        """Add many members at once (a page made from the store)."""
-        for key, entries in blocks.items():
-            for entry in entries:
-                self.insert(key, entry)
-
     def evict(self, cap: int | None = None) -> None:
         """Drop the least recently used heads until at most `cap` units are held (writing the
         size of a changed one), then end the article's transaction."""
@@ -211,7 +218,7 @@ class HotBlocks:
         self.cold.commit()
 
 
-class MemoryBlocks:
+class MemoryBlocks(_Blocks):
     """Every block whole, in memory (the unbounded index)."""
 
     def __init__(self) -> None:
@@ -240,11 +247,6 @@ class MemoryBlocks:
         if not block:
             del self.blocks[key]
         return True
-
-    def fill(self, blocks: Mapping[Any, list[Entry]]) -> None:
-        for key, entries in blocks.items():
-            for entry in entries:
-                self.insert(key, entry)
 
     def evict(self, cap: int | None = None) -> None:
         """Nothing to drop."""
