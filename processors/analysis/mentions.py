@@ -18,6 +18,7 @@ from processors.analysis.predicates import (
     event_words,
     main_predicate,
     predicate_of,
+    unreal,
 )
 from processors.analysis.sentences import split_sentences
 from processors.analysis.temporal import TemporalExpression
@@ -135,6 +136,10 @@ def build_mentions(text: str, expressions: Sequence[TemporalExpression], *, lang
         if published_at is not None and _deadline(text[s:expr.start_char], expr.start,
                                                   published_at.date(), language):
             continue
+        sentence = text[s:spans[index][1]]
+        tied = dated_predicate(sentence, expr.start_char - s, expr.end_char - s, language)
+        if tied is not None and unreal(sentence, tied.start, language):
+            continue
         dates = Dates(expr.start, expr.end, expr.granularity, expr.value, expr.mod)
         mentions.append(mention(index, expr.start_char, expr.end_char, dates,
                                 predicate_of(text[s:spans[index][1]], expr.start_char - s,
@@ -181,7 +186,8 @@ def co_events(text: str, spans: Sequence[tuple[int, int]], made: Sequence[Mentio
         # its words, and every mention's own span: a mention id is its version and first char
         taken = [(a, b) for _, a, b in own] + [(m.start_char - s, m.end_char - s) for m, _, _ in own]
         for found in event_words(text[s:e], language):
-            if any(a < found.end and found.start < b for a, b in taken):
+            if any(a < found.end and found.start < b for a, b in taken) \
+                    or unreal(text[s:e], found.start, language):
                 continue
             m = min(own, key=lambda o: abs(o[0].start_char - s - found.start))[0]
             yield (index, found, Dates(m.start, m.end, m.granularity, m.value, m.mod),
@@ -243,7 +249,7 @@ def undated(text: str, spans: Sequence[tuple[int, int]],
         if index in with_dates or not (_story_sentence(text[s:e]) or _headline(text[s:e], title)):
             continue
         found = main_predicate(text[s:e], language)
-        if found is None:
+        if found is None or unreal(text[s:e], found.start, language):
             continue
         if anchor_of is not None:
             m = anchor_of

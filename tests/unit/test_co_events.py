@@ -106,3 +106,25 @@ def test_a_deadline_the_article_has_not_reached_dates_no_event():
         "April 2009"]
     assert [m.expression for m in mentions("General Motors will repay its loans in 2017.")] == [
         "2017"]
+
+
+def test_a_verb_under_a_modal_or_a_negation_reports_no_event():
+    # what may, could or did not happen is no event of a timeline
+    assert [m.expression for m in mentions("Fiat can assume the majority of the ownership "
+                                           "upon repayment of the loans.")] == []
+    assert [m.expression for m in mentions("We do not exclude any option for the Chrysler "
+                                           "Group and for DaimlerChrysler.")] == []
+    assert [m.expression for m in mentions("Ford can make it through 2009 without aid.")] == []
+    assert [m.expression for m in mentions("Boeing announced that it would cancel the 717 "
+                                           "programme after the last orders.")] == ["announced"]
+    assert [m.expression for m in mentions("Renault n'a pas signé le contrat avec Nissan pour "
+                                           "la nouvelle usine.", "fr")] == []
+    # what happened, or is stated to happen, still does
+    assert [m.expression for m in mentions("Fiat assumed the majority of the ownership upon "
+                                           "repayment of the loans.")] == ["assumed"]
+    assert [m.expression for m in mentions("Ford made it through 2009 without aid.")] == ["2009"]
+    assert [m.expression for m in mentions("Boeing announced that it will cancel the 717 "
+                                           "programme after the last orders.")] == [
+        "announced", "cancel"]
+    assert [m.expression for m in mentions("Renault a signé le contrat avec Nissan pour la "
+                                           "nouvelle usine.", "fr")] == ["signé"]
