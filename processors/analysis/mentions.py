@@ -10,7 +10,7 @@ from typing import NamedTuple
 import regex
 
 from processors.analysis.entities import article_names, entity_key, entity_spans, keywords
-from processors.analysis.participants import Named, participants
+from processors.analysis.participants import Named, participants, surnames, with_full_names
 from processors.analysis.predicates import (
     Found,
     Predicate,
@@ -69,12 +69,11 @@ def build_mentions(text: str, expressions: Sequence[TemporalExpression], *, lang
     noise_words = keywords(source, language) if source else frozenset()
     names = article_names(text, language)
     title_entities = _entities(_named(title, language, noise, names)) if title else {}
-    sentence_names: dict[int, list[Named]] = {}
+    raw = [_named(text[s:e], language, noise, names) for s, e in spans]
+    people = surnames(n for named in raw for n in named)  # a last name alone is that person
+    sentence_names = [with_full_names(named, people) for named in raw]
 
     def written_in(index: int) -> list[Named]:
-        if index not in sentence_names:
-            s, e = spans[index]
-            sentence_names[index] = _named(text[s:e], language, noise, names)
         return sentence_names[index]
 
     def named_in(index: int) -> dict[str, str]:
@@ -87,7 +86,7 @@ def build_mentions(text: str, expressions: Sequence[TemporalExpression], *, lang
         (``_subject_before``), written where the pronoun is."""
         if index not in with_subject:
             own = written_in(index)
-            subject = _subject_before(text, spans, index, language, named_in)
+            subject = _subject_before(text, spans, index, language, entities_of)
             with_subject[index] = (own if subject is None or subject[0] in named_in(index)
                                    else [Named(*subject, 0, 0), *own])
         return with_subject[index]
@@ -272,7 +271,9 @@ def _subject_before(text: str, spans: Sequence[tuple[int, int]], index: int, lan
                     named_in: Callable[[int], dict[str, str]]) -> tuple[str, str] | None:
     """The name a sentence opening with a subject pronoun ("He stated that ...", "The company
     said ...") stands for: the first name, not a place, of the nearest sentence before it
-    that writes one (across paragraphs: news paragraphs are often one sentence long); or None."""
+    that writes one (across paragraphs: news paragraphs are often one sentence long); or None.
+    ``named_in`` gives a sentence's names with its own pronoun's, so a run of "He stated ...",
+    "He emphasized ..." keeps the person the first one stands for."""
     pattern = _PRONOUN_SUBJECTS.get(language)
     s, e = spans[index]
     if pattern is None or not pattern.match(text[s:e].lstrip()):
