@@ -11,7 +11,7 @@ names (no evidence either way).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 import regex
@@ -26,6 +26,25 @@ class Named(NamedTuple):
     kind: str
     start: int
     end: int
+
+
+def surnames(named: Iterable[Named]) -> dict[str, str]:
+    """Last word -> full name of each person an article names with two words or more ("Fritz
+    Henderson" -> Frederick Henderson), when no other person of the article ends alike."""
+    found: dict[str, set[str]] = {}
+    for n in named:
+        words = n.name.split()
+        if n.kind == "person" and len(words) >= 2:
+            found.setdefault(words[-1].casefold(), set()).add(n.name)
+    return {last: next(iter(names)) for last, names in found.items() if len(names) == 1}
+
+
+def with_full_names(named: Sequence[Named], full: dict[str, str]) -> list[Named]:
+    """The sentence's names, a lone word the article writes as a person's last name read as that
+    person ("Henderson described the events": Frederick Henderson). Only a word of no known kind:
+    "Ford" is the company, not Henry Ford."""
+    return [Named(full[n.name.casefold()], "person", n.start, n.end)
+            if n.kind == "other" and n.name.casefold() in full else n for n in named]
 
 
 # A clause they open between commas is set inside another: "The airline, which is the third

@@ -270,6 +270,40 @@ def verb_like(words: tuple[_Word, ...], i: int, language: str) -> bool:
     return auxiliary is not None and _FR_PARTICIPLE.fullmatch(word) is not None
 
 
+# A verb under one of these modals, or negated, reports what may, could or did not happen: no
+# event of a timeline ("Fiat can assume the majority", "It could part ways", "We do not exclude
+# any option"). ``will`` is not among them: a future the article states is an event to come.
+_MODALS = {
+    "en": frozenset("would could can cannot may might should must shall".split()),
+    "fr": frozenset("pourrait pourraient devrait devraient peut peuvent doit doivent "
+                    "pourra pourront".split()),
+}
+_NEGATIONS = {"en": frozenset("not never".split()), "fr": frozenset("ne n pas jamais".split())}
+
+
+def unreal(sentence: str, start: int, language: str) -> bool:
+    """Whether the word at ``sentence[start:]`` is under a modal or a negation: a possibility,
+    an obligation or a denial, not an event that happened or is to happen ("It could part ways
+    with the loss-making business", "did not cover", « n'a pas signé »). Read back from the word
+    over auxiliaries and adverbs only, so a modal of another clause does not count."""
+    if language not in _MODALS:
+        return False
+    words = _words(sentence)
+    at = next((i for i, w in enumerate(words) if w.start <= start < w.end), None)
+    if at is None:
+        return False
+    for j in range(at - 1, -1, -1):
+        w = words[j]
+        if (w.text in _MODALS[language] and not w.capital) or w.text in _NEGATIONS[language]:
+            return True  # not "in May"
+        if w.text == "t" and j > 0 and words[j - 1].text.endswith("n") and not w.spaced:
+            return True  # "didn't", "can't"
+        if w.text == "to" or (w.text not in _AUXILIARIES[language]
+                              and w.text not in _ADVERBS[language]):
+            return False
+    return False
+
+
 _DETERMINERS = frozenset("a an the its his her their this that le la les l un une des du sa son "
                          "ses leur leurs ce cette".split())
 # Nouns that name an event, common in news (the table's nouns name a predicate with a key).

@@ -106,3 +106,52 @@ def test_a_deadline_the_article_has_not_reached_dates_no_event():
         "April 2009"]
     assert [m.expression for m in mentions("General Motors will repay its loans in 2017.")] == [
         "2017"]
+
+
+def test_a_verb_under_a_modal_or_a_negation_reports_no_event():
+    # what may, could or did not happen is no event of a timeline
+    assert [m.expression for m in mentions("Fiat can assume the majority of the ownership "
+                                           "upon repayment of the loans.")] == []
+    assert [m.expression for m in mentions("We do not exclude any option for the Chrysler "
+                                           "Group and for DaimlerChrysler.")] == []
+    assert [m.expression for m in mentions("Boeing announced that it would cancel the 717 "
+                                           "programme after the last orders.")] == ["announced"]
+    assert [m.expression for m in mentions("Renault n'a pas signé le contrat avec Nissan pour "
+                                           "la nouvelle usine.", "fr")] == []
+    # what happened, or is stated to happen, still does
+    assert [m.expression for m in mentions("Fiat assumed the majority of the ownership upon "
+                                           "repayment of the loans.")] == ["assumed"]
+    # a date still dates its sentence's event: reports of one story link through it (ECB+)
+    assert [m.expression for m in mentions("Ford can make it through 2009 without aid.")] == [
+        "2009"]
+    assert [m.expression for m in mentions("Boeing announced that it will cancel the 717 "
+                                           "programme after the last orders.")] == [
+        "announced", "cancel"]
+    assert [m.expression for m in mentions("Renault a signé le contrat avec Nissan pour la "
+                                           "nouvelle usine.", "fr")] == ["signé"]
+
+
+def test_a_last_name_alone_is_the_person_the_article_names_in_full():
+    text = ("Fritz Henderson, the chief executive of General Motors, met reporters in New York.\n\n"
+            "Speaking to the press, Henderson described the plan as a defining moment.")
+    described = [(m.entities, m.participants) for m in mentions(text) if m.expression == "described"]
+    # whose event it is (the timelines it is on); resolution's evidence keeps the name written
+    assert described == [(["Henderson"], ["Frederick Henderson"])]
+    # two persons of one last name: the name alone may be either
+    two = text.replace("met reporters", "met John Henderson and reporters")
+    described = [(m.entities, m.participants) for m in mentions(two) if m.expression == "described"]
+    assert described == [(["Henderson"], None)]
+
+
+def test_a_run_of_subject_pronouns_keeps_the_name_the_first_one_stands_for():
+    told = ["He stated that the plan had the support of the unions and the lenders.",
+            "He emphasized that the plan was the right one for the unions and the lenders.",
+            "He added that the process would be quick for the unions and the lenders.",
+            "He stressed that speed mattered to the unions and the lenders above all."]
+    text = "\n\n".join(["Alan Mulally met reporters in New York after the hearing.", *told])
+    stressed = [m.entities for m in mentions(text) if m.expression == "stressed"]
+    assert stressed == [["Alan Mulally"]]  # four sentences on, beyond the three looked back
+    # sentences that name no one through a pronoun pass no one on
+    plain = text.replace("He stated", "The report stated").replace(
+        "He emphasized", "The report emphasized").replace("He added", "The report added")
+    assert [m.entities for m in mentions(plain) if m.expression == "stressed"] == []

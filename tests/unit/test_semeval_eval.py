@@ -25,10 +25,12 @@ semeval_eval = load_bench("semeval_eval")
 # the timelines of names their sentence only mentions (P 0.500 -> 0.560, R 0.300 -> 0.253).
 # 134 / 75 dates, 179 / 74 pairs and 297 / 157 (`--anchor all`) before a comma and "however" or
 # "but" ended a word's clause.
-PINNED_DATES = {"gold": 297, "system": 131, "correct": 73}
+# 131 / 73 dates and 176 / 72 pairs before a last name alone named the person written in full
+# and a run of subject pronouns kept its person (issue 12, event quality: "Henderson stated").
+PINNED_DATES = {"gold": 297, "system": 133, "correct": 74}
 # 285 system pairs before two reports of one year needed more than one shared name (fewer
 # year events gather several articles).
-PINNED_PAIRS = {"gold": 313, "system": 176, "correct": 72}
+PINNED_PAIRS = {"gold": 313, "system": 178, "correct": 73}
 # `--anchor all`: the events dated from elsewhere too (micro date P 0.449 R 0.508 F1 0.477;
 # 330 / 148, P 0.448 R 0.498 F1 0.472, before the event-word rules of predicates.py moved the
 # words of undated sentences; 253 / 114, P 0.451 R 0.384 F1 0.415, before undated sentences whose
@@ -38,7 +40,9 @@ PINNED_PAIRS = {"gold": 313, "system": 176, "correct": 72}
 # 348 / 169 before the year rule and the hedge, -tive and reduced-clause word rules.
 # 347 / 169 before the deadline rule.
 # 334 / 169 before an event's entities were its mentions' participants.
-PINNED_ALL_DATES = {"gold": 297, "system": 295, "correct": 156}
+# 295 / 156 before a verb under a modal or a negation gave no undated event or co-event, and the
+# last-name and pronoun-run rules above.
+PINNED_ALL_DATES = {"gold": 297, "system": 293, "correct": 157}
 NOON = datetime(2005, 6, 13, 12, tzinfo=UTC)
 
 
