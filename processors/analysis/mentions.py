@@ -80,16 +80,18 @@ def build_mentions(text: str, expressions: Sequence[TemporalExpression], *, lang
     def named_in(index: int) -> dict[str, str]:
         return _entities(written_in(index))
 
-    with_subject: dict[int, list[Named]] = {}
+    with_subject: list[list[Named]] = []
 
     def names_of(index: int) -> list[Named]:
         """The sentence's names, with the one its subject pronoun stands for
-        (``_subject_before``), written where the pronoun is."""
-        if index not in with_subject:
-            own = written_in(index)
-            subject = _subject_before(text, spans, index, language, entities_of)
-            with_subject[index] = (own if subject is None or subject[0] in named_in(index)
-                                   else [Named(*subject, 0, 0), *own])
+        (``_subject_before``), written where the pronoun is. Made in text order, each from the
+        sentences before it already made: a run of pronoun sentences recurses no deeper."""
+        while len(with_subject) <= index:
+            i = len(with_subject)
+            own = written_in(i)
+            subject = _subject_before(text, spans, i, language, entities_of)
+            with_subject.append(own if subject is None or subject[0] in named_in(i)
+                                else [Named(*subject, 0, 0), *own])
         return with_subject[index]
 
     def entities_of(index: int) -> dict[str, str]:

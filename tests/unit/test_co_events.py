@@ -155,3 +155,12 @@ def test_a_run_of_subject_pronouns_keeps_the_name_the_first_one_stands_for():
     plain = text.replace("He stated", "The report stated").replace(
         "He emphasized", "The report emphasized").replace("He added", "The report added")
     assert [m.entities for m in mentions(plain) if m.expression == "stressed"] == []
+
+
+def test_a_long_run_of_subject_pronouns_is_analysed_without_recursing_through_it():
+    # each sentence's person is made from the sentences before it, in text order: before, the
+    # last sentence asked for the one before it, and so on down the run (RecursionError at 300)
+    run = " ".join(f"He was happy about plan {i}." for i in range(2000))
+    text = f"Barack Obama met the board. {run} He signed the contract on 4 May 2009."
+    signed = [m.entities for m in mentions(text) if "4 May 2009" in m.expression]
+    assert signed == [["Barack Obama"]]
