@@ -1,10 +1,10 @@
 """The projections' layout, shared by the sink's writer and the analysts' replicas.
 
 Neither file has PRIMARY KEY or UNIQUE constraints, nor any index: DuckDB writes every ART
-index of a table whole at each checkpoint, even one whose table did not change (at 1,000,000
-hashed keys, 0.5 s of CPU per checkpoint after a batch that did not touch that table; at
-2,000,000 events the writer's keys made one batch in six take 71.7 s,
-`bench/results/writer-bench.json`). Without keys, DuckDB finds the rows a batch replaces by
+index whole at each checkpoint (the WAL's automatic one runs in a batch's COMMIT), so with its
+keys the writer took 40.3 s for one batch in twelve at 1,000,000 events, against a median of
+1.74 s (`bench/writer_bench.py`, `bench/results/writer-bench-keyless.json`; without them, 1.68 s
+and 1.33 s). Without keys, DuckDB finds the rows a batch replaces by
 scanning the whole key column, and a checkpoint after an UPDATE rewrites the updated columns of
 every row group touched, which random keys spread over the whole table. So the four tables whose
 rows are replaced (`OVERLAID`) are views over tables in schema `STORE`: `<table>_base`, the
@@ -14,7 +14,7 @@ bulk, written only by a fold; `<table>_recent`, the rows written since the last 
 status changes since the last fold (the view applies them). A batch appends to `changelog` and
 writes only the small tables, so its statements and its checkpoint cost what the batch carries,
 except one read: the `sources` of the stored events a batch changes (`apply_event_deltas`),
-which scans the `event_id` column of `events_base`. When the small tables hold more than
+which scans the `event_id` and `sources` columns of `events_base`. When the small tables hold more than
 `FOLD_SHARE` of the base (and at least `FOLD_MIN_ROWS` rows), `fold_overlay` folds them into the
 base: a scan of the base, once per that many changes.
 
