@@ -8,7 +8,11 @@ prunes nothing). Then `--batches` batches go through the sink's `apply_batch`, e
 a batch of the dense stream: per article its version row, 10 mentions, a status change of a
 stored article, and 4 event changes (new events, mentions attached to stored events with their
 source, one mention in ten retracted from a stored event). Every statement the writer runs is
-timed (wall); the JSON gives the median batch and the statements' medians per size.
+timed (wall); the JSON gives each batch's time (`batch_s`, with its COMMIT's: `commit_s`, where
+DuckDB's automatic checkpoint runs), their median and max and the statements' medians per size.
+Then `CHECKPOINTED` more batches are each followed by a CHECKPOINT timed alone (`checkpoint_s`),
+and, in the key-less layout (`processors/store/overlay.py`), the small tables are folded into
+the base and checkpointed (`fold`).
 
 `--before COMMIT` runs the same batches against that commit's `processors/` (a `git archive`
 of it, imported instead of this tree's), size by size just before this tree's: one workload,

@@ -268,18 +268,29 @@ def overlay_rows(con: duckdb.DuckDBPyConnection, db: str = "main") -> tuple[int,
     return int(row[0]), int(row[1])
 
 
-def due_for_fold(con: duckdb.DuckDBPyConnection, db: str = "main", share: float = FOLD_SHARE,
-                 min_rows: int = FOLD_MIN_ROWS) -> bool:
-    """Whether the small tables of `db` hold enough rows to fold them into the base, by
-    DuckDB's catalog estimates (which count rows deleted since the last checkpoint too, so a
-    fold may come a little early): no count, which reads the tables, after every batch."""
+def due_for_fold(con: duckdb.DuckDBPyConnection, db: str = "main", share: float | None = None,
+                 min_rows: int | None = None) -> bool:
+    """Whether the small tables of `db` hold enough rows to fold them into the base
+    (`FOLD_SHARE` of it and `FOLD_MIN_ROWS` unless given), by DuckDB's catalog estimates: no
+    count, which reads the tables, after every batch. An estimate counts the rows deleted since
+    the last checkpoint too (a fold may come a little early), so a fold is followed by a
+    checkpoint (`fold_and_checkpoint`), or the next batches would find the fold due again."""
     rows = con.execute("SELECT coalesce(sum(estimated_size) FILTER (WHERE table_name LIKE "
                        "'%\\_base' ESCAPE '\\'), 0), coalesce(sum(estimated_size) FILTER (WHERE "
                        "table_name NOT LIKE '%\\_base' ESCAPE '\\'), 0) FROM duckdb_tables() "
                        "WHERE database_name = ? AND schema_name = ?",
                        [catalog(con, db).strip('"').replace('""', '"'), STORE]).fetchone()
     assert rows is not None
+    share = FOLD_SHARE if share is None else share
+    min_rows = FOLD_MIN_ROWS if min_rows is None else min_rows
     return int(rows[1]) > max(min_rows, share * int(rows[0]))
+
+
+def fold_and_checkpoint(con: duckdb.DuckDBPyConnection, db: str = "main") -> None:
+    """`fold_overlay`, then a CHECKPOINT of `db`, which drops the emptied small tables' rows
+    from the catalog's estimates (`due_for_fold`)."""
+    fold_overlay(con, db)
+    con.execute(f"CHECKPOINT {catalog(con, db)}")
 
 
 def fold_overlay(con: duckdb.DuckDBPyConnection, db: str = "main") -> None:

@@ -38,7 +38,7 @@ from processors.store.overlay import (
     STORE,
     catalog,
     due_for_fold,
-    fold_overlay,
+    fold_and_checkpoint,
     layout_schema,
     write_overlay,
 )
@@ -130,7 +130,7 @@ def apply_batch(con: duckdb.DuckDBPyConnection, batch: ProjectionBatch, *, topic
     no checkpoint writes an index (there are none)."""
     write_overlay(con, _first_of_each(con, batch, db), topic=topic, epoch=epoch, db=db)
     if due_for_fold(con, db):
-        fold_overlay(con, db)
+        fold_and_checkpoint(con, db)
 
 
 def _first_of_each(con: duckdb.DuckDBPyConnection, batch: ProjectionBatch,

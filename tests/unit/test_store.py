@@ -167,3 +167,22 @@ def test_a_change_re_emitted_after_a_fold_is_still_stored_once(tmp_path):
     assert {name: table(con, name, order) for name, order in
             (("events", "event_id"), ("articles", "version_id"),
              ("event_mentions", "event_id, mention_id"))} == once
+
+
+def test_a_fold_leaves_the_small_tables_empty_in_the_catalogs_estimates(tmp_path, monkeypatch):
+    """The writer decides to fold by DuckDB's estimates of the tables' rows, which count rows
+    deleted since the last checkpoint: a fold without one would be found due again at every
+    batch until DuckDB's next automatic checkpoint, each a scan of the base tables."""
+    from processors.store import overlay
+
+    records = changelog_records()
+    con = project(tmp_path / "w.duckdb", records[:6], batch=3)
+    folds = []
+    monkeypatch.setattr(overlay, "FOLD_MIN_ROWS", 0)
+    monkeypatch.setattr(overlay, "FOLD_SHARE", 0.0)
+    fold_overlay = overlay.fold_overlay
+    monkeypatch.setattr(overlay, "fold_overlay", lambda *a: folds.append(a) or fold_overlay(*a))
+    b = fold(decode_changes(records[6:9]))
+    apply_batch(con, b, topic=TOPIC, epoch="e1")
+    assert len(folds) == 1
+    assert not overlay.due_for_fold(con, min_rows=0, share=0.0)
