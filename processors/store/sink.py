@@ -63,7 +63,10 @@ def open_writer(path: Path, threads: int | None = None) -> duckdb.DuckDBPyConnec
     if _keyed(con):
         con = upgrade_writer(con, path, threads)
     con.execute(layout_schema())
-    aliases = sorted({(a, a, name, kind) for a, name, kind in alias_rows()})
+    first: dict[tuple[str, str], str] = {}  # (alias, name) once, as its key did before
+    for a, name, kind in alias_rows():
+        first.setdefault((a, name), kind)
+    aliases = [(a, a, name, kind) for (a, name), kind in first.items()]
     con.execute("BEGIN TRANSACTION")
     con.execute("DELETE FROM entity_aliases")
     con.executemany("INSERT INTO entity_aliases VALUES (?, lower(strip_accents(?)), ?, ?)",
