@@ -85,8 +85,10 @@ def run(per_article: list[list[tuple[int, bytes]]], per_batch: int, publish_ever
 
 def staging(per_article: list[list[tuple[int, bytes]]], per_batch: int) -> dict[str, float]:
     """CPU ms per batch to stage the `mentions` and `changelog` rows three ways."""
+    from processors.store.overlay import column_types as _column_types
+    from processors.store.overlay import stage as _stage
     from processors.store.project import fold
-    from processors.store.sink import _column_types, _stage, open_writer, split_changes
+    from processors.store.sink import open_writer, split_changes
 
     tmp = Path(tempfile.mkdtemp(prefix="sink-stage-"))
     con = open_writer(tmp / "w.duckdb", 1)

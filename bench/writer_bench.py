@@ -8,7 +8,11 @@ prunes nothing). Then `--batches` batches go through the sink's `apply_batch`, e
 a batch of the dense stream: per article its version row, 10 mentions, a status change of a
 stored article, and 4 event changes (new events, mentions attached to stored events with their
 source, one mention in ten retracted from a stored event). Every statement the writer runs is
-timed (wall); the JSON gives the median batch and the statements' medians per size.
+timed (wall); the JSON gives each batch's time (`batch_s`, with its COMMIT's: `commit_s`, where
+DuckDB's automatic checkpoint runs), their median and max and the statements' medians per size.
+Then `CHECKPOINTED` more batches are each followed by a CHECKPOINT timed alone (`checkpoint_s`),
+and, in the key-less layout (`processors/store/overlay.py`), the small tables are folded into
+the base and checkpointed (`fold`).
 
 `--before COMMIT` runs the same batches against that commit's `processors/` (a `git archive`
 of it, imported instead of this tree's), size by size just before this tree's: one workload,
@@ -35,7 +39,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 
 PREFILL = """
-INSERT INTO events
+INSERT INTO {events}
 SELECT 'ev-' || md5('e' || i), DATE '2015-01-01' + CAST(hash(i) % 3650 AS INTEGER),
        DATE '2015-01-01' + CAST(hash(i) % 3650 AS INTEGER), 'day', 'Synthetic event ' || i,
        ['Entity ' || (hash(i + 1) % 2000)], 2, 2,
@@ -43,16 +47,17 @@ SELECT 'ev-' || md5('e' || i), DATE '2015-01-01' + CAST(hash(i) % 3650 AS INTEGE
        TIMESTAMPTZ '2015-01-01 00:00:00+00' + to_seconds(i),
        TIMESTAMPTZ '2015-01-01 00:00:00+00' + to_seconds(i), 'explicit'
 FROM range({lo}, {hi}) t(i);
-INSERT INTO event_mentions SELECT 'ev-' || md5('e' || i), md5('m' || (2 * i)) FROM range({lo}, {hi}) t(i);
-INSERT INTO event_mentions SELECT 'ev-' || md5('e' || i), md5('m' || (2 * i + 1)) FROM range({lo}, {hi}) t(i);
-INSERT INTO mentions
+INSERT INTO {event_mentions} SELECT 'ev-' || md5('e' || i), md5('m' || (2 * i)) FROM range({lo}, {hi}) t(i);
+INSERT INTO {event_mentions} SELECT 'ev-' || md5('e' || i), md5('m' || (2 * i + 1))
+FROM range({lo}, {hi}) t(i);
+INSERT INTO {mentions}
 SELECT md5('m' || i), md5('v' || (i // 4)), 'k' || (i // 4), 'A sentence of article ' || (i // 4),
        0, 'Monday', 10, 16, DATE '2015-01-01' + CAST(hash(i) % 3650 AS INTEGER),
        DATE '2015-01-01' + CAST(hash(i) % 3650 AS INTEGER), 'day', NULL, ['Entity 1'], ['said'],
        'summary', TIMESTAMPTZ '2015-01-01 00:00:00+00' + to_seconds(i), 'said', 'reporting',
        'explicit'
 FROM range(2 * {lo}, 2 * {hi}) t(i);
-INSERT INTO articles
+INSERT INTO {articles}
 SELECT md5('v' || i), 'k' || i, 'https://a.example/' || i, 'https://a.example/' || i, 'Title',
        'a.example', 'en', TIMESTAMPTZ '2015-01-01 00:00:00+00' + to_seconds(i), NULL,
        TIMESTAMPTZ '2015-01-01 00:00:00+00' + to_seconds(i), md5('c' || i), 4, 'original', NULL, NULL
@@ -63,6 +68,7 @@ SELECT i, 'c-' || md5('c' || i), 'org.newsline.event.created',
 FROM range({lo}, {hi}) t(i);
 """
 T0 = datetime(2020, 1, 1, tzinfo=UTC)
+CHECKPOINTED = 3  # batches followed by a CHECKPOINT of their own, after the others
 TOPIC = "newsline.timeline.changelog"
 
 
@@ -160,27 +166,50 @@ def run_side(size: int, batches: int, articles: int, seed: int, tmp: Path) -> di
     from processors.store.sink import apply_batch, open_writer
 
     con = open_writer(tmp / "writer.duckdb")
+    row = con.execute("SELECT count(*) FROM duckdb_schemas() WHERE schema_name = "
+                      "'newsline_sink'").fetchone()
+    layout = bool(row and row[0])  # the overlay layout: fill its base tables
+    tables = {t: f"newsline_sink.{t}_base" if layout else t
+              for t in ("events", "event_mentions", "mentions", "articles")}
     t = time.perf_counter()
     for lo in range(0, size, 1_000_000):
-        con.execute(PREFILL.format(lo=lo, hi=min(size, lo + 1_000_000)))
+        con.execute(PREFILL.format(lo=lo, hi=min(size, lo + 1_000_000), **tables))
     con.execute("CHECKPOINT")
     prefill_s = time.perf_counter() - t
     rng = random.Random(seed)
-    offset, walls, per = size, [], []
-    for _ in range(batches):
+    offset, walls, per, checkpoints = size, [], [], []
+    for i in range(batches + CHECKPOINTED):
         b = make_batch(size, offset, articles, rng)
         timed = Timed(con)
         t = time.perf_counter()
         apply_batch(timed, b, topic=TOPIC, epoch="bench")
-        walls.append(time.perf_counter() - t)
-        per.append(timed.times)
+        if i < batches:  # as the sink runs: DuckDB checkpoints past 16 MiB of WAL, in a COMMIT
+            walls.append(time.perf_counter() - t)
+            per.append(timed.times)
+        else:  # then a few batches each followed by a CHECKPOINT, timed alone
+            t = time.perf_counter()
+            con.execute("CHECKPOINT")
+            checkpoints.append(time.perf_counter() - t)
         offset = b.next_offset
+    fold_s = None
+    if layout:  # the periodic fold of the small tables into the base, and its checkpoint
+        from processors.store.overlay import fold_overlay, overlay_rows
+
+        small, _ = overlay_rows(con)
+        t = time.perf_counter()
+        fold_overlay(con)
+        con.execute("CHECKPOINT")
+        fold_s = {"seconds": round(time.perf_counter() - t, 3), "small_rows": small}
     con.close()
     keys = sorted({k for p in per for k in p})
     return {"size": size, "prefill_s": round(prefill_s, 1),
             "changes_per_batch": len(b.changelog),
             "batch_s": [round(w, 3) for w in walls],
             "batch_median_s": round(statistics.median(walls), 3),
+            "batch_max_s": round(max(walls), 3),
+            "commit_s": [round(p.get("COMMIT", 0.0), 3) for p in per],
+            "checkpoint_s": [round(c, 3) for c in checkpoints],
+            "fold": fold_s,
             "statements_median_s": {k: round(statistics.median(p.get(k, 0.0) for p in per), 3)
                                     for k in keys}}
 
@@ -221,8 +250,9 @@ def main() -> None:
                 row = {"side": name, **json.loads(out.stdout)}
                 results.append(row)
                 print(f"{name:6} {size:>10,} events: batch of {row['changes_per_batch']} "
-                      f"changes {row['batch_median_s']:.3f} s (median of {args.batches}); "
-                      f"prefill {row['prefill_s']} s", flush=True)
+                      f"changes {row['batch_median_s']:.3f} s median, {row['batch_max_s']:.3f} "
+                      f"s max of {args.batches}; checkpoints {row['checkpoint_s']} s; fold "
+                      f"{row['fold']}; prefill {row['prefill_s']} s", flush=True)
                 for k, v in sorted(row["statements_median_s"].items(), key=lambda kv: -kv[1])[:6]:
                     print(f"         {v:7.3f} s  {k}")
     if args.json:

@@ -110,7 +110,7 @@ def event_row(state: EventState | EventFacts, sources: list[str] | None = None) 
 
 
 def event_delta_row(eid: str, delta: EventDelta) -> dict[str, Any]:
-    """A staged row of an event a batch changed (`sink.apply_events`): its `events` columns
+    """A staged row of an event a batch changed (`overlay.apply_event_deltas`): its `events` columns
     without `sources` (None if it no longer exists), and its source deltas."""
     row = event_row(delta.facts) if delta.facts is not None else {"event_id": eid}
     row.pop("sources", None)

@@ -9,24 +9,13 @@ lags the writer by a batch or two. The replica just replaced keeps its inode: a 
 it open goes on reading it, and the sink leaves it alone until that session closes (DuckDB's file
 lock says so).
 
-Replicas hold the analysts' schema without its PRIMARY KEY and UNIQUE constraints: with them, a
-checkpoint after a small batch also writes the tables' ART indexes (`bench/checkpoint_keys.py`:
-0.19-0.74 s with keys, 0.03-0.08 s without, at 100,000 and 1,000,000 rows), and only the writer
-needs the keys, to make redelivery harmless. Analysts' queries do not use them.
-
-Without keys, DuckDB finds the rows a batch replaces (a revised event, an article whose status
-changed) by scanning the whole key column, and a checkpoint after an UPDATE rewrites the updated
-columns of every row group it touched: a catch-up that replaced rows in place cost time in
-proportion to the database (`bench/sink_statements.py`). So the four tables whose rows are
-replaced (`OVERLAID`) are views in a replica, over tables in schema `newsline_sink`:
-`<table>_base`, the bulk, never written by a catch-up; `<table>_recent`, the rows written since
-the last fold; `<table>_moved`, the keys written since the last fold (their rows in the base
-are hidden); and `articles_status`, the status changes of articles since the last fold. A
-catch-up writes only these small tables and appends to `changelog`, so its statements and its
-checkpoint cost what the batch carries. When the small tables hold more than
-`FOLD_SHARE` of the base (and at least `FOLD_MIN_ROWS` rows), the catch-up folds them into the
-base: that one costs a scan of the base, once per that many changes, so its share of each
-change stays the same whatever the size of the database.
+Replicas have the writer's layout (`processors/store/overlay.py`): the analysts' schema
+without keys, the four tables whose rows a change replaces being views over a base and small
+tables, so that a catch-up writes only the small tables and its checkpoint writes no index. A
+catch-up is the writer's own batch write (`overlay.write_overlay`), applied to the replica's
+state at its position with the changes it missed folded into one batch; when the small tables
+hold more than `FOLD_SHARE` of the base (and at least `FOLD_MIN_ROWS` rows), it folds them into
+the base: a scan of the base, once per that many changes.
 
 The changes a replica missed come from memory when they are still kept there, and otherwise
 from the writer's own `changelog` table, read by offset range: a sink that restarts catches its
@@ -45,8 +34,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
-import tempfile
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,7 +41,16 @@ from typing import Any
 
 import duckdb
 
-from processors.store.keys import key_lists
+from processors.store.overlay import (
+    FOLD_MIN_ROWS,
+    FOLD_SHARE,
+    OVERLAID,
+    STORE,
+    fold_overlay,
+    layout_schema,
+    overlay_rows,
+    write_overlay,
+)
 from processors.store.project import ProjectionBatch, fold
 from schemas.envelope import Envelope
 
@@ -70,16 +66,9 @@ REPLICA_SLOTS = 3  # the published one, the next one, and one spare for a held-o
 KEEP_CHANGES = 60_000
 # Beyond this many missed changes a whole copy is cheaper than folding them again in Python.
 CATCH_UP_LIMIT = 500_000
-# Replicas' layout (`replica_schema`); a replica written with another one is rebuilt.
-LAYOUT = 2
-STORE = "newsline_sink"  # the schema of the tables under the analysts' views
-# Tables whose rows a change replaces, and the key by which rows are replaced together.
-OVERLAID = {"articles": "version_id", "mentions": "mention_id", "events": "event_id",
-            "event_mentions": "event_id"}
-STATUS = ("status", "superseded_by", "duplicate_of")
-# Fold the small tables into the base once they hold this share of its rows (and this many).
-FOLD_SHARE = 0.05
-FOLD_MIN_ROWS = 100_000
+# Replicas' layout (`overlay.layout_schema`); a replica written with another one is rebuilt.
+LAYOUT = 3
+replica_schema = layout_schema  # the analysts' file has the writer's layout
 
 
 @dataclass(frozen=True)
@@ -104,141 +93,6 @@ def _identity(path: Path) -> tuple[int, int, int] | None:
 
 def _sidecar(path: Path) -> Path:
     return path.with_suffix(".json")
-
-
-def _view(table: str, key: str) -> str:
-    rows = (f"SELECT b.* FROM {STORE}.{table}_base b ANTI JOIN {STORE}.{table}_moved m "
-            f"ON m.{key} = b.{key} UNION ALL SELECT * FROM {STORE}.{table}_recent")
-    if table != "articles":
-        return f"CREATE VIEW {table} AS {rows};"
-    status = ", ".join(f"CASE WHEN s.version_id IS NULL THEN a.{c} ELSE s.{c} END AS {c}"
-                       for c in STATUS)
-    return (f"CREATE VIEW articles AS SELECT a.* REPLACE ({status}) FROM ({rows}) a "
-            f"LEFT JOIN {STORE}.articles_status s ON s.version_id = a.version_id;")
-
-
-def replica_schema() -> str:
-    """The analysts' schema (schema.sql) without PRIMARY KEY and UNIQUE constraints, in which
-    the `OVERLAID` tables are views over tables in schema `STORE` (see the module's doc)."""
-    from readmodel import SCHEMA_SQL
-
-    sql = re.sub(r",\s*PRIMARY KEY\s*\([^)]*\)", "", SCHEMA_SQL)
-    sql = re.sub(r"\s+(?:PRIMARY KEY|UNIQUE)\b", "", sql)
-    for table, key in OVERLAID.items():
-        found = re.search(rf"CREATE TABLE IF NOT EXISTS {table} \((.*?)\n\);", sql, re.S)
-        if found is None:
-            raise ValueError(f"schema.sql declares no table {table}")
-        columns = found.group(1)
-        parts = [f"CREATE TABLE {STORE}.{table}_{part} ({columns}\n);"
-                 for part in ("base", "recent")]
-        parts.append(f"CREATE TABLE {STORE}.{table}_moved ({key} VARCHAR NOT NULL);")
-        if table == "articles":
-            parts.append(f"CREATE TABLE {STORE}.articles_status (version_id VARCHAR NOT NULL, "
-                         "status VARCHAR NOT NULL, superseded_by VARCHAR, duplicate_of VARCHAR);")
-        parts.append(_view(table, key))
-        sql = sql[:found.start()] + "\n".join(parts) + sql[found.end():]
-        sql = re.sub(rf"ALTER TABLE {table} ADD COLUMN[^;]*;\n", "", sql)
-        sql = sql.replace(f"COMMENT ON TABLE {table} IS", f"COMMENT ON VIEW {table} IS")
-    return f"CREATE SCHEMA IF NOT EXISTS {STORE};\n{sql}"
-
-
-def write_overlay(con: duckdb.DuckDBPyConnection, batch: ProjectionBatch, *, topic: str,
-                  epoch: str, db: str = "replica") -> None:
-    """Write one folded batch to a replica (database `db`) in one transaction: its changelog
-    rows appended, the rows it replaces hidden and written to the small tables (`STORE`)."""
-    from processors.store.sink import _stage
-
-    store = f"{db}.{STORE}"
-
-    def forget(table: str, key: str, keys: str) -> None:
-        con.execute(f"DELETE FROM {store}.{table}_recent WHERE {key} IN (SELECT {key} FROM {keys})")
-        con.execute(f"INSERT INTO {store}.{table}_moved SELECT DISTINCT {key} FROM {keys} k "
-                    f"WHERE NOT EXISTS (SELECT 1 FROM {store}.{table}_moved m "
-                    f"WHERE m.{key} = k.{key})")
-
-    with tempfile.TemporaryDirectory(prefix="newsline-replica-") as tmpdir:
-        tmp = Path(tmpdir)
-        con.execute("BEGIN TRANSACTION")
-        try:
-            if batch.changelog:
-                stage = _stage(con, "changelog", batch.changelog, tmp)
-                con.execute(f"INSERT INTO {db}.main.changelog SELECT * FROM {stage}")
-            for table, rows in (("articles", batch.articles), ("mentions", batch.mentions)):
-                if rows:
-                    key = OVERLAID[table]
-                    stage = _stage(con, table, rows.values(), tmp)
-                    forget(table, key, stage)
-                    con.execute(f"INSERT INTO {store}.{table}_recent SELECT * FROM {stage}")
-                    if table == "articles":  # a recorded version carries its own status
-                        con.execute(f"DELETE FROM {store}.articles_status WHERE version_id IN "
-                                    f"(SELECT version_id FROM {stage})")
-            if batch.statuses:
-                stage = _stage(con, "statuses", batch.statuses.values(), tmp)
-                con.execute(f"DELETE FROM {store}.articles_status WHERE version_id IN "
-                            f"(SELECT version_id FROM {stage})")
-                con.execute(f"INSERT INTO {store}.articles_status SELECT * FROM {stage}")
-            if batch.events:
-                ids = _stage(con, "event_ids", ({"event_id": e} for e in batch.events), tmp)
-                forget("events", "event_id", ids)
-                forget("event_mentions", "event_id", ids)
-                _copy_event_rows(con, sorted(batch.events), store)
-            con.execute(f"DELETE FROM {db}.main.sink_offsets WHERE topic = ?", [topic])
-            con.execute(f"INSERT INTO {db}.main.sink_offsets VALUES (?, 0, ?, ?)",
-                        [topic, batch.next_offset, epoch])
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
-
-
-def _copy_event_rows(con: duckdb.DuckDBPyConnection, event_ids: list[str], store: str) -> None:
-    """Write to a replica's overlay the writer's rows of these events: a catch-up brings a
-    replica to the writer's position, so an event's rows after it are the writer's now (the
-    changes carry deltas, not the events' lists). Looked up by key in literal lists, which
-    DuckDB answers from the writer's indexes (`events`' key, `sink.EVENT_MENTIONS_INDEX`):
-    a join with a staged table would scan them, at a cost that grows with the database."""
-    row = con.execute("SELECT current_database()").fetchone()
-    source = f'"{row[0] if row else "main"}".main'
-    for keys in key_lists(event_ids):
-        con.execute(f"INSERT INTO {store}.events_recent SELECT * FROM {source}.events "
-                    f"WHERE event_id IN ({keys})")
-        con.execute(f"INSERT INTO {store}.event_mentions_recent SELECT * FROM "
-                    f"{source}.event_mentions WHERE event_id IN ({keys})")
-
-
-def overlay_rows(con: duckdb.DuckDBPyConnection, db: str = "replica") -> tuple[int, int]:
-    """(rows in the small tables, rows in the base tables) of a replica; the second from
-    DuckDB's catalog estimate (`duckdb_tables().estimated_size`), which costs no scan."""
-    store = f"{db}.{STORE}"
-    small = [f"{t}_{p}" for t in OVERLAID for p in ("recent", "moved")] + ["articles_status"]
-    counts = " + ".join(f"(SELECT count(*) FROM {store}.{name})" for name in small)
-    row = con.execute(f"SELECT {counts}, (SELECT coalesce(sum(estimated_size), 0) "
-                      "FROM duckdb_tables() WHERE database_name = ? AND schema_name = ? "
-                      "AND table_name LIKE '%\\_base' ESCAPE '\\')",
-                      [db, STORE]).fetchone()
-    assert row is not None
-    return int(row[0]), int(row[1])
-
-
-def fold_overlay(con: duckdb.DuckDBPyConnection, db: str = "replica") -> None:
-    """Fold a replica's small tables into its base tables (one transaction; scans the base)."""
-    store = f"{db}.{STORE}"
-    con.execute("BEGIN TRANSACTION")
-    try:
-        for table, key in OVERLAID.items():
-            con.execute(f"DELETE FROM {store}.{table}_base WHERE {key} IN "
-                        f"(SELECT {key} FROM {store}.{table}_moved)")
-            con.execute(f"INSERT INTO {store}.{table}_base SELECT * FROM {store}.{table}_recent")
-            con.execute(f"DELETE FROM {store}.{table}_recent")
-            con.execute(f"DELETE FROM {store}.{table}_moved")
-        sets = ", ".join(f"{c} = s.{c}" for c in STATUS)
-        con.execute(f"UPDATE {store}.articles_base b SET {sets} FROM {store}.articles_status s "
-                    "WHERE b.version_id = s.version_id")
-        con.execute(f"DELETE FROM {store}.articles_status")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
 
 
 def _only_stored(con: duckdb.DuckDBPyConnection, batch: ProjectionBatch, start: int,
@@ -369,9 +223,9 @@ class ReplicaPublisher:
             batch = _only_stored(con, fold(missed), start, next_offset)
             batch.next_offset = next_offset
             write_overlay(con, batch, topic=topic, epoch=epoch, db="replica")
-            small, base = overlay_rows(con)
+            small, base = overlay_rows(con, "replica")
             if small > max(self.fold_min_rows, self.fold_share * base):
-                fold_overlay(con)
+                fold_overlay(con, "replica")
                 self.folds += 1
             con.execute("CHECKPOINT replica")
         finally:

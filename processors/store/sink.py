@@ -2,6 +2,9 @@
 
 Exactly-once effect: each batch's rows and the next offset to read are written in one transaction,
 and the sink resumes from that offset, so a crash and a redelivery never duplicate or lose a row.
+A change sent again (same id) at a later offset is dropped (`_first_of_each`). The writer has
+the analysts' schema without keys, in the layout of `processors/store/overlay.py`, so that
+neither a batch nor a checkpoint costs more as the database grows (no index to write).
 
 Analysts never open the writer's file. At most once per publish budget (`PublishBudget`, 1 s by
 default) the sink brings a replica of it up to date with the batches committed since and
@@ -29,10 +32,19 @@ from typing import Any
 import duckdb
 
 from processors.analysis.entities import alias_rows
-from processors.store.keys import key_lists, pair_lists
-from processors.store.project import EventDelta, ProjectionBatch, event_delta_row, fold
+from processors.store.keys import key_lists
+from processors.store.overlay import (
+    OVERLAID,
+    STORE,
+    catalog,
+    due_for_fold,
+    fold_and_checkpoint,
+    layout_schema,
+    write_overlay,
+)
+from processors.store.project import ProjectionBatch, fold
+from processors.store.replicas import TABLES as COPIED
 from processors.store.replicas import ReplicaPublisher
-from readmodel import SCHEMA_SQL
 from readmodel.metrics import Latency, SinkMetrics, write_sink_metrics
 from schemas.codec import Rejection, decode, stored_version
 from schemas.envelope import Envelope
@@ -41,198 +53,112 @@ log = logging.getLogger(__name__)
 
 BOOTSTRAP_TIMEOUT_MS = 10_000  # a broker that does not answer: logged, and tried again
 
-# Staged rows take their column types from the tables themselves (schema.sql is the one place
-# they are declared); statuses and event ids are slices of `articles` and `events`.
-_STAGED_SLICES = {
-    "statuses": ("articles", ("version_id", "status", "superseded_by", "duplicate_of")),
-    "event_ids": ("events", ("event_id",)),
-}
-# Staged event deltas (`apply_events`): an `events` row without its sources, with the deltas;
-# and one row per mention that entered (`added`) or left an event.
-_STAGED_EXTRA: dict[str, tuple[str, dict[str, str | None]]] = {
-    "event_deltas": ("events", {"sources": None, "alive": "BOOLEAN", "whole": "BOOLEAN",
-                                "sources_added": "VARCHAR[]", "sources_removed": "VARCHAR[]"}),
-    "mention_deltas": ("event_mentions", {"added": "BOOLEAN"}),
-}
-_TYPES: dict[str, dict[str, str]] = {}
-
-
-def _column_types(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, str]:
-    """Column -> type of a table (or of a slice of one), read once from the catalog."""
-    if name in _STAGED_EXTRA and name not in _TYPES:
-        table, extra = _STAGED_EXTRA[name]
-        types = {c: t for c, t in {**_column_types(con, table), **extra}.items() if t}
-        _TYPES[name] = types
-    if name not in _TYPES:
-        table, only = _STAGED_SLICES.get(name, (name, ()))
-        rows = con.execute(
-            "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? "
-            "AND database_name = current_database() AND schema_name = 'main' "
-            "ORDER BY column_index", [table]).fetchall()
-        types = {str(c): str(t) for c, t in rows}
-        _TYPES[name] = {c: types[c] for c in only} if only else types
-    return _TYPES[name]
-
-
-# The writer's only index beyond the schema's keys (replicas have none): a replica's catch-up
-# reads the rows of the events a batch touched by event id (`replicas._copy_event_rows`).
-EVENT_MENTIONS_INDEX = ("CREATE INDEX IF NOT EXISTS event_mentions_by_event "
-                        "ON event_mentions (event_id)")
-
-
 def open_writer(path: Path, threads: int | None = None) -> duckdb.DuckDBPyConnection:
-    """Open (creating) a writer database with the analysts' schema; `threads` caps DuckDB's
-    threads for this connection (None: DuckDB's default, one per core)."""
+    """Open (creating) a writer database in the projections' layout (`overlay`); `threads` caps
+    DuckDB's threads for this connection (None: DuckDB's default, one per core). A writer of an
+    older version (the analysts' tables with their keys) is first copied into that layout
+    (`upgrade_writer`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path))
-    con.execute("SET TimeZone = 'UTC'")
-    if threads is not None:
-        con.execute(f"SET threads = {int(threads)}")
-    con.execute(SCHEMA_SQL)
-    con.execute(EVENT_MENTIONS_INDEX)
-    aliases = alias_rows()
+    con = _connect(path, threads)
+    if _keyed(con):
+        con = upgrade_writer(con, path, threads)
+    con.execute(layout_schema())
+    first: dict[tuple[str, str], str] = {}  # (alias, name) once, as its key did before
+    for a, name, kind in alias_rows():
+        first.setdefault((a, name), kind)
+    aliases = [(a, a, name, kind) for (a, name), kind in first.items()]
     con.execute("BEGIN TRANSACTION")
     con.execute("DELETE FROM entity_aliases")
-    con.executemany("INSERT OR IGNORE INTO entity_aliases VALUES (?, lower(strip_accents(?)), ?, ?)",
-                    [(a, a, name, kind) for a, name, kind in aliases])
+    con.executemany("INSERT INTO entity_aliases VALUES (?, lower(strip_accents(?)), ?, ?)",
+                    aliases)
     con.execute("COMMIT")
     return con
 
 
-def _stage(con: duckdb.DuckDBPyConnection, name: str, rows: Iterable[dict[str, Any]],
-           tmp: Path) -> str:
-    """Bulk-load rows into a temp table through one NDJSON file (no row-by-row INSERTs)."""
-    path = tmp / f"{name}.ndjson"
-    with path.open("w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False))
-            fh.write("\n")
-    cols = ", ".join(f"'{c}': '{t}'" for c, t in _column_types(con, name).items())
-    con.execute(f"CREATE OR REPLACE TEMP TABLE stage_{name} AS SELECT * FROM "
-                f"read_json('{path}', format='newline_delimited', columns={{{cols}}})")
-    return f"stage_{name}"
+def _connect(path: Path, threads: int | None) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(path))
+    con.execute("SET TimeZone = 'UTC'")
+    if threads is not None:
+        con.execute(f"SET threads = {int(threads)}")
+    return con
+
+
+def _keyed(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether this writer holds the analysts' tables themselves (the layout before `overlay`)."""
+    row = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = "
+                      "current_database() AND schema_name = 'main' AND table_name = 'events'"
+                      ).fetchone()
+    return bool(row and row[0])
+
+
+def upgrade_writer(con: duckdb.DuckDBPyConnection, path: Path,
+                   threads: int | None) -> duckdb.DuckDBPyConnection:
+    """Copy a writer of the keyed layout (open as `con`, its WAL replayed) into a new file of
+    the overlay layout, every row in the base tables, and put it in its place (atomic rename;
+    killed before it, the old file is untouched and the next start does it again). Once per
+    data folder, a cost in proportion to it; the replicas, whose layout changed too, are
+    rebuilt by their first publish."""
+    row = con.execute("SELECT current_database()").fetchone()
+    source = str(row[0]) if row else "main"
+    tmp = path.with_name(f".{path.stem}-upgrade.duckdb")
+    tmp.unlink(missing_ok=True)
+    Path(f"{tmp}.wal").unlink(missing_ok=True)
+    log.warning("upgrading %s to the key-less layout (a copy of every table)", path)
+    con.execute(f"ATTACH '{str(tmp).replace(chr(39), chr(39) * 2)}' AS upgrade")
+    con.execute("USE upgrade")
+    con.execute(layout_schema())
+    con.execute(f'USE "{source}"')
+    con.execute("BEGIN TRANSACTION")
+    for table in COPIED:
+        into = f"{STORE}.{table}_base" if table in OVERLAID else f"main.{table}"
+        con.execute(f'INSERT INTO upgrade.{into} BY NAME SELECT * FROM "{source}".main.{table}')
+    con.execute("COMMIT")
+    con.execute("CHECKPOINT upgrade")
+    con.execute("DETACH upgrade")
+    con.close()
+    os.replace(tmp, path)
+    Path(f"{path}.wal").unlink(missing_ok=True)
+    return _connect(path, threads)
 
 
 def apply_batch(con: duckdb.DuckDBPyConnection, batch: ProjectionBatch, *, topic: str,
                 epoch: str, db: str = "main") -> None:
-    """Write one folded batch and its next offset in a single transaction (to database `db`).
+    """Write one folded batch and its next offset in a single transaction (to database `db`),
+    without the changes already stored (`_first_of_each`), in the overlay layout
+    (`overlay.write_overlay`, shared with the replicas); then fold the small tables into the
+    base if they are due (`overlay.due_for_fold`).
 
-    Changes already stored (re-emitted after a crash) are skipped. They are rare, and skipping
-    them costs a join over the whole changelog (`ON CONFLICT DO NOTHING` on this two-key table
-    costs far more: 5 s a batch at 300,000 rows), so the batch is first written with plain
-    INSERTs, whose key checks probe the indexes, and written again with the join and `OR
-    REPLACE` / `OR IGNORE` (which scan the table: `processors/store/keys.py`) only if an INSERT
-    meets a stored row. Every other statement reads the rows the batch touches by key
-    (`key_lists`), so a batch's cost follows the batch, not the database. (The analysts'
-    replicas, whose tables have no keys, are written by `replicas.write_overlay`.)
-    """
-    try:
-        _write_batch(con, batch, topic=topic, epoch=epoch, db=db, known_new=True)
-    except duckdb.ConstraintException:
-        _write_batch(con, _first_of_each(con, batch, db), topic=topic, epoch=epoch, db=db,
-                     known_new=False)
+    No statement reads a table whole except the stored `sources` of the events the batch
+    changes (`overlay.apply_event_deltas`) and, once per `FOLD_SHARE` of the base, the fold;
+    no checkpoint writes an index (there are none)."""
+    write_overlay(con, _first_of_each(con, batch, db), topic=topic, epoch=epoch, db=db)
+    if due_for_fold(con, db):
+        fold_and_checkpoint(con, db)
 
 
 def _first_of_each(con: duckdb.DuckDBPyConnection, batch: ProjectionBatch,
                    db: str) -> ProjectionBatch:
-    """The batch folded again without the changes already stored (a resend after a crash or
-    a rebalance, same id): every projection applies the first of each change id only, so an
-    event delta is never applied twice, whatever came between."""
-    if not batch.changes:
+    """The batch folded again without the changes already stored (a resend after a crash or a
+    rebalance, same id): every projection applies the first of each change id only, so an
+    event delta is never applied twice, whatever came between.
+
+    A change sent again is the same bytes (ids are derived from the article and the change's
+    rank, `processors/resolution/fold.py`), so it has the `known_at` of its first copy: the
+    instant its article was accepted. The stored ids are read among the changelog rows whose
+    `known_at` lies between the batch's first and last, which DuckDB prunes by the row
+    groups' min/max (the table is appended in log order, which follows acceptance order):
+    exact however far back the first copy is, and a read of the recent row groups while the
+    stream flows in acceptance order."""
+    rows = batch.changelog
+    if not rows:
         return batch
-    stored = {str(r[0]) for keys in key_lists(e.id for _, e in batch.changes)
-              for r in con.execute(f"SELECT change_id FROM {db}.changelog "
-                                   f"WHERE change_id IN ({keys})").fetchall()}
+    times = [datetime.fromisoformat(r["known_at"]) for r in rows]
+    table = f"{catalog(con, db)}.main.changelog"
+    stored = {str(r[0]) for keys in key_lists(r["change_id"] for r in rows)
+              for r in con.execute(f"SELECT change_id FROM {table} WHERE known_at BETWEEN ? "
+                                   f"AND ? AND change_id IN ({keys})",
+                                   [min(times), max(times)]).fetchall()}
     return batch.without(stored) if stored else batch
-
-
-def _write_batch(con: duckdb.DuckDBPyConnection, batch: ProjectionBatch, *, topic: str,
-                 epoch: str, db: str, known_new: bool) -> None:
-    with tempfile.TemporaryDirectory(prefix="newsline-sink-") as tmpdir:
-        tmp = Path(tmpdir)
-        con.execute("BEGIN TRANSACTION")
-        try:
-            if batch.changelog:
-                stage = _stage(con, "changelog", batch.changelog, tmp)
-                con.execute(f"INSERT INTO {db}.changelog SELECT * FROM {stage}" if known_new else
-                            f"INSERT INTO {db}.changelog SELECT * FROM {stage} s WHERE NOT EXISTS "
-                            f"(SELECT 1 FROM {db}.changelog c WHERE c.change_id = s.change_id) "
-                            f"AND NOT EXISTS (SELECT 1 FROM {db}.changelog c "
-                            f"WHERE c.log_offset = s.log_offset)")
-            insert = "INSERT INTO" if known_new else "INSERT OR REPLACE INTO"
-            if batch.articles:
-                stage = _stage(con, "articles", batch.articles.values(), tmp)
-                con.execute(f"{insert} {db}.articles SELECT * FROM {stage}")
-            if batch.statuses:
-                stage = _stage(con, "statuses", batch.statuses.values(), tmp)
-                for keys in key_lists(batch.statuses):
-                    con.execute(f"UPDATE {db}.articles a SET status = s.status, superseded_by "
-                                f"= s.superseded_by, duplicate_of = s.duplicate_of FROM {stage} "
-                                f"s WHERE a.version_id = s.version_id AND a.version_id IN ({keys})")
-            if batch.mentions:
-                stage = _stage(con, "mentions", batch.mentions.values(), tmp)
-                con.execute(f"{insert} {db}.mentions SELECT * FROM {stage}")
-            if batch.events:
-                apply_events(con, batch.events, tmp, db, known_new=known_new)
-            con.execute(f"INSERT OR REPLACE INTO {db}.sink_offsets VALUES (?, 0, ?, ?)",
-                        [topic, batch.next_offset, epoch])
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
-
-
-def stage_event_deltas(con: duckdb.DuckDBPyConnection, events: dict[str, EventDelta],
-                       tmp: Path) -> tuple[str, str]:
-    """Stage a batch's event deltas: (events table, mentions table) (`_STAGED_EXTRA`)."""
-    deltas = _stage(con, "event_deltas", (event_delta_row(e, d) for e, d in events.items()), tmp)
-    mentions = _stage(con, "mention_deltas", (
-        {"event_id": e, "mention_id": m, "added": added} for e, d in events.items()
-        for added, ids in ((True, d.mentions_added), (False, d.mentions_removed))
-        for m in sorted(ids)), tmp)
-    return deltas, mentions
-
-
-def event_rows_sql(con: duckdb.DuckDBPyConnection, deltas: str, events: str) -> str:
-    """The `events` rows of the living events in `deltas`, their sources the table `events`'
-    (the rows of these events before the batch) with the deltas applied, sorted as the resolver
-    sorts them (DuckDB compares VARCHARs by their UTF-8 bytes: Python's order of str)."""
-    sources = ("CASE WHEN d.whole THEN list_sort(d.sources_added) ELSE list_sort(list_filter("
-               "list_distinct(list_concat(coalesce(e.sources, []::VARCHAR[]), d.sources_added)), "
-               "x -> NOT list_contains(d.sources_removed, x))) END")
-    cols = ", ".join(sources + " AS sources" if c == "sources" else f"d.{c}"
-                     for c in _column_types(con, "events"))
-    return (f"SELECT {cols} FROM {deltas} d LEFT JOIN {events} e ON e.event_id = d.event_id "
-            "WHERE d.alive")
-
-
-def apply_events(con: duckdb.DuckDBPyConnection, events: dict[str, EventDelta], tmp: Path,
-                 db: str = "main", known_new: bool = True) -> None:
-    """Apply a batch's event deltas to `events` and `event_mentions` (inside the caller's
-    transaction): a hot event's row is written once per batch, from its deltas, and only its
-    mentions that entered or left are written; the stored rows are read and deleted by key
-    (`key_lists`). Set operations: a delta applied twice changes nothing more (though the sink
-    applies each change id once: `apply_batch`); `known_new` False: mentions that entered are
-    inserted unless already there (`OR IGNORE`, which scans the table)."""
-    deltas, mentions = stage_event_deltas(con, events, tmp)
-    for keys in key_lists(e for e, d in events.items() if d.whole):
-        con.execute(f"DELETE FROM {db}.event_mentions WHERE event_id IN ({keys})")
-    for keys, pairs in pair_lists((e, m) for e, d in events.items() for m in d.mentions_removed):
-        con.execute(f"DELETE FROM {db}.event_mentions WHERE event_id IN ({keys}) "
-                    f"AND event_id || chr(31) || mention_id IN ({pairs})")
-    insert = "INSERT INTO" if known_new else "INSERT OR IGNORE INTO"
-    con.execute(f"{insert} {db}.event_mentions SELECT event_id, mention_id "
-                f"FROM {mentions} WHERE added")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE events_before AS "
-                f"SELECT event_id, sources FROM {db}.events WITH NO DATA")
-    for keys in key_lists(events):
-        con.execute(f"INSERT INTO events_before SELECT event_id, sources FROM {db}.events "
-                    f"WHERE event_id IN ({keys})")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE event_rows AS "
-                f"{event_rows_sql(con, deltas, 'events_before')}")
-    for keys in key_lists(events):
-        con.execute(f"DELETE FROM {db}.events WHERE event_id IN ({keys})")
-    con.execute(f"INSERT INTO {db}.events SELECT * FROM event_rows")
 
 
 def stored_position(con: duckdb.DuckDBPyConnection, topic: str) -> tuple[int, str | None]:

@@ -52,9 +52,9 @@ def test_batches_and_redelivery_give_the_same_tables(tmp_path):
 
 
 def test_rows_recorded_again_under_new_change_ids_are_replaced_not_doubled(tmp_path):
-    """The writer inserts plainly (no `OR REPLACE`, which scans the table); a row a batch meets
-    again under a new change id (not a resend: those are skipped) falls back to the careful
-    write, which replaces it, so the tables are those of one projection."""
+    """The writer's tables have no keys; a row a batch meets again under a new change id (not a
+    resend: those are skipped) hides the stored one (`overlay`: `_moved`, `event_mentions_gone`)
+    and replaces it, so the tables are those of one projection."""
     records = changelog_records()
     once = project(tmp_path / "a.duckdb", records, batch=100)
     twice = project(tmp_path / "b.duckdb", records, batch=100)
@@ -116,3 +116,73 @@ def test_a_change_re_emitted_at_a_later_offset_is_stored_once(tmp_path):
     con = project(tmp_path / "r.duckdb", records + replayed, batch=5)
     assert con.execute("SELECT count(*) FROM changelog").fetchone()[0] == len(records)
     assert con.execute("SELECT next_offset FROM sink_offsets").fetchone()[0] == len(records) + 3
+
+
+def test_a_writer_of_the_keyed_layout_is_upgraded_with_every_row(tmp_path):
+    """A data folder of an older version: its writer holds the analysts' tables with their
+    keys, its last commits still in the WAL (the sink closes without a checkpoint). Opened, it
+    is copied into the key-less layout with every row and goes on from its offset."""
+    from readmodel import SCHEMA_SQL
+
+    records = changelog_records()
+    project(tmp_path / "now.duckdb", records[:8], batch=3).close()
+    old_path = tmp_path / ".sink" / "writer.duckdb"
+    old_path.parent.mkdir()
+    old = duckdb.connect(str(old_path))
+    old.execute("SET TimeZone = 'UTC'")
+    old.execute(SCHEMA_SQL)
+    old.execute("PRAGMA disable_checkpoint_on_shutdown")
+    old.execute(f"ATTACH '{tmp_path / 'now.duckdb'}' AS now")
+    for name in ("changelog", "articles", "mentions", "events", "event_mentions", "sink_offsets"):
+        old.execute(f"INSERT INTO {name} SELECT * FROM now.main.{name}")
+    old.execute("DETACH now")
+    old.close()
+    assert Path(f"{old_path}.wal").exists()
+    upgraded = project(old_path, records[8:], batch=3)
+    assert upgraded.execute("SELECT count(*) FROM duckdb_constraints() WHERE constraint_type "
+                            "= 'PRIMARY KEY'").fetchone()[0] == 0
+    once = project(tmp_path / "once.duckdb", records, batch=3)
+    for name, order in (("events", "event_id"), ("articles", "version_id"),
+                        ("mentions", "mention_id"), ("event_mentions", "event_id, mention_id"),
+                        ("changelog", "log_offset"), ("sink_offsets", "topic")):
+        assert table(once, name, order) == table(upgraded, name, order), name
+
+
+def test_a_change_re_emitted_after_a_fold_is_still_stored_once(tmp_path):
+    """Stored change ids are found by the change's `known_at` (its first copy has the same),
+    not in a window of recent offsets: a copy sent again long after, its first already folded
+    into the base tables, is dropped too, and the tables are those of one projection."""
+    from processors.store.overlay import fold_overlay
+
+    records = changelog_records()
+    con = project(tmp_path / "r.duckdb", records, batch=5)
+    fold_overlay(con)
+    once = {name: table(con, name, order) for name, order in
+            (("events", "event_id"), ("articles", "version_id"),
+             ("event_mentions", "event_id, mention_id"))}
+    again = [(len(records) + i, value) for i, (_, value) in enumerate(records[:4] + records[-3:])]
+    b = fold(decode_changes(again))
+    apply_batch(con, b, topic=TOPIC, epoch="e1")
+    assert con.execute("SELECT count(*) FROM changelog").fetchone()[0] == len(records)
+    assert {name: table(con, name, order) for name, order in
+            (("events", "event_id"), ("articles", "version_id"),
+             ("event_mentions", "event_id, mention_id"))} == once
+
+
+def test_a_fold_leaves_the_small_tables_empty_in_the_catalogs_estimates(tmp_path, monkeypatch):
+    """The writer decides to fold by DuckDB's estimates of the tables' rows, which count rows
+    deleted since the last checkpoint: a fold without one would be found due again at every
+    batch until DuckDB's next automatic checkpoint, each a scan of the base tables."""
+    from processors.store import overlay
+
+    records = changelog_records()
+    con = project(tmp_path / "w.duckdb", records[:6], batch=3)
+    folds = []
+    monkeypatch.setattr(overlay, "FOLD_MIN_ROWS", 0)
+    monkeypatch.setattr(overlay, "FOLD_SHARE", 0.0)
+    fold_overlay = overlay.fold_overlay
+    monkeypatch.setattr(overlay, "fold_overlay", lambda *a: folds.append(a) or fold_overlay(*a))
+    b = fold(decode_changes(records[6:9]))
+    apply_batch(con, b, topic=TOPIC, epoch="e1")
+    assert len(folds) == 1
+    assert not overlay.due_for_fold(con, min_rows=0, share=0.0)
