@@ -219,12 +219,16 @@ class Working:
         big, small = (a, b) if (ga.count, b) >= (gb.count, a) else (b, a)
         gbig, gsmall = self.groups[big], self.groups[small]
         assert gbig is not None and gsmall is not None
-        members = list(self.ordered(gsmall, True))  # all of them move if it merges
-        if any(self.owner_of(m) == big for x in members
-               for m in self.events.sentence_mates(x)):
-            if TRACE is not None:
-                TRACE("refuse", self.ids(small), self.ids(big), "sentence", 0, 0)
-            return a
+        # Read as far as needed: a refusal stops at the first member that shares a sentence
+        # with the larger group (each member read costs its sentence's mentions), not after
+        # reading every member of the smaller one.
+        members: list[MentionRef] = []  # all of them move if it merges
+        for x in self.ordered(gsmall, True):
+            if any(self.owner_of(m) == big for m in self.events.sentence_mates(x)):
+                if TRACE is not None:
+                    TRACE("refuse", self.ids(small), self.ids(big), "sentence", 0, 0)
+                return a
+            members.append(x)
         probe = members[:SUPPORT_SAMPLE]
         linked = 0
         for x in probe:

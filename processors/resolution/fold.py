@@ -137,6 +137,9 @@ class TimelineState(Copies):
     def sentence_mates(self, r: MentionRef) -> list[str]:
         """`bounded.Events.sentence_mates`."""
         own, at = r.mention.mention_id, r.mention.sentence_start
+        sentences = getattr(self.versions, "sentences", None)  # the store's: no parse
+        if sentences is not None:
+            return [m for m, s in sentences(r.version_id) if s == at and m != own]
         return [m.mention_id for m in self.versions[r.version_id].mentions
                 if m.sentence_start == at and m.mention_id != own]
 
@@ -149,7 +152,12 @@ class TimelineState(Copies):
         """An active mention read from its version (the index's page may be cold)."""
         vid = mention_id.rsplit(":", 1)[0]
         st = self.statuses.get(vid)
-        if st is None or st.status != "current" or vid not in self.versions:
+        if st is None or st.status != "current":
+            return None
+        one = getattr(self.versions, "mention_ref", None)  # the store's: that mention only
+        if one is not None:
+            return one(vid, mention_id)  # type: ignore[no-any-return]
+        if vid not in self.versions:
             return None
         art = self.versions[vid]
         for m in art.mentions:

@@ -268,12 +268,15 @@ class ActiveMentions:
             if size > BLOCK_SAMPLE:
                 sampled = True
                 block = block[:BLOCK_SAMPLE]
+            # Only a week bucket holds mentions of other intervals (a day bucket holds the
+            # mentions of exactly that day, a coarse one those of exactly its span): only there
+            # is a member's interval read, which may read its article (a ref not resident).
             span = bucket[0] == "w"
             for _, mid in block:
                 if mid in seen:
                     continue
                 seen.add(mid)
-                if span or same_span:
+                if span:
                     o = self.refs[mid].mention
                     if o.end.toordinal() < lo or o.start.toordinal() > hi:
                         continue

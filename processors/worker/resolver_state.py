@@ -68,6 +68,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
+from pydantic import TypeAdapter
+
 from processors.resolution.block_store import ColdBlocks
 from processors.resolution.bounded import EventUpdate
 from processors.resolution.copies import COPY_INDEX_HORIZON, _empty, lsh_bands
@@ -87,8 +89,9 @@ from processors.resolution.interval_index import (
 )
 from processors.resolution.summary import Summary
 from processors.worker.heap import PROCESS_HEAP, HeapTrim
-from schemas.articles import ArticleAnalysed
+from schemas.articles import ArticleAnalysed, Mention
 from schemas.codec import encode
+from schemas.envelope import AwareDatetime
 from schemas.timeline import EventState
 
 log = logging.getLogger(__name__)
@@ -97,6 +100,7 @@ RECORD_VERSION = 2  # 2: event writes are deltas (`event_write`); 1 still parsed
 VERSION_CACHE = 512  # analysed articles kept parsed in memory (most recently used)
 
 Publish = Callable[[list[tuple[bytes, bytes]]], Awaitable[None]]
+_INSTANT: TypeAdapter[datetime] = TypeAdapter(AwareDatetime)  # `ArticleAnalysed.published_at`
 
 
 class Journal(Protocol):
@@ -536,6 +540,11 @@ class Store:
         row = self.con.execute("SELECT article FROM versions WHERE vid = ?", (vid,)).fetchone()
         return ArticleAnalysed.model_validate_json(row[0]) if row else None
 
+    def article_fields(self, vid: str) -> dict[str, Any] | None:
+        """A stored version as decoded JSON, not validated (`StoredVersions.mention_ref`)."""
+        row = self.con.execute("SELECT article FROM versions WHERE vid = ?", (vid,)).fetchone()
+        return json.loads(row[0]) if row else None
+
     def has(self, vid: str) -> bool:
         return self.con.execute("SELECT 1 FROM versions WHERE vid = ?", (vid,)).fetchone() \
             is not None
@@ -629,6 +638,9 @@ class StoredVersions(MutableMapping[str, ArticleAnalysed]):
         self.cache: OrderedDict[str, ArticleAnalysed] = OrderedDict()
         self.cache_size = cache_size
         self.pending: dict[str, ArticleAnalysed] = {}
+        # versions read for one mention or their sentences: decoded JSON (`mention_ref`)
+        self.decoded: OrderedDict[str, tuple[dict[str, Any], dict[str, dict[str, Any]]]] = \
+            OrderedDict()
 
     def __getitem__(self, vid: str) -> ArticleAnalysed:
         art = self.pending.get(vid)
@@ -643,6 +655,56 @@ class StoredVersions(MutableMapping[str, ArticleAnalysed]):
             raise KeyError(vid)
         self._remember(vid, art)
         return art
+
+    def _parsed(self, vid: str) -> ArticleAnalysed | None:
+        """The version if it is parsed in memory (pending or cached), without a store read."""
+        art = self.pending.get(vid)
+        return art if art is not None else self.cache.get(vid)
+
+    def _decoded(self, vid: str) -> tuple[dict[str, Any], dict[str, dict[str, Any]]] | None:
+        """A stored version's JSON, decoded but not validated, and its mentions by id; the
+        most recently read `VERSION_CACHE` kept (an article's mentions are often read in a
+        row: several of them sit in one block)."""
+        got = self.decoded.get(vid)
+        if got is None:
+            d = self.store.article_fields(vid)
+            if d is None:
+                return None
+            got = self.decoded[vid] = (d, {m["mention_id"]: m for m in d.pop("mentions")})
+            if len(self.decoded) > self.cache_size:
+                self.decoded.popitem(last=False)
+        return got
+
+    def mention_ref(self, vid: str, mention_id: str) -> MentionRef | None:
+        """One mention of a version with its article's facts, None if either is unknown.
+
+        The active-mention index reads the mentions it does not hold one at a time, and the
+        denser the story, the more of a block's sampled members are of versions no longer
+        cached: one is decoded from the stored JSON and only that mention validated, not the
+        whole article (its signature, every mention), and it does not push the versions the
+        fold works on out of their cache. The same values as `self[vid]` (the stored JSON is
+        that model's dump)."""
+        art = self._parsed(vid)
+        if art is not None:
+            return next((MentionRef(m, vid, art.canonical_url, art.language, art.published_at)
+                         for m in art.mentions if m.mention_id == mention_id), None)
+        got = self._decoded(vid)
+        if got is None or mention_id not in got[1]:
+            return None
+        d, mentions = got
+        return MentionRef(Mention.model_validate(mentions[mention_id]), vid, d["canonical_url"],
+                          d["language"], _INSTANT.validate_python(d["published_at"]))
+
+    def sentences(self, vid: str) -> list[tuple[str, int]]:
+        """(mention id, sentence start) of each mention of a version, in order (read as
+        `mention_ref` reads: nothing validated)."""
+        art = self._parsed(vid)
+        if art is not None:
+            return [(m.mention_id, m.sentence_start) for m in art.mentions]
+        got = self._decoded(vid)
+        if got is None:
+            raise KeyError(vid)
+        return [(mid, m["sentence_start"]) for mid, m in got[1].items()]
 
     def _remember(self, vid: str, art: ArticleAnalysed) -> None:
         self.cache[vid] = art

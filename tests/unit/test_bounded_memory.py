@@ -164,6 +164,67 @@ def test_memory_and_io_are_bounded_by_the_caps_and_the_blocks_touched():
         heads_hold_their_prefix(index)
 
 
+def test_a_lookup_reads_no_interval_in_a_bucket_of_one_interval():
+    """A day bucket holds only mentions of that day, a coarse one only those of its exact span:
+    a same-span lookup there (`bounded.Working.attach`, the merge probe) reads no member's ref to
+    check its interval (a ref not resident is read from its stored version; the older a block's
+    sampled members, the more of them). Only a week bucket holds other intervals. The answers
+    are the unbounded index's."""
+    state, refs = current_refs(dense()[:300])
+    index = ActiveMentions(spill=ColdBlocks(), loader=state.active_ref, hot_mentions=0,
+                           hot_blocks=0)
+    plain = ActiveMentions()
+    index.add(refs)
+    plain.add(refs)
+    index.trim()
+    one_interval = [r for r in refs if stored_buckets(r)[0][0] in ("d", "c")]
+    assert len(one_interval) > 300
+    found = 0
+    for r in one_interval[::7]:
+        loads = index.refs.loads
+        got = index.candidates(r, 48, same_span=True)
+        assert got == plain.candidates(r, 48, same_span=True)
+        assert index.refs.loads == loads, r.mention.mention_id
+        found += len(got.ids)
+        index.trim()
+    assert found > 100  # the lookups had members to check
+
+
+def test_the_store_reads_one_mention_without_parsing_or_caching_its_article(tmp_path):
+    """What the index reads of a mention it does not hold (`StoredVersions.mention_ref`) and what
+    the merge rule reads of a sentence (`sentences`) equal what the parsed article gives, and
+    neither parses the article nor pushes the versions the fold works on out of the cache."""
+    import asyncio
+
+    from processors.worker.resolver_state import MemoryJournal, Resolver, Store, refs_of
+
+    arts = dense()[:40]
+
+    async def publish(messages):
+        pass
+
+    async def main():
+        store = Store(tmp_path / "store.sqlite")
+        r = Resolver(store, MemoryJournal(), publish)
+        await r.recover()
+        for offset, art in enumerate(arts):
+            await r.handle(offset, art)
+        versions = r.loaded().versions
+        versions.cache.clear()
+        for art in arts:
+            for ref in refs_of(art):
+                got = versions.mention_ref(art.version_id, ref.mention.mention_id)
+                assert got == ref and got.order_key == ref.order_key
+                assert got.mention.model_dump() == ref.mention.model_dump()
+            assert versions.sentences(art.version_id) == [
+                (m.mention_id, m.sentence_start) for m in art.mentions]
+            assert versions.mention_ref(art.version_id, "nothing:0") is None
+        assert not versions.cache
+        store.close()
+
+    asyncio.run(main())
+
+
 def test_dense_articles_through_the_resolver_with_small_caches_give_the_unbounded_timeline(
         tmp_path):
     """200 dense articles (late ones included) through the worker's resolver with caches far
