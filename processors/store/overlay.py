@@ -317,3 +317,29 @@ def fold_overlay(con: duckdb.DuckDBPyConnection, db: str = "main") -> None:
     except Exception:
         con.execute("ROLLBACK")
         raise
+
+
+def copy_into(con: duckdb.DuckDBPyConnection, path: Path, tables: Iterable[str]) -> None:
+    """Write a new database file `path` in this layout holding every row of `tables` of the
+    connection's current database (which has this layout, or the analysts' tables themselves:
+    either way, `<table>` names the rows): the overlaid tables' rows go to their base. One
+    transaction, then a checkpoint; detached after, success or not."""
+    row = con.execute("SELECT current_database()").fetchone()
+    source = str(row[0]) if row else "main"
+    path.unlink(missing_ok=True)
+    Path(f"{path}.wal").unlink(missing_ok=True)
+    con.execute("ATTACH '" + str(path).replace("'", "''") + "' AS copy_target")
+    try:
+        con.execute("USE copy_target")
+        con.execute(layout_schema())
+        con.execute(f'USE "{source}"')
+        con.execute("BEGIN TRANSACTION")
+        for table in tables:
+            into = f"{STORE}.{table}_base" if table in OVERLAID else f"main.{table}"
+            con.execute(f'INSERT INTO copy_target.{into} BY NAME '
+                        f'SELECT * FROM "{source}".main.{table}')
+        con.execute("COMMIT")
+        con.execute("CHECKPOINT copy_target")
+    finally:
+        con.execute(f'USE "{source}"')
+        con.execute("DETACH copy_target")

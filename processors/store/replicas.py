@@ -44,8 +44,7 @@ import duckdb
 from processors.store.overlay import (
     FOLD_MIN_ROWS,
     FOLD_SHARE,
-    OVERLAID,
-    STORE,
+    copy_into,
     fold_overlay,
     layout_schema,
     overlay_rows,
@@ -236,25 +235,8 @@ class ReplicaPublisher:
     def _copy(self, con: duckdb.DuckDBPyConnection, writer_path: Path, path: Path, *,
               epoch: str, next_offset: int) -> None:
         """Rebuild the replica whole from the writer (a holder of the old one keeps its inode)."""
-        row = con.execute("SELECT current_database()").fetchone()
-        source = str(row[0]) if row else "main"
         tmp = path.parent / f".replica-{os.getpid()}.duckdb"
-        tmp.unlink(missing_ok=True)
-        Path(f"{tmp}.wal").unlink(missing_ok=True)
-        con.execute(f"ATTACH {_quoted(tmp)} AS replica")
-        try:
-            con.execute("USE replica")
-            con.execute(replica_schema())
-            con.execute(f'USE "{source}"')
-            con.execute("BEGIN TRANSACTION")
-            for table in TABLES:
-                into = f"{STORE}.{table}_base" if table in OVERLAID else f"main.{table}"
-                con.execute(f'INSERT INTO replica.{into} SELECT * FROM "{source}".main.{table}')
-            con.execute("COMMIT")
-            con.execute("CHECKPOINT replica")
-        finally:
-            con.execute(f'USE "{source}"')
-            con.execute("DETACH replica")
+        copy_into(con, tmp, TABLES)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
         Path(f"{path}.wal").unlink(missing_ok=True)

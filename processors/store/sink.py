@@ -34,9 +34,8 @@ import duckdb
 from processors.analysis.entities import alias_rows
 from processors.store.keys import key_lists
 from processors.store.overlay import (
-    OVERLAID,
-    STORE,
     catalog,
+    copy_into,
     due_for_fold,
     fold_and_checkpoint,
     layout_schema,
@@ -98,23 +97,9 @@ def upgrade_writer(con: duckdb.DuckDBPyConnection, path: Path,
     killed before it, the old file is untouched and the next start does it again). Once per
     data folder, a cost in proportion to it; the replicas, whose layout changed too, are
     rebuilt by their first publish."""
-    row = con.execute("SELECT current_database()").fetchone()
-    source = str(row[0]) if row else "main"
     tmp = path.with_name(f".{path.stem}-upgrade.duckdb")
-    tmp.unlink(missing_ok=True)
-    Path(f"{tmp}.wal").unlink(missing_ok=True)
     log.warning("upgrading %s to the key-less layout (a copy of every table)", path)
-    con.execute(f"ATTACH '{str(tmp).replace(chr(39), chr(39) * 2)}' AS upgrade")
-    con.execute("USE upgrade")
-    con.execute(layout_schema())
-    con.execute(f'USE "{source}"')
-    con.execute("BEGIN TRANSACTION")
-    for table in COPIED:
-        into = f"{STORE}.{table}_base" if table in OVERLAID else f"main.{table}"
-        con.execute(f'INSERT INTO upgrade.{into} BY NAME SELECT * FROM "{source}".main.{table}')
-    con.execute("COMMIT")
-    con.execute("CHECKPOINT upgrade")
-    con.execute("DETACH upgrade")
+    copy_into(con, tmp, COPIED)
     con.close()
     os.replace(tmp, path)
     Path(f"{path}.wal").unlink(missing_ok=True)

@@ -190,25 +190,33 @@ def test_a_lookup_reads_no_interval_in_a_bucket_of_one_interval():
     assert found > 100  # the lookups had members to check
 
 
+async def resolved(path, arts, **bounds):
+    """(store, resolver): the worker's resolver over a store at `path`, `arts` handled in order."""
+    from processors.worker.resolver_state import MemoryJournal, Resolver, Store
+
+    async def publish(messages):
+        pass
+
+    store = Store(path)
+    r = Resolver(store, MemoryJournal(), publish, **bounds)
+    await r.recover()
+    for offset, art in enumerate(arts):
+        await r.handle(offset, art)
+    return store, r
+
+
 def test_the_store_reads_one_mention_without_parsing_or_caching_its_article(tmp_path):
     """What the index reads of a mention it does not hold (`StoredVersions.mention_ref`) and what
     the merge rule reads of a sentence (`sentences`) equal what the parsed article gives, and
     neither parses the article nor pushes the versions the fold works on out of the cache."""
     import asyncio
 
-    from processors.worker.resolver_state import MemoryJournal, Resolver, Store, refs_of
+    from processors.worker.resolver_state import refs_of
 
     arts = dense()[:40]
 
-    async def publish(messages):
-        pass
-
     async def main():
-        store = Store(tmp_path / "store.sqlite")
-        r = Resolver(store, MemoryJournal(), publish)
-        await r.recover()
-        for offset, art in enumerate(arts):
-            await r.handle(offset, art)
+        store, r = await resolved(tmp_path / "store.sqlite", arts)
         versions = r.loaded().versions
         versions.cache.clear()
         for art in arts:
@@ -232,21 +240,13 @@ def test_dense_articles_through_the_resolver_with_small_caches_give_the_unbounde
     event read back from the store many times. The same timeline as the unbounded fold."""
     import asyncio
 
-    from processors.worker.resolver_state import MemoryJournal, Resolver, Store
-
     arts = dense()[:200]
     full = fold_all(arts)
 
-    async def publish(messages):
-        pass
-
     async def main():
-        store = Store(tmp_path / "store.sqlite")
-        r = Resolver(store, MemoryJournal(), publish, hot_mentions=500, hot_blocks=2000,
-                     hot_summaries=20, status_cache=30, url_cache=30, event_cache=10, owner_cache=100)
-        await r.recover()
-        for offset, art in enumerate(arts):
-            await r.handle(offset, art)
+        store, r = await resolved(
+            tmp_path / "store.sqlite", arts, hot_mentions=500, hot_blocks=2000, hot_summaries=20,
+            status_cache=30, url_cache=30, event_cache=10, owner_cache=100)
         state = r.loaded()
         reads = {name: part.reads for name, part in r.stored.items()}
         got = {name: dict(getattr(state, name)) for name in r.stored}
@@ -342,11 +342,7 @@ def test_the_state_opened_after_a_restart_equals_a_full_rebuild(tmp_path):
         pass
 
     async def main():
-        store = Store(tmp_path / "store.sqlite")
-        r = Resolver(store, MemoryJournal(), publish)
-        await r.recover()
-        for offset, art in enumerate(arts):
-            await r.handle(offset, art)
+        store, _ = await resolved(tmp_path / "store.sqlite", arts)
         store.close()
         store = Store(tmp_path / "store.sqlite")
         r = Resolver(store, MemoryJournal(), publish, hot_mentions=50, hot_blocks=500)
