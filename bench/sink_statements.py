@@ -39,11 +39,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.sink_bench import PREFILL, T0, TOPIC, batch_records  # noqa: E402
+from processors.store.overlay import OVERLAID, STORE  # noqa: E402
 from processors.store.project import fold  # noqa: E402
 from processors.store.replicas import (  # noqa: E402
     LAYOUT,
-    OVERLAID,
-    STORE,
     fold_overlay,
     replica_schema,
     write_overlay,

@@ -53,3 +53,20 @@ def test_analyse_speed_bench_finds_the_outputs_identical(tmp_path):
                    cwd=ROOT, check=True, capture_output=True, timeout=600)
     result = json.loads(out.read_text())["results"][0]
     assert result["identical_output"] is True and result["articles"] == 9
+
+
+def test_storage_bench_compares_the_snapshot_and_the_parquet_designs():
+    done = subprocess.run([sys.executable, "bench/storage_bench.py", "--sizes", "3000",
+                           "--files", "5"], cwd=ROOT, check=True, capture_output=True, text=True,
+                          timeout=600)
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| ")]
+    assert any(r.startswith("| A snapshot | 3,000") for r in rows)
+    assert any(r.startswith("| B parquet log | 3,000") for r in rows)
+
+
+def test_sink_costs_bench_times_the_write_and_the_publish():
+    done = subprocess.run([sys.executable, "bench/sink_costs.py", "--articles", "60",
+                           "--per-batch", "10"], cwd=ROOT, check=True, capture_output=True,
+                          text=True, timeout=600)
+    costs = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    assert any("cpu_ms_per_article" in c and c["cpu_ms_per_article"]["write"] > 0 for c in costs)
