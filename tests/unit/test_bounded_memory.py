@@ -138,12 +138,7 @@ def test_memory_and_io_are_bounded_by_the_caps_and_the_blocks_touched():
     for r in refs:
         by_page.setdefault(min(page_of(b) for b in stored_buckets(r)), []).append(r)
     weeks = sorted(by_page, key=lambda p: -len(by_page[p]))[:2]
-    index = ActiveMentions(spill=ColdBlocks(), loader=state.active_ref, hot_mentions=50,
-                           hot_blocks=400)
-    plain = ActiveMentions()
-    index.add(refs)
-    plain.add(refs)
-    index.trim()
+    index, plain = bounded_and_plain(state, refs, hot_mentions=50, hot_blocks=400)
     week_rows = sum(len(b) for (bucket, _), b in plain.blocks.blocks.items()
                     if page_of(bucket) == weeks[0])
     assert week_rows > 20 * BLOCK_SAMPLE  # a week is far bigger than what a lookup reads
@@ -171,12 +166,7 @@ def test_a_lookup_reads_no_interval_in_a_bucket_of_one_interval():
     sampled members, the more of them). Only a week bucket holds other intervals. The answers
     are the unbounded index's."""
     state, refs = current_refs(dense()[:300])
-    index = ActiveMentions(spill=ColdBlocks(), loader=state.active_ref, hot_mentions=0,
-                           hot_blocks=0)
-    plain = ActiveMentions()
-    index.add(refs)
-    plain.add(refs)
-    index.trim()
+    index, plain = bounded_and_plain(state, refs, hot_mentions=0, hot_blocks=0)
     one_interval = [r for r in refs if stored_buckets(r)[0][0] in ("d", "c")]
     assert len(one_interval) > 300
     found = 0
@@ -188,6 +178,16 @@ def test_a_lookup_reads_no_interval_in_a_bucket_of_one_interval():
         found += len(got.ids)
         index.trim()
     assert found > 100  # the lookups had members to check
+
+
+def bounded_and_plain(state, refs, **caps):
+    """(bounded index over a cold tier with these caps, trimmed; unbounded index), both of refs."""
+    index = ActiveMentions(spill=ColdBlocks(), loader=state.active_ref, **caps)
+    plain = ActiveMentions()
+    index.add(refs)
+    plain.add(refs)
+    index.trim()
+    return index, plain
 
 
 async def resolved(path, arts, **bounds):
