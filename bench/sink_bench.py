@@ -135,45 +135,34 @@ def overlay_rows_of(batch: Any) -> int:
             + sum(1 + len(d.mentions_added) for d in batch.events.values() if d.facts))
 
 
-def base_tables(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    """Where rows are written in bulk: the base tables of the overlay layout
-    (`processors/store/overlay.py`), or the tables themselves in a writer of the keyed layout
-    (a `--before` tree)."""
-    row = con.execute("SELECT count(*) FROM duckdb_schemas() WHERE schema_name = ?",
-                      [STORE]).fetchone()
-    layout = bool(row and row[0])
-    return {t: f"{STORE}.{t}_base" if layout and t in OVERLAID else t
-            for t in ("changelog", "articles", "mentions", "events", "event_mentions")}
+# Where rows are written in bulk: a table's base in the writer's layout (`processors/store/overlay.py`).
+BASE = {t: f"{STORE}.{t}_base" if t in OVERLAID else t
+        for t in ("changelog", "articles", "mentions", "events", "event_mentions")}
 
 
-def into_base(sql: str, con: duckdb.DuckDBPyConnection) -> str:
-    """`sql` with its `INSERT INTO <table>` writing the table's base (`base_tables`)."""
-    for table, base in base_tables(con).items():
+def into_base(sql: str) -> str:
+    """`sql` with its `INSERT INTO <table>` writing the table's base (`BASE`)."""
+    for table, base in BASE.items():
         sql = sql.replace(f"INSERT INTO {table}\n", f"INSERT INTO {base}\n")
         sql = sql.replace(f"INSERT INTO {table} ", f"INSERT INTO {base} ")
     return sql
 
 
 def naive(con: duckdb.DuckDBPyConnection, records: list[tuple[int, bytes]]) -> float:
-    """Rows per second with one INSERT per row (same rows, same tables, same database; with
-    the keyed layout, `OR REPLACE` as its keys require)."""
-    tables = base_tables(con)
-    keyed = tables["events"] == "events"
-    upsert = "INSERT OR REPLACE INTO" if keyed else "INSERT INTO"
+    """Rows per second with one INSERT per row (same rows, same tables, same database)."""
     t0 = time.perf_counter()
     rows = 0
     con.execute("BEGIN")
     for offset, env in decode_changes(records):
         data = env.data
-        con.execute(f"INSERT INTO {tables['changelog']} VALUES (?, ?, ?, ?, ?, ?, ?)"
-                    + (" ON CONFLICT DO NOTHING" if keyed else ""),
+        con.execute(f"INSERT INTO {BASE['changelog']} VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [offset, env.id, env.type, data.known_at, data.cause, env.subject,
                      data.model_dump_json()])
         r = event_row(data.event, data.members.sources)
-        con.execute(f"{upsert} {tables['events']} VALUES ({', '.join('?' * len(r))})",
+        con.execute(f"INSERT INTO {BASE['events']} VALUES ({', '.join('?' * len(r))})",
                     list(r.values()))
         for m in data.members.mention_ids:
-            con.execute(f"{upsert} {tables['event_mentions']} VALUES (?, ?)",
+            con.execute(f"INSERT INTO {BASE['event_mentions']} VALUES (?, ?)",
                         [r["event_id"], m])
         rows += 2 + len(data.members.mention_ids)
     con.execute("ROLLBACK")  # leave the database as it was for the other measures
@@ -188,7 +177,7 @@ def run_size(d: Path, size: int, batches: int, batch: int, naive_events: int,
     con = open_writer(writer)
     t0 = time.perf_counter()
     for lo in range(0, size, 1_000_000):
-        con.execute(into_base(PREFILL.format(lo=lo, hi=min(size, lo + 1_000_000)), con))
+        con.execute(into_base(PREFILL.format(lo=lo, hi=min(size, lo + 1_000_000))))
     con.execute("DELETE FROM sink_offsets WHERE topic = ?", [TOPIC])
     con.execute("INSERT INTO sink_offsets VALUES (?, 0, ?, 'bench')", [TOPIC, size])
     con.execute("CHECKPOINT")

@@ -38,8 +38,7 @@ import duckdb
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.sink_bench import PREFILL, T0, TOPIC, batch_records  # noqa: E402
-from processors.store.overlay import OVERLAID, STORE  # noqa: E402
+from bench.sink_bench import PREFILL, T0, TOPIC, batch_records, into_base  # noqa: E402
 from processors.store.project import fold  # noqa: E402
 from processors.store.replicas import (  # noqa: E402
     LAYOUT,
@@ -102,10 +101,7 @@ def prefill(path: Path, size: int) -> None:
     con = duckdb.connect(str(path))
     con.execute("SET TimeZone = 'UTC'")
     con.execute(replica_schema())
-    sql = PREFILL + ARTICLES
-    for table in OVERLAID:
-        sql = sql.replace(f"INSERT INTO {table}\n", f"INSERT INTO {STORE}.{table}_base\n")
-        sql = sql.replace(f"INSERT INTO {table} ", f"INSERT INTO {STORE}.{table}_base ")
+    sql = into_base(PREFILL + ARTICLES)
     for lo in range(0, size, 1_000_000):
         con.execute(sql.format(lo=lo, hi=min(size, lo + 1_000_000)))
     con.execute("INSERT INTO sink_offsets VALUES (?, 0, ?, 'bench')", [TOPIC, size])

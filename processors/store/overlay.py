@@ -137,12 +137,22 @@ def layout_schema() -> str:
     return f"CREATE SCHEMA IF NOT EXISTS {STORE};\n{sql}"
 
 
-def catalog(con: duckdb.DuckDBPyConnection, db: str) -> str:
-    """The quoted name of database `db` ("main": the connection's current database)."""
+def database(con: duckdb.DuckDBPyConnection, db: str) -> str:
+    """The name of database `db` ("main": the connection's current database)."""
     if db == "main":
         row = con.execute("SELECT current_database()").fetchone()
-        db = str(row[0]) if row else "main"
-    return '"' + db.replace('"', '""') + '"'
+        return str(row[0]) if row else "main"
+    return db
+
+
+def catalog(con: duckdb.DuckDBPyConnection, db: str) -> str:
+    """The quoted name of database `db` (`database`), for SQL."""
+    return '"' + database(con, db).replace('"', '""') + '"'
+
+
+def quoted_path(path: Path) -> str:
+    """A file name as a SQL string literal (`ATTACH`)."""
+    return "'" + str(path).replace("'", "''") + "'"
 
 
 def write_overlay(con: duckdb.DuckDBPyConnection, batch: ProjectionBatch, *, topic: str,
@@ -263,7 +273,7 @@ def overlay_rows(con: duckdb.DuckDBPyConnection, db: str = "main") -> tuple[int,
     row = con.execute(f"SELECT {counts}, (SELECT coalesce(sum(estimated_size), 0) "
                       "FROM duckdb_tables() WHERE database_name = ? AND schema_name = ? "
                       "AND table_name LIKE '%\\_base' ESCAPE '\\')",
-                      [cat.strip('"').replace('""', '"'), STORE]).fetchone()
+                      [database(con, db), STORE]).fetchone()
     assert row is not None
     return int(row[0]), int(row[1])
 
@@ -279,7 +289,7 @@ def due_for_fold(con: duckdb.DuckDBPyConnection, db: str = "main", share: float 
                        "'%\\_base' ESCAPE '\\'), 0), coalesce(sum(estimated_size) FILTER (WHERE "
                        "table_name NOT LIKE '%\\_base' ESCAPE '\\'), 0) FROM duckdb_tables() "
                        "WHERE database_name = ? AND schema_name = ?",
-                       [catalog(con, db).strip('"').replace('""', '"'), STORE]).fetchone()
+                       [database(con, db), STORE]).fetchone()
     assert rows is not None
     share = FOLD_SHARE if share is None else share
     min_rows = FOLD_MIN_ROWS if min_rows is None else min_rows
@@ -324,22 +334,20 @@ def copy_into(con: duckdb.DuckDBPyConnection, path: Path, tables: Iterable[str])
     connection's current database (which has this layout, or the analysts' tables themselves:
     either way, `<table>` names the rows): the overlaid tables' rows go to their base. One
     transaction, then a checkpoint; detached after, success or not."""
-    row = con.execute("SELECT current_database()").fetchone()
-    source = str(row[0]) if row else "main"
+    source = catalog(con, "main")
     path.unlink(missing_ok=True)
     Path(f"{path}.wal").unlink(missing_ok=True)
-    con.execute("ATTACH '" + str(path).replace("'", "''") + "' AS copy_target")
+    con.execute(f"ATTACH {quoted_path(path)} AS copy_target")
     try:
         con.execute("USE copy_target")
         con.execute(layout_schema())
-        con.execute(f'USE "{source}"')
+        con.execute(f"USE {source}")
         con.execute("BEGIN TRANSACTION")
         for table in tables:
             into = f"{STORE}.{table}_base" if table in OVERLAID else f"main.{table}"
-            con.execute(f'INSERT INTO copy_target.{into} BY NAME '
-                        f'SELECT * FROM "{source}".main.{table}')
+            con.execute(f"INSERT INTO copy_target.{into} BY NAME SELECT * FROM {source}.main.{table}")
         con.execute("COMMIT")
         con.execute("CHECKPOINT copy_target")
     finally:
-        con.execute(f'USE "{source}"')
+        con.execute(f"USE {source}")
         con.execute("DETACH copy_target")

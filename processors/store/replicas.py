@@ -48,6 +48,7 @@ from processors.store.overlay import (
     fold_overlay,
     layout_schema,
     overlay_rows,
+    quoted_path,
     write_overlay,
 )
 from processors.store.project import ProjectionBatch, fold
@@ -107,10 +108,6 @@ def _only_stored(con: duckdb.DuckDBPyConnection, batch: ProjectionBatch, start: 
         "SELECT log_offset FROM changelog WHERE log_offset >= ? AND log_offset < ?",
         [start, end]).fetchall()}
     return batch.without({e.id for o, e in batch.changes if o not in stored})
-
-
-def _quoted(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 def _is_lock_error(error: duckdb.Error) -> bool:
@@ -202,7 +199,7 @@ class ReplicaPublisher:
         if written is None:
             return False
         try:
-            con.execute(f"ATTACH {_quoted(path)} AS replica")
+            con.execute(f"ATTACH {quoted_path(path)} AS replica")
         except duckdb.Error as error:
             if _is_lock_error(error):
                 return False  # an analyst (or the API) still has it open
