@@ -96,6 +96,43 @@ def native_memory() -> dict[str, float]:
                    malloc_free_kept_mb=round(m.fordblks / 2**20, 1))
     except (OSError, AttributeError):
         pass
+    out.update(pymalloc_memory())
+    for line in Path("/proc/self/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("RssAnon", "RssFile"):  # the heap's pages vs mapped files' (code, libraries)
+            out[name.lower() + "_mb"] = round(int(value.split()[0]) / 1024, 1)
+    return out
+
+
+def pymalloc_memory() -> dict[str, float]:
+    """Python's small-object allocator (MB): the arenas it holds from the system, and within
+    them the bytes in live blocks and in free blocks of its pools (`sys._debugmallocstats`,
+    which writes to the C stderr: read back from a temporary file). Arenas held while their
+    live bytes stay flat is fragmentation: an arena goes back only when all its pools are empty."""
+    import os
+    import tempfile
+
+    fields = {"# arenas allocated current": "pymalloc_arenas",
+              "# bytes in allocated blocks": "pymalloc_live_mb",
+              "# bytes in available blocks": "pymalloc_free_mb"}
+    with tempfile.TemporaryFile(mode="w+") as tmp:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        try:
+            os.dup2(tmp.fileno(), 2)
+            sys._debugmallocstats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        tmp.seek(0)
+        text = tmp.read()
+    out: dict[str, float] = {}
+    for line in text.splitlines():
+        name, _, value = line.partition("=")
+        key = fields.get(name.strip())
+        if key is not None and key not in out:
+            n = int(value.strip().replace(",", ""))
+            out[key] = n if key == "pymalloc_arenas" else round(n / 2**20, 1)
     return out
 
 
