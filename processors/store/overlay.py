@@ -12,11 +12,15 @@ bulk, written only by a fold; `<table>_recent`, the rows written since the last 
 `<table>_moved`, the keys written since (their rows in the base are hidden);
 `event_mentions_gone`, single (event, mention) pairs hidden in the base; and `articles_status`,
 status changes since the last fold (the view applies them). A batch appends to `changelog` and
-writes only the small tables, so its statements and its checkpoint cost what the batch carries,
-except one read: the `sources` of the stored events a batch changes (`apply_event_deltas`),
-which scans the `event_id` and `sources` columns of `events_base`. When the small tables hold more than
-`FOLD_SHARE` of the base (and at least `FOLD_MIN_ROWS` rows), `fold_overlay` folds them into the
-base: a scan of the base, once per that many changes.
+writes only the small tables, so its statements and its checkpoint cost what the batch carries.
+The writer's layout (`layout_schema(pending=True)`) adds `events_pending`: an event changed since
+the fold whose row was in the base has a partial row in `events_recent` (the sources that
+entered since) and one in `events_pending` (those that left), so that a batch never reads the
+base's `sources` (a scan of `events_base`: `apply_event_deltas`); the writer's view merges
+them, and so does the fold (`resolve_pending`). The replicas, which analysts read, have no
+partial rows: a catch-up reads the stored sources, once per publish. When the small tables
+hold more than `FOLD_SHARE` of the base (and at least `FOLD_MIN_ROWS` rows), `fold_overlay`
+folds them into the base: a scan of the base, once per that many changes.
 
 Rows are staged through NDJSON files (`stage`), their column types read from the schema.
 """
