@@ -5,8 +5,8 @@ DuckDB has no index join: a statement that joins a big table with a small staged
 OR IGNORE` / `OR REPLACE`. With an ART index, a filter of up to `index_scan_max_count` (2,048)
 constants is an index scan (`docs/measurements.md`, *The writer's batch*). Since 7 December
 2026 neither the writer nor the replicas have indexes (`processors/store/overlay.py`): the
-lists remain where a batch reads stored rows by key (`overlay.apply_event_deltas`,
-`sink._first_of_each`), a scan filtered by the list."""
+lists remain where a batch reads stored rows by key (a replica's catch-up in
+`overlay.apply_event_deltas`, `sink._first_of_each`), a scan filtered by the list."""
 
 from __future__ import annotations
 

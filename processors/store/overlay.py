@@ -12,11 +12,15 @@ bulk, written only by a fold; `<table>_recent`, the rows written since the last 
 `<table>_moved`, the keys written since (their rows in the base are hidden);
 `event_mentions_gone`, single (event, mention) pairs hidden in the base; and `articles_status`,
 status changes since the last fold (the view applies them). A batch appends to `changelog` and
-writes only the small tables, so its statements and its checkpoint cost what the batch carries,
-except one read: the `sources` of the stored events a batch changes (`apply_event_deltas`),
-which scans the `event_id` and `sources` columns of `events_base`. When the small tables hold more than
-`FOLD_SHARE` of the base (and at least `FOLD_MIN_ROWS` rows), `fold_overlay` folds them into the
-base: a scan of the base, once per that many changes.
+writes only the small tables, so its statements and its checkpoint cost what the batch carries.
+The writer's layout (`layout_schema(pending=True)`) adds `events_pending`: an event changed since
+the fold whose row was in the base has a partial row in `events_recent` (the sources that
+entered since) and one in `events_pending` (those that left), so that a batch never reads the
+base's `sources` (a scan of `events_base`: `apply_event_deltas`); the writer's view merges
+them, and so does the fold (`resolve_pending`). The replicas, which analysts read, have no
+partial rows: a catch-up reads the stored sources, once per publish. When the small tables
+hold more than `FOLD_SHARE` of the base (and at least `FOLD_MIN_ROWS` rows), `fold_overlay`
+folds them into the base: a scan of the base, once per that many changes.
 
 Rows are staged through NDJSON files (`stage`), their column types read from the schema.
 """
@@ -91,12 +95,27 @@ def stage(con: duckdb.DuckDBPyConnection, name: str, rows: Iterable[dict[str, An
     return f"stage_{name}"
 
 
-def _view(table: str, key: str) -> str:
+def merged_sources(base: str, added: str, removed: str) -> str:
+    """SQL for an event's sources from its row in the base (`base`, NULL if none) and what
+    entered (`added`) and left (`removed`) since: (base - removed) + added, sorted as the
+    resolver sorts them (DuckDB compares VARCHARs by their UTF-8 bytes: Python's order of str)."""
+    return (f"list_sort(list_distinct(list_concat(list_filter(coalesce({base}, []::VARCHAR[]), "
+            f"x -> NOT list_contains({removed}, x)), {added})))")
+
+
+def _view(table: str, key: str, pending: bool = False) -> str:
     rows = (f"SELECT b.* FROM {STORE}.{table}_base b ANTI JOIN {STORE}.{table}_moved m "
             f"ON m.{key} = b.{key}")
     if table == "event_mentions":
         rows += (f" ANTI JOIN {STORE}.event_mentions_gone g ON g.event_id = b.event_id "
                  "AND g.mention_id = b.mention_id")
+    if table == "events" and pending:  # the writer's partial rows: sources merged with the base's
+        sources = merged_sources("o.sources", "r.sources", "p.sources_removed")
+        return (f"CREATE OR REPLACE VIEW events AS {rows} UNION ALL SELECT r.* FROM "
+                f"{STORE}.events_recent r ANTI JOIN {STORE}.events_pending p ON p.event_id = "
+                f"r.event_id UNION ALL SELECT r.* REPLACE ({sources} AS sources) FROM "
+                f"{STORE}.events_recent r JOIN {STORE}.events_pending p ON p.event_id = "
+                f"r.event_id LEFT JOIN {STORE}.events_base o ON o.event_id = r.event_id;")
     rows += f" UNION ALL SELECT * FROM {STORE}.{table}_recent"
     if table != "articles":
         return f"CREATE OR REPLACE VIEW {table} AS {rows};"
@@ -106,10 +125,13 @@ def _view(table: str, key: str) -> str:
             f"LEFT JOIN {STORE}.articles_status s ON s.version_id = a.version_id;")
 
 
-def layout_schema() -> str:
+def layout_schema(pending: bool = False) -> str:
     """The analysts' schema (schema.sql) without PRIMARY KEY and UNIQUE constraints, in which
     the `OVERLAID` tables are views over tables in schema `STORE` (see the module's doc).
-    Idempotent: it opens an existing file as well as a new one."""
+    `pending`: the writer's layout, with `events_pending` (its partial `events` rows, whose
+    sources the view merges with the base's: `write_overlay(deferred=True)`). Idempotent: it
+    opens an existing file as well as a new one, and a writer of the layout before
+    `events_pending` as well (the table is created, the view replaced)."""
     from readmodel import SCHEMA_SQL
 
     sql = re.sub(r",\s*PRIMARY KEY\s*\([^)]*\)", "", SCHEMA_SQL)
@@ -130,7 +152,10 @@ def layout_schema() -> str:
         if table == "event_mentions":
             parts.append(f"CREATE TABLE IF NOT EXISTS {STORE}.event_mentions_gone "
                          "(event_id VARCHAR NOT NULL, mention_id VARCHAR NOT NULL);")
-        parts.append(_view(table, key))
+        if table == "events" and pending:
+            parts.append(f"CREATE TABLE IF NOT EXISTS {STORE}.events_pending (event_id VARCHAR "
+                         "NOT NULL, sources_removed VARCHAR[] NOT NULL);")
+        parts.append(_view(table, key, pending))
         sql = sql[:found.start()] + "\n".join(parts) + sql[found.end():]
         sql = re.sub(rf"ALTER TABLE {table} ADD COLUMN[^;]*;\n", "", sql)
         sql = sql.replace(f"COMMENT ON TABLE {table} IS", f"COMMENT ON VIEW {table} IS")
@@ -156,10 +181,12 @@ def quoted_path(path: Path) -> str:
 
 
 def write_overlay(con: duckdb.DuckDBPyConnection, batch: ProjectionBatch, *, topic: str,
-                  epoch: str, db: str = "main") -> None:
+                  epoch: str, db: str = "main", deferred: bool = False) -> None:
     """Write one folded batch and its next offset to database `db` in one transaction: its
     changelog rows appended, the rows it replaces hidden and written to the small tables
-    (`STORE`). The caller has dropped the changes already stored (a delta is applied once)."""
+    (`STORE`). The caller has dropped the changes already stored (a delta is applied once).
+    `deferred` (the writer, `layout_schema(pending=True)`): no read of the base tables; an
+    event's sources in the base are merged later (`apply_event_deltas`)."""
     cat = catalog(con, db)
     store = f"{cat}.{STORE}"
     with tempfile.TemporaryDirectory(prefix="newsline-overlay-") as tmpdir:
@@ -184,7 +211,7 @@ def write_overlay(con: duckdb.DuckDBPyConnection, batch: ProjectionBatch, *, top
                             f"(SELECT version_id FROM {staged})")
                 con.execute(f"INSERT INTO {store}.articles_status SELECT * FROM {staged}")
             if batch.events:
-                apply_event_deltas(con, batch.events, tmp, cat)
+                apply_event_deltas(con, batch.events, tmp, cat, deferred=deferred)
             con.execute(f"DELETE FROM {cat}.main.sink_offsets WHERE topic = ?", [topic])
             con.execute(f"INSERT INTO {cat}.main.sink_offsets VALUES (?, 0, ?, ?)",
                         [topic, batch.next_offset, epoch])
@@ -218,35 +245,50 @@ def event_rows_sql(con: duckdb.DuckDBPyConnection, deltas: str, events: str) -> 
     """The `events` rows of the living events in `deltas`, their sources the table `events`'
     (the rows of these events before the batch) with the deltas applied, sorted as the resolver
     sorts them (DuckDB compares VARCHARs by their UTF-8 bytes: Python's order of str)."""
-    sources = ("CASE WHEN d.whole THEN list_sort(d.sources_added) ELSE list_sort(list_filter("
-               "list_distinct(list_concat(coalesce(e.sources, []::VARCHAR[]), d.sources_added)), "
-               "x -> NOT list_contains(d.sources_removed, x))) END")
-    cols = ", ".join(sources + " AS sources" if c == "sources" else f"d.{c}"
+    cols = ", ".join(f"{_delta_sources('e.sources')} AS sources" if c == "sources" else f"d.{c}"
                      for c in column_types(con, "events"))
     return (f"SELECT {cols} FROM {deltas} d LEFT JOIN {events} e ON e.event_id = d.event_id "
             "WHERE d.alive")
 
 
+def _delta_sources(prior: str) -> str:
+    """SQL for an event's sources after the delta `d` of a batch, from `prior` (its sources
+    before the batch, NULL for none); sorted."""
+    return ("CASE WHEN d.whole THEN list_sort(d.sources_added) ELSE list_sort(list_filter("
+            f"list_distinct(list_concat(coalesce({prior}, []::VARCHAR[]), d.sources_added)), "
+            "x -> NOT list_contains(d.sources_removed, x))) END")
+
+
 def apply_event_deltas(con: duckdb.DuckDBPyConnection, events: dict[str, EventDelta],
-                       tmp: Path, cat: str) -> None:
+                       tmp: Path, cat: str, deferred: bool = False) -> None:
     """Apply a batch's event deltas (inside the caller's transaction) to `events` and
     `event_mentions` of database `cat` (quoted): an event's row is written once per batch,
-    from its deltas and its stored `sources` (read by key: a scan of `events_base.event_id`,
-    the one read of a batch that grows with the database); of its mentions, only those that
-    entered or left are written, with no read: a pair that entered or left hides its copy in
-    the base (`event_mentions_gone`), and one that entered goes to `event_mentions_recent`;
-    an event whose lists were replaced whole (or that died) hides all its rows."""
+    from its deltas and its stored `sources`; of its mentions, only those that entered or
+    left are written, with no read: a pair that entered or left hides its copy in the base
+    (`event_mentions_gone`), and one that entered goes to `event_mentions_recent`; an event
+    whose lists were replaced whole (or that died) hides all its rows.
+
+    The stored sources, when not `deferred`, are read by key from the `events` view: a scan of
+    `events_base`, which grows with the database (a replica's catch-up, once per publish).
+    `deferred` (the writer) reads only the small tables: an event whose row is in the base
+    gets a partial row in `events_recent`, the sources that entered since the fold, and one
+    in `events_pending`, those that left (`_deferred_event_rows`); the writer's view merges
+    them with the base's, and the fold writes the merged lists (`resolve_pending`)."""
     store = f"{cat}.{STORE}"
     deltas, mentions = stage_event_deltas(con, events, tmp)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE events_before AS "
-                f"SELECT event_id, sources FROM {cat}.main.events WITH NO DATA")
-    for keys in key_lists(e for e, d in events.items() if d.facts is not None and not d.whole):
-        con.execute(f"INSERT INTO events_before SELECT event_id, sources FROM {cat}.main.events "
-                    f"WHERE event_id IN ({keys})")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE event_rows AS "
-                f"{event_rows_sql(con, deltas, 'events_before')}")
-    _forget(con, store, "events", "event_id", deltas)
-    con.execute(f"INSERT INTO {store}.events_recent SELECT * FROM event_rows")
+    if deferred:
+        _deferred_event_rows(con, store, deltas)
+    else:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE events_before AS "
+                    f"SELECT event_id, sources FROM {cat}.main.events WITH NO DATA")
+        for keys in key_lists(e for e, d in events.items()
+                              if d.facts is not None and not d.whole):
+            con.execute(f"INSERT INTO events_before SELECT event_id, sources FROM "
+                        f"{cat}.main.events WHERE event_id IN ({keys})")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE event_rows AS "
+                    f"{event_rows_sql(con, deltas, 'events_before')}")
+        _forget(con, store, "events", "event_id", deltas)
+        con.execute(f"INSERT INTO {store}.events_recent SELECT * FROM event_rows")
     con.execute(f"CREATE OR REPLACE TEMP TABLE whole_events AS "
                 f"SELECT event_id FROM {deltas} WHERE whole")
     _forget(con, store, "event_mentions", "event_id", "whole_events")
@@ -260,6 +302,55 @@ def apply_event_deltas(con: duckdb.DuckDBPyConnection, events: dict[str, EventDe
                 "WHERE g.event_id = p.event_id AND g.mention_id = p.mention_id)")
     con.execute(f"INSERT INTO {store}.event_mentions_recent SELECT DISTINCT event_id, "
                 f"mention_id FROM {mentions} WHERE added")
+
+
+def _deferred_event_rows(con: duckdb.DuckDBPyConnection, store: str, deltas: str) -> None:
+    """Write the events rows of `deltas` reading only the small tables. An event's sources
+    before the batch are its row in `events_recent` (complete, or partial if in
+    `events_pending`), none if it died since the fold (hidden, no recent row), else its row in
+    the base, unread: the new row is then partial, relative to the base (the sources that
+    entered since the fold in `events_recent`, those that left in `events_pending`). A delta
+    does the same to a complete list and to a partial one ((S + a) - r), and the sources that
+    left a partial row are (R - a) + r; a whole delta gives a complete row."""
+    cols = ", ".join(f"{_delta_sources('r.sources')} AS sources" if c == "sources" else f"d.{c}"
+                     for c in column_types(con, "events"))
+    removed = ("list_sort(list_distinct(list_concat(list_filter(coalesce(p.sources_removed, "
+               "[]::VARCHAR[]), x -> NOT list_contains(d.sources_added, x)), "
+               "d.sources_removed)))")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE event_rows AS SELECT {cols}, NOT d.whole AND ("
+                "p.event_id IS NOT NULL OR (r.event_id IS NULL AND d.event_id NOT IN (SELECT "
+                f"event_id FROM {store}.events_moved))) AS partial, {removed} AS removed "
+                f"FROM {deltas} d LEFT JOIN {store}.events_recent r ON r.event_id = d.event_id "
+                f"LEFT JOIN {store}.events_pending p ON p.event_id = d.event_id WHERE d.alive")
+    _forget(con, store, "events", "event_id", deltas)
+    con.execute(f"INSERT INTO {store}.events_recent SELECT * EXCLUDE (partial, removed) "
+                "FROM event_rows")
+    con.execute(f"DELETE FROM {store}.events_pending WHERE event_id IN "
+                f"(SELECT event_id FROM {deltas})")
+    con.execute(f"INSERT INTO {store}.events_pending SELECT event_id, removed FROM event_rows "
+                "WHERE partial")
+
+
+def _has_pending(con: duckdb.DuckDBPyConnection, db: str) -> bool:
+    row = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND "
+                      "schema_name = ? AND table_name = 'events_pending'",
+                      [database(con, db), STORE]).fetchone()
+    return bool(row and row[0])
+
+
+def resolve_pending(con: duckdb.DuckDBPyConnection, db: str = "main") -> None:
+    """Write the merged sources of the partial `events_recent` rows of `db` and empty
+    `events_pending` (inside the caller's transaction; a join with the base: one scan)."""
+    if not _has_pending(con, db):
+        return
+    store = f"{catalog(con, db)}.{STORE}"
+    sources = merged_sources("o.sources", "r.sources", "p.sources_removed")
+    con.execute(f"UPDATE {store}.events_recent t SET sources = m.sources FROM (SELECT "
+                f"r.event_id, {sources} AS sources FROM {store}.events_recent r JOIN "
+                f"{store}.events_pending p ON p.event_id = r.event_id LEFT JOIN "
+                f"{store}.events_base o ON o.event_id = r.event_id) m "
+                "WHERE t.event_id = m.event_id")
+    con.execute(f"DELETE FROM {store}.events_pending")
 
 
 def overlay_rows(con: duckdb.DuckDBPyConnection, db: str = "main") -> tuple[int, int]:
@@ -308,6 +399,7 @@ def fold_overlay(con: duckdb.DuckDBPyConnection, db: str = "main") -> None:
     store = f"{catalog(con, db)}.{STORE}"
     con.execute("BEGIN TRANSACTION")
     try:
+        resolve_pending(con, db)  # before the base rows it reads are deleted
         for table, key in OVERLAID.items():
             con.execute(f"DELETE FROM {store}.{table}_base WHERE {key} IN "
                         f"(SELECT {key} FROM {store}.{table}_moved)")

@@ -39,6 +39,7 @@ from processors.store.overlay import (
     due_for_fold,
     fold_and_checkpoint,
     layout_schema,
+    resolve_pending,
     write_overlay,
 )
 from processors.store.project import ProjectionBatch, fold
@@ -56,12 +57,13 @@ def open_writer(path: Path, threads: int | None = None) -> duckdb.DuckDBPyConnec
     """Open (creating) a writer database in the projections' layout (`overlay`); `threads` caps
     DuckDB's threads for this connection (None: DuckDB's default, one per core). A writer of an
     older version (the analysts' tables with their keys) is first copied into that layout
-    (`upgrade_writer`)."""
+    (`upgrade_writer`); one of the layout before `events_pending` (7 December 2026) gets that
+    table and the view that reads it, with no copy."""
     path.parent.mkdir(parents=True, exist_ok=True)
     con = _connect(path, threads)
     if _keyed(con):
         con = upgrade_writer(con, path, threads)
-    con.execute(layout_schema())
+    con.execute(layout_schema(pending=True))
     first: dict[tuple[str, str], str] = {}  # (alias, name) once, as its key did before
     for a, name, kind in alias_rows():
         first.setdefault((a, name), kind)
@@ -113,10 +115,11 @@ def apply_batch(con: duckdb.DuckDBPyConnection, batch: ProjectionBatch, *, topic
     (`overlay.write_overlay`, shared with the replicas); then fold the small tables into the
     base if they are due (`overlay.due_for_fold`).
 
-    No statement reads a table whole except the stored `sources` of the events the batch
-    changes (`overlay.apply_event_deltas`) and, once per `FOLD_SHARE` of the base, the fold;
-    no checkpoint writes an index (there are none)."""
-    write_overlay(con, _first_of_each(con, batch, db), topic=topic, epoch=epoch, db=db)
+    No statement reads a base table except, once per `FOLD_SHARE` of the base, the fold: the
+    stored `sources` of the events a batch changes are merged later (`deferred`,
+    `overlay.apply_event_deltas`); no checkpoint writes an index (there are none)."""
+    write_overlay(con, _first_of_each(con, batch, db), topic=topic, epoch=epoch, db=db,
+                  deferred=True)
     if due_for_fold(con, db):
         fold_and_checkpoint(con, db)
 
@@ -157,7 +160,12 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, writer_path: Path, target: 
     """Checkpoint the writer and atomically replace `target` with a whole copy of it.
 
     For one-off files (the dev database, tests); the running sink publishes replicas instead.
+    The writer's partial `events` rows are merged first (`overlay.resolve_pending`), so the
+    copy's view reads no pending sources.
     """
+    con.execute("BEGIN TRANSACTION")
+    resolve_pending(con)
+    con.execute("COMMIT")
     con.execute("CHECKPOINT")
     fd, tmp_name = tempfile.mkstemp(prefix=".newsline-snapshot-", dir=target.parent)
     os.close(fd)

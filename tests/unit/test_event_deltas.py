@@ -157,6 +157,25 @@ def test_a_resent_change_is_applied_once_by_the_writer(tmp_path, streams):
     assert again["changelog"] == once["changelog"]  # the resend is not stored
 
 
+def test_a_resent_change_is_applied_once_by_a_writer_that_folds_often(tmp_path, streams,
+                                                                      monkeypatch):
+    """The writer folds every few batches (thresholds lowered), so events changed again stand
+    on base rows whose sources it does not read (partial rows, `events_pending`), and the
+    resent change comes after its first copy was folded: the tables are the reference fold."""
+    from processors.store import overlay
+
+    monkeypatch.setattr(overlay, "FOLD_MIN_ROWS", 300)
+    monkeypatch.setattr(overlay, "FOLD_SHARE", 0.0)
+    folds = []
+    fold_overlay = overlay.fold_overlay
+    monkeypatch.setattr(overlay, "fold_overlay", lambda *a: folds.append(a) or fold_overlay(*a))
+    v2, _ = streams
+    con = project(tmp_path / "w.duckdb", resent(v2), batch=60)
+    assert len(folds) > 3
+    assert con.execute("SELECT count(*) FROM newsline_sink.events_pending").fetchone()[0] > 0
+    assert projected(con) == reference_projection(envelopes_of(v2))
+
+
 def test_a_resent_change_is_applied_once_in_the_replicas(tmp_path, streams):
     v2, _ = streams
     records = resent(v2)

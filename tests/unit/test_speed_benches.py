@@ -33,7 +33,7 @@ def test_sink_statements_bench_times_a_catch_up_and_a_fold(tmp_path):
 
 
 
-def test_writer_bench_times_both_sides_and_reads_by_key(tmp_path):
+def test_writer_bench_times_both_sides_and_defers_the_stored_sources(tmp_path):
     out = tmp_path / "writer.json"
     subprocess.run([sys.executable, "bench/writer_bench.py", "--sizes", "2000", "--batches", "2",
                     "--articles", "5", "--before", "HEAD", "--json", str(out)],
@@ -42,7 +42,17 @@ def test_writer_bench_times_both_sides_and_reads_by_key(tmp_path):
     assert [r["side"] for r in results] == ["before", "after"]
     after = results[1]
     assert after["changes_per_batch"] == 5 * 16 and after["batch_median_s"] > 0
-    assert any("events_before" in sql for sql in after["statements_median_s"])
+    assert any("events_pending" in sql for sql in after["statements_median_s"])
+    assert not any("events_before" in sql for sql in after["statements_median_s"])
+
+
+def test_sources_options_bench_times_the_reads_and_the_analysts_views(tmp_path):
+    out = tmp_path / "sources.json"
+    subprocess.run([sys.executable, "bench/sources_options.py", "--sizes", "3000", "--json",
+                    str(out)], cwd=ROOT, check=True, capture_output=True, timeout=600)
+    result = json.loads(out.read_text())["results"][0]
+    assert result["size"] == 3000 and result["reads_s"]["by_key"] > 0
+    assert set(result["analysts_s"]) == {"replicas", "merged_at_read"}
 
 def test_analyse_speed_bench_finds_the_outputs_identical(tmp_path):
     out = tmp_path / "analyse.json"
