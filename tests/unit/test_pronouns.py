@@ -3,7 +3,7 @@
 One case per rule, each checked to fail with its rule taken out: ``he`` and ``she`` stand for a
 person (not the company the sentence before names first); they are subjects after an opening
 phrase too ("Speaking to the public he said"), unless a person is named before them; French
-« il » is no person rule.
+« il » is no person rule; a run of 2,000 such sentences keeps its person, in linear time.
 """
 
 from datetime import UTC, datetime
@@ -87,3 +87,11 @@ def test_where_the_subject_pronoun_is():
     # not in French, where « il » may be a company
     assert subject_pronoun("Selon la presse, il a signé le contrat.", "fr", [],
                            never_a_person) is None
+
+
+def test_a_long_run_of_pronouns_after_opening_phrases_keeps_its_person_in_linear_time():
+    # each sentence's person comes from the sentences before it, made once each in text order
+    run = " ".join(f"In the morning he was happy about plan {i}." for i in range(2000))
+    text = f"Barack Obama met the board. {run} At noon he signed the contract on 4 May 2009."
+    signed = [m.entities for m in mentions(text) if "4 May 2009" in m.expression]
+    assert signed == [["Barack Obama"]]
