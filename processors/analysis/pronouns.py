@@ -27,7 +27,6 @@ from typing import NamedTuple
 import regex
 
 from processors.analysis.participants import Named
-from processors.analysis.predicates import _words
 
 _OPENING_SUBJECTS = {
     "en": regex.compile(r"(?:he|she|it|they|the (?:company|firm|airline|carrier|automaker|"
@@ -35,7 +34,7 @@ _OPENING_SUBJECTS = {
     "fr": regex.compile(r"(?:il(?! y\b| faut\b| s['’]agit\b)|elle|ils|elles|l['’]entreprise|"
                         r"la société|le groupe|la compagnie)\b", regex.I),  # not « il y a »
 }
-_PERSONAL = {"en": frozenset({"he", "she"})}  # stand for a person, wherever they stand
+_PERSONAL = {"en": regex.compile(r"\b(?:he|she)\b", regex.I)}  # a person, wherever they stand
 SUBJECT_LOOKBACK = 3
 
 
@@ -56,13 +55,14 @@ def subject_pronoun(sentence: str, language: str, named: Sequence[Named],
         return None
     lead = len(sentence) - len(sentence.lstrip())
     opening = pattern.match(sentence, lead)
-    personal = _PERSONAL.get(language, frozenset())
+    personal = _PERSONAL.get(language)
     if opening is not None:
-        return Pronoun(opening.start(), opening.end(), opening.group().casefold() in personal)
-    word = next((w for w in _words(sentence) if w.text in personal), None)
-    if word is None or any(n.start < word.start and is_person(n.name, n.kind) for n in named):
+        return Pronoun(opening.start(), opening.end(),
+                       personal is not None and personal.fullmatch(opening.group()) is not None)
+    word = None if personal is None else personal.search(sentence)
+    if word is None or any(n.start < word.start() and is_person(n.name, n.kind) for n in named):
         return None
-    return Pronoun(word.start, word.end, True)
+    return Pronoun(word.start(), word.end(), True)
 
 
 def name_before(index: int, named_in: Callable[[int], dict[str, str]],
