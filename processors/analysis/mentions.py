@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from typing import NamedTuple
 
@@ -20,6 +20,7 @@ from processors.analysis.predicates import (
     predicate_of,
     unreal,
 )
+from processors.analysis.pronouns import name_before, subject_pronoun
 from processors.analysis.sentences import split_sentences
 from processors.analysis.temporal import TemporalExpression
 from processors.analysis.temporal.engine import is_future_clause, tagger_for
@@ -82,16 +83,24 @@ def build_mentions(text: str, expressions: Sequence[TemporalExpression], *, lang
 
     with_subject: list[list[Named]] = []
 
+    def is_person(name: str, kind: str) -> bool:
+        return kind == "person" or (kind == "other" and name.casefold() in people)
+
     def names_of(index: int) -> list[Named]:
         """The sentence's names, with the one its subject pronoun stands for
-        (``_subject_before``), written where the pronoun is. Made in text order, each from the
-        sentences before it already made: a run of pronoun sentences recurses no deeper."""
+        (``pronouns.subject_pronoun``), written where the pronoun is. Made in text order, each
+        from the sentences before it already made: a run of pronoun sentences recurses no deeper."""
         while len(with_subject) <= index:
             i = len(with_subject)
             own = written_in(i)
-            subject = _subject_before(text, spans, i, language, entities_of)
-            with_subject.append(own if subject is None or subject[0] in named_in(i)
-                                else [Named(*subject, 0, 0), *own])
+            s, e = spans[i]
+            pronoun = subject_pronoun(text[s:e], language, own, is_person)
+            subject = None if pronoun is None else name_before(
+                i, entities_of, is_person if pronoun.person else _not_a_place)
+            if pronoun is None or subject is None or subject[0] in named_in(i):
+                with_subject.append(own)
+            else:
+                with_subject.append([Named(*subject, pronoun.start, pronoun.end), *own])
         return with_subject[index]
 
     def entities_of(index: int) -> dict[str, str]:
@@ -257,39 +266,6 @@ def undated(text: str, spans: Sequence[tuple[int, int]],
                                   else (story, "narrative"))
 
 
-_PRONOUN_SUBJECTS = {
-    "en": regex.compile(r"(?:he|she|it|they|the (?:company|firm|airline|carrier|automaker|"
-                        r"manufacturer|index|bank|group))\b", regex.I),
-    "fr": regex.compile(r"(?:il(?! y\b| faut\b| s['’]agit\b)|elle|ils|elles|l['’]entreprise|"
-                        r"la société|le groupe|la compagnie)\b", regex.I),  # not « il y a »
-}
-SUBJECT_LOOKBACK = 3
-
-
-def _subject_before(text: str, spans: Sequence[tuple[int, int]], index: int, language: str,
-                    named_in: Callable[[int], dict[str, str]]) -> tuple[str, str] | None:
-    """The name a sentence opening with a subject pronoun ("He stated that ...", "The company
-    said ...") stands for: the first name, not a place, of the nearest sentence before it
-    that writes one (across paragraphs: news paragraphs are often one sentence long); or None.
-    ``named_in`` gives a sentence's names with its own pronoun's, so a run of "He stated ...",
-    "He emphasized ..." keeps the person the first one stands for."""
-    pattern = _PRONOUN_SUBJECTS.get(language)
-    s, e = spans[index]
-    if pattern is None or not pattern.match(text[s:e].lstrip()):
-        return None
-    return _name_before(index, named_in)
-
-
-def _name_before(index: int, named_in: Callable[[int], dict[str, str]]) -> tuple[str, str] | None:
-    """The first name, not a place, of the nearest of the ``SUBJECT_LOOKBACK`` sentences before
-    sentence ``index`` that writes one; or None."""
-    for back in range(index - 1, max(index - 1 - SUBJECT_LOOKBACK, -1), -1):
-        named = [(n, kind) for n, kind in named_in(back).items() if kind != "place"]
-        if named:
-            return named[0]
-    return None
-
-
 STORY_DAYS = 31  # a date further back than this before publication is background, not the story's
 
 
@@ -301,6 +277,10 @@ def story_day(explicit: Sequence[Mention], published: date) -> Mention | None:
     alone names no one)."""
     return next((m for m in explicit if m.granularity == "day" and m.start == m.end
                  and m.entities and 0 <= (published - m.start).days <= STORY_DAYS), None)
+
+
+def _not_a_place(name: str, kind: str) -> bool:
+    return kind != "place"
 
 
 def _headline(sentence: str, title: str | None) -> bool:

@@ -27,7 +27,9 @@ ecbplus_eval = load_bench("ecbplus_eval")
 # 3215 / 2881 -> 3172 / 2856 (P 0.896 -> 0.900, R 0.517 -> 0.513), cross-subtopic 60 -> 52,
 # cross-topic 274 -> 264, when two reports of one year needed strong evidence and a deadline not
 # yet reached dated no event (issue 12, precision).
-PINNED = {"linked": 3172, "gold": 5568, "correct": 2856, "cross_subtopic": 52, "cross_topic": 264}
+# 3172 / 2856 -> 3171 / 2855 when "he" and "she" stood for a person, after an opening phrase too
+# (processors/analysis/pronouns.py; one correct link between an undated and a dated article fewer).
+PINNED = {"linked": 3171, "gold": 5568, "correct": 2855, "cross_subtopic": 52, "cross_topic": 264}
 NOON = datetime(2008, 12, 9, 12, tzinfo=UTC)
 
 

@@ -42,7 +42,8 @@ PINNED_PAIRS = {"gold": 313, "system": 178, "correct": 73}
 # 334 / 169 before an event's entities were its mentions' participants.
 # 295 / 156 before a verb under a modal or a negation gave no undated event or co-event, and the
 # last-name and pronoun-run rules above.
-PINNED_ALL_DATES = {"gold": 297, "system": 293, "correct": 157}
+# 293 / 157 before "he" and "she" stood for a person, after an opening phrase too (pronouns.py).
+PINNED_ALL_DATES = {"gold": 297, "system": 294, "correct": 157}
 NOON = datetime(2005, 6, 13, 12, tzinfo=UTC)
 
 
