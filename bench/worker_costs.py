@@ -12,14 +12,18 @@ the worker's two agents do between the broker's bytes in and out (`processors/ap
 - `decode`: the `resolve` agent's decoding of the analysed record;
 - `resolve`: `Resolver.handle` on a real SQLite store in a temporary folder (the fold, the
   journal record built and encoded, the store's transaction); the journal and the changelog
-  are hashed, not sent. Within it, `fold` is `apply_article` and `store` is `Store.apply`.
+  are hashed, not sent. Within it, `fold` is `apply_article` and `store` is `Store.apply`
+  (since group commit, `Store.begin`, `write` and `commit`). `--group N`: the articles go
+  to `Resolver.handle_group` N at a time, as the agent hands them over under a backlog
+  (analysed N at a time first); a tree without it resolves them one at a time.
 
 The first 20 articles are analysed once, untimed, before the run: the worker builds its date
 taggers once per process, not per article.
 
 The raw envelopes carry fixed ids and times (each article's version time), so the journal
-records, the changes and the store are the same bytes in every run: `digest` is a SHA-256 of the
-analysed data, every journal record, every change message and the store's final rows. Two trees
+records, the changes and the store are the same bytes in every run: `digest` is a SHA-256 of
+every journal record, every change message, the analysed data and the store's final rows (the
+same with or without `--group`). Two trees
 give the same output when their digests are equal, under the same `PYTHONHASHSEED` (`--before`
 sets 0): the order of the statuses in a journal record follows a set's, so it changes with the
 hash seed (nothing else did, on 400 articles; the store applies them as absolute writes).
@@ -83,7 +87,7 @@ class Timed:
             self.totals[self.name] += time.process_time() - t0
 
 
-def run(raws: list[bytes], profile: str | None) -> dict[str, Any]:
+def run(raws: list[bytes], profile: str | None, group: int = 1) -> dict[str, Any]:
     """The worker's per-article path over `raws`; CPU per stage and the digest of the output."""
     from processors.worker import resolver_state
     from processors.worker.analysis_pool import analyse_value
@@ -92,13 +96,19 @@ def run(raws: list[bytes], profile: str | None) -> dict[str, Any]:
     from schemas.codec import Rejection, decode
 
     cpu = {"analyse": 0.0, "decode": 0.0, "resolve": 0.0, "fold": 0.0, "store": 0.0}
-    fold, store_apply = resolver_state.apply_article, resolver_state.Store.apply
+    fold = resolver_state.apply_article
+    # The store's transaction: `apply` before group commit; since, `apply` only wraps these.
+    store_steps = [name for name in ("begin", "write", "commit")
+                   if hasattr(resolver_state.Store, name)] or ["apply"]
+    store_fns = {name: getattr(resolver_state.Store, name) for name in store_steps}
     digest = hashlib.sha256()
+    # Each output hashed apart, then together: the same digest whatever the group size.
+    journal, changes, analysed = hashlib.sha256(), hashlib.sha256(), hashlib.sha256()
     counts: dict[str, int] = {"journal_records": 0, "journal_bytes": 0, "changes": 0}
 
     class HashedJournal:
         async def append(self, key: bytes, value: bytes) -> int:
-            digest.update(key + b"\0" + value + b"\n")
+            journal.update(key + b"\0" + value + b"\n")
             counts["journal_records"] += 1
             counts["journal_bytes"] += len(value)
             return counts["journal_records"] - 1
@@ -109,7 +119,7 @@ def run(raws: list[bytes], profile: str | None) -> dict[str, Any]:
 
     async def publish(messages: list[tuple[bytes, bytes]]) -> None:
         for key, value in messages:
-            digest.update(key + b"\0" + value + b"\n")
+            changes.update(key + b"\0" + value + b"\n")
         counts["changes"] += len(messages)
 
     async def main(tmp: Path) -> None:
@@ -117,37 +127,49 @@ def run(raws: list[bytes], profile: str | None) -> dict[str, Any]:
         await resolver.recover()
         for raw in raws[:20]:  # the taggers are built once per process (both languages)
             analyse_value(raw)
-        for offset, raw in enumerate(raws):
-            t0 = time.process_time()
-            outcome = analyse_value(raw)
-            t1 = time.process_time()
-            assert outcome.value is not None, outcome.reason
-            env = decode(outcome.value, expected=ARTICLE_ANALYSED)
-            assert not isinstance(env, Rejection), env.reason
+        handle_group = getattr(resolver, "handle_group", None)
+        for start in range(0, len(raws), group):
+            items = []
+            for offset in range(start, min(start + group, len(raws))):
+                t0 = time.process_time()
+                outcome = analyse_value(raws[offset])
+                t1 = time.process_time()
+                assert outcome.value is not None, outcome.reason
+                env = decode(outcome.value, expected=ARTICLE_ANALYSED)
+                assert not isinstance(env, Rejection), env.reason
+                cpu["analyse"] += t1 - t0
+                cpu["decode"] += time.process_time() - t1
+                items.append((offset, env.data))
             t2 = time.process_time()
-            await resolver.handle(offset, env.data)
-            t3 = time.process_time()
-            digest.update(env.data.model_dump_json().encode() + b"\n")
-            cpu["analyse"] += t1 - t0
-            cpu["decode"] += t2 - t1
-            cpu["resolve"] += t3 - t2
+            if handle_group is not None and group > 1:
+                await handle_group(items)
+            else:
+                for offset, art in items:
+                    await resolver.handle(offset, art)
+            cpu["resolve"] += time.process_time() - t2
+            for _, art in items:
+                analysed.update(art.model_dump_json().encode() + b"\n")
         if resolver.state is not None:
             scores = resolver.state.active.scores
             counts.update(pair_scores_asked=scores.calls, pair_scores_computed=scores.misses,
                           pair_scores_kept=len(scores.scores))
         dump = resolver.store.dump()
+        for part in (journal, changes, analysed):
+            digest.update(part.digest())
         digest.update(json.dumps(dump, sort_keys=True, default=repr).encode())
         resolver.store.close()
 
     resolver_state.apply_article = Timed(cpu, "fold", fold)  # type: ignore[assignment]
-    resolver_state.Store.apply = lambda self, *a: Timed(  # type: ignore[method-assign]
-        cpu, "store", store_apply)(self, *a)
+    for name, fn in store_fns.items():
+        setattr(resolver_state.Store, name,
+                lambda self, *a, _fn=fn: Timed(cpu, "store", _fn)(self, *a))
     try:
         with tempfile.TemporaryDirectory(prefix="worker-costs-") as tmp:
             wall = _timed_run(main, Path(tmp), profile)
     finally:
         resolver_state.apply_article = fold  # type: ignore[assignment]
-        resolver_state.Store.apply = store_apply  # type: ignore[method-assign]
+        for name, fn in store_fns.items():
+            setattr(resolver_state.Store, name, fn)
     n = len(raws)
     total = cpu["analyse"] + cpu["decode"] + cpu["resolve"]
     per = {k: round(1000 * v / n, 2) for k, v in cpu.items()}
@@ -198,7 +220,7 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
             for rev, tree in trees.items():
                 out = subprocess.run(
                     [sys.executable, __file__, "--articles", str(args.articles),
-                     "--seed", str(args.seed)],
+                     "--seed", str(args.seed), "--group", str(args.group)],
                     env={**os.environ, "WORKER_COSTS_TREE": str(tree), "PYTHONHASHSEED": "0"}, check=True,
                     capture_output=True, text=True).stdout
                 runs[rev].append(json.loads(out.strip().splitlines()[-1]))
@@ -220,6 +242,8 @@ def main() -> None:
     parser.add_argument("--profile", help="cProfile the run into this file and print its top")
     parser.add_argument("--json", help="write the result here too")
     parser.add_argument("--pair-scores", type=int, help="pairs a PairScores keeps (its cap)")
+    parser.add_argument("--group", type=int, default=1,
+                        help="articles resolved as one group (Resolver.handle_group)")
     args = parser.parse_args()
     if args.pair_scores is not None:
         from processors.resolution import coreference
@@ -228,7 +252,7 @@ def main() -> None:
     if args.before:
         out = compare(args)
     else:
-        out = run(raw_records(args.articles, args.seed), args.profile)
+        out = run(raw_records(args.articles, args.seed), args.profile, max(1, args.group))
         if args.profile:
             print_profile(args.profile)
     out = {"date": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -154,7 +154,7 @@ def test_status_reports_the_stack(stack):
     assert out["api"] == "ok" and out["counts"] == counts and counts["articles"] >= 1
     assert out["log_epoch"] == epoch and epoch.startswith("kafka-")
     # Every change once, none missing, and the sink past the log's last record. The log may hold
-    # a change twice (a resolver resends its last record's changes when a rebalance assigns it
+    # a change twice (a resolver resends its last group's changes when a rebalance assigns it
     # its partition again), so its offsets can outnumber the distinct changes.
     records = changelog_records(stack)
     assert counts["changelog"] == len({e["id"] for _, e in records})

@@ -12,7 +12,15 @@ import pytest
 
 from processors.analysis.analyse import analyse_article
 from processors.resolution.fold import fold_all
-from processors.worker.resolver_state import Crash, MemoryJournal, Record, Resolver, Store
+from processors.worker.resolver_state import (
+    GROUP_MAX,
+    Crash,
+    FoldError,
+    MemoryJournal,
+    Record,
+    Resolver,
+    Store,
+)
 from schemas.articles import Article
 from schemas.codec import envelope
 from tests.conftest import EXAMPLES
@@ -70,16 +78,17 @@ NOTHING_CACHED = {"hot_mentions": 0, "hot_blocks": 0, "hot_summaries": 1, "statu
 
 
 def run(tmp_path, crash_at=None, start_from=lambda r: r.next_offset or 0, hot_mentions=None,
-        bound=None, arts=None):
+        bound=None, arts=None, group=1, journal=None):
     """Feed every article at its offset; on a crash, a new process: new store connection, new
     resolver, recovery, then redelivery from `start_from` (the position rule by default).
     `hot_mentions`: the resolvers' resident mentions (0: no ref nor block head of the index
-    stays in memory after each article); `bound`: any of the resolver's cache sizes."""
+    stays in memory after each article); `bound`: any of the resolver's cache sizes; `group`:
+    articles resolved as one group (`Resolver.handle_group`)."""
     if bound is None:
         bound = {} if hot_mentions is None else {"hot_mentions": hot_mentions, "hot_blocks": 0,
                                                  "hot_summaries": 1}
     path = tmp_path / "store.sqlite"
-    journal, sink, faults = MemoryJournal(), Sink(), Faults(crash_at)
+    journal, sink, faults = journal or MemoryJournal(), Sink(), Faults(crash_at)
     journal.fault = sink.fault = faults
     arts = articles() if arts is None else arts
 
@@ -91,8 +100,13 @@ def run(tmp_path, crash_at=None, start_from=lambda r: r.next_offset or 0, hot_me
         pos = 0
         while pos < len(arts):
             try:
-                await r.handle(pos, arts[pos])
-                pos += 1
+                if group == 1:
+                    await r.handle(pos, arts[pos])
+                    pos += 1
+                else:
+                    items = [(o, arts[o]) for o in range(pos, min(pos + group, len(arts)))]
+                    await r.handle_group(items)
+                    pos += len(items)
             except Crash:
                 store.close()
                 store = Store(path)
@@ -223,7 +237,7 @@ def test_redelivery_from_an_older_committed_offset_changes_nothing(tmp_path, cle
 
 def test_a_worker_with_no_store_rebuilds_from_the_journal(tmp_path, clean):
     """The partition moves to a worker with an empty store: it catches up from the journal and
-    resends only the last record's changes (identical ids and bytes)."""
+    resends only the changes of the last `GROUP_MAX` records (identical ids and bytes)."""
     dump, journal, sink, _, _ = clean
     mem = MemoryJournal()
     mem.records = list(journal)
@@ -244,7 +258,7 @@ def test_a_worker_with_no_store_rebuilds_from_the_journal(tmp_path, clean):
     got, state = asyncio.run(main())
     assert got == dump
     assert resent.changes == sink.changes
-    assert resent.sent == len(Record.parse(journal[-1]).changes)
+    assert resent.sent == sum(len(Record.parse(r).changes) for r in journal[-GROUP_MAX:])
     assert state.events == fold_all(articles()).events
 
 
@@ -490,3 +504,114 @@ def test_a_journal_of_version_1_records_recovers_to_the_same_store(tmp_path, cle
 
     assert asyncio.run(main()) == dump
     assert resent.changes and all(sink.changes[c] == v for c, v in resent.changes.items())
+
+
+@pytest.mark.parametrize("group", [2, 5, 100])
+def test_groups_give_the_clean_run(tmp_path, clean, group):
+    """Articles resolved in groups (folded one after the other into one store transaction,
+    their records appended together): the store, the journal (byte for byte) and the changes
+    of one-at-a-time."""
+    dump, journal, sink, _, _ = clean
+    got, got_journal, got_sink, _, _ = run(tmp_path, group=group)
+    assert (got, got_journal, got_sink.changes) == (dump, journal, sink.changes)
+
+
+def test_a_crash_at_any_step_of_a_group_then_recovery_gives_the_clean_run(tmp_path, clean):
+    """Groups of four, crashed at every step: among them after a group's journal records
+    are all appended and before its changes are sent or its store transaction commits
+    (recovery then applies every record of the group, not only the last, and resends all
+    their changes)."""
+    dump, journal, sink, _, _ = clean
+    _, _, _, faults, _ = run(tmp_path / "clean", group=4)
+    where = set()
+    for n in range(1, faults.count + 1):
+        d = tmp_path / str(n)
+        d.mkdir()
+        got, got_journal, got_sink, crashed, _ = run(d, crash_at=n, group=4)
+        where.add(crashed.where)
+        assert got == dump, (n, crashed.where)
+        assert got_journal == journal, (n, crashed.where)
+        assert got_sink.changes == sink.changes, (n, crashed.where)
+    assert {"fold", "journal", "journal:before", "journal:after", "changes", "publish",
+            "store", "store:events", "store:position", "done"} <= where
+
+
+class LosesOne(MemoryJournal):
+    """A journal whose first group append loses its second record but keeps the later ones,
+    then fails (as a Kafka request that failed for good after the next one of the partition
+    was sent), as a crash would."""
+
+    def __init__(self):
+        super().__init__()
+        self.lost = False
+
+    async def append_many(self, items):
+        if self.lost or len(items) < 3:
+            return await super().append_many(items)
+        self.lost = True
+        self.records += [value for i, (_, value) in enumerate(items) if i != 1]
+        raise Crash("journal: a record lost, the later ones landed")
+
+
+def test_a_record_whose_predecessor_never_landed_is_skipped_on_replay(tmp_path, clean):
+    """Replay applies a record only if it follows the position (`Resolver.follows`): the
+    records that landed after a lost one are skipped, the articles are delivered again and
+    folded into the same records, so the store and the changes are the clean run's (the
+    journal holds the orphans too)."""
+    dump, journal, sink, _, _ = clean
+    got, got_journal, got_sink, _, _ = run(tmp_path, group=4, journal=LosesOne())
+    (journal_offset, source_offset), (clean_offset, clean_source) = got.pop("position"), \
+        dump["position"]
+    assert got == {k: v for k, v in dump.items() if k != "position"}
+    assert (journal_offset, source_offset) == (clean_offset + 2, clean_source)
+    assert got_sink.changes == sink.changes
+    # the first record, the two that landed after the lost one (skipped), then the redo
+    assert got_journal == journal[:1] + journal[2:4] + journal[1:]
+
+
+def test_a_fold_error_inside_a_group_leaves_nothing_durable(tmp_path, clean, monkeypatch):
+    """The fold fails on the third article of a group: the group raises `FoldError` before
+    any journal send, the store and the journal are as before it; resolved then one at a
+    time (what the agent does), only that article is parked (`skip`) and the others are
+    resolved as one-at-a-time does with the same poison."""
+    import processors.worker.resolver_state as rs
+
+    arts = articles()[:-1]
+    poison = arts[4].version_id
+    fold = rs.apply_article
+
+    def failing(state, art):
+        if art.version_id == poison:
+            raise ValueError("absurd article")
+        return fold(state, art)
+
+    monkeypatch.setattr(rs, "apply_article", failing)
+
+    async def main(path, grouped):
+        journal, sink = MemoryJournal(), Sink()
+        store = Store(path)
+        r = Resolver(store, journal, sink.publish)
+        await r.recover()
+        items = list(enumerate(arts))
+        if grouped:
+            await r.handle_group(items[:2])
+            before = (store.dump(), list(journal.records), dict(sink.changes))
+            with pytest.raises(FoldError):
+                await r.handle_group(items[2:6])
+            assert (store.dump(), journal.records, sink.changes) == before
+            assert r.state is None  # dropped: rebuilt from the store
+            await r.recover()
+        for offset, art in (items[2:] if grouped else items):
+            try:
+                await r.handle(offset, art)
+            except FoldError:
+                await r.skip(offset, art.version_id)
+        out = store.dump(), list(journal.records), sink.changes
+        store.close()
+        return out
+
+    one_at_a_time = asyncio.run(main(tmp_path / "one.sqlite", False))
+    grouped = asyncio.run(main(tmp_path / "group.sqlite", True))
+    assert grouped == one_at_a_time
+    skipped = [Record.parse(r) for r in grouped[1] if Record.parse(r).version_id == poison]
+    assert len(skipped) == 1 and skipped[0].article is None and not skipped[0].changes

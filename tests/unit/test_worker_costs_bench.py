@@ -21,6 +21,17 @@ def test_two_runs_give_the_same_digest_and_leave_the_resolver_as_it_was():
     assert run(raws[:29], None)["digest"] != first["digest"]
 
 
+def test_articles_resolved_in_groups_give_the_same_output():
+    """`--group`: the same journal records, changes and store (the digest) as one at a time,
+    and the store's steps timed (`begin`, `write`, `commit`) restored after the run."""
+    steps = {n: getattr(resolver_state.Store, n) for n in ("begin", "write", "commit", "apply")}
+    raws = raw_records(30, 15)
+    one, grouped = run(raws, None), run(raws, None, group=8)
+    assert grouped["digest"] == one["digest"] and grouped["journal_records"] == 30
+    assert grouped["stages_ms_per_article"]["store"] > 0
+    assert {n: getattr(resolver_state.Store, n) for n in steps} == steps
+
+
 def test_the_command_writes_its_json(tmp_path):
     out = tmp_path / "costs.json"
     subprocess.run([sys.executable, str(ROOT / "bench" / "worker_costs.py"), "--articles", "12",
