@@ -58,7 +58,7 @@ TOPICS: dict[str, Topic] = {
             # analysed partition p. The resolver's durable state: kept forever.
             "journal", "newsline.resolver.journal", 1,
             key="version_id of the article the record resolves",
-            value="JSON journal record (processors/worker/resolver_state.py, field v = 1)",
+            value="JSON journal record (processors/worker/resolver_state.py, field v = 3)",
             configs={"retention.ms": "-1", "cleanup.policy": "delete",
                      "max.message.bytes": str(64 * 1024 * 1024)},
         ),
