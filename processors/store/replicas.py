@@ -60,9 +60,10 @@ TABLES = ("changelog", "articles", "mentions", "events", "event_mentions", "sink
 log = logging.getLogger(__name__)
 
 REPLICA_SLOTS = 3  # the published one, the next one, and one spare for a held-open session
-# Changes kept in memory to catch replicas up: about 4.5 KB each decoded (tracemalloc, the
-# synthetic events of bench/sink_bench.py), so about 270 MB at most: some 8 s of changes at
-# 500 articles/s, more than publishes are spaced by under load.
+# Changes kept in memory to catch replicas up, at most: about 4.5 KB each decoded (tracemalloc,
+# the synthetic events of bench/sink_bench.py), so about 270 MB: some 8 s of changes at 500
+# articles/s, more than publishes are spaced by under load. Only those after the replica
+# furthest behind are kept (`ReplicaPublisher._trim`): the cap binds while a replica lags.
 KEEP_CHANGES = 60_000
 # Beyond this many missed changes a whole copy is cheaper than folding them again in Python.
 CATCH_UP_LIMIT = 500_000
@@ -163,12 +164,30 @@ class ReplicaPublisher:
             if self._catch_up(con, path, topic=topic, epoch=epoch, next_offset=next_offset):
                 self.catch_ups += 1
                 self._link(path)
+                self._trim(epoch)
                 return "catch-up"
         path = next((p for p in candidates if not p.exists()), candidates[-1])
         self._copy(con, writer_path, path, epoch=epoch, next_offset=next_offset)
         self.full_copies += 1
         self._link(path)
+        self._trim(epoch)
         return "copy"
+
+    def _trim(self, epoch: str) -> None:
+        """Drop the kept changes every replica of this epoch already has: a catch-up needs only
+        those after the replica furthest behind (about two publishes' worth while the replicas
+        take turns), so memory follows the publishes' spacing, and `keep_changes` caps it only
+        while a replica lags (an analyst holding it open). A replica of another epoch or layout,
+        or none yet, is copied whole and needs none."""
+        positions = [w.next_offset for w in self.written.values()
+                     if w.epoch == epoch and w.layout == LAYOUT]
+        if not positions:
+            return
+        oldest = min(positions)
+        while self.changes and self.changes[0][0] < oldest:
+            self.changes.popleft()
+        if self.kept_from is not None and self.kept_from < oldest:
+            self.kept_from = oldest
 
     def _usable(self, path: Path, epoch: str, next_offset: int) -> _Written | None:
         written = self.written.get(path)
