@@ -80,3 +80,15 @@ def test_sink_costs_bench_times_the_write_and_the_publish():
                           text=True, timeout=600)
     costs = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     assert any("cpu_ms_per_article" in c and c["cpu_ms_per_article"]["write"] > 0 for c in costs)
+
+
+def test_sink_memory_bench_samples_the_sink_as_it_runs(tmp_path):
+    out = tmp_path / "sink-memory.json"
+    subprocess.run([sys.executable, "bench/sink_memory.py", "--articles", "40", "--every", "10",
+                    "--json", str(out)], cwd=ROOT, check=True, capture_output=True, text=True,
+                   timeout=600)
+    figures = json.loads(out.read_text())
+    assert [s["articles"] for s in figures["samples"]] == [0, 10, 20, 30, 40]
+    last = figures["samples"][-1]
+    assert last["rss_mb"] > 0 and last["files_mb"] > 0
+    assert last["kept_changes"] < figures["changes"]  # trimmed to what a replica still needs

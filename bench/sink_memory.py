@@ -1,0 +1,102 @@
+"""The sink's memory over a long run, in-process (no broker): does its RSS level off?
+
+    .venv/bin/python bench/sink_memory.py --articles 4000 --json bench/results/sink-memory.json
+
+The dense workload's first N articles are analysed and folded first (their changes held by this
+script: a constant share of the RSS from then on); then the sink's own functions write them as
+the soak of the fault campaign sees them, two articles a batch (`apply_batch`), each batch
+followed by a publish (`ReplicaPublisher.publish`: a replica's catch-up, or a copy), DuckDB on
+one thread as in the sink. Every `--every` articles: the process's RSS, DuckDB's buffer manager
+(`duckdb_memory()`), Python's live small objects (`sys.getallocatedblocks`) and the changes the
+publisher keeps for replicas. Growth is counted from the first sample (after the changes are
+made), so the script's own data is not in it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def run(per_article: list[list[tuple[int, bytes]]], per_batch: int, every: int) -> list[dict]:
+    """Write and publish the changes batch by batch; a sample every `every` articles."""
+    from processors.store.project import fold
+    from processors.store.replicas import ReplicaPublisher
+    from processors.store.sink import apply_batch, open_writer, split_changes, stored_position
+
+    tmp = Path(tempfile.mkdtemp(prefix="sink-memory-"))
+    (tmp / ".sink").mkdir()
+    writer = tmp / ".sink" / "writer.duckdb"
+    con = open_writer(writer, 1)
+    publisher = ReplicaPublisher(tmp / ".sink", tmp / "newsline.duckdb")
+    samples: list[dict] = []
+
+    def sample(done: int) -> None:
+        row = con.execute("SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory()"
+                          ).fetchone()
+        samples.append({"articles": done, "rss_mb": round(rss_mb(), 1),
+                        "duckdb_buffers_mb": round((row[0] if row else 0) / 2**20, 1),
+                        "py_blocks_k": round(sys.getallocatedblocks() / 1000, 1),
+                        "kept_changes": len(publisher.changes),
+                        "files_mb": round(sum(p.stat().st_size for p in tmp.rglob("*.duckdb*"))
+                                          / 2**20, 1)})
+        print(json.dumps(samples[-1]), flush=True)
+
+    sample(0)
+    for i in range(0, len(per_article), per_batch):
+        records = [r for a in per_article[i:i + per_batch] for r in a]
+        decoded, _ = split_changes(records)
+        batch = fold(decoded)
+        batch.next_offset = records[-1][0] + 1
+        start, _ = stored_position(con, "changelog")
+        apply_batch(con, batch, topic="changelog", epoch="bench")
+        publisher.record(decoded, start)
+        publisher.publish(con, writer, topic="changelog", epoch="bench",
+                          next_offset=batch.next_offset)
+        done = min(i + per_batch, len(per_article))
+        if done % every == 0 or done == len(per_article):
+            sample(done)
+    con.close()
+    return samples
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    from bench.sink_costs import changes
+
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--articles", type=int, default=4000)
+    parser.add_argument("--per-batch", type=int, default=2)
+    parser.add_argument("--every", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    per_article = changes(args.articles, args.seed)
+    samples = run(per_article, args.per_batch, args.every)
+    first = samples[0]["rss_mb"]
+    out: dict[str, Any] = {"bench": "sink_memory", "articles": args.articles,
+                           "per_batch": args.per_batch,
+                           "changes": sum(len(a) for a in per_article), "samples": samples,
+                           "rss_growth_mb": round(samples[-1]["rss_mb"] - first, 1)}
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(out, indent=2) + "\n")
+    return out
+
+
+if __name__ == "__main__":
+    main()
