@@ -44,12 +44,26 @@ def changes(n: int, seed: int) -> list[list[tuple[int, bytes]]]:
     return out
 
 
+def write_batch(con: Any, publisher: Any, records: list[tuple[int, bytes]]) -> int:
+    """One batch as the sink writes it: decoded, folded, applied to the writer (`apply_batch`)
+    and kept for the replicas (`ReplicaPublisher.record`); the next offset."""
+    from processors.store.project import fold
+    from processors.store.sink import apply_batch, split_changes, stored_position
+
+    decoded, _ = split_changes(records)
+    batch = fold(decoded)
+    batch.next_offset = records[-1][0] + 1
+    start, _ = stored_position(con, "changelog")
+    apply_batch(con, batch, topic="changelog", epoch="bench")
+    publisher.record(decoded, start)
+    return batch.next_offset
+
+
 def run(per_article: list[list[tuple[int, bytes]]], per_batch: int, publish_every: int,
         threads: int | None) -> dict[str, Any]:
     """Write and publish the changes; CPU ms per article of each."""
-    from processors.store.project import fold
     from processors.store.replicas import ReplicaPublisher
-    from processors.store.sink import apply_batch, open_writer, split_changes, stored_position
+    from processors.store.sink import open_writer
 
     tmp = Path(tempfile.mkdtemp(prefix="sink-costs-"))
     (tmp / ".sink").mkdir()
@@ -61,18 +75,13 @@ def run(per_article: list[list[tuple[int, bytes]]], per_batch: int, publish_ever
     for i in range(0, len(per_article), per_batch):
         records = [r for a in per_article[i:i + per_batch] for r in a]
         t0 = time.process_time()
-        decoded, _ = split_changes(records)
-        batch = fold(decoded)
-        batch.next_offset = records[-1][0] + 1
-        start, _ = stored_position(con, "changelog")
-        apply_batch(con, batch, topic="changelog", epoch="bench")
-        publisher.record(decoded, start)
+        next_offset = write_batch(con, publisher, records)
         t1 = time.process_time()
         batches += 1
         cpu["write"] += t1 - t0
         if batches % publish_every == 0 or i + per_batch >= len(per_article):
             how = publisher.publish(con, writer, topic="changelog", epoch="bench",
-                                    next_offset=batch.next_offset)
+                                    next_offset=next_offset)
             if how == "catch-up":  # the first publish of each replica copies: not counted
                 cpu["publish"] += time.process_time() - t1
                 publishes += 1

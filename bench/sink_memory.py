@@ -25,18 +25,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
 def run(per_article: list[list[tuple[int, bytes]]], per_batch: int, every: int) -> list[dict]:
     """Write and publish the changes batch by batch; a sample every `every` articles."""
-    from processors.store.project import fold
+    from bench.resolver_state_bench import rss_mb
+    from bench.sink_costs import write_batch
     from processors.store.replicas import ReplicaPublisher
-    from processors.store.sink import apply_batch, open_writer, split_changes, stored_position
+    from processors.store.sink import open_writer
 
     tmp = Path(tempfile.mkdtemp(prefix="sink-memory-"))
     (tmp / ".sink").mkdir()
@@ -59,14 +53,8 @@ def run(per_article: list[list[tuple[int, bytes]]], per_batch: int, every: int) 
     sample(0)
     for i in range(0, len(per_article), per_batch):
         records = [r for a in per_article[i:i + per_batch] for r in a]
-        decoded, _ = split_changes(records)
-        batch = fold(decoded)
-        batch.next_offset = records[-1][0] + 1
-        start, _ = stored_position(con, "changelog")
-        apply_batch(con, batch, topic="changelog", epoch="bench")
-        publisher.record(decoded, start)
         publisher.publish(con, writer, topic="changelog", epoch="bench",
-                          next_offset=batch.next_offset)
+                          next_offset=write_batch(con, publisher, records))
         done = min(i + per_batch, len(per_article))
         if done % every == 0 or done == len(per_article):
             sample(done)
