@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     sink_publish_s: float = Field(
         default=1.0, gt=0, description="the sink publishes the analysts' file at most this often")
     sink_threads: int = Field(default=1, ge=0, description="DuckDB threads of the sink (0: one per core)")
+    sink_memory_limit: str = Field(
+        default="1GB", description="DuckDB's memory_limit for the sink's writer ('' = DuckDB's "
+        "default, 80% of RAM): its buffer pool, which otherwise grows with the files")
+    sink_reopen_changes: int = Field(
+        default=20_000, ge=0, description="the sink reopens its DuckDB writer after this many "
+        "changes, to return memory DuckDB keeps until close (0: never)")
     log_level: str = "INFO"
 
     @property

@@ -53,9 +53,11 @@ log = logging.getLogger(__name__)
 
 BOOTSTRAP_TIMEOUT_MS = 10_000  # a broker that does not answer: logged, and tried again
 
-def open_writer(path: Path, threads: int | None = None) -> duckdb.DuckDBPyConnection:
+def open_writer(path: Path, threads: int | None = None,
+                memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
     """Open (creating) a writer database in the projections' layout (`overlay`); `threads` caps
-    DuckDB's threads for this connection (None: DuckDB's default, one per core). A writer of an
+    DuckDB's threads for this connection (None: DuckDB's default, one per core), `memory_limit`
+    its buffer pool (None: DuckDB's default, 80% of the machine's RAM). A writer of an
     older version (the analysts' tables with their keys) is first copied into that layout
     (`upgrade_writer`); one of the layout before `events_pending` (7 December 2026) gets that
     table and the view that reads it, with no copy."""
@@ -63,6 +65,8 @@ def open_writer(path: Path, threads: int | None = None) -> duckdb.DuckDBPyConnec
     con = _connect(path, threads)
     if _keyed(con):
         con = upgrade_writer(con, path, threads)
+    if memory_limit:
+        con.execute("SET memory_limit = ?", [memory_limit])
     con.execute(layout_schema(pending=True))
     first: dict[tuple[str, str], str] = {}  # (alias, name) once, as its key did before
     for a, name, kind in alias_rows():
@@ -244,14 +248,17 @@ class Sink:
 
     def __init__(self, data_dir: Path, bootstrap: str, topic: str, epoch: str,
                  batch_max: int = 5000, flush_s: float = 1.0, publish_s: float = 1.0,
-                 threads: int | None = 1) -> None:
-        """Prepare the writer database under `data_dir/.sink/`."""
+                 threads: int | None = 1, memory_limit: str | None = None,
+                 reopen_changes: int = 0) -> None:
+        """Prepare the writer database under `data_dir/.sink/`; `reopen_changes`: see
+        `_reopen_if_due` (0: never)."""
         self.writer_path = data_dir / ".sink" / "writer.duckdb"
         self.target = data_dir / "newsline.duckdb"
         self.bootstrap, self.topic, self.epoch = bootstrap, topic, epoch
         self.batch_max, self.flush_s = batch_max, flush_s
         self.budget = PublishBudget(publish_s)
-        self.threads = threads
+        self.threads, self.memory_limit = threads, memory_limit
+        self.reopen_changes, self.changes_since_open, self.reopened = reopen_changes, 0, 0
         self.hold_until_articles = 0
         self.data_dir = data_dir
         self.unpublished: list[datetime] = []  # known_at of articles projected, not yet published
@@ -291,7 +298,8 @@ class Sink:
             producer.close(timeout=5)
 
     def _open(self) -> duckdb.DuckDBPyConnection:
-        con = open_writer(self.writer_path, self.threads)
+        con = open_writer(self.writer_path, self.threads, self.memory_limit)
+        self.changes_since_open = 0
         _, epoch = stored_position(con, self.topic)
         if epoch is not None and epoch != self.epoch:
             # A new log (another Kafka cluster, e.g. its data folder was deleted): the stored
@@ -306,7 +314,7 @@ class Sink:
             con.close()
             self.writer_path.unlink()
             Path(str(self.writer_path) + ".wal").unlink(missing_ok=True)
-            con = open_writer(self.writer_path, self.threads)
+            con = open_writer(self.writer_path, self.threads, self.memory_limit)
             self.publisher.forget()
         # No checkpoint when the sink closes the writer: DuckDB's checkpoint at close rewrote the
         # row groups the last batches touched, 5-10 s after a fill of 10,000 articles at a load
@@ -315,6 +323,28 @@ class Sink:
         # a kill -9: at most `wal_autocheckpoint` (16 MiB) of it, since DuckDB checkpoints
         # automatically past that while the sink runs (by hand: 2.6 MiB replayed in 0.46 s, 10k fill).
         con.execute("PRAGMA disable_checkpoint_on_shutdown")
+        return con
+
+    def _reopen_if_due(self, con: duckdb.DuckDBPyConnection,
+                       written: int) -> duckdb.DuckDBPyConnection:
+        """Count `written` changes; past `reopen_changes` since the writer was opened, close it
+        and open it again (the same file: every batch is committed, the WAL is replayed).
+
+        DuckDB keeps memory the writer's batches allocate outside its buffer pool, which
+        `memory_limit` does not bound and a CHECKPOINT does not return: the sink's own batches
+        in-process, no replica, grow the glibc heap by about 2 MB per 100 dense articles, and
+        closing the connection gives it all back (`bench/sink_memory.py --reopen-changes`,
+        docs/fault-campaign.md, *fifth session*). A reopen costs the replay of at most
+        `wal_autocheckpoint` (16 MiB) of WAL, about half a second."""
+        self.changes_since_open += written
+        if not self.reopen_changes or self.changes_since_open < self.reopen_changes:
+            return con
+        began = time.monotonic()
+        con.close()
+        con = self._open()
+        self.reopened += 1
+        log.info("sink writer reopened in %.2fs (memory DuckDB keeps until close)",
+                 time.monotonic() - began)
         return con
 
     def _publish(self, con: duckdb.DuckDBPyConnection) -> bool:
@@ -376,6 +406,7 @@ class Sink:
             return [(m.offset, m.value) for msgs in polled.values() for m in msgs]
 
         def write(records: list[tuple[int, bytes]]) -> None:
+            nonlocal con
             changes, rejected = split_changes(records)
             batch, failed = fold_isolating(changes)
             self.dead_letters(dict(records), rejected, failed)
@@ -387,6 +418,7 @@ class Sink:
                                     for a in batch.articles.values())
             log.info("sink projected %d changes up to offset %d", len(records),
                      batch.next_offset)
+            con = self._reopen_if_due(con, len(records))
 
         try:
             run_loop(poll, write, lambda: self._publish(con), self.budget, self.batch_max,
