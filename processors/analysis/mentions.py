@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 import regex
 
+from processors.analysis.descriptions import definite_descriptions, stands_for
 from processors.analysis.entities import article_names, entity_key, entity_spans, keywords
 from processors.analysis.participants import Named, participants, surnames, with_full_names
 from processors.analysis.predicates import (
@@ -98,9 +99,15 @@ def build_mentions(text: str, expressions: Sequence[TemporalExpression], *, lang
             subject = None if pronoun is None else name_before(
                 i, entities_of, is_person if pronoun.person else _not_a_place)
             if pronoun is None or subject is None or subject[0] in named_in(i):
-                with_subject.append(own)
+                found = list(own)
             else:
-                with_subject.append([Named(*subject, pronoun.start, pronoun.end), *own])
+                found = [Named(*subject, pronoun.start, pronoun.end), *own]
+            for d in definite_descriptions(text[s:e], language):
+                if pronoun is None or d.start != pronoun.start:
+                    meant = stands_for(d, i, found, names_of)
+                    if meant is not None and all(n.name != meant.name for n in found):
+                        found.append(meant)
+            with_subject.append(found)
         return with_subject[index]
 
     def entities_of(index: int) -> dict[str, str]:
