@@ -21,6 +21,9 @@ pronouns (``pronouns.py``), by rules a reader would state, no parser and no mode
   sentences before it that writes one (the subject, as for pronouns), those sentences'
   own descriptions included, so a run of "the plane ... the aircraft ..." keeps its plane;
   none when its own sentence names one before it (the sentence already holds it).
+- The verb it is the subject of is an event of that name (``described_verb``: "The ceremony
+  was delayed, as the aircraft was leaving the hangar": ``leaving`` is the plane's), beside
+  the sentence's own predicate (``mentions.co_events``).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from typing import NamedTuple
 import regex
 
 from processors.analysis.participants import Named
+from processors.analysis.predicates import Found, _words, verb_like
 
 DESCRIPTION_LOOKBACK = 3
 _DETERMINERS = {
@@ -100,3 +104,16 @@ def stands_for(description: Description, index: int, own: Sequence[Named],
             return Named(first.name, first.kind, description.start, description.end)
     return None
 
+
+
+DESCRIBED_VERB_WORDS = 4  # "the aircraft was being pushed back": the verb within 4 words
+
+
+def described_verb(sentence: str, description: Description, language: str) -> Found | None:
+    """The verb whose subject the description is: the first verb-like word of the
+    ``DESCRIBED_VERB_WORDS`` words after it ("as the aircraft was leaving", "the index dipped"),
+    an event of the name it stands for; or None."""
+    words = _words(sentence)
+    after = [i for i, w in enumerate(words) if w.start >= description.end][:DESCRIBED_VERB_WORDS]
+    verb = next((i for i in after if verb_like(words, i, language)), None)
+    return None if verb is None else Found(None, words[verb].start, words[verb].end)

@@ -9,7 +9,12 @@ from typing import NamedTuple
 
 import regex
 
-from processors.analysis.descriptions import definite_descriptions, stands_for
+from processors.analysis.descriptions import (
+    Description,
+    definite_descriptions,
+    described_verb,
+    stands_for,
+)
 from processors.analysis.entities import article_names, entity_key, entity_spans, keywords
 from processors.analysis.participants import Named, participants, surnames, with_full_names
 from processors.analysis.predicates import (
@@ -83,6 +88,7 @@ def build_mentions(text: str, expressions: Sequence[TemporalExpression], *, lang
         return _entities(written_in(index))
 
     with_subject: list[list[Named]] = []
+    described: dict[int, list[Description]] = {}  # sentence -> its descriptions that stand for a name
 
     def is_person(name: str, kind: str) -> bool:
         return kind == "person" or (kind == "other" and name.casefold() in people)
@@ -107,6 +113,7 @@ def build_mentions(text: str, expressions: Sequence[TemporalExpression], *, lang
                     meant = stands_for(d, i, found, names_of)
                     if meant is not None and all(n.name != meant.name for n in found):
                         found.append(meant)
+                        described.setdefault(i, []).append(d)
             with_subject.append(found)
         return with_subject[index]
 
@@ -165,7 +172,9 @@ def build_mentions(text: str, expressions: Sequence[TemporalExpression], *, lang
                 s = spans[index][0]
                 mentions.append(mention(index, s + found.start, s + found.end, dates,
                                         found.predicate, anchor))
-    for index, found, dates, anchor in co_events(text, spans, mentions, language):
+    if spans:
+        names_of(len(spans) - 1)  # every sentence's descriptions
+    for index, found, dates, anchor in co_events(text, spans, mentions, language, described):
         if entities_of(index):
             s = spans[index][0]
             mentions.append(mention(index, s + found.start, s + found.end, dates,
@@ -174,7 +183,8 @@ def build_mentions(text: str, expressions: Sequence[TemporalExpression], *, lang
 
 
 def co_events(text: str, spans: Sequence[tuple[int, int]], made: Sequence[Mention],
-              language: str) -> Iterator[tuple[int, Found, Dates, str]]:
+              language: str, described: dict[int, list[Description]] | None = None,
+              ) -> Iterator[tuple[int, Found, Dates, str]]:
     """(sentence index, event word, dates, anchor) of each other event a sentence with a mention
     reports (``event_words``: "GM filed for bankruptcy and Chapter 11 protection", "says that it
     will be compensated"), dated like the sentence's mention whose words are nearest to it.
@@ -199,10 +209,12 @@ def co_events(text: str, spans: Sequence[tuple[int, int]], made: Sequence[Mentio
         s, e = spans[index]
         # its words, and every mention's own span: a mention id is its version and first char
         taken = [(a, b) for _, a, b in own] + [(m.start_char - s, m.end_char - s) for m, _, _ in own]
-        for found in event_words(text[s:e], language):
+        subjects = [described_verb(text[s:e], d, language) for d in (described or {}).get(index, [])]
+        for found in [*event_words(text[s:e], language), *(f for f in subjects if f is not None)]:
             if any(a < found.end and found.start < b for a, b in taken) \
                     or unreal(text[s:e], found.start, language):
                 continue
+            taken.append((found.start, found.end))  # a description's verb may be one of them
             m = min(own, key=lambda o: abs(o[0].start_char - s - found.start))[0]
             yield (index, found, Dates(m.start, m.end, m.granularity, m.value, m.mod),
                    "narrative" if m.anchor == "explicit" else m.anchor)

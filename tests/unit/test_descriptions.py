@@ -4,7 +4,8 @@ One sentence pair per rule, each checked to fail with its rule taken out: "the p
 for the thing the sentence before names (not the airline it names first, nor a place), and a
 sentence that names nothing else gets a mention through it; « l'appareil » likewise in French;
 a company noun stands for no one, and "the aircraft maker" is no plane; not a description
-followed by a name, nor one after a preposition; a run of 2,000 such sentences keeps its thing,
+followed by a name, nor one after a preposition; the verb after a description is an event of
+its thing; a run of 2,000 such sentences keeps its thing,
 in linear time.
 """
 
@@ -78,3 +79,11 @@ def test_a_long_run_of_descriptions_keeps_its_thing_in_linear_time():
     text = f"{DELIVERED} {run} The plane left for Sydney on 25 October 2007."
     left = [m.entities for m in mentions(text) if "25 October 2007" in m.expression]
     assert left == [["Airbus A380", "Sydney"]]
+
+
+def test_the_verb_after_a_description_is_an_event_of_its_thing():
+    # the sentence's own predicate is the ceremony's; "leaving" is the plane's
+    sentence = "The ceremony was delayed by an hour, as the aircraft was leaving the hangar."
+    found = [(m.expression, m.participants or m.entities)
+             for m in mentions(f"{DELIVERED}\n\n{sentence}") if m.sentence == sentence]
+    assert ("leaving", ["Airbus A380"]) in found
