@@ -10,19 +10,14 @@ in linear time.
 """
 
 from datetime import UTC, datetime
+from functools import partial
 
 from processors.analysis.descriptions import definite_descriptions
-from processors.analysis.mentions import build_mentions
-from processors.analysis.temporal import extract_dates
+from tests.unit.test_co_events import mentions as mentions_published
 
 PUBLISHED = datetime(2007, 9, 1, 12, 0, tzinfo=UTC)
 DELIVERED = "Singapore Airlines took delivery of the first Airbus A380 in Toulouse on 15 August 2007."
-
-
-def mentions(text, language="en"):
-    found = extract_dates(text, published_at=PUBLISHED, language=language)
-    return build_mentions(text, found, language=language, version_id="v1",
-                          published_at=PUBLISHED)
+mentions = partial(mentions_published, published=PUBLISHED)
 
 
 def names_in(text, sentence, language="en"):
