@@ -89,6 +89,22 @@ def definite_descriptions(sentence: str, language: str) -> list[Description]:
             if not _AFTER_PREPOSITION.search(sentence[max(0, m.start() - 12):m.start()])]
 
 
+def described_names(sentence: str, language: str, index: int, named: list[Named],
+                    written_in: Callable[[int], Sequence[Named]],
+                    subject_at: int | None = None) -> list[Description]:
+    """Add to ``named`` (sentence ``index``'s names) the name each of its descriptions stands
+    for (``stands_for``), written where the description is, unless it holds that name already;
+    and return those descriptions. One at ``subject_at`` is the subject pronoun rule's ("The
+    index fell": ``pronouns.subject_pronoun``)."""
+    standing = []
+    for d in definite_descriptions(sentence, language):
+        meant = None if d.start == subject_at else stands_for(d, index, named, written_in)
+        if meant is not None and all(n.name != meant.name for n in named):
+            named.append(meant)
+            standing.append(d)
+    return standing
+
+
 def stands_for(description: Description, index: int, own: Sequence[Named],
                written_in: Callable[[int], Sequence[Named]]) -> Named | None:
     """The name ``description`` of sentence ``index`` stands for, written where it is: None

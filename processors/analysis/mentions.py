@@ -9,12 +9,7 @@ from typing import NamedTuple
 
 import regex
 
-from processors.analysis.descriptions import (
-    Description,
-    definite_descriptions,
-    described_verb,
-    stands_for,
-)
+from processors.analysis.descriptions import Description, described_names, described_verb
 from processors.analysis.entities import article_names, entity_key, entity_spans, keywords
 from processors.analysis.participants import Named, participants, surnames, with_full_names
 from processors.analysis.predicates import (
@@ -88,7 +83,7 @@ def build_mentions(text: str, expressions: Sequence[TemporalExpression], *, lang
         return _entities(written_in(index))
 
     with_subject: list[list[Named]] = []
-    described: dict[int, list[Description]] = {}  # sentence -> its descriptions that stand for a name
+    described: dict[int, list[Description]] = {}  # sentence -> its descriptions standing for a name
 
     def is_person(name: str, kind: str) -> bool:
         return kind == "person" or (kind == "other" and name.casefold() in people)
@@ -108,12 +103,8 @@ def build_mentions(text: str, expressions: Sequence[TemporalExpression], *, lang
                 found = list(own)
             else:
                 found = [Named(*subject, pronoun.start, pronoun.end), *own]
-            for d in definite_descriptions(text[s:e], language):
-                if pronoun is None or d.start != pronoun.start:
-                    meant = stands_for(d, i, found, names_of)
-                    if meant is not None and all(n.name != meant.name for n in found):
-                        found.append(meant)
-                        described.setdefault(i, []).append(d)
+            described[i] = described_names(text[s:e], language, i, found, names_of,
+                                           None if pronoun is None else pronoun.start)
             with_subject.append(found)
         return with_subject[index]
 
@@ -187,7 +178,9 @@ def co_events(text: str, spans: Sequence[tuple[int, int]], made: Sequence[Mentio
               ) -> Iterator[tuple[int, Found, Dates, str]]:
     """(sentence index, event word, dates, anchor) of each other event a sentence with a mention
     reports (``event_words``: "GM filed for bankruptcy and Chapter 11 protection", "says that it
-    will be compensated"), dated like the sentence's mention whose words are nearest to it.
+    will be compensated"; and the verb of each of its ``described`` descriptions,
+    ``descriptions.described_verb``: "as the aircraft was leaving"), dated like the sentence's
+    mention whose words are nearest to it.
 
     Beside an explicit mention it is ``narrative``: its sentence's date is tied to another
     predicate (``dated_predicate``), so it dates this event from the text around it, and the
