@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 import regex
 
+from processors.analysis.descriptions import Description, described_names, described_verb
 from processors.analysis.entities import article_names, entity_key, entity_spans, keywords
 from processors.analysis.participants import Named, participants, surnames, with_full_names
 from processors.analysis.predicates import (
@@ -82,6 +83,7 @@ def build_mentions(text: str, expressions: Sequence[TemporalExpression], *, lang
         return _entities(written_in(index))
 
     with_subject: list[list[Named]] = []
+    described: dict[int, list[Description]] = {}  # sentence -> its descriptions standing for a name
 
     def is_person(name: str, kind: str) -> bool:
         return kind == "person" or (kind == "other" and name.casefold() in people)
@@ -98,9 +100,12 @@ def build_mentions(text: str, expressions: Sequence[TemporalExpression], *, lang
             subject = None if pronoun is None else name_before(
                 i, entities_of, is_person if pronoun.person else _not_a_place)
             if pronoun is None or subject is None or subject[0] in named_in(i):
-                with_subject.append(own)
+                found = list(own)
             else:
-                with_subject.append([Named(*subject, pronoun.start, pronoun.end), *own])
+                found = [Named(*subject, pronoun.start, pronoun.end), *own]
+            described[i] = described_names(text[s:e], language, i, found, names_of,
+                                           None if pronoun is None else pronoun.start)
+            with_subject.append(found)
         return with_subject[index]
 
     def entities_of(index: int) -> dict[str, str]:
@@ -158,7 +163,9 @@ def build_mentions(text: str, expressions: Sequence[TemporalExpression], *, lang
                 s = spans[index][0]
                 mentions.append(mention(index, s + found.start, s + found.end, dates,
                                         found.predicate, anchor))
-    for index, found, dates, anchor in co_events(text, spans, mentions, language):
+    if spans:
+        names_of(len(spans) - 1)  # every sentence's descriptions
+    for index, found, dates, anchor in co_events(text, spans, mentions, language, described):
         if entities_of(index):
             s = spans[index][0]
             mentions.append(mention(index, s + found.start, s + found.end, dates,
@@ -167,10 +174,13 @@ def build_mentions(text: str, expressions: Sequence[TemporalExpression], *, lang
 
 
 def co_events(text: str, spans: Sequence[tuple[int, int]], made: Sequence[Mention],
-              language: str) -> Iterator[tuple[int, Found, Dates, str]]:
+              language: str, described: dict[int, list[Description]] | None = None,
+              ) -> Iterator[tuple[int, Found, Dates, str]]:
     """(sentence index, event word, dates, anchor) of each other event a sentence with a mention
     reports (``event_words``: "GM filed for bankruptcy and Chapter 11 protection", "says that it
-    will be compensated"), dated like the sentence's mention whose words are nearest to it.
+    will be compensated"; and the verb of each of its ``described`` descriptions,
+    ``descriptions.described_verb``: "as the aircraft was leaving"), dated like the sentence's
+    mention whose words are nearest to it.
 
     Beside an explicit mention it is ``narrative``: its sentence's date is tied to another
     predicate (``dated_predicate``), so it dates this event from the text around it, and the
@@ -192,10 +202,12 @@ def co_events(text: str, spans: Sequence[tuple[int, int]], made: Sequence[Mentio
         s, e = spans[index]
         # its words, and every mention's own span: a mention id is its version and first char
         taken = [(a, b) for _, a, b in own] + [(m.start_char - s, m.end_char - s) for m, _, _ in own]
-        for found in event_words(text[s:e], language):
+        subjects = [described_verb(text[s:e], d, language) for d in (described or {}).get(index, [])]
+        for found in [*event_words(text[s:e], language), *(f for f in subjects if f is not None)]:
             if any(a < found.end and found.start < b for a, b in taken) \
                     or unreal(text[s:e], found.start, language):
                 continue
+            taken.append((found.start, found.end))  # a description's verb may be one of them
             m = min(own, key=lambda o: abs(o[0].start_char - s - found.start))[0]
             yield (index, found, Dates(m.start, m.end, m.granularity, m.value, m.mod),
                    "narrative" if m.anchor == "explicit" else m.anchor)

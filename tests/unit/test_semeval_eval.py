@@ -27,10 +27,12 @@ semeval_eval = load_bench("semeval_eval")
 # "but" ended a word's clause.
 # 131 / 73 dates and 176 / 72 pairs before a last name alone named the person written in full
 # and a run of subject pronouns kept its person (issue 12, event quality: "Henderson stated").
-PINNED_DATES = {"gold": 297, "system": 133, "correct": 74}
+# 133 / 74 dates and 178 / 73 pairs before definite descriptions ("the plane", "the index")
+# stood for the thing named before (descriptions.py).
+PINNED_DATES = {"gold": 297, "system": 138, "correct": 75}
 # 285 system pairs before two reports of one year needed more than one shared name (fewer
 # year events gather several articles).
-PINNED_PAIRS = {"gold": 313, "system": 178, "correct": 73}
+PINNED_PAIRS = {"gold": 313, "system": 183, "correct": 74}
 # `--anchor all`: the events dated from elsewhere too (micro date P 0.449 R 0.508 F1 0.477;
 # 330 / 148, P 0.448 R 0.498 F1 0.472, before the event-word rules of predicates.py moved the
 # words of undated sentences; 253 / 114, P 0.451 R 0.384 F1 0.415, before undated sentences whose
@@ -43,7 +45,8 @@ PINNED_PAIRS = {"gold": 313, "system": 178, "correct": 73}
 # 295 / 156 before a verb under a modal or a negation gave no undated event or co-event, and the
 # last-name and pronoun-run rules above.
 # 293 / 157 before "he" and "she" stood for a person, after an opening phrase too (pronouns.py).
-PINNED_ALL_DATES = {"gold": 297, "system": 294, "correct": 157}
+# 294 / 157 before definite descriptions stood for the thing named before.
+PINNED_ALL_DATES = {"gold": 297, "system": 301, "correct": 159}
 NOON = datetime(2005, 6, 13, 12, tzinfo=UTC)
 
 

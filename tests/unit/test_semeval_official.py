@@ -35,7 +35,9 @@ semeval_eval = load_bench("semeval_eval")
 # (21.64, 20.37, 23.08) before a verb under a modal or a negation gave no undated event or
 # co-event, a last name alone named the person written in full and a run of subject pronouns kept
 # its person (issue 12, event quality); (21.61, 20.33, 23.08) before the however/but rule.
-PINNED_CORPUS_1 = (21.86, 20.76, 23.08)
+# (21.86, 20.76, 23.08) before definite descriptions ("the plane") stood for the thing named
+# before, and their verbs were its events (descriptions.py).
+PINNED_CORPUS_1 = (22.58, 20.54, 25.07)
 NOON = datetime(2005, 6, 13, 12, tzinfo=UTC)
 
 
