@@ -62,8 +62,8 @@ log = logging.getLogger(__name__)
 REPLICA_SLOTS = 3  # the published one, the next one, and one spare for a held-open session
 # Changes kept in memory to catch replicas up, at most: about 4.5 KB each decoded (tracemalloc,
 # the synthetic events of bench/sink_bench.py), so about 270 MB: some 8 s of changes at 500
-# articles/s, more than publishes are spaced by under load. Only those after the replica
-# furthest behind are kept (`ReplicaPublisher._trim`): the cap binds while a replica lags.
+# articles/s, more than publishes are spaced by under load. Only those the next publish needs
+# are kept (`ReplicaPublisher._trim`): the cap binds only if one publish's worth exceeds it.
 KEEP_CHANGES = 60_000
 # Beyond this many missed changes a whole copy is cheaper than folding them again in Python.
 CATCH_UP_LIMIT = 500_000
@@ -130,6 +130,7 @@ class ReplicaPublisher:
         self.changes: deque[tuple[int, Envelope[Any]]] = deque()
         self.kept_from: int | None = None  # every change at or after this offset is kept
         self.written: dict[Path, _Written] = {}
+        self.held: set[Path] = set()  # replicas found open by someone else (their lock), since
         self.full_copies = 0
         self.catch_ups = 0
         self.from_table = 0  # catch-ups that read the writer's changelog table
@@ -164,30 +165,31 @@ class ReplicaPublisher:
             if self._catch_up(con, path, topic=topic, epoch=epoch, next_offset=next_offset):
                 self.catch_ups += 1
                 self._link(path)
-                self._trim(epoch)
+                self._trim(path, epoch)
                 return "catch-up"
         path = next((p for p in candidates if not p.exists()), candidates[-1])
         self._copy(con, writer_path, path, epoch=epoch, next_offset=next_offset)
         self.full_copies += 1
         self._link(path)
-        self._trim(epoch)
+        self._trim(path, epoch)
         return "copy"
 
-    def _trim(self, epoch: str) -> None:
-        """Drop the kept changes every replica of this epoch already has: a catch-up needs only
-        those after the replica furthest behind (about two publishes' worth while the replicas
-        take turns), so memory follows the publishes' spacing, and `keep_changes` caps it only
-        while a replica lags (an analyst holding it open). A replica of another epoch or layout,
-        or none yet, is copied whole and needs none."""
-        positions = [w.next_offset for w in self.written.values()
-                     if w.epoch == epoch and w.layout == LAYOUT]
-        if not positions:
-            return
-        oldest = min(positions)
-        while self.changes and self.changes[0][0] < oldest:
+    def _trim(self, published: Path, epoch: str) -> None:
+        """Keep in memory only the changes the next publish will need: those after the replica
+        it will catch up first, the most advanced of this epoch and layout that is not the one
+        just `published` nor held open by someone else (while the replicas take turns, about
+        one publish's worth). A replica further behind (an analyst held it for a while) catches
+        up from the writer's `changelog` table instead (`_missed`). Keeping every change since
+        the replica furthest behind, as until 7 December, kept everything since the analyst
+        opened the file: the sink's RSS rose through the whole soak, about 4.5 KB per change."""
+        positions = [w.next_offset for p, w in self.written.items()
+                     if p != published and p not in self.held
+                     and w.epoch == epoch and w.layout == LAYOUT]
+        keep_from = max(positions, default=self.written[published].next_offset)
+        while self.changes and self.changes[0][0] < keep_from:
             self.changes.popleft()
-        if self.kept_from is not None and self.kept_from < oldest:
-            self.kept_from = oldest
+        if self.kept_from is not None and self.kept_from < keep_from:
+            self.kept_from = keep_from
 
     def _usable(self, path: Path, epoch: str, next_offset: int) -> _Written | None:
         written = self.written.get(path)
@@ -221,8 +223,10 @@ class ReplicaPublisher:
             con.execute(f"ATTACH {quoted_path(path)} AS replica")
         except duckdb.Error as error:
             if _is_lock_error(error):
+                self.held.add(path)
                 return False  # an analyst (or the API) still has it open
             raise
+        self.held.discard(path)
         try:
             # Where the replica is: its own `sink_offsets`, written in the transaction of its
             # last catch-up. The sidecar can be behind it: a sink killed after that commit and
@@ -256,6 +260,7 @@ class ReplicaPublisher:
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
         Path(f"{path}.wal").unlink(missing_ok=True)
+        self.held.discard(path)  # a new inode: whoever held the old one holds that one
         self._remember(path, epoch, next_offset)
 
     def _remember(self, path: Path, epoch: str, next_offset: int) -> None:
