@@ -29,7 +29,7 @@ import aiokafka
 import faust
 from faust.types import TP
 
-from processors.worker.acks import withhold
+from processors.worker.acks import acked_when_done, withhold
 from processors.worker.analysis_pool import AnalysisPool
 from processors.worker.rebalance import rewind_uncommitted, stop_fetching_before_the_seek
 from processors.worker.resolver_state import GROUP_MAX, FoldError, Resolver, Store
@@ -147,12 +147,8 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
     @app.agent(raw)
     async def analyse(stream: Any) -> None:
         async for events in stream.take_events(ANALYSE_GROUP_MAX, within=ANALYSE_GROUP_WITHIN_S):
-            try:
+            with acked_when_done(app.consumer, *events):  # not acked if stopped midway
                 await _analyse_group([event.message for event in events])
-            except BaseException:
-                for event in events:
-                    withhold(app.consumer, event.message)
-                raise
 
     async def _analyse_group(messages: list[Any]) -> None:
         outcomes = await pool.analyse_many([message.value for message in messages])

@@ -82,7 +82,7 @@ def column_types(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, str]:
     return _TYPES[name]
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     """A model in a row (a changelog row's `data`) as its JSON object."""
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
@@ -95,7 +95,7 @@ def stage(con: duckdb.DuckDBPyConnection, name: str, rows: Iterable[dict[str, An
     path = tmp / f"{name}.ndjson"
     with path.open("w", encoding="utf-8") as fh:
         for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False, default=_jsonable))
+            fh.write(json.dumps(row, ensure_ascii=False, default=jsonable))
             fh.write("\n")
     cols = ", ".join(f"'{c}': '{t}'" for c, t in column_types(con, name).items())
     con.execute(f"CREATE OR REPLACE TEMP TABLE stage_{name} AS SELECT * FROM "
