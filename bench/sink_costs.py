@@ -95,6 +95,7 @@ def run(per_article: list[list[tuple[int, bytes]]], per_batch: int, publish_ever
 def staging(per_article: list[list[tuple[int, bytes]]], per_batch: int) -> dict[str, float]:
     """CPU ms per batch to stage the `mentions` and `changelog` rows three ways."""
     from processors.store.overlay import column_types as _column_types
+    from processors.store.overlay import jsonable
     from processors.store.overlay import stage as _stage
     from processors.store.project import fold
     from processors.store.sink import open_writer, split_changes
@@ -107,8 +108,8 @@ def staging(per_article: list[list[tuple[int, bytes]]], per_batch: int) -> dict[
         batches.append(fold(decoded))
 
     def rows_of(name: str, cols: dict[str, str], rows: Any) -> list[list[Any]]:
-        return [[json.dumps(r[c]) if t == "JSON" else r[c] for c, t in cols.items()]
-                for r in rows]
+        return [[json.dumps(r[c], default=jsonable) if t == "JSON" else r[c]
+                 for c, t in cols.items()] for r in rows]
 
     def many(name: str, rows: Any) -> None:
         cols = _column_types(con, name)

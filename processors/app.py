@@ -49,10 +49,20 @@ from schemas.topics import TOPICS
 log = logging.getLogger(__name__)
 
 JOURNAL_MAX_BYTES = 64 * 1024 * 1024  # a journal record: the article, its writes and changes
+# The producer's batch per partition. aiokafka sends one request at a time to a broker, with one
+# batch per partition in it, and a record larger than a batch is a batch of its own: at its
+# default (16 KB) a group's 50 journal records (about 19 KB each on the dense workload, an
+# analysed article 5 KB, a change 1 KB) were 50 requests one after the other. 1 MiB holds a
+# group's records in a few requests.
+PRODUCER_BATCH_BYTES = 1024 * 1024
 # How long the resolve agent waits for a group to fill (`GROUP_MAX` articles) before it
 # resolves what it has: under a backlog a group fills at once; at a low rate this is what an
 # article waits at most before its fold starts.
 GROUP_WITHIN_S = 0.05
+# The same for the `analyse` agent: at most this many raw records analysed and sent together
+# (under a backlog a group fills at once; a 400,000-character article takes seconds alone).
+ANALYSE_GROUP_MAX = 50
+ANALYSE_GROUP_WITHIN_S = 0.05
 
 
 def dead_letter(message: Any, reason: str, errors: list[dict[str, str]],
@@ -121,6 +131,7 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
         broker_session_timeout=session_timeout_s, broker_heartbeat_interval=heartbeat_s,
         broker_request_timeout=30.0, consumer_group_instance_id=group_instance_id,
         producer_max_request_size=JOURNAL_MAX_BYTES, consumer_max_fetch_size=20 * 1024 * 1024,
+        producer_max_batch_size=PRODUCER_BATCH_BYTES,
         stream_wait_empty=False, table_cleanup_interval=3600.0,
         processing_guarantee=processing_guarantee,
     )
@@ -133,31 +144,49 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
 
     pool = AnalysisPool(analyse_processes)
 
-    # With a pool, several records are in hand at once (two per process), so that the
-    # processes stay busy while the worker waits for the broker's acks. faust commits a raw
-    # partition only up to its first record not yet acked, and a record is acked only after
-    # its analysed record (or dead letter) is in the log: at-least-once holds.
-    @app.agent(raw, concurrency=2 * analyse_processes if analyse_processes > 0 else 1)
+    # The raw records already fetched, up to `ANALYSE_GROUP_MAX`, are analysed as one group:
+    # one hand-off to the analysis thread (or all at once to the processes), their analysed
+    # records (or dead letters) sent together and one wait for every acknowledgement, instead
+    # of a hand-off, a produce request and a round trip per record (docs/measurements.md,
+    # *CPU per article through the stack*). `take_events` acks a group's events after the body:
+    # only once every record it produced is in the log; a group whose body did not finish is
+    # withheld (`processors/worker/acks.py`), so faust commits no raw offset past it.
+    @app.agent(raw)
     async def analyse(stream: Any) -> None:
-        async for event in stream.events():
-            with acked_when_done(app.consumer, event):  # not acked if stopped midway
-                await _analyse_one(event.message)
+        async for events in stream.take_events(ANALYSE_GROUP_MAX, within=ANALYSE_GROUP_WITHIN_S):
+            with acked_when_done(app.consumer, *events):  # not acked if stopped midway
+                await _analyse_group([event.message for event in events])
 
-    async def _analyse_one(message: Any) -> None:
-        tid = source_transaction(app, message)
-        outcome = await pool.analyse(message.value)
-        if outcome.reason is not None:
-            if outcome.trace:
-                log.error("analysis failed at %s:%d\n%s", message.partition, message.offset,
-                          outcome.trace)
-            errors = [{"path": p, "message": m} for p, m in outcome.errors]
-            await delivered(dead, key=message.key,
-                            value=dead_letter(message, outcome.reason, errors),
-                            transactional_id=tid)
+    async def _analyse_group(messages: list[Any]) -> None:
+        outcomes = await pool.analyse_many([message.value for message in messages])
+        outputs = [_output(message, outcome)
+                   for message, outcome in zip(messages, outcomes, strict=True)]
+        if app.in_transaction:  # each in the transaction of its source partition
+            for message, (topic, key, value) in zip(messages, outputs, strict=True):
+                await delivered(topic, key=key, value=value,
+                                transactional_id=source_transaction(app, message))
             return
-        await delivered(analysed, key=outcome.key, value=outcome.value or b"",
-                        transactional_id=tid)
-        log.debug("analysed raw %d:%d", message.partition, message.offset)
+        try:
+            futures = [await app.producer.send(topic.get_topic_name(), key, value, None, None,
+                                               None) for topic, key, value in outputs]
+            await asyncio.gather(*futures)
+            log.debug("analysed raw %d records", len(messages))
+            return
+        except Exception:
+            log.exception("sending %d analysed records at once failed; sending each until the "
+                          "broker has it", len(outputs))
+        for topic, key, value in outputs:  # a copy of one that landed has the same id
+            await delivered(topic, key=key, value=value)
+
+    def _output(message: Any, outcome: Any) -> tuple[Any, bytes | None, bytes]:
+        """Where a raw record's outcome goes: (topic, key, value), analysed or dead letter."""
+        if outcome.reason is None:
+            return analysed, outcome.key, outcome.value or b""
+        if outcome.trace:
+            log.error("analysis failed at %s:%d\n%s", message.partition, message.offset,
+                      outcome.trace)
+        errors = [{"path": p, "message": m} for p, m in outcome.errors]
+        return dead, message.key, dead_letter(message, outcome.reason, errors)
 
     streams = {raw.get_topic_name(), analysed_name}  # the stream topics (not faust's leader)
 

@@ -271,18 +271,21 @@ class ActiveMentions:
             # Only a week bucket holds mentions of other intervals (a day bucket holds the
             # mentions of exactly that day, a coarse one those of exactly its span): only there
             # is a member's interval read, which may read its article (a ref not resident).
-            span = bucket[0] == "w"
-            for _, mid in block:
-                if mid in seen:
-                    continue
-                seen.add(mid)
-                if span:
+            if bucket[0] != "w":  # its members are distinct (one entry per mention)
+                fresh = [mid for _, mid in block if mid not in seen]
+                seen.update(fresh)
+                out.extend(fresh)
+            else:
+                for _, mid in block:
+                    if mid in seen:
+                        continue
+                    seen.add(mid)
                     o = self.refs[mid].mention
                     if o.end.toordinal() < lo or o.start.toordinal() > hi:
                         continue
                     if same_span and (o.start, o.end) != (m.start, m.end):
                         continue
-                out.append(mid)
+                    out.append(mid)
             if len(out) >= cap:
                 return Lookup(out[:cap], True)
         return Lookup(out, sampled)

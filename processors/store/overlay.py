@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from pydantic import BaseModel
 
 from processors.store.keys import key_lists
 from processors.store.project import EventDelta, ProjectionBatch, event_delta_row
@@ -81,13 +82,20 @@ def column_types(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, str]:
     return _TYPES[name]
 
 
+def jsonable(value: Any) -> Any:
+    """A model in a row (a changelog row's `data`) as its JSON object."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    raise TypeError(f"{type(value).__name__} in a staged row")
+
+
 def stage(con: duckdb.DuckDBPyConnection, name: str, rows: Iterable[dict[str, Any]],
           tmp: Path) -> str:
     """Bulk-load rows into a temp table through one NDJSON file (no row-by-row INSERTs)."""
     path = tmp / f"{name}.ndjson"
     with path.open("w", encoding="utf-8") as fh:
         for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False))
+            fh.write(json.dumps(row, ensure_ascii=False, default=jsonable))
             fh.write("\n")
     cols = ", ".join(f"'{c}': '{t}'" for c, t in column_types(con, name).items())
     con.execute(f"CREATE OR REPLACE TEMP TABLE stage_{name} AS SELECT * FROM "
@@ -181,19 +189,27 @@ def quoted_path(path: Path) -> str:
 
 
 def write_overlay(con: duckdb.DuckDBPyConnection, batch: ProjectionBatch, *, topic: str,
-                  epoch: str, db: str = "main", deferred: bool = False) -> None:
+                  epoch: str, db: str = "main", deferred: bool = False,
+                  stored: tuple[int, int] | None = None) -> None:
     """Write one folded batch and its next offset to database `db` in one transaction: its
     changelog rows appended, the rows it replaces hidden and written to the small tables
     (`STORE`). The caller has dropped the changes already stored (a delta is applied once).
     `deferred` (the writer, `layout_schema(pending=True)`): no read of the base tables; an
-    event's sources in the base are merged later (`apply_event_deltas`)."""
+    event's sources in the base are merged later (`apply_event_deltas`). `stored` (a
+    replica's catch-up): the batch's changelog rows are the connection's own (the writer's)
+    at offsets [start, end), copied from its table rather than staged from Python again:
+    the same rows, without encoding each change's data once more."""
     cat = catalog(con, db)
     store = f"{cat}.{STORE}"
     with tempfile.TemporaryDirectory(prefix="newsline-overlay-") as tmpdir:
         tmp = Path(tmpdir)
         con.execute("BEGIN TRANSACTION")
         try:
-            if batch.changelog:
+            if batch.changelog and stored is not None:
+                con.execute(f"INSERT INTO {cat}.main.changelog SELECT * FROM "
+                            f"{catalog(con, 'main')}.main.changelog WHERE log_offset >= ? AND "
+                            "log_offset < ? ORDER BY log_offset", list(stored))
+            elif batch.changelog:
                 staged = stage(con, "changelog", batch.changelog, tmp)
                 con.execute(f"INSERT INTO {cat}.main.changelog SELECT * FROM {staged}")
             for table, rows in (("articles", batch.articles), ("mentions", batch.mentions)):

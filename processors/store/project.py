@@ -130,10 +130,12 @@ def fold(changes: list[tuple[int, Envelope[Any]]], batch: ProjectionBatch | None
             continue
         seen.add(env.id)
         out.changes.append((offset, env))
+        # `data` stays the model: it is dumped to JSON when the row is staged
+        # (`overlay.stage`), and a replica's catch-up copies the writer's rows instead.
         out.changelog.append({
             "log_offset": offset, "change_id": env.id, "type": env.type,
             "known_at": _iso(data.known_at), "cause": data.cause, "subject": env.subject,
-            "data": data.model_dump(mode="json"),
+            "data": data,
         })
         if isinstance(data, ArticleVersionRecorded):
             row = data.model_dump(mode="json", exclude={"cause"})

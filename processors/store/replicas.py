@@ -241,7 +241,8 @@ class ReplicaPublisher:
             missed = self._missed(con, start, next_offset)
             batch = _only_stored(con, fold(missed), start, next_offset)
             batch.next_offset = next_offset
-            write_overlay(con, batch, topic=topic, epoch=epoch, db="replica")
+            write_overlay(con, batch, topic=topic, epoch=epoch, db="replica",
+                          stored=(start, next_offset))
             small, base = overlay_rows(con, "replica")
             if small > max(self.fold_min_rows, self.fold_share * base):
                 fold_overlay(con, "replica")

@@ -41,13 +41,15 @@ REREAD_AFTER_S = 1.0  # a stop under way is seen by then; a body that fails agai
 
 
 @contextmanager
-def acked_when_done(consumer: Any, event: Any) -> Iterator[None]:
-    """Run an agent's body for one event; if it raises or is cancelled, the event stays
-    unacknowledged (see the module's docstring)."""
+def acked_when_done(consumer: Any, *events: Any) -> Iterator[None]:
+    """Run an agent's body for some events (one, or a group taken with `take_events`); if it
+    raises or is cancelled, every one of them stays unacknowledged (see the module's
+    docstring)."""
     try:
         yield
     except BaseException:
-        withhold(consumer, event.message)
+        for event in events:
+            withhold(consumer, event.message)
         raise
 
 

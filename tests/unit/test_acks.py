@@ -164,3 +164,22 @@ def test_a_stopping_worker_leaves_the_withheld_event_to_its_successor(monkeypatc
         assert c._new_offset(RAW) is None
 
     asyncio.run(scenario())
+
+
+def test_a_group_whose_body_did_not_finish_leaves_every_event_of_it_unacked():
+    """The `analyse` agent takes a group of raw records (`take_events`) and acks them together
+    once their analysed records are all in the log: stopped midway, none of them is acked or
+    committed past, whichever record the body had reached."""
+    c = consumer(committed=5)
+    group = [Message(offset) for offset in (5, 6, 7)]
+    events = [types.SimpleNamespace(message=m) for m in group]
+    for m in group:
+        c._unacked_messages.add(m)
+    with pytest.raises(asyncio.CancelledError), acked_when_done(c, *events):
+        raise asyncio.CancelledError
+    for m in group:  # take_events acks each event of the group after the body
+        ack(c, m)
+    assert all(m.offset not in c._acked[RAW] for m in group)
+    assert not set(group) & set(c._unacked_messages)
+    process(c, Message(8), None)
+    assert c._new_offset(RAW) is None  # faust alone would commit 9, past 5

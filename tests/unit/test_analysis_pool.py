@@ -70,3 +70,38 @@ def test_a_pool_process_whose_worker_is_gone_exits_at_once():
     child = subprocess.run([sys.executable, "-c", code, str(os.getpid())], cwd=ROOT,
                            capture_output=True, text=True, timeout=120)
     assert "waiting for work" in child.stdout
+
+
+def test_a_group_is_analysed_in_one_hand_off_with_the_outcomes_in_order(monkeypatch):
+    """The `analyse` agent hands the records of a group to the analysis thread at once (one
+    wake-up of the worker's loop for the group, not one per record); the outcomes are those of
+    each record on its own, in the records' order, in the thread and in the processes."""
+    seed = _raw_seed()
+    doc = json.loads((EXAMPLES / "seed-rtl-2023-09-04.json").read_text())
+    doc["url"] += "-other"
+    other = encode(envelope(Article.model_validate(doc), source="test"))
+    raws = [seed, b"not json", other, None]
+    hand_offs = []
+    to_thread = asyncio.to_thread
+
+    async def counted(fn, *args):
+        hand_offs.append(fn)
+        return await to_thread(fn, *args)
+
+    monkeypatch.setattr(asyncio, "to_thread", counted)
+
+    async def both() -> tuple:
+        pool = AnalysisPool(1)
+        try:
+            return await AnalysisPool(0).analyse_many(raws), await pool.analyse_many(raws)
+        finally:
+            pool.close()
+
+    in_thread, in_processes = asyncio.run(both())
+    assert len(hand_offs) == 1
+    alone = [analyse_value(raw) for raw in raws]
+    for outcomes in (in_thread, in_processes):
+        assert [o.key for o in outcomes] == [o.key for o in alone]
+        assert [o.reason for o in outcomes] == [o.reason for o in alone]
+        assert [decode(o.value).data for o in outcomes if o.value] == [
+            decode(o.value).data for o in alone if o.value]

@@ -349,3 +349,34 @@ def test_a_sink_killed_after_a_catch_up_committed_does_not_apply_it_again(tmp_pa
     list(feed(con, restarted, writer, target, changelog_records()[6:], batch=2))
     assert published(target) == tables(con)
     con.close()
+
+
+def test_a_catch_up_copies_the_writers_changelog_rows_and_encodes_no_change_again(
+        stack, monkeypatch):
+    """A change's data is encoded once, by the writer's batch write: a replica's catch-up
+    copies the writer's changelog rows (the same values) instead of staging the changes it
+    missed from Python again, so its publish encodes none of them, and the replica still
+    equals the writer."""
+    from processors.store import overlay
+
+    con, publisher, writer, target = stack
+    encoded = []
+    real = overlay.jsonable
+    monkeypatch.setattr(overlay, "jsonable", lambda value: encoded.append(value) or real(value))
+    records, catch_ups = changelog_records(), 0
+    for i in range(0, len(records), 2):
+        part = records[i:i + 2]
+        changes = decode_changes(part)
+        b = fold(changes)
+        b.next_offset = part[-1][0] + 1
+        start, _ = stored_position(con, TOPIC)
+        apply_batch(con, b, topic=TOPIC, epoch="e1")
+        assert len(encoded) >= len(b.changelog)  # the writer encodes each change's data
+        publisher.record(changes, start)
+        before = len(encoded)
+        if publisher.publish(con, writer, topic=TOPIC, epoch="e1",
+                             next_offset=b.next_offset) == "catch-up":
+            catch_ups += 1
+            assert len(encoded) == before
+        assert published(target) == tables(con)
+    assert catch_ups >= 2
