@@ -138,15 +138,21 @@ def staging(per_article: list[list[tuple[int, bytes]]], per_batch: int) -> dict[
     return out
 
 
-def main(argv: list[str] | None = None) -> dict[str, Any]:
-    """Run the cases and print and write the figures."""
-    parser = argparse.ArgumentParser(description=__doc__,
+def workload_parser(doc: str | None, articles: int, per_batch: int) -> argparse.ArgumentParser:
+    """The options of a bench of the sink's batches on the dense workload (`changes`):
+    --articles, --per-batch, --seed, --json; the caller adds its own."""
+    parser = argparse.ArgumentParser(description=doc,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--articles", type=int, default=600)
-    parser.add_argument("--per-batch", type=int, default=10)
+    parser.add_argument("--articles", type=int, default=articles)
+    parser.add_argument("--per-batch", type=int, default=per_batch)
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--json", type=Path)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Run the cases and print and write the figures."""
+    args = workload_parser(__doc__, articles=600, per_batch=10).parse_args(argv)
     per_article = changes(args.articles, args.seed)
     out: dict[str, Any] = {"bench": "sink_costs", "articles": args.articles,
                            "changes": sum(len(a) for a in per_article), "runs": []}

@@ -14,7 +14,6 @@ made), so the script's own data is not in it.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import tempfile
@@ -76,19 +75,14 @@ def run(per_article: list[list[tuple[int, bytes]]], per_batch: int, every: int,
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    from bench.sink_costs import changes
+    from bench.sink_costs import changes, workload_parser
 
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--articles", type=int, default=4000)
-    parser.add_argument("--per-batch", type=int, default=2)
+    parser = workload_parser(__doc__, articles=4000, per_batch=2)
     parser.add_argument("--every", type=int, default=200)
-    parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--memory-limit", help="DuckDB's memory_limit for the sink's writer")
     parser.add_argument("--reopen-changes", type=int, default=0,
                         help="reopen the writer after this many changes (0: never)")
     parser.add_argument("--no-publish", action="store_true", help="the writer only, no replica")
-    parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     per_article = changes(args.articles, args.seed)
     samples = run(per_article, args.per_batch, args.every, args.memory_limit,
