@@ -335,7 +335,7 @@ class Sink:
         in-process, no replica, grow the glibc heap by about 2 MB per 100 dense articles, and
         closing the connection gives it all back (`bench/sink_memory.py --reopen-changes`,
         docs/fault-campaign.md, *fifth session*). A reopen costs the replay of at most
-        `wal_autocheckpoint` (16 MiB) of WAL, about half a second."""
+        `wal_autocheckpoint` (16 MiB) of WAL: 0.2-1.6 s in the fault campaign's stacks."""
         self.changes_since_open += written
         if not self.reopen_changes or self.changes_since_open < self.reopen_changes:
             return con
