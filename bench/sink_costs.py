@@ -150,6 +150,14 @@ def workload_parser(doc: str | None, articles: int, per_batch: int) -> argparse.
     return parser
 
 
+def save(out: dict[str, Any], path: Path | None) -> dict[str, Any]:
+    """Write a sink bench's figures to `path` (its --json), if given; return them."""
+    if path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(out, indent=2) + "\n")
+    return out
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the cases and print and write the figures."""
     args = workload_parser(__doc__, articles=600, per_batch=10).parse_args(argv)
@@ -162,10 +170,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(json.dumps(out["runs"][-1]), flush=True)
     out["staging_cpu_ms_per_batch"] = staging(per_article, k)
     print(json.dumps(out["staging_cpu_ms_per_batch"]), flush=True)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(out, indent=2) + "\n")
-    return out
+    return save(out, args.json)
 
 
 if __name__ == "__main__":

@@ -75,7 +75,7 @@ def run(per_article: list[list[tuple[int, bytes]]], per_batch: int, every: int,
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    from bench.sink_costs import changes, workload_parser
+    from bench.sink_costs import changes, save, workload_parser
 
     parser = workload_parser(__doc__, articles=4000, per_batch=2)
     parser.add_argument("--every", type=int, default=200)
@@ -94,10 +94,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                            "publish": not args.no_publish,
                            "changes": sum(len(a) for a in per_article), "samples": samples,
                            "rss_growth_mb": round(samples[-1]["rss_mb"] - first, 1)}
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(out, indent=2) + "\n")
-    return out
+    return save(out, args.json)
 
 
 if __name__ == "__main__":
