@@ -7,10 +7,16 @@ one JSON object:
 
     {"published_snapshots": 12, "changelog_next_offset": 3456,
      "latency_seconds": {"count": 40, "p50": 0.81, "p95": 1.9, "max": 2.4},
-     "last_publish": {...}, "full_copies": 1}
+     "last_publish": {...}, "full_copies": 1,
+     "latency_stages": {"upstream": {...}, "transport": {...}, "sink": {...}}}
 
 `latency_seconds` is accepted-to-visible latency (from the API's acceptance of an article to the
 first snapshot that holds it) over the last 1,000 articles; its quantiles are null before any.
+`latency_stages` splits it where it was spent, each stage summarised the same way: `upstream`
+from acceptance until the resolver emitted the article's change (the Kafka record's CreateTime:
+API, broker, analysis, resolution), `transport` until the sink's poll returned it, `sink` until
+the snapshot holding it was published (the batch window, the batch write, the wait for the
+publish and the publish itself). An article's three stages add up to its latency.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +59,8 @@ class SinkMetrics:
     # how many replicas were rebuilt whole (at start, after an epoch change or a foreign write).
     last_publish: dict[str, Any] | None = None
     full_copies: int = 0
+    # Where the latency was spent: "upstream", "transport", "sink" (module docstring).
+    latency_stages: dict[str, Latency] = field(default_factory=dict)
 
 
 def sink_metrics_path(data_dir: Path) -> Path:
@@ -77,7 +85,8 @@ def read_sink_metrics(data_dir: Path) -> SinkMetrics | None:
         return None
     return SinkMetrics(doc["published_snapshots"], doc["changelog_next_offset"],
                        Latency(**doc["latency_seconds"]), doc.get("last_publish"),
-                       doc.get("full_copies", 0))
+                       doc.get("full_copies", 0),
+                       {k: Latency(**v) for k, v in doc.get("latency_stages", {}).items()})
 
 
 def prometheus_lines(metrics: SinkMetrics) -> list[str]:
@@ -88,5 +97,12 @@ def prometheus_lines(metrics: SinkMetrics) -> list[str]:
         if value is not None:
             lines.append(f'newsline_processing_latency_seconds{{quantile="{quantile}"}} {value:.3f}')
     lines.append(f"newsline_processing_latency_seconds_count {latency.count}")
+    if metrics.latency_stages:
+        lines.append("# TYPE newsline_processing_latency_stage_seconds summary")
+    for stage, part in metrics.latency_stages.items():
+        for quantile, value in (("0.5", part.p50), ("0.95", part.p95)):
+            if value is not None:
+                lines.append(f'newsline_processing_latency_stage_seconds{{stage="{stage}",'
+                             f'quantile="{quantile}"}} {value:.3f}')
     lines.append(f"newsline_snapshots_published_total {metrics.published_snapshots}")
     return lines

@@ -48,6 +48,7 @@ from processors.store.replicas import ReplicaPublisher
 from readmodel.metrics import Latency, SinkMetrics, write_sink_metrics
 from schemas.codec import Rejection, decode, stored_version
 from schemas.envelope import Envelope
+from schemas.timeline import ArticleVersionRecorded
 
 log = logging.getLogger(__name__)
 
@@ -261,8 +262,11 @@ class Sink:
         self.reopen_changes, self.changes_since_open, self.reopened = reopen_changes, 0, 0
         self.hold_until_articles = 0
         self.data_dir = data_dir
-        self.unpublished: list[datetime] = []  # known_at of articles projected, not yet published
+        # Articles projected, not yet published: (accepted, emitted by the resolver, polled).
+        self.unpublished: list[tuple[datetime, datetime, datetime]] = []
         self.latencies: deque[float] = deque(maxlen=1000)
+        self.stages: dict[str, deque[float]] = {
+            stage: deque(maxlen=1000) for stage in ("upstream", "transport", "sink")}
         self.published_snapshots = 0
         self.publisher = ReplicaPublisher(self.writer_path.parent, self.target)
         self.last_publish: dict[str, Any] = {}
@@ -370,13 +374,18 @@ class Sink:
     def _record_latency(self, con: duckdb.DuckDBPyConnection) -> None:
         """Accepted-to-visible latency of the articles just published, for GET /metrics."""
         now = datetime.now(UTC)
-        self.latencies.extend((now - k).total_seconds() for k in self.unpublished)
+        for accepted, emitted, polled in self.unpublished:
+            self.latencies.append((now - accepted).total_seconds())
+            self.stages["upstream"].append((emitted - accepted).total_seconds())
+            self.stages["transport"].append((polled - emitted).total_seconds())
+            self.stages["sink"].append((now - polled).total_seconds())
         self.unpublished.clear()
         self.published_snapshots += 1
         row = con.execute("SELECT next_offset FROM sink_offsets").fetchone()
         write_sink_metrics(self.data_dir, SinkMetrics(
             self.published_snapshots, row[0] if row else 0, Latency.of(self.latencies),
-            self.last_publish, self.publisher.full_copies))
+            self.last_publish, self.publisher.full_copies,
+            {stage: Latency.of(seconds) for stage, seconds in self.stages.items()}))
 
     def run(self, stop: Any) -> None:
         """Project until `stop.is_set()`, publishing on the time budget (`run_loop`)."""
@@ -401,9 +410,16 @@ class Sink:
         consumer.assign([tp])
         consumer.seek(tp, stored_position(con, self.topic)[0])
 
+        # offset -> (the record's CreateTime, when the poll returned it), for latency_stages
+        arrivals: dict[int, tuple[datetime, datetime]] = {}
+
         def poll(timeout_ms: int, max_records: int) -> list[tuple[int, bytes]]:
             polled = consumer.poll(timeout_ms=timeout_ms, max_records=max_records)
-            return [(m.offset, m.value) for msgs in polled.values() for m in msgs]
+            now = datetime.now(UTC)
+            got = [m for msgs in polled.values() for m in msgs]
+            arrivals.update((m.offset, (datetime.fromtimestamp(m.timestamp / 1000, UTC), now))
+                            for m in got)
+            return [(m.offset, m.value) for m in got]
 
         def write(records: list[tuple[int, bytes]]) -> None:
             nonlocal con
@@ -414,8 +430,9 @@ class Sink:
             from_offset, _ = stored_position(con, self.topic)
             apply_batch(con, batch, topic=self.topic, epoch=self.epoch)
             self.publisher.record(changes, from_offset)
-            self.unpublished.extend(datetime.fromisoformat(a["known_at"])
-                                    for a in batch.articles.values())
+            self.unpublished.extend(_article_arrivals(batch, arrivals))
+            for offset, _ in records:
+                arrivals.pop(offset, None)
             log.info("sink projected %d changes up to offset %d", len(records),
                      batch.next_offset)
             con = self._reopen_if_due(con, len(records))
@@ -430,6 +447,19 @@ class Sink:
             con.close()
             log.info("sink stopping: consumer closed in %.2fs, writer closed in %.2fs",
                      closed - began, time.monotonic() - closed)
+
+
+def _article_arrivals(batch: ProjectionBatch, arrivals: dict[int, tuple[datetime, datetime]]
+                      ) -> list[tuple[datetime, datetime, datetime]]:
+    """(accepted, emitted, polled) of each article version the batch records: the times of the
+    change that recorded it (the first, if a resend brought it twice)."""
+    out = {}
+    for offset, env in batch.changes:
+        data = env.data
+        if isinstance(data, ArticleVersionRecorded) and data.version_id not in out \
+                and offset in arrivals:
+            out[data.version_id] = (data.known_at, *arrivals[offset])
+    return list(out.values())
 
 
 def connect_when_up(connect: Callable[[int], Any], stopping: Callable[[], bool],

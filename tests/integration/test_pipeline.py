@@ -254,3 +254,7 @@ def test_metrics_count_what_was_posted_and_rejected_lag_and_latency(stack):
     latency_count = "newsline_processing_latency_seconds_count"
     assert metric(text, latency_count) - metric(before, latency_count) >= 2  # one per new article
     assert metric(text, 'newsline_processing_latency_seconds{quantile="0.5"}') > 0
+    stages = {stage: f'newsline_processing_latency_stage_seconds{{stage="{stage}",quantile="0.5"}}'
+              for stage in ("upstream", "transport", "sink")}  # where the latency went
+    assert all(re.search(rf"^{re.escape(line)} ", text, re.M) for line in stages.values())
+    assert metric(text, stages["upstream"]) > 0 and metric(text, stages["sink"]) > 0
