@@ -120,7 +120,8 @@ def sink(settings: Settings, epoch: str | None, stop: threading.Event) -> int:
     Sink(settings.data_dir, str(settings.bootstrap_servers), TOPICS["changelog"].name,
          epoch or "default", settings.sink_batch_max, settings.sink_flush_s,
          settings.sink_publish_s, settings.sink_threads or None,
-         settings.sink_memory_limit or None, settings.sink_reopen_changes).run(stop)
+         settings.sink_memory_limit or None, settings.sink_reopen_changes,
+         settings.sink_publish_stretch).run(stop)
     exit_without_teardown(0)
 
 

@@ -40,9 +40,12 @@ class Settings(BaseSettings):
         description="processes that analyse raw articles beside each worker (0: in the worker)",
     )
     sink_batch_max: int = Field(default=5000, ge=1)
-    sink_flush_s: float = Field(default=1.0, gt=0)
+    sink_flush_s: float = Field(default=0.2, gt=0)
     sink_publish_s: float = Field(
-        default=1.0, gt=0, description="the sink publishes the analysts' file at most this often")
+        default=0.2, gt=0, description="the sink publishes the analysts' file at most this often")
+    sink_publish_stretch: float = Field(
+        default=1.5, ge=0, description="the sink waits at least this many times its last "
+        "publish's duration between publishes (publishing takes at most 1/(1+this) of its time)")
     sink_threads: int = Field(default=1, ge=0, description="DuckDB threads of the sink (0: one per core)")
     sink_memory_limit: str = Field(
         default="1GB", description="DuckDB's memory_limit for the sink's writer ('' = DuckDB's "

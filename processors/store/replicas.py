@@ -45,9 +45,9 @@ from processors.store.overlay import (
     FOLD_MIN_ROWS,
     FOLD_SHARE,
     copy_into,
+    due_for_fold,
     fold_overlay,
     layout_schema,
-    overlay_rows,
     quoted_path,
     write_overlay,
 )
@@ -243,8 +243,9 @@ class ReplicaPublisher:
             batch.next_offset = next_offset
             write_overlay(con, batch, topic=topic, epoch=epoch, db="replica",
                           stored=(start, next_offset))
-            small, base = overlay_rows(con, "replica")
-            if small > max(self.fold_min_rows, self.fold_share * base):
+            # DuckDB's catalog estimates, not counts: counting the small tables at every
+            # publish was 8% of the sink's samples at 20 articles/s (py-spy, e2e_bench)
+            if due_for_fold(con, "replica", self.fold_share, self.fold_min_rows):
                 fold_overlay(con, "replica")
                 self.folds += 1
             con.execute("CHECKPOINT replica")

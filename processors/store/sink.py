@@ -81,9 +81,20 @@ def open_writer(path: Path, threads: int | None = None,
     return con
 
 
+# Compression methods the sink's checkpoints do not try. DuckDB analyses every column segment a
+# checkpoint writes for each method; for FSST's symbol tables that costs more than the write
+# on the small appends of a replica's catch-up: its CHECKPOINT took 88-124 ms with them and
+# 29-44 ms without, for files 6-17% larger (catch-ups of 130 changes replayed from a dense
+# stack's writer, scratch timing, 7 December 2026; docs/measurements.md, *Latency at 20
+# articles a second*). The checkpoint is most of a publish, which bounds how fresh the
+# analysts' file can be.
+DISABLED_COMPRESSION = "fsst,dict_fsst"
+
+
 def _connect(path: Path, threads: int | None) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(path))
     con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"SET disabled_compression_methods = '{DISABLED_COMPRESSION}'")
     if threads is not None:
         con.execute(f"SET threads = {int(threads)}")
     return con
@@ -248,16 +259,16 @@ class Sink:
     """Consumes the changelog topic and keeps the DuckDB projections and snapshot current."""
 
     def __init__(self, data_dir: Path, bootstrap: str, topic: str, epoch: str,
-                 batch_max: int = 5000, flush_s: float = 1.0, publish_s: float = 1.0,
+                 batch_max: int = 5000, flush_s: float = 0.2, publish_s: float = 0.2,
                  threads: int | None = 1, memory_limit: str | None = None,
-                 reopen_changes: int = 0) -> None:
+                 reopen_changes: int = 0, publish_stretch: float = 1.5) -> None:
         """Prepare the writer database under `data_dir/.sink/`; `reopen_changes`: see
         `_reopen_if_due` (0: never)."""
         self.writer_path = data_dir / ".sink" / "writer.duckdb"
         self.target = data_dir / "newsline.duckdb"
         self.bootstrap, self.topic, self.epoch = bootstrap, topic, epoch
         self.batch_max, self.flush_s = batch_max, flush_s
-        self.budget = PublishBudget(publish_s)
+        self.budget = PublishBudget(publish_s, stretch=publish_stretch)
         self.threads, self.memory_limit = threads, memory_limit
         self.reopen_changes, self.changes_since_open, self.reopened = reopen_changes, 0, 0
         self.hold_until_articles = 0
@@ -486,8 +497,11 @@ class PublishBudget:
     budget after the previous publish started (or at once, if that is past), plus the time of
     the batch write under way.
 
-    The budget is `every_s`, stretched to `STRETCH` times the previous publish's duration when
-    that is longer, so that publishing takes at most about a fifth of the sink's time: a publish
+    The budget is `every_s`, stretched to `stretch` times the previous publish's duration when
+    that is longer, so that publishing takes at most about 1/(1 + stretch) of the sink's time
+    (two fifths, by default: 4 until 7 December, when `every_s` was 1 s and the p95 latency at
+    20 articles a second about 1.8 s; docs/measurements.md, *Latency at 20 articles a
+    second*): a publish
     costs about the same whatever it carries, and on a machine too busy to give the sink its
     share, publishing every `every_s` regardless would spend its time publishing a few articles
     at a time (bench/e2e_bench.py at a load average of 30 on 2 cores: publishes of 1-3 s,
@@ -498,10 +512,9 @@ class PublishBudget:
     waiting to be published).
     """
 
-    STRETCH = 4.0
-
-    def __init__(self, every_s: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.every_s, self.clock = every_s, clock
+    def __init__(self, every_s: float, clock: Callable[[], float] = time.monotonic,
+                 stretch: float = 1.5) -> None:
+        self.every_s, self.clock, self.stretch = every_s, clock, stretch
         self.last: float | None = None  # when the previous publish started
         self.budget = every_s
         self.pending = False
@@ -519,7 +532,7 @@ class PublishBudget:
         return deadline is not None and self.clock() >= deadline
 
     def published(self, started: float) -> None:
-        self.budget = max(self.every_s, self.STRETCH * (self.clock() - started))
+        self.budget = max(self.every_s, self.stretch * (self.clock() - started))
         self.last, self.pending = started, False
 
 

@@ -259,7 +259,7 @@ def news_records():
 
 
 def base_rows(target: Path) -> int:
-    from processors.store.replicas import overlay_rows
+    from processors.store.overlay import overlay_rows
 
     con = duckdb.connect(str(target), read_only=True)
     try:
@@ -327,7 +327,7 @@ records = changelog_records()
 list(feed(con, publisher, writer, target, records[:4], batch=2))  # two replicas, copied
 # The next catch-up is killed right after its transaction committed: the replica's WAL holds
 # the batch, its file and its sidecar (replica-N.json) do not yet.
-replicas.overlay_rows = lambda *a, **k: os._exit(9)
+replicas.due_for_fold = lambda *a, **k: os._exit(9)
 list(feed(con, publisher, writer, target, records[4:6], batch=2))
 """
 
