@@ -10,8 +10,6 @@ lines) costs precision. This diagnosis puts each written mention in the first ca
 
 - ``right``: a gold mention of the entity at the gold's date (not a false positive);
 - ``wrong date``: a gold mention of the entity, at another date;
-- ``duplicate``: the same mention already written on another line of the entity's file (two
-  events of Newsline hold mentions with the same event word);
 - ``another target's event``: a gold mention of another target of the corpus, not this one's;
 - ``reporting verb``: a verb of saying of the predicate table ("said", "announced"), which the
   gold does not hold for this entity;
@@ -53,7 +51,7 @@ from processors.analysis.predicates import main_predicate  # noqa: E402
 from readmodel.read import name_key  # noqa: E402
 from schemas.articles import Mention  # noqa: E402
 
-CASES = ("right", "wrong date", "duplicate", "another target's event", "reporting verb",
+CASES = ("right", "wrong date", "another target's event", "reporting verb",
          "annotated event, on no timeline", "not an event")
 ORIGINS = ("explicit", "undated main", "co-event")
 
@@ -96,7 +94,6 @@ def diagnose(run: CorpusRun, half: str | None) -> tuple[Counter[tuple[str, ...]]
                     mine = keys & {name_key(n) for n in made[mid].entities}
                     if fields[mid] not in by_field or mine:
                         by_field[fields[mid]] = made[mid]
-        seen: set[str] = set()
         for line in timeline_lines(events, fields):
             _, when, *written = line.split("\t")
             for field in written:
@@ -107,8 +104,6 @@ def diagnose(run: CorpusRun, half: str | None) -> tuple[Counter[tuple[str, ...]]
                 index = tokens.index(word) if word in tokens else -1
                 if field in gold[entity]:
                     case = "right" if gold[entity][field] == when else "wrong date"
-                elif field in seen:
-                    case = "duplicate"
                 elif field in others:
                     case = "another target's event"
                 elif word.lower() in reports:
@@ -117,7 +112,6 @@ def diagnose(run: CorpusRun, half: str | None) -> tuple[Counter[tuple[str, ...]]
                     case = "annotated event, on no timeline"
                 else:
                     case = "not an event"
-                seen.add(field)
                 m = by_field[field]
                 names = "names it" if keys & {name_key(n) for n in m.entities} else "via its event"
                 counts[(case, names, origin(m))] += 1

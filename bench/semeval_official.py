@@ -15,8 +15,10 @@ What a timeline line is made of (the scorer matches event mentions as strings):
 - one line per Newsline event that ``newsline timeline --entity X`` shows
   (``semeval_eval.entity_events``), with every mention of the event on it (coreferent mentions
   share a line);
-- rank: events in timeline order (start, then end); events whose written dates are equal share
-  a rank (simultaneous), ranks start at 1 (0 would mean "not anchored" and be ignored);
+- rank: events in the order of their written dates, a coarser date first (``2009-XX-XX`` before
+  ``2009-01-01``, as the gold ranks them), then by start and end; events whose written dates are
+  equal share a rank (simultaneous), ranks start at 1 (0 would mean "not anchored" and be
+  ignored); a mention is written once, on its first line (``timeline_lines``);
 - date: ``YYYY-MM-DD`` for a day, ``YYYY-MM-XX`` for a month (and a week or part of a month
   inside one month), ``YYYY-XX-XX`` otherwise (``semeval_eval.event_date``); decades are left
   out;
@@ -49,6 +51,7 @@ import sys
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -142,19 +145,32 @@ def scorer_date(event: EventState) -> str | None:
     return "-".join(parts + ["XX"] * (3 - len(parts)))
 
 
+def timeline_order(event: EventState) -> tuple[str, date, date, str]:
+    """Where an event goes on a timeline file: by its written date, a coarser date before the
+    finer dates it holds (``2009-XX-XX`` before ``2009-01-01``, as the task's gold ranks them: a
+    quarter or a week written as its year or month would otherwise sit inside it), then by
+    start, end and id."""
+    return ((scorer_date(event) or "").replace("XX", "00"), event.start, event.end, event.event_id)
+
+
 def timeline_lines(events: Iterable[EventState], fields: dict[str, str],
                    anchors: frozenset[str] | None = None) -> list[str]:
     """The lines of one entity's timeline file (without the header): rank, date, mentions.
 
+    A mention (``docid-sentence-word``) is written once, on the first line it falls on: the
+    scorer reads a word written twice as a second event that the gold does not have (two
+    Newsline events can hold mentions with the same event word).
     ``anchors``: only events dated that way (``EventState.anchor``, issue 12 part 2); all if None.
     """
     rows = []
     kept = [e for e in events if anchors is None or getattr(e, "anchor", "explicit") in anchors]
-    for ev in sorted(kept, key=lambda e: (e.start, e.end, e.event_id)):
+    written: set[str] = set()
+    for ev in sorted(kept, key=timeline_order):
         when = scorer_date(ev)
-        mentions = sorted({fields[m] for m in ev.mention_ids if m in fields})
+        mentions = sorted({fields[m] for m in ev.mention_ids if m in fields} - written)
         if when and mentions:
             rows.append((when, mentions))
+            written.update(mentions)
     lines, rank, previous = [], 0, None
     for when, mentions in rows:
         if when != previous:
