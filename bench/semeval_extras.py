@@ -71,14 +71,14 @@ def diagnose(run: CorpusRun, half: str | None) -> tuple[Counter[tuple[str, ...]]
     docs = {d.doc_id: d for d in run.docs}
     given = read_given_events(CORPUS / run.corpus)
     reports = report_forms()
-    fields: dict[str, str] = {}
+    fields: dict[str, tuple[str, ...]] = {}
     made: dict[str, Mention] = {}
     for art in run.analysed:
         doc = docs[run.docs_by_url[art.canonical_url]]
         for m in art.mentions:
             found = mention_field(doc, m)
             if found:
-                fields[m.mention_id], made[m.mention_id] = found, m
+                fields[m.mention_id], made[m.mention_id] = (found,), m
     gold = {e: _anchored(CORPUS / run.corpus / "TimeLines_Gold_Standard" / file_name(e))
             for e in run.gold}
     counts: Counter[tuple[str, ...]] = Counter()
@@ -92,8 +92,8 @@ def diagnose(run: CorpusRun, half: str | None) -> tuple[Counter[tuple[str, ...]]
             for mid in ev.mention_ids:
                 if mid in fields:
                     mine = keys & {name_key(n) for n in made[mid].entities}
-                    if fields[mid] not in by_field or mine:
-                        by_field[fields[mid]] = made[mid]
+                    if fields[mid][0] not in by_field or mine:
+                        by_field[fields[mid][0]] = made[mid]
         for line in timeline_lines(events, fields):
             _, when, *written = line.split("\t")
             for field in written:

@@ -31,6 +31,10 @@ What a timeline line is made of (the scorer matches event mentions as strings):
   a verb: a past form (``-ed`` or a common irregular one such as ``said``, ``sold``, ``won``) or
   a word right after an auxiliary, a modal or ``to``. A mention with no such token gives no
   line. A mention dated from elsewhere spans its predicate: its last word.
+- track B (``--track B``, the task's events given): each given event of a sentence is written
+  with the Newsline mention of that sentence whose event word is nearest to it
+  (``given_fields``), so it is that mention's event, on its timelines, at its date; sentences
+  without a Newsline mention write none.
 
 The three quirks of the scorer's README are handled: the gold folder given to it holds one file
 per listed target with ``s&p_500.txt`` left out (its identical ``s_and_p_500.txt`` is scored), a
@@ -108,23 +112,26 @@ def read_given_events(corpus_dir: Path) -> GivenEvents:
     return given
 
 
-def mention_field(doc: Document, mention: Mention, given: GivenEvents | None = None) -> str | None:
+def mention_field(doc: Document, mention: Mention) -> str | None:
     """``docid-sentence-word`` for a mention, or None when no event word is found."""
-    spot = mention_spot(doc, mention, given)
-    return None if spot is None else f"{doc.doc_id}-{spot[0]}-{doc.sentences[spot[0]].split()[spot[1]]}"
+    spot = mention_spot(doc, mention)
+    return None if spot is None else token_field(doc, *spot)
 
 
-def mention_spot(doc: Document, mention: Mention,
-                 given: GivenEvents | None = None) -> tuple[int, int] | None:
+def token_field(doc: Document, number: int, index: int) -> str:
+    """``docid-sentence-word`` of a token of the gold text."""
+    return f"{doc.doc_id}-{number}-{doc.sentences[number].split()[index]}"
+
+
+def mention_spot(doc: Document, mention: Mention) -> tuple[int, int] | None:
     """(gold sentence, token index) of a mention's event word (``mention_field``), or None."""
     place = locate(mention, [s.split() for s in doc.sentences])
     if place is None:
         return None
     number, first, last = place
     tokens = doc.sentences[number].split()
-    events = None if given is None else given.get((doc.doc_id, number), frozenset())
-    word = mention_word(mention, tokens, first, last, events)
-    if events is None and mention.anchor == "explicit":  # the predicate the analysis ties it to
+    word = mention_word(mention, tokens, first, last)
+    if mention.anchor == "explicit":  # the predicate the analysis ties it to
         tied = dated_predicate(mention.sentence, mention.start_char - mention.sentence_start,
                                mention.end_char - mention.sentence_start, "en")
         spot = None if tied is None else locate(mention, [s.split() for s in doc.sentences],
@@ -132,6 +139,30 @@ def mention_spot(doc: Document, mention: Mention,
         if spot is not None and spot[0] == number:
             word = spot[2]
     return None if word is None else (number, word)
+
+
+def given_fields(doc: Document, mentions: Iterable[Mention],
+                 given: GivenEvents) -> dict[str, tuple[str, ...]]:
+    """Track B: mention id -> the given events it writes. Each given event of a sentence goes to
+    the Newsline mention of that sentence whose event word (``mention_spot``; else its date
+    expression) is nearest to it, the one before on a tie: it is that mention's event, on its
+    timelines at its date. A sentence where Newsline has no mention writes none of its events;
+    a mention no given event is nearest to writes nothing."""
+    tokens = [s.split() for s in doc.sentences]
+    by_sentence: dict[int, list[tuple[int, str]]] = {}
+    for m in mentions:
+        spot = mention_spot(doc, m)
+        place = locate(m, tokens) if spot is None else None
+        if spot is None and place is not None:
+            spot = place[:2]
+        if spot is not None:
+            by_sentence.setdefault(spot[0], []).append((spot[1], m.mention_id))
+    fields: dict[str, tuple[str, ...]] = {}
+    for number, words in by_sentence.items():
+        for index in sorted(given.get((doc.doc_id, number), ())):
+            _, owner = min(words, key=lambda w: (abs(w[0] - index), w[0] > index))
+            fields[owner] = (*fields.get(owner, ()), token_field(doc, number, index))
+    return fields
 
 
 # ---------------------------------------------------------------- writing timelines
@@ -153,10 +184,11 @@ def timeline_order(event: EventState) -> tuple[str, date, date, str]:
     return ((scorer_date(event) or "").replace("XX", "00"), event.start, event.end, event.event_id)
 
 
-def timeline_lines(events: Iterable[EventState], fields: dict[str, str],
+def timeline_lines(events: Iterable[EventState], fields: dict[str, tuple[str, ...]],
                    anchors: frozenset[str] | None = None) -> list[str]:
     """The lines of one entity's timeline file (without the header): rank, date, mentions.
 
+    ``fields``: Newsline mention id -> the event mentions (``docid-sentence-word``) it writes.
     A mention (``docid-sentence-word``) is written once, on the first line it falls on: the
     scorer reads a word written twice as a second event that the gold does not have (two
     Newsline events can hold mentions with the same event word).
@@ -167,7 +199,7 @@ def timeline_lines(events: Iterable[EventState], fields: dict[str, str],
     written: set[str] = set()
     for ev in sorted(kept, key=timeline_order):
         when = scorer_date(ev)
-        mentions = sorted({fields[m] for m in ev.mention_ids if m in fields} - written)
+        mentions = sorted({f for m in ev.mention_ids for f in fields.get(m, ())} - written)
         if when and mentions:
             rows.append((when, mentions))
             written.update(mentions)
@@ -220,7 +252,7 @@ def write_run(run: CorpusRun, gold_dir: Path, system_dir: Path, prefix: str = ""
     """
     docs = {d.doc_id: d for d in run.docs}
     given = read_given_events(CORPUS / run.corpus) if track == "B" else None
-    fields: dict[str, str] = {}
+    fields: dict[str, tuple[str, ...]] = {}
     for art in run.analysed:
         doc = docs[run.docs_by_url[art.canonical_url]]
         tokens = [s.split() for s in doc.sentences]
@@ -228,9 +260,11 @@ def write_run(run: CorpusRun, gold_dir: Path, system_dir: Path, prefix: str = ""
             place = locate(m, tokens)
             if place is not None and located is not None:
                 located.add(f"{doc.doc_id}-{place[0]}")
-            found = mention_field(doc, m, given)
+            found = mention_field(doc, m) if given is None else None
             if found:
-                fields[m.mention_id] = found
+                fields[m.mention_id] = (found,)
+        if given is not None:
+            fields.update(given_fields(doc, art.mentions, given))
     source = CORPUS / run.corpus / "TimeLines_Gold_Standard"
     for entity in run.gold:
         name = file_name(entity)
@@ -394,7 +428,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", nargs="+", choices=CORPORA, default=list(CORPORA))
     parser.add_argument("--track", choices=("A", "B"), default="A",
-                        help="A: event words picked from raw text; B: among track B's given events")
+                        help="A: event words picked from raw text; B: track B's given events, each "
+                             "written with the Newsline mention of its sentence nearest to it")
     parser.add_argument("--anchor", default="all",
                         help="events written, by how they are dated: comma-separated among explicit, "
                              "narrative, publication, none; or all (default)")
@@ -435,7 +470,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name:<10} {r.f1:>7.2f} {r.precision:>7.2f} {r.recall:>7.2f}")
             if args.per_entity:
                 print("\n".join(f"    {line}" for line in r.lines))
-        why = "verb-like word in their clause" if args.track == "A" else "given event in their sentence"
+        why = "verb-like word in their clause" if args.track == "A" else "given event nearest to them"
         print(f"Newsline mentions: {sum(n for n, _ in worded)}, with an event word: "
               f"{sum(w for _, w in worded)} (the others: no {why}, or not found in the tokens)")
         print(f"anchored event mentions: gold {overlap.gold}, Newsline {overlap.system}; "
