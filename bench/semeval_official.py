@@ -306,8 +306,12 @@ def find_python2() -> Path:
 _MICRO = re.compile(r"MICRO-FSCORE\t(\S+)\tMICRO-PRECISION\t(\S+)\tMICRO-RECALL\t(\S+)")
 
 
-def run_scorer(gold_dir: Path, system_dir: Path, python2: Path) -> ScorerResult:
-    """Run ``evaluation_all.py GOLD SYSTEM`` from its folder, with ``python`` meaning Python 2.7."""
+def run_scorer(gold_dir: Path, system_dir: Path, python2: Path, *,
+               ordering: bool = False) -> ScorerResult:
+    """Run ``evaluation_all.py GOLD SYSTEM`` from its folder, with ``python`` meaning Python 2.7.
+
+    ``ordering``: the scorer's ``--ord`` measure, the order alone (the dates are not compared),
+    so that what the dates cost shows beside the full measure."""
     with tempfile.TemporaryDirectory(prefix="semeval-scorer-") as scratch:
         shim = Path(scratch) / "bin"
         shim.mkdir()
@@ -315,8 +319,8 @@ def run_scorer(gold_dir: Path, system_dir: Path, python2: Path) -> ScorerResult:
         env = {**os.environ, "PATH": f"{shim}{os.pathsep}{os.environ.get('PATH', '')}",
                "TMPDIR": scratch, "PYTHONDONTWRITEBYTECODE": "1"}
         env.pop("PYENV_VERSION", None)
-        done = subprocess.run([str(python2), "evaluation_all.py", str(gold_dir.resolve()),
-                               str(system_dir.resolve())], cwd=SCORER, env=env,
+        done = subprocess.run([str(python2), "evaluation_all.py", *(["--ord"] if ordering else []),
+                               str(gold_dir.resolve()), str(system_dir.resolve())], cwd=SCORER, env=env,
                               capture_output=True, text=True, check=False)
     found = _MICRO.search(done.stdout)
     if done.returncode != 0 or found is None:
@@ -391,11 +395,13 @@ def score(corpora: Sequence[str], out: Path, python2: Path, *, track: str = "A",
           anchors: frozenset[str] | None = None, half: str | None = None,
           runs: dict[str, CorpusRun] | None = None,
           worded: list[tuple[int, int]] | None = None,
-          lost: dict[str, dict[str, int]] | None = None) -> dict[str, ScorerResult]:
+          lost: dict[str, dict[str, int]] | None = None,
+          ordering: bool = False) -> dict[str, ScorerResult]:
     """Write and score each corpus, then the pool of all given corpora (when more than one).
 
     ``worded`` collects, per corpus, (Newsline mentions, mentions that got an event word);
-    ``lost``, per corpus, where the gold mentions are lost (``losses``).
+    ``lost``, per corpus, where the gold mentions are lost (``losses``); ``ordering``: the
+    scorer's order-only measure (``run_scorer``).
     """
     results: dict[str, ScorerResult] = {}
     for stale in (out / "all", *(out / c for c in corpora)):
@@ -417,9 +423,9 @@ def score(corpora: Sequence[str], out: Path, python2: Path, *, track: str = "A",
             worded.append(counts)
         write_run(run, pool_gold, pool_system, prefix=f"{corpus}__", track=track, anchors=anchors,
                   half=half)
-        results[corpus] = run_scorer(gold, system, python2)
+        results[corpus] = run_scorer(gold, system, python2, ordering=ordering)
     if len(corpora) > 1:
-        results["all"] = run_scorer(pool_gold, pool_system, python2)
+        results["all"] = run_scorer(pool_gold, pool_system, python2, ordering=ordering)
     return results
 
 
@@ -435,6 +441,8 @@ def main(argv: list[str] | None = None) -> int:
                              "narrative, publication, none; or all (default)")
     parser.add_argument("--half", choices=HALVES, default=None,
                         help="score only the documents with even (the tuning half) or odd ids")
+    parser.add_argument("--ord", action="store_true",
+                        help="the scorer's order-only measure (dates not compared)")
     parser.add_argument("--out", type=Path, default=None, help="keep the timelines written here")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--per-entity", action="store_true", help="print the scorer's lines too")
@@ -454,18 +462,20 @@ def main(argv: list[str] | None = None) -> int:
         worded: list[tuple[int, int]] = []
         lost: dict[str, dict[str, int]] = {}
         results = score(args.corpus, out, python2, track=args.track, anchors=anchors,
-                        half=args.half, worded=worded, lost=lost)
+                        half=args.half, worded=worded, lost=lost, ordering=args.ord)
         pool = out / ("all" if len(args.corpus) > 1 else args.corpus[0])
         overlap = mention_overlap(pool / "gold", pool / "system")
     if args.json:
-        print(json.dumps({"track": args.track, "overlap": overlap.__dict__, "losses": lost,
+        print(json.dumps({"track": args.track, "ordering only": args.ord,
+                          "overlap": overlap.__dict__, "losses": lost,
                           "mentions": sum(n for n, _ in worded),
                           "with an event word": sum(w for _, w in worded),
                           **{k: {"f1": r.f1, "precision": r.precision, "recall": r.recall}
                              for k, r in results.items()}}, indent=2))
     else:
         print(f"{'corpus':<10} {'F1':>7} {'P':>7} {'R':>7}   "
-              f"(official scorer, micro, percent; event words: track {args.track})")
+              f"(official scorer, micro, percent; event words: track {args.track}"
+              f"{'; order only' if args.ord else ''})")
         for name, r in results.items():
             print(f"{name:<10} {r.f1:>7.2f} {r.precision:>7.2f} {r.recall:>7.2f}")
             if args.per_entity:

@@ -187,6 +187,17 @@ def test_the_official_scorer_gives_100_for_the_gold(tmp_path):
     assert len(perfect.lines) == 2
 
 
+def test_the_order_only_measure_leaves_the_dates_out(tmp_path):
+    gold_dir, system_dir = tmp_path / "g", tmp_path / "s"
+    for folder in (gold_dir, system_dir):
+        folder.mkdir()
+    (gold_dir / "x.txt").write_text("X\n1\t2005-01-01\t1-1-sold\n2\t2005-02-01\t1-2-won\n")
+    (system_dir / "x.txt").write_text("X\n1\t2005-01-01\t1-1-sold\n2\t2005-02-02\t1-2-won\n")
+    python2 = official.find_python2()
+    assert official.run_scorer(gold_dir, system_dir, python2).f1 < 100.0  # one wrong date
+    assert official.run_scorer(gold_dir, system_dir, python2, ordering=True).f1 == 100.0
+
+
 def test_a_missing_python2_is_said_clearly(monkeypatch, capsys):
     monkeypatch.setenv("NEWSLINE_PYTHON2", "/nonexistent/python2.7")
     assert official.main(["--corpus", "corpus_1"]) == 2
