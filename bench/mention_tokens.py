@@ -45,20 +45,17 @@ def _verb_like(tokens: Sequence[str], i: int) -> bool:
             and word not in _NOT_VERBS)
 
 
-def event_word(tokens: Sequence[str], first: int, last: int,
-               given: frozenset[int] | None = None) -> int | None:
+def event_word(tokens: Sequence[str], first: int, last: int) -> int | None:
     """The index of the event word for a date expression over ``tokens[first:last + 1]``.
 
     The nearest verb-like token (see the module docstring) outside the expression and not past a
-    clause break (``;``, ``:``, quotes, brackets); on a tie, the one before the expression. With
-    ``given`` (track B: the indices of the sentence's annotated events), the nearest given event
-    instead, clause breaks ignored.
+    clause break (``;``, ``:``, quotes, brackets); on a tie, the one before the expression.
     """
     best: tuple[int, int] | None = None
     for step in (-1, 1):
         i = first - 1 if step < 0 else last + 1
-        while 0 <= i < len(tokens) and (given is not None or tokens[i] not in _CLAUSE_BREAKS):
-            if (i in given) if given is not None else _verb_like(tokens, i):
+        while 0 <= i < len(tokens) and tokens[i] not in _CLAUSE_BREAKS:
+            if _verb_like(tokens, i):
                 distance = (first - i) if step < 0 else (i - last)
                 if best is None or distance < best[0]:
                     best = (distance, i)
@@ -67,20 +64,15 @@ def event_word(tokens: Sequence[str], first: int, last: int,
     return best[1] if best else None
 
 
-def mention_word(mention: Mention, tokens: Sequence[str], first: int, last: int,
-                 given: frozenset[int] | None = None) -> int | None:
+def mention_word(mention: Mention, tokens: Sequence[str], first: int, last: int) -> int | None:
     """The event word of a mention whose span covers ``tokens[first:last + 1]``.
 
     A date expression (``anchor`` explicit, the only kind before issue 12 part 2): ``event_word``.
-    A predicate (any other anchor): its last token, or with ``given`` the last given event in
-    the span, else the nearest given event around it.
+    A predicate (any other anchor): its last token.
     """
     if getattr(mention, "anchor", "explicit") == "explicit":
-        return event_word(tokens, first, last, given)
-    if given is None:
-        return last
-    inside = [i for i in range(first, last + 1) if i in given]
-    return inside[-1] if inside else event_word(tokens, first, last, given)
+        return event_word(tokens, first, last)
+    return last
 
 
 def _skeleton(text: str) -> str:

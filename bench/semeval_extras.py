@@ -10,8 +10,6 @@ lines) costs precision. This diagnosis puts each written mention in the first ca
 
 - ``right``: a gold mention of the entity at the gold's date (not a false positive);
 - ``wrong date``: a gold mention of the entity, at another date;
-- ``duplicate``: the same mention already written on another line of the entity's file (two
-  events of Newsline hold mentions with the same event word);
 - ``another target's event``: a gold mention of another target of the corpus, not this one's;
 - ``reporting verb``: a verb of saying of the predicate table ("said", "announced"), which the
   gold does not hold for this entity;
@@ -53,7 +51,7 @@ from processors.analysis.predicates import main_predicate  # noqa: E402
 from readmodel.read import name_key  # noqa: E402
 from schemas.articles import Mention  # noqa: E402
 
-CASES = ("right", "wrong date", "duplicate", "another target's event", "reporting verb",
+CASES = ("right", "wrong date", "another target's event", "reporting verb",
          "annotated event, on no timeline", "not an event")
 ORIGINS = ("explicit", "undated main", "co-event")
 
@@ -73,14 +71,14 @@ def diagnose(run: CorpusRun, half: str | None) -> tuple[Counter[tuple[str, ...]]
     docs = {d.doc_id: d for d in run.docs}
     given = read_given_events(CORPUS / run.corpus)
     reports = report_forms()
-    fields: dict[str, str] = {}
+    fields: dict[str, tuple[str, ...]] = {}
     made: dict[str, Mention] = {}
     for art in run.analysed:
         doc = docs[run.docs_by_url[art.canonical_url]]
         for m in art.mentions:
             found = mention_field(doc, m)
             if found:
-                fields[m.mention_id], made[m.mention_id] = found, m
+                fields[m.mention_id], made[m.mention_id] = (found,), m
     gold = {e: _anchored(CORPUS / run.corpus / "TimeLines_Gold_Standard" / file_name(e))
             for e in run.gold}
     counts: Counter[tuple[str, ...]] = Counter()
@@ -94,9 +92,8 @@ def diagnose(run: CorpusRun, half: str | None) -> tuple[Counter[tuple[str, ...]]
             for mid in ev.mention_ids:
                 if mid in fields:
                     mine = keys & {name_key(n) for n in made[mid].entities}
-                    if fields[mid] not in by_field or mine:
-                        by_field[fields[mid]] = made[mid]
-        seen: set[str] = set()
+                    if fields[mid][0] not in by_field or mine:
+                        by_field[fields[mid][0]] = made[mid]
         for line in timeline_lines(events, fields):
             _, when, *written = line.split("\t")
             for field in written:
@@ -107,8 +104,6 @@ def diagnose(run: CorpusRun, half: str | None) -> tuple[Counter[tuple[str, ...]]
                 index = tokens.index(word) if word in tokens else -1
                 if field in gold[entity]:
                     case = "right" if gold[entity][field] == when else "wrong date"
-                elif field in seen:
-                    case = "duplicate"
                 elif field in others:
                     case = "another target's event"
                 elif word.lower() in reports:
@@ -117,7 +112,6 @@ def diagnose(run: CorpusRun, half: str | None) -> tuple[Counter[tuple[str, ...]]
                     case = "annotated event, on no timeline"
                 else:
                     case = "not an event"
-                seen.add(field)
                 m = by_field[field]
                 names = "names it" if keys & {name_key(n) for n in m.entities} else "via its event"
                 counts[(case, names, origin(m))] += 1

@@ -15,8 +15,10 @@ What a timeline line is made of (the scorer matches event mentions as strings):
 - one line per Newsline event that ``newsline timeline --entity X`` shows
   (``semeval_eval.entity_events``), with every mention of the event on it (coreferent mentions
   share a line);
-- rank: events in timeline order (start, then end); events whose written dates are equal share
-  a rank (simultaneous), ranks start at 1 (0 would mean "not anchored" and be ignored);
+- rank: events in the order of their written dates, a coarser date first (``2009-XX-XX`` before
+  ``2009-01-01``, as the gold ranks them), then by start and end; events whose written dates are
+  equal share a rank (simultaneous), ranks start at 1 (0 would mean "not anchored" and be
+  ignored); a mention is written once, on its first line (``timeline_lines``);
 - date: ``YYYY-MM-DD`` for a day, ``YYYY-MM-XX`` for a month (and a week or part of a month
   inside one month), ``YYYY-XX-XX`` otherwise (``semeval_eval.event_date``); decades are left
   out;
@@ -29,6 +31,10 @@ What a timeline line is made of (the scorer matches event mentions as strings):
   a verb: a past form (``-ed`` or a common irregular one such as ``said``, ``sold``, ``won``) or
   a word right after an auxiliary, a modal or ``to``. A mention with no such token gives no
   line. A mention dated from elsewhere spans its predicate: its last word.
+- track B (``--track B``, the task's events given): each given event of a sentence is written
+  with the Newsline mention of that sentence whose event word is nearest to it
+  (``given_fields``), so it is that mention's event, on its timelines, at its date; sentences
+  without a Newsline mention write none.
 
 The three quirks of the scorer's README are handled: the gold folder given to it holds one file
 per listed target with ``s&p_500.txt`` left out (its identical ``s_and_p_500.txt`` is scored), a
@@ -49,6 +55,7 @@ import sys
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -105,23 +112,26 @@ def read_given_events(corpus_dir: Path) -> GivenEvents:
     return given
 
 
-def mention_field(doc: Document, mention: Mention, given: GivenEvents | None = None) -> str | None:
+def mention_field(doc: Document, mention: Mention) -> str | None:
     """``docid-sentence-word`` for a mention, or None when no event word is found."""
-    spot = mention_spot(doc, mention, given)
-    return None if spot is None else f"{doc.doc_id}-{spot[0]}-{doc.sentences[spot[0]].split()[spot[1]]}"
+    spot = mention_spot(doc, mention)
+    return None if spot is None else token_field(doc, *spot)
 
 
-def mention_spot(doc: Document, mention: Mention,
-                 given: GivenEvents | None = None) -> tuple[int, int] | None:
+def token_field(doc: Document, number: int, index: int) -> str:
+    """``docid-sentence-word`` of a token of the gold text."""
+    return f"{doc.doc_id}-{number}-{doc.sentences[number].split()[index]}"
+
+
+def mention_spot(doc: Document, mention: Mention) -> tuple[int, int] | None:
     """(gold sentence, token index) of a mention's event word (``mention_field``), or None."""
     place = locate(mention, [s.split() for s in doc.sentences])
     if place is None:
         return None
     number, first, last = place
     tokens = doc.sentences[number].split()
-    events = None if given is None else given.get((doc.doc_id, number), frozenset())
-    word = mention_word(mention, tokens, first, last, events)
-    if events is None and mention.anchor == "explicit":  # the predicate the analysis ties it to
+    word = mention_word(mention, tokens, first, last)
+    if mention.anchor == "explicit":  # the predicate the analysis ties it to
         tied = dated_predicate(mention.sentence, mention.start_char - mention.sentence_start,
                                mention.end_char - mention.sentence_start, "en")
         spot = None if tied is None else locate(mention, [s.split() for s in doc.sentences],
@@ -129,6 +139,30 @@ def mention_spot(doc: Document, mention: Mention,
         if spot is not None and spot[0] == number:
             word = spot[2]
     return None if word is None else (number, word)
+
+
+def given_fields(doc: Document, mentions: Iterable[Mention],
+                 given: GivenEvents) -> dict[str, tuple[str, ...]]:
+    """Track B: mention id -> the given events it writes. Each given event of a sentence goes to
+    the Newsline mention of that sentence whose event word (``mention_spot``; else its date
+    expression) is nearest to it, the one before on a tie: it is that mention's event, on its
+    timelines at its date. A sentence where Newsline has no mention writes none of its events;
+    a mention no given event is nearest to writes nothing."""
+    tokens = [s.split() for s in doc.sentences]
+    by_sentence: dict[int, list[tuple[int, str]]] = {}
+    for m in mentions:
+        spot = mention_spot(doc, m)
+        place = locate(m, tokens) if spot is None else None
+        if spot is None and place is not None:
+            spot = place[:2]
+        if spot is not None:
+            by_sentence.setdefault(spot[0], []).append((spot[1], m.mention_id))
+    fields: dict[str, tuple[str, ...]] = {}
+    for number, words in by_sentence.items():
+        for index in sorted(given.get((doc.doc_id, number), ())):
+            _, owner = min(words, key=lambda w: (abs(w[0] - index), w[0] > index))
+            fields[owner] = (*fields.get(owner, ()), token_field(doc, number, index))
+    return fields
 
 
 # ---------------------------------------------------------------- writing timelines
@@ -142,19 +176,33 @@ def scorer_date(event: EventState) -> str | None:
     return "-".join(parts + ["XX"] * (3 - len(parts)))
 
 
-def timeline_lines(events: Iterable[EventState], fields: dict[str, str],
+def timeline_order(event: EventState) -> tuple[str, date, date, str]:
+    """Where an event goes on a timeline file: by its written date, a coarser date before the
+    finer dates it holds (``2009-XX-XX`` before ``2009-01-01``, as the task's gold ranks them: a
+    quarter or a week written as its year or month would otherwise sit inside it), then by
+    start, end and id."""
+    return ((scorer_date(event) or "").replace("XX", "00"), event.start, event.end, event.event_id)
+
+
+def timeline_lines(events: Iterable[EventState], fields: dict[str, tuple[str, ...]],
                    anchors: frozenset[str] | None = None) -> list[str]:
     """The lines of one entity's timeline file (without the header): rank, date, mentions.
 
+    ``fields``: Newsline mention id -> the event mentions (``docid-sentence-word``) it writes.
+    A mention (``docid-sentence-word``) is written once, on the first line it falls on: the
+    scorer reads a word written twice as a second event that the gold does not have (two
+    Newsline events can hold mentions with the same event word).
     ``anchors``: only events dated that way (``EventState.anchor``, issue 12 part 2); all if None.
     """
     rows = []
     kept = [e for e in events if anchors is None or getattr(e, "anchor", "explicit") in anchors]
-    for ev in sorted(kept, key=lambda e: (e.start, e.end, e.event_id)):
+    written: set[str] = set()
+    for ev in sorted(kept, key=timeline_order):
         when = scorer_date(ev)
-        mentions = sorted({fields[m] for m in ev.mention_ids if m in fields})
+        mentions = sorted({f for m in ev.mention_ids for f in fields.get(m, ())} - written)
         if when and mentions:
             rows.append((when, mentions))
+            written.update(mentions)
     lines, rank, previous = [], 0, None
     for when, mentions in rows:
         if when != previous:
@@ -204,7 +252,7 @@ def write_run(run: CorpusRun, gold_dir: Path, system_dir: Path, prefix: str = ""
     """
     docs = {d.doc_id: d for d in run.docs}
     given = read_given_events(CORPUS / run.corpus) if track == "B" else None
-    fields: dict[str, str] = {}
+    fields: dict[str, tuple[str, ...]] = {}
     for art in run.analysed:
         doc = docs[run.docs_by_url[art.canonical_url]]
         tokens = [s.split() for s in doc.sentences]
@@ -212,9 +260,11 @@ def write_run(run: CorpusRun, gold_dir: Path, system_dir: Path, prefix: str = ""
             place = locate(m, tokens)
             if place is not None and located is not None:
                 located.add(f"{doc.doc_id}-{place[0]}")
-            found = mention_field(doc, m, given)
+            found = mention_field(doc, m) if given is None else None
             if found:
-                fields[m.mention_id] = found
+                fields[m.mention_id] = (found,)
+        if given is not None:
+            fields.update(given_fields(doc, art.mentions, given))
     source = CORPUS / run.corpus / "TimeLines_Gold_Standard"
     for entity in run.gold:
         name = file_name(entity)
@@ -256,8 +306,12 @@ def find_python2() -> Path:
 _MICRO = re.compile(r"MICRO-FSCORE\t(\S+)\tMICRO-PRECISION\t(\S+)\tMICRO-RECALL\t(\S+)")
 
 
-def run_scorer(gold_dir: Path, system_dir: Path, python2: Path) -> ScorerResult:
-    """Run ``evaluation_all.py GOLD SYSTEM`` from its folder, with ``python`` meaning Python 2.7."""
+def run_scorer(gold_dir: Path, system_dir: Path, python2: Path, *,
+               ordering: bool = False) -> ScorerResult:
+    """Run ``evaluation_all.py GOLD SYSTEM`` from its folder, with ``python`` meaning Python 2.7.
+
+    ``ordering``: the scorer's ``--ord`` measure, the order alone (the dates are not compared),
+    so that what the dates cost shows beside the full measure."""
     with tempfile.TemporaryDirectory(prefix="semeval-scorer-") as scratch:
         shim = Path(scratch) / "bin"
         shim.mkdir()
@@ -265,8 +319,8 @@ def run_scorer(gold_dir: Path, system_dir: Path, python2: Path) -> ScorerResult:
         env = {**os.environ, "PATH": f"{shim}{os.pathsep}{os.environ.get('PATH', '')}",
                "TMPDIR": scratch, "PYTHONDONTWRITEBYTECODE": "1"}
         env.pop("PYENV_VERSION", None)
-        done = subprocess.run([str(python2), "evaluation_all.py", str(gold_dir.resolve()),
-                               str(system_dir.resolve())], cwd=SCORER, env=env,
+        done = subprocess.run([str(python2), "evaluation_all.py", *(["--ord"] if ordering else []),
+                               str(gold_dir.resolve()), str(system_dir.resolve())], cwd=SCORER, env=env,
                               capture_output=True, text=True, check=False)
     found = _MICRO.search(done.stdout)
     if done.returncode != 0 or found is None:
@@ -341,11 +395,13 @@ def score(corpora: Sequence[str], out: Path, python2: Path, *, track: str = "A",
           anchors: frozenset[str] | None = None, half: str | None = None,
           runs: dict[str, CorpusRun] | None = None,
           worded: list[tuple[int, int]] | None = None,
-          lost: dict[str, dict[str, int]] | None = None) -> dict[str, ScorerResult]:
+          lost: dict[str, dict[str, int]] | None = None,
+          ordering: bool = False) -> dict[str, ScorerResult]:
     """Write and score each corpus, then the pool of all given corpora (when more than one).
 
     ``worded`` collects, per corpus, (Newsline mentions, mentions that got an event word);
-    ``lost``, per corpus, where the gold mentions are lost (``losses``).
+    ``lost``, per corpus, where the gold mentions are lost (``losses``); ``ordering``: the
+    scorer's order-only measure (``run_scorer``).
     """
     results: dict[str, ScorerResult] = {}
     for stale in (out / "all", *(out / c for c in corpora)):
@@ -367,9 +423,9 @@ def score(corpora: Sequence[str], out: Path, python2: Path, *, track: str = "A",
             worded.append(counts)
         write_run(run, pool_gold, pool_system, prefix=f"{corpus}__", track=track, anchors=anchors,
                   half=half)
-        results[corpus] = run_scorer(gold, system, python2)
+        results[corpus] = run_scorer(gold, system, python2, ordering=ordering)
     if len(corpora) > 1:
-        results["all"] = run_scorer(pool_gold, pool_system, python2)
+        results["all"] = run_scorer(pool_gold, pool_system, python2, ordering=ordering)
     return results
 
 
@@ -378,12 +434,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", nargs="+", choices=CORPORA, default=list(CORPORA))
     parser.add_argument("--track", choices=("A", "B"), default="A",
-                        help="A: event words picked from raw text; B: among track B's given events")
+                        help="A: event words picked from raw text; B: track B's given events, each "
+                             "written with the Newsline mention of its sentence nearest to it")
     parser.add_argument("--anchor", default="all",
                         help="events written, by how they are dated: comma-separated among explicit, "
                              "narrative, publication, none; or all (default)")
     parser.add_argument("--half", choices=HALVES, default=None,
                         help="score only the documents with even (the tuning half) or odd ids")
+    parser.add_argument("--ord", action="store_true",
+                        help="the scorer's order-only measure (dates not compared)")
     parser.add_argument("--out", type=Path, default=None, help="keep the timelines written here")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--per-entity", action="store_true", help="print the scorer's lines too")
@@ -403,23 +462,25 @@ def main(argv: list[str] | None = None) -> int:
         worded: list[tuple[int, int]] = []
         lost: dict[str, dict[str, int]] = {}
         results = score(args.corpus, out, python2, track=args.track, anchors=anchors,
-                        half=args.half, worded=worded, lost=lost)
+                        half=args.half, worded=worded, lost=lost, ordering=args.ord)
         pool = out / ("all" if len(args.corpus) > 1 else args.corpus[0])
         overlap = mention_overlap(pool / "gold", pool / "system")
     if args.json:
-        print(json.dumps({"track": args.track, "overlap": overlap.__dict__, "losses": lost,
+        print(json.dumps({"track": args.track, "ordering only": args.ord,
+                          "overlap": overlap.__dict__, "losses": lost,
                           "mentions": sum(n for n, _ in worded),
                           "with an event word": sum(w for _, w in worded),
                           **{k: {"f1": r.f1, "precision": r.precision, "recall": r.recall}
                              for k, r in results.items()}}, indent=2))
     else:
         print(f"{'corpus':<10} {'F1':>7} {'P':>7} {'R':>7}   "
-              f"(official scorer, micro, percent; event words: track {args.track})")
+              f"(official scorer, micro, percent; event words: track {args.track}"
+              f"{'; order only' if args.ord else ''})")
         for name, r in results.items():
             print(f"{name:<10} {r.f1:>7.2f} {r.precision:>7.2f} {r.recall:>7.2f}")
             if args.per_entity:
                 print("\n".join(f"    {line}" for line in r.lines))
-        why = "verb-like word in their clause" if args.track == "A" else "given event in their sentence"
+        why = "verb-like word in their clause" if args.track == "A" else "given event nearest to them"
         print(f"Newsline mentions: {sum(n for n, _ in worded)}, with an event word: "
               f"{sum(w for _, w in worded)} (the others: no {why}, or not found in the tokens)")
         print(f"anchored event mentions: gold {overlap.gold}, Newsline {overlap.system}; "
