@@ -20,13 +20,15 @@ STARTUP_S = 120
 class RunningStack:
     """A `newsline up` process and helpers to drive it through the CLI."""
 
-    def __init__(self, data_dir: Path, *extra: str) -> None:
+    def __init__(self, data_dir: Path, *extra: str, env: dict[str, str] | None = None) -> None:
+        """`extra`: more arguments of `newsline up`; `env`: more of its environment."""
         self.data_dir = data_dir
         self.extra = extra
+        self.env = env or {}
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> "RunningStack":
-        env = {**os.environ, "NEWSLINE_LOG_LEVEL": "INFO"}
+        env = {**os.environ, "NEWSLINE_LOG_LEVEL": "INFO", **self.env}
         env.pop("NEWSLINE_BOOTSTRAP_SERVERS", None)
         self.log = (self.data_dir / "up.log").open("ab")
         self.proc = subprocess.Popen(
