@@ -80,7 +80,8 @@ def worker(settings: Settings) -> int:
                      heartbeat_s=settings.heartbeat_s,
                      group_instance_id=settings.worker_instance_id,
                      processing_guarantee=settings.processing_guarantee,
-                     analyse_processes=settings.analyse_processes)
+                     analyse_processes=settings.analyse_processes,
+                     resolver_cache_scale=settings.resolver_cache_scale)
     stopping: list[float] = []
     # The stop's phases at INFO, whatever the worker's log level (faust's handlers drop INFO by
     # default): a handler of this logger's own, on the worker's log like faust's.

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
         default=0, ge=0,
         description="processes that analyse raw articles beside each worker (0: in the worker)",
     )
+    resolver_cache_scale: float = Field(
+        default=1.0, gt=0, description="scales the worker's resolver caches (resident mentions, "
+        "block heads, events, statuses...): memory against store reads, the same timeline")
     sink_batch_max: int = Field(default=5000, ge=1)
     sink_flush_s: float = Field(default=0.2, gt=0)
     sink_publish_s: float = Field(

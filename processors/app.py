@@ -32,7 +32,7 @@ from faust.types import TP
 from processors.worker.acks import acked_when_done, withhold
 from processors.worker.analysis_pool import AnalysisPool
 from processors.worker.rebalance import rewind_uncommitted, stop_fetching_before_the_seek
-from processors.worker.resolver_state import GROUP_MAX, FoldError, Resolver, Store
+from processors.worker.resolver_state import GROUP_MAX, FoldError, Resolver, Store, cache_caps
 from processors.worker.stall import (
     CommitWatch,
     GroupWatch,
@@ -123,8 +123,9 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
                session_timeout_s: float = 6.0, heartbeat_s: float = 1.5,
                group_instance_id: str | None = None,
                processing_guarantee: str = "at_least_once",
-               analyse_processes: int = 0) -> faust.App:
-    """Build the faust app for a broker (`analyse_processes`: see processors/analysis_pool)."""
+               analyse_processes: int = 0, resolver_cache_scale: float = 1.0) -> faust.App:
+    """Build the faust app for a broker (`analyse_processes`: see processors/analysis_pool;
+    `resolver_cache_scale`: `resolver_state.cache_caps`)."""
     app = faust.App(
         app_id, broker=f"kafka://{bootstrap}", store="memory://", datadir=f"{data_dir}/faust",
         web_enabled=False, topic_partitions=1, topic_replication_factor=1,
@@ -233,7 +234,8 @@ def create_app(bootstrap: str, *, app_id: str = "newsline", data_dir: str = "dat
         if r is None:
             store = Store(state_dir / f"{analysed_name}-{partition}.sqlite")
             journal = KafkaJournal(app, bootstrap, journal_name, partition)
-            r = resolvers[partition] = Resolver(store, journal, publish)
+            r = resolvers[partition] = Resolver(store, journal, publish,
+                                                **cache_caps(resolver_cache_scale))
         return r
 
     @app.on_partitions_revoked.connect

@@ -76,7 +76,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mutabl
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 from pydantic import TypeAdapter
 
@@ -936,6 +936,35 @@ EVENT_CACHE = 2_000  # events cached (parsed)
 OWNER_CACHE = 20_000  # mention -> event cached (the index's candidates are looked up)
 
 
+class CacheCaps(TypedDict):
+    """The `Resolver` fields that bound its memory (`cache_caps`)."""
+
+    hot_mentions: int
+    hot_blocks: int
+    hot_summaries: int
+    version_cache: int
+    status_cache: int
+    url_cache: int
+    event_cache: int
+    owner_cache: int
+
+
+def cache_caps(scale: float = 1.0) -> CacheCaps:
+    """The resolver's memory caps (`Resolver` fields), each the default times `scale`
+    (`NEWSLINE_RESOLVER_CACHE_SCALE`), at least 1. A cap bounds what stays resident; what it
+    leaves out is read back from the store when needed, so the timeline is the same at any
+    scale (tests/unit/test_bounded_memory.py) and only the store reads change. The defaults
+    are reached after 10,000-20,000 dense articles (docs/resolver-state.md); the fault
+    campaign's soak runs at a twentieth of them so that its warm-up reaches them too."""
+    def scaled(cap: int) -> int:
+        return max(1, round(cap * scale))
+
+    return CacheCaps(hot_mentions=scaled(HOT_MENTIONS), hot_blocks=scaled(HOT_BLOCKS),
+                     hot_summaries=scaled(HOT_SUMMARIES), version_cache=scaled(VERSION_CACHE),
+                     status_cache=scaled(STATUS_CACHE), url_cache=scaled(URL_CACHE),
+                     event_cache=scaled(EVENT_CACHE), owner_cache=scaled(OWNER_CACHE))
+
+
 class Crash(Exception):
     """Raised by an injected fault (tests)."""
 
@@ -968,6 +997,7 @@ class Resolver:
     url_cache: int = URL_CACHE
     event_cache: int = EVENT_CACHE
     owner_cache: int = OWNER_CACHE
+    version_cache: int = VERSION_CACHE
     stored: dict[str, StoredMap] = field(default_factory=dict)  # the state's parts on disk
     summaries: StoredMap | None = None  # the events' compact summaries, on disk
     bands: StoredBands | None = None
@@ -992,7 +1022,7 @@ class Resolver:
     def loaded(self) -> TimelineState:
         """The in-memory state, built from the store if it was dropped."""
         if self.state is None:
-            versions = StoredVersions(self.store)
+            versions = StoredVersions(self.store, self.version_cache)
             self.cold = ColdBlocks()
             store = self.store
             self.stored = {

@@ -382,3 +382,17 @@ def test_the_state_opened_after_a_restart_equals_a_full_rebuild(tmp_path):
     assert newest == full.newest
     assert bands == full.bands and more == len(full.bands)
     assert answers == [full.active.candidates(x) for x in refs]
+
+
+def test_cache_caps_scale_every_cap_of_the_resolver():
+    """`NEWSLINE_RESOLVER_CACHE_SCALE`: every memory cap of the resolver times the scale, none
+    below 1, and each one a field the resolver takes (the test above: the same timeline)."""
+    from dataclasses import fields
+
+    from processors.worker.resolver_state import Resolver, cache_caps
+
+    full, small = cache_caps(), cache_caps(0.05)
+    assert set(full) <= {f.name for f in fields(Resolver)}
+    assert full == {f.name: f.default for f in fields(Resolver) if f.name in full}
+    assert all(small[name] == max(1, round(cap * 0.05)) for name, cap in full.items())
+    assert min(cache_caps(1e-9).values()) == 1
