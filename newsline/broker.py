@@ -17,6 +17,7 @@ import base64
 import ctypes
 import logging
 import os
+import random
 import shutil
 import signal
 import socket
@@ -34,8 +35,39 @@ NODE_ID = 1
 _PR_SET_PDEATHSIG = 1
 
 
+# Where `free_port` draws ports: from here up to the kernel's ephemeral range.
+PORT_FLOOR = 20_000
+
+
+def ephemeral_range_start() -> int:
+    """The lowest port the kernel hands to `bind(0)` and to outgoing connections (Linux)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32_768  # Linux's default
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port that is free on `host` right now."""
+    """A TCP port that is free on `host` right now, drawn at random below the kernel's ephemeral
+    range (else from it).
+
+    A broker binds its port seconds after it is chosen (the JVM's start). A port from the
+    ephemeral range (`bind(0)`, as until 7 December) can be handed meanwhile to any other
+    listener that asks for port 0, or to an outgoing connection as its local port: the fault
+    campaign's restarted stack then found its port taken (its broker exited with "Address
+    already in use" at every restart and `newsline up` gave up), and the port it waited on
+    answered for another stack's broker. Below that range the kernel hands out nothing; only
+    another process drawing the same way could take it (1 in ~12,000)."""
+    low = ephemeral_range_start()
+    draw = random.SystemRandom()
+    for _ in range(100 if low - PORT_FLOOR >= 1_000 else 0):
+        port = draw.randrange(PORT_FLOOR, low)
+        with socket.socket() as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:  # in use, or in TIME_WAIT
+                continue
+            return port
     with socket.socket() as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
@@ -51,6 +83,10 @@ def wait_for_port(host: str, port: int, timeout: float) -> None:
         except OSError:
             time.sleep(0.05)
     raise TimeoutError(f"nothing answered on {host}:{port} within {timeout:.0f}s")
+
+
+class BrokerExited(RuntimeError):
+    """The broker's process exited before it answered."""
 
 
 def die_with_parent() -> None:
@@ -181,8 +217,25 @@ class EmbeddedBroker:
             raise RuntimeError(f"formatting Kafka storage failed:\n{out.stdout}\n{out.stderr}")
         log.info("formatted Kafka storage in %s (cluster %s)", self.state_dir, cluster_id)
 
-    def start(self, timeout: float = 90.0) -> EmbeddedBroker:
-        """Start the broker (formatting its storage the first time) and wait until it answers."""
+    def start(self, timeout: float = 90.0, attempts: int = 3) -> EmbeddedBroker:
+        """Start the broker (formatting its storage the first time) and wait until it answers.
+
+        Ports chosen here (none given, the first start) are chosen again if the broker exits
+        before it answers, up to `attempts` times: nobody knows them yet, and another process
+        may have taken one since it was free. A restart keeps the ports its clients know."""
+        chosen = not self.port and not self.controller_port
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._start(timeout)
+            except BrokerExited:
+                if not chosen or attempt == attempts:
+                    raise
+                log.warning("the Kafka broker exited while starting on %s (a port taken since "
+                            "it was free?); trying other ports", self.bootstrap_servers)
+                self.port = self.controller_port = 0
+        raise AssertionError("unreachable")
+
+    def _start(self, timeout: float) -> EmbeddedBroker:
         log_dir = (self.state_dir / "log").resolve()
         log_dir.mkdir(parents=True, exist_ok=True)
         self.port = self.port or free_port(self.host)
@@ -205,27 +258,42 @@ class EmbeddedBroker:
                  self.state_dir)
         return self
 
+    def cluster_id(self) -> str | None:
+        """The id its storage was formatted with (None before the first start)."""
+        meta = self.state_dir / "log" / "meta.properties"
+        try:
+            lines = meta.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            return None
+        return next((line.split("=", 1)[1].strip() for line in lines
+                     if line.startswith("cluster.id=")), None)
+
     def _wait_ready(self, timeout: float) -> None:
-        """Until the broker answers a metadata request with itself in it."""
+        """Until this broker answers a metadata request with itself in it: the cluster id that
+        answers is checked, since another process may be listening on the port."""
         from kafka import KafkaAdminClient
 
         deadline = time.monotonic() + timeout
-        wait_for_port(self.host, self.port, timeout)
+        ours = self.cluster_id()
         while True:
             if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(f"the Kafka broker exited with {self.process.returncode}"
+                raise BrokerExited(f"the Kafka broker exited with {self.process.returncode}"
                                    f" (see {self.log_path})")
             try:
+                wait_for_port(self.host, self.port, min(1.0, max(0.1, deadline - time.monotonic())))
                 admin = KafkaAdminClient(bootstrap_servers=self.bootstrap_servers,
                                          client_id="newsline-ready", request_timeout_ms=3000)
                 try:
-                    if admin.describe_cluster().get("brokers"):
+                    cluster = admin.describe_cluster()
+                    if cluster.get("brokers") and cluster.get("cluster_id") == ours:
                         return
                 finally:
                     admin.close()
             except Exception as exc:
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"Kafka did not answer within {timeout:.0f}s") from exc
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"another Kafka cluster answers on {self.bootstrap_servers}")
             time.sleep(0.1)
 
     def stop(self, timeout: float = 20.0) -> None:
