@@ -154,7 +154,16 @@ def _band_hashes(signature: Sequence[int], bands: int) -> list[int]:
 
 def lsh_bands(signature: Sequence[int], bands: int = 32) -> list[str]:
     """Band keys for LSH: two signatures sharing any key are candidate duplicates."""
-    return [f"{key:018x}" for key in _band_hashes(signature, bands)]
+    return list(_lsh_bands(tuple(signature), bands))
+
+
+@lru_cache(maxsize=8)
+def _lsh_bands(signature: tuple[int, ...], bands: int) -> tuple[str, ...]:
+    """`lsh_bands`, kept for the last few signatures: an article's bands are wanted three
+    times in a row (the fold indexes them and looks its candidates up in them, the resolver's
+    store writes them: `processors/worker/resolver_state.py`, `index_rows`): a hit costs the
+    tuple that keys it, not 32 BLAKE2b hashes."""
+    return tuple(f"{key:018x}" for key in _band_hashes(signature, bands))
 
 
 def choose_original(candidates: list[tuple[datetime, str]]) -> str:

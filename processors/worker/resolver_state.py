@@ -147,6 +147,9 @@ class Record:
     # chain (-1: the first). None in records of versions 1 and 2. Replay applies a record only
     # if it follows the position this way (`Resolver.follows`).
     after: int | None = None
+    # The article as JSON, made once: the record and the store's `versions` row hold the same
+    # text (`article_json`; 6 KB of mentions on the dense workload, about 0.04 ms to encode).
+    _article_json: str | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def parse(cls, raw: bytes) -> Record:
@@ -175,13 +178,23 @@ class Record:
                 value = value.replace(full, _STATE_REF, 1)
                 states[key] = state
             changes.append((key, value))
-        return json.dumps({"v": RECORD_VERSION, "source_offset": self.source_offset,
-                           "after": self.after, "version_id": self.version_id,
-                           "article": self.article,
-                           "statuses": dict(sorted(self.statuses.items())),
+        # One JSON object, its fields in this order; the article's text spliced in as made
+        # once (`article_json`): the same bytes as one `json.dumps` of the whole.
+        head = json.dumps({"v": RECORD_VERSION, "source_offset": self.source_offset,
+                           "after": self.after, "version_id": self.version_id},
+                          separators=(",", ":"))
+        tail = json.dumps({"statuses": dict(sorted(self.statuses.items())),
                            "events": dict(sorted(self.events.items())),
                            "states": dict(sorted(states.items())),
-                           "changes": changes}, separators=(",", ":")).encode()
+                           "changes": changes}, separators=(",", ":"))
+        return f'{head[:-1]},"article":{self.article_json()},{tail[1:]}'.encode()
+
+    def article_json(self) -> str:
+        """The article as the record and the store's `versions` row write it (`null` if none),
+        serialised once."""
+        if self._article_json is None:
+            self._article_json = json.dumps(self.article, separators=(",", ":"))
+        return self._article_json
 
     def messages(self) -> list[tuple[bytes, bytes]]:
         """The changes as (key, value) messages for the timeline changelog."""
@@ -442,8 +455,7 @@ class Store:
         con = self.con
         if record.article is not None:
             con.execute("INSERT OR REPLACE INTO versions VALUES (?, ?)",
-                        (record.version_id, json.dumps(record.article,
-                                                       separators=(",", ":")).encode()))
+                        (record.version_id, record.article_json().encode()))
             con.execute("INSERT OR REPLACE INTO urls VALUES (?, ?)",
                         (record.article["canonical_url"], record.version_id))
             self._index(article if article is not None
@@ -559,9 +571,18 @@ class Store:
 
     def band_versions(self, band: str, since: int | None) -> set[str]:
         """Versions in an LSH band published at `since` (microseconds) or later."""
-        rows = self.con.execute("SELECT vid FROM bands WHERE band = ? AND published >= ?",
-                                (band, -(2**63) if since is None else since))
-        return {v for (v,) in rows}
+        return self.bands_versions([band], since)[band]
+
+    def bands_versions(self, bands: list[str], since: int | None) -> dict[str, set[str]]:
+        """`band_versions` of several bands in one query (an article's 32 bands: one range
+        of the primary key each, one statement instead of 32)."""
+        found: dict[str, set[str]] = {band: set() for band in bands}
+        rows = self.con.execute(
+            f"SELECT band, vid FROM bands WHERE band IN ({','.join('?' * len(bands))}) "  # noqa: S608
+            "AND published >= ?", (*bands, -(2**63) if since is None else since))
+        for band, vid in rows:
+            found[band].add(vid)
+        return found
 
     def page_refs(self, page: int) -> Iterator[MentionRef]:
         """The active mentions filed in a page of the index (buckets of its days): the
@@ -908,22 +929,36 @@ class StoredBands:
         self.pending: dict[str, set[str]] = {}
         self.reads = 0
         self._since: tuple[datetime | None, int | None] = (None, None)  # newest -> its horizon
+        # What the store holds of the bands read during the article being folded, at the
+        # horizon `_since`: the store does not change until its record is written (`commit`).
+        self._read: dict[str, set[str]] = {}
 
     def get(self, band: str, default: Any = None) -> Any:
+        """A band's versions. The fold indexes the article's own bands (`setdefault`) before
+        it looks up its candidates in the same bands, so the first of those reads fetches all
+        of them in one query (`Store.bands_versions`) instead of 32 point reads."""
         newest = self.newest()
         self.reads += 1
         if newest != self._since[0]:  # an article's 32 bands look up the same horizon
             self._since = (newest, None if newest is None else
                            micros(newest - COPY_INDEX_HORIZON))
-        found = self.store.band_versions(band, self._since[1])
-        found |= self.pending.get(band, set())
+            self._read = {}
+        stored = self._read.get(band)
+        if stored is None:
+            wanted = [b for b in self.pending if b not in self._read] \
+                if band in self.pending else [band]
+            self._read.update(self.store.bands_versions(wanted, self._since[1]))
+            stored = self._read[band]
+        found = stored | self.pending.get(band, set())
         return found or default
 
     def setdefault(self, band: str, default: Any = None) -> set[str]:
         return self.pending.setdefault(band, set())
 
     def commit(self) -> None:
+        """The article's record is written (or it wrote nothing): forget its bands."""
         self.pending.clear()
+        self._read = {}
 
 
 # Cache sizes of the parts looked up in the store. Most lookups are of keys the store does not
@@ -1197,7 +1232,7 @@ class Resolver:
             if self.summaries is not None:
                 self.summaries.pending.clear()
             if self.bands is not None:
-                self.bands.pending.clear()
+                self.bands.commit()
             return None
         record = Record(
             source_offset=offset, version_id=art.version_id,

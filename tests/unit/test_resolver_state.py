@@ -355,6 +355,43 @@ def test_stored_bands_follow_the_newest_publication_as_it_moves(tmp_path):
     store.close()
 
 
+def test_stored_bands_read_an_articles_bands_in_one_query_with_the_same_members(tmp_path):
+    """The fold indexes an article's bands (`setdefault`) before it looks its candidates up in
+    them: the first lookup reads every pending band in one query, and each lookup gives the
+    band's stored versions within the horizon and the article's own pending ones. A band the
+    article does not have is read alone; after `commit` (the record written, the store
+    changed) the bands are read again."""
+    from datetime import UTC, datetime, timedelta
+
+    from processors.resolution.copies import COPY_INDEX_HORIZON
+    from processors.worker.resolver_state import StoredBands, micros
+
+    store = Store(tmp_path / "bands.sqlite")
+    t0 = datetime(2024, 1, 1, tzinfo=UTC)
+    old, recent = micros(t0), micros(t0 + timedelta(days=100))
+    store.con.executemany("INSERT INTO bands VALUES (?, ?, ?)", [
+        ("b1", recent, "v1"), ("b1", old, "v-old"), ("b2", recent, "v2"), ("b2", recent, "v3"),
+        ("other", recent, "v4")])
+    queries: list[list[str]] = []
+    read_many = store.bands_versions
+    store.bands_versions = lambda bands, since: (queries.append(list(bands)),  # type: ignore
+                                                 read_many(bands, since))[1]
+    newest = [t0 + COPY_INDEX_HORIZON + timedelta(days=5)]  # `old` is behind the horizon
+    bands = StoredBands(store, lambda: newest[0])
+    for band in ("b1", "b2", "b3"):
+        bands.setdefault(band, set()).add("mine")
+    expected = {"b1": {"v1", "mine"}, "b2": {"v2", "v3", "mine"}, "b3": {"mine"}}
+    for band in ("b2", "b1", "b3", "b1"):
+        assert bands.get(band) == expected[band]
+    assert queries == [["b1", "b2", "b3"]]
+    assert bands.get("other") == {"v4"} and bands.get("none", "absent") == "absent"
+    assert queries[1:] == [["other"], ["none"]]
+    store.con.execute("INSERT INTO bands VALUES ('b1', ?, 'v5')", (recent,))
+    bands.commit()
+    assert bands.get("b1") == {"v1", "v5"}
+    store.close()
+
+
 def horizon_articles():
     """A (deleted from the bands), D, then B 80 days after D (A is then 110 days behind the
     newest publication, D 80), then two late copies: C of D a day after it (within the copy
