@@ -331,13 +331,15 @@ class Working:
 
 
 def maintain(active: ActiveMentions, events: Events, owners: Mapping[str, str],
-             added: list[MentionRef], gone: list[MentionRef]
+             added: list[MentionRef], gone: list[MentionRef],
+             then: Callable[[Working], None] | None = None
              ) -> tuple[dict[str, EventUpdate], list[str], int]:
     """What `added` arriving and `gone` leaving do to the events: the updates of the events
     that are still there (by event id), the events gone, and how many summaries had a member
     they named leave (`Summary.repair`).
 
-    `active` already reflects the change (added indexed, gone removed).
+    `active` already reflects the change (added indexed, gone removed). `then`: called once
+    the added mentions are attached (a day's settle, `processors.resolution.settle`).
     """
     work = Working(active, events, owners, gone={r.mention.mention_id: r for r in gone})
     leaving: dict[str, list[MentionRef]] = {}
@@ -351,6 +353,8 @@ def maintain(active: ActiveMentions, events: Events, owners: Mapping[str, str],
             work.load(eid, leaving[eid])
     for r in sorted(added, key=lambda x: x.order_key):
         work.attach(r)
+    if then is not None:
+        then(work)
     while work.pending:
         work.attach(work.pending.pop(0))
     updates, dissolved = work.result()
