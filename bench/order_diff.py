@@ -52,6 +52,9 @@ def traced_fold(arts: list) -> tuple[TimelineState, list[tuple]]:
             small, big, why, linked, probed = args
             log.append((what, tuple(small), tuple(big), why,
                         linked, probed))
+        elif what == "settle":  # a day settled; its replay's joins and merges follow
+            day, size = args
+            log.append(("settle", day, size))
         elif what == "exact":
             old, new = args
             log.append(("exact", {e: tuple(ev.mention_ids) for e, ev in old.items()},

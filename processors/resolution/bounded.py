@@ -104,6 +104,7 @@ class Working:
     merged_into: dict[str, str] = field(default_factory=dict)
     held_at_merge: dict[str, int] = field(default_factory=dict)
     repairs: int = 0
+    width: int = 0  # candidates per lookup (0: `ATTACH_CANDIDATES`; a settle's replay: fewer)
 
     def owner_of(self, mid: str) -> str | None:
         """The working group of a mention (without loading it)."""
@@ -172,7 +173,7 @@ class Working:
         best: dict[str, float] = defaultdict(float)
         # Only reports of the same interval: which of a week's many events "this week" means
         # is what arrival order would decide here (the exact path weighs all pairs at once).
-        for mid in self.active.candidates(r, ATTACH_CANDIDATES, same_span=True).ids:
+        for mid in self.active.candidates(r, self.width or ATTACH_CANDIDATES, same_span=True).ids:
             s = self.active.scores(r, self.active.refs[mid])
             if s is None:
                 continue
@@ -232,7 +233,8 @@ class Working:
         probe = members[:SUPPORT_SAMPLE]
         linked = 0
         for x in probe:
-            for mid in self.active.candidates(x, ATTACH_CANDIDATES, same_span=True).ids:
+            for mid in self.active.candidates(x, self.width or ATTACH_CANDIDATES,
+                                              same_span=True).ids:
                 if self.owner_of(mid) == big and \
                         (self.active.scores(x, self.active.refs[mid]) or -1.0) >= MERGE_LINK:
                     linked += 1
