@@ -6,15 +6,16 @@ sub-story's first reports merged early into a large event of the same day in one
 apart in the other (`docs/event-resolution-at-scale.md`, *Order independence*). A day's
 day-granularity events are made of that day's mentions only (one interval, one day), and a
 report of one day looks only at mentions of its own interval. So they can be re-derived from
-the day's mentions alone: when a day's mentions first reach one of the `settle_sizes` (a
-geometric series from `SETTLE_FROM` to `SETTLE_CAP`), the bounded path's own rules are replayed
+the day's mentions alone: when an article brings a day's mentions (those with a name or
+keyword) up to one of the `settle_sizes` (a geometric series from `SETTLE_FROM` to
+`SETTLE_CAP`; again if the day fell below it and came back), the bounded path's own rules are replayed
 on those mentions in report order, on a scratch index that holds only them, and the day's events
 become the result. The result is a function of the set of the day's mentions at that moment,
 whatever order they came in; reports that arrive later attach to it as before.
 
-Cost: a settle of n mentions is n attaches (at most `ATTACH_CANDIDATES` scored pairs each) plus
+Cost: a settle of n mentions is n attaches (at most `SETTLE_CANDIDATES` scored pairs each) plus
 the moves of the mentions whose event changes; sizes grow by `SETTLE_FACTOR`, so over a day's
-life the settles cost at most 1/(factor - 1) times its mentions' own attaches, and no settle
+life the settles replay at most factor / (factor - 1) times its mentions (twice), and no settle
 reads more than `SETTLE_CAP` mentions (past it, a day is maintained as before).
 """
 
@@ -31,7 +32,7 @@ from processors.resolution.summary import Summary
 
 # A day is first settled when it holds SETTLE_FROM mentions (0: never), then each time it has
 # grown by SETTLE_FACTOR, never past SETTLE_CAP. From 128 the orders agreed a little more
-# (0.9797 against 0.9770 at 10,000 dense articles) for 1.3x the fold's CPU, not 1.15x, and one
+# (0.9797 against 0.9770 at 10,000 dense articles) for 1.3x the fold's CPU, not 1.18x, and one
 # order's recall against the generator fell by 0.0001: docs/event-resolution-at-scale.md.
 SETTLE_FROM = 512
 SETTLE_FACTOR = 2.0
@@ -90,7 +91,7 @@ def settle_day(work: Working, day: int) -> None:
     """Make the day's events those `replay` derives from its mentions, moving only the
     mentions whose event changes: each part keeps the event that holds its earliest member,
     unless an earlier part kept it; an event left empty counts as merged into the part that
-    took its first mention."""
+    took the last of its members."""
     active = work.active
     refs = sorted((active.refs[m] for m in active.day_mentions(day)), key=lambda r: r.order_key)
     if bounded.TRACE is not None:
