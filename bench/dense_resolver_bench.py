@@ -196,6 +196,15 @@ def orders(arts: list[ArticleAnalysed], seed: int, gold: bool = False) -> dict:
     return out
 
 
+def set_rules(rules: list[str]) -> None:
+    """`--rule NAME=VALUE`: set a constant of `bounded` or `settle` for this run."""
+    for rule in rules:
+        name, value = rule.split("=", 1)
+        module = bounded if hasattr(bounded, name) else settle
+        old = getattr(module, name)  # AttributeError on a name neither module has
+        setattr(module, name, type(old)(value))
+
+
 def main() -> None:
     """Run the chosen workload and print the table (and write JSON)."""
     parser = argparse.ArgumentParser(description=__doc__,
@@ -215,11 +224,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.component_limit is not None:
         timeline.COMPONENT_LIMIT = args.component_limit
-    for rule in args.rule:
-        name, value = rule.split("=", 1)
-        module = bounded if hasattr(bounded, name) else settle
-        old = getattr(module, name)  # AttributeError on a name neither module has
-        setattr(module, name, type(old)(value))
+    set_rules(args.rule)
     sizes = sorted(int(s) for s in args.sizes.split(","))
     t0 = time.perf_counter()
     arts = workload(args, sizes[-1])
