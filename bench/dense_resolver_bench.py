@@ -46,7 +46,7 @@ from bench.dense_workload import (  # noqa: E402
     expand,
     raw_pool,
 )
-from processors.resolution import bounded  # noqa: E402
+from processors.resolution import bounded, settle  # noqa: E402
 from processors.resolution import fold as timeline  # noqa: E402
 from processors.resolution.fold import TimelineState, apply_article  # noqa: E402
 from schemas.articles import ArticleAnalysed  # noqa: E402
@@ -196,6 +196,15 @@ def orders(arts: list[ArticleAnalysed], seed: int, gold: bool = False) -> dict:
     return out
 
 
+def set_rules(rules: list[str]) -> None:
+    """`--rule NAME=VALUE`: set a constant of `bounded` or `settle` for this run."""
+    for rule in rules:
+        name, value = rule.split("=", 1)
+        module = bounded if hasattr(bounded, name) else settle
+        old = getattr(module, name)  # AttributeError on a name neither module has
+        setattr(module, name, type(old)(value))
+
+
 def main() -> None:
     """Run the chosen workload and print the table (and write JSON)."""
     parser = argparse.ArgumentParser(description=__doc__,
@@ -210,15 +219,12 @@ def main() -> None:
     parser.add_argument("--component-limit", type=int,
                         help="override the largest component reclustered exactly (0: never)")
     parser.add_argument("--rule", action="append", default=[], metavar="NAME=VALUE",
-                        help="override a constant of processors/resolution/bounded.py "
-                             "(JOIN_EVIDENCE=1.5, MERGE_SHARE=0.3...); repeatable")
+                        help="override a constant of processors/resolution/bounded.py or "
+                             "settle.py (JOIN_EVIDENCE=1.5, SETTLE_FROM=0...); repeatable")
     args = parser.parse_args()
     if args.component_limit is not None:
         timeline.COMPONENT_LIMIT = args.component_limit
-    for rule in args.rule:
-        name, value = rule.split("=", 1)
-        old = getattr(bounded, name)  # AttributeError on a name bounded.py does not have
-        setattr(bounded, name, type(old)(value))
+    set_rules(args.rule)
     sizes = sorted(int(s) for s in args.sizes.split(","))
     t0 = time.perf_counter()
     arts = workload(args, sizes[-1])

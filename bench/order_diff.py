@@ -29,7 +29,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.dense_resolver_bench import pairwise_f1, workload  # noqa: E402
+from bench.dense_resolver_bench import pairwise_f1, set_rules, workload  # noqa: E402
 from bench.dense_workload import add_workload_arguments  # noqa: E402
 from processors.resolution import bounded  # noqa: E402
 from processors.resolution import fold as timeline  # noqa: E402
@@ -52,6 +52,9 @@ def traced_fold(arts: list) -> tuple[TimelineState, list[tuple]]:
             small, big, why, linked, probed = args
             log.append((what, tuple(small), tuple(big), why,
                         linked, probed))
+        elif what == "settle":  # a day settled; its replay's joins and merges follow
+            day, size = args
+            log.append(("settle", day, size))
         elif what == "exact":
             old, new = args
             log.append(("exact", {e: tuple(ev.mention_ids) for e, ev in old.items()},
@@ -218,15 +221,13 @@ def main() -> None:
     parser.add_argument("--component-limit", type=int)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--rule", action="append", default=[], metavar="NAME=VALUE",
-                        help="override a constant of processors/resolution/bounded.py "
-                             "(MERGE_MIN_PROBE=4...), as dense_resolver_bench.py does")
+                        help="override a constant of processors/resolution/bounded.py or "
+                             "settle.py (MERGE_MIN_PROBE=4...), as dense_resolver_bench.py does")
     args = parser.parse_args()
     args.workload = "dense"
     if args.component_limit is not None:
         timeline.COMPONENT_LIMIT = args.component_limit
-    for rule in args.rule:
-        name, value = rule.split("=", 1)
-        setattr(bounded, name, type(getattr(bounded, name))(value))
+    set_rules(args.rule)
     arts = workload(args, args.articles)[: args.articles]
     states, logs = [], []
     for k in (1, 2):  # the shuffles of `dense_resolver_bench.orders`

@@ -138,6 +138,10 @@ class _Blocks:
     def insert(self, key: Hashable, entry: Entry) -> bool:
         raise NotImplementedError
 
+    def members(self, key: Hashable) -> list[Entry]:
+        """Every member of a block, in order (a day's settle reads its whole day block)."""
+        raise NotImplementedError
+
     def fill(self, blocks: Mapping[Any, list[Entry]]) -> None:
         """Add many members at once (a page made from the store)."""
         for key, entries in blocks.items():
@@ -169,6 +173,19 @@ class HotBlocks(_Blocks):
         """(size, first members) of a block; (0, []) if it has none."""
         h = self._head(key)
         return h.n, h.members
+
+    def members(self, key: Hashable) -> list[Entry]:
+        """Every member of a block, read from the cold tier (written through)."""
+        h = self._head(key)
+        if h.bid is None:
+            return []
+        out: list[Entry] = []
+        while len(out) < h.n:
+            more = self.cold.after(h.bid, out[-1] if out else None, 1024)
+            if not more:
+                break
+            out.extend(more)
+        return out
 
     def insert(self, key: Hashable, entry: Entry) -> bool:
         """Add a member (written through); False if it was there already."""
@@ -227,6 +244,9 @@ class MemoryBlocks(_Blocks):
     def get(self, key: Hashable) -> tuple[int, list[Entry]]:
         block = self.blocks.get(key)
         return (len(block), block) if block else (0, [])
+
+    def members(self, key: Hashable) -> list[Entry]:
+        return list(self.blocks.get(key, ()))
 
     def insert(self, key: Hashable, entry: Entry) -> bool:
         block = self.blocks.setdefault(key, [])

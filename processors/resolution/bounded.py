@@ -104,6 +104,7 @@ class Working:
     merged_into: dict[str, str] = field(default_factory=dict)
     held_at_merge: dict[str, int] = field(default_factory=dict)
     repairs: int = 0
+    width: int = 0  # candidates per lookup (0: `ATTACH_CANDIDATES`; a settle's replay: fewer)
 
     def owner_of(self, mid: str) -> str | None:
         """The working group of a mention (without loading it)."""
@@ -172,7 +173,7 @@ class Working:
         best: dict[str, float] = defaultdict(float)
         # Only reports of the same interval: which of a week's many events "this week" means
         # is what arrival order would decide here (the exact path weighs all pairs at once).
-        for mid in self.active.candidates(r, ATTACH_CANDIDATES, same_span=True).ids:
+        for mid in self.active.candidates(r, self.width or ATTACH_CANDIDATES, same_span=True).ids:
             s = self.active.scores(r, self.active.refs[mid])
             if s is None:
                 continue
@@ -232,7 +233,8 @@ class Working:
         probe = members[:SUPPORT_SAMPLE]
         linked = 0
         for x in probe:
-            for mid in self.active.candidates(x, ATTACH_CANDIDATES, same_span=True).ids:
+            for mid in self.active.candidates(x, self.width or ATTACH_CANDIDATES,
+                                              same_span=True).ids:
                 if self.owner_of(mid) == big and \
                         (self.active.scores(x, self.active.refs[mid]) or -1.0) >= MERGE_LINK:
                     linked += 1
@@ -331,13 +333,15 @@ class Working:
 
 
 def maintain(active: ActiveMentions, events: Events, owners: Mapping[str, str],
-             added: list[MentionRef], gone: list[MentionRef]
+             added: list[MentionRef], gone: list[MentionRef],
+             then: Callable[[Working], None] | None = None
              ) -> tuple[dict[str, EventUpdate], list[str], int]:
     """What `added` arriving and `gone` leaving do to the events: the updates of the events
     that are still there (by event id), the events gone, and how many summaries had a member
     they named leave (`Summary.repair`).
 
-    `active` already reflects the change (added indexed, gone removed).
+    `active` already reflects the change (added indexed, gone removed). `then`: called once
+    the added mentions are attached (a day's settle, `processors.resolution.settle`).
     """
     work = Working(active, events, owners, gone={r.mention.mention_id: r for r in gone})
     leaving: dict[str, list[MentionRef]] = {}
@@ -351,6 +355,8 @@ def maintain(active: ActiveMentions, events: Events, owners: Mapping[str, str],
             work.load(eid, leaving[eid])
     for r in sorted(added, key=lambda x: x.order_key):
         work.attach(r)
+    if then is not None:
+        then(work)
     while work.pending:
         work.attach(work.pending.pop(0))
     updates, dissolved = work.result()

@@ -164,7 +164,8 @@ class PairScores:
 
     def __call__(self, a: MentionRef, b: MentionRef) -> float | None:
         self.calls += 1
-        key = (a.mention.mention_id, b.mention.mention_id)
+        x, y = a.mention.mention_id, b.mention.mention_id
+        key = (x, y) if x < y else (y, x)  # `compatible` is symmetric
         score = self.scores.get(key, _UNKNOWN)
         if score is _UNKNOWN:
             self.misses += 1

@@ -13,9 +13,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
-from processors.resolution import bounded
+from processors.resolution import bounded, settle
 from processors.resolution.bounded import COMPONENT_LIMIT, EventUpdate, maintain
 from processors.resolution.copies import Copies, Status
 from processors.resolution.coreference import MentionRef, resolve_events
@@ -332,14 +333,16 @@ def _resolve_region(state: TimelineState, added: list[MentionRef], removed: list
     lost = [state.owner[m] for m in sorted(gone) if m in state.owner]
     left = len(added) + sum(state.stored_summary(e).count for e in set(lost)) - len(lost)
     region = None
-    if left <= COMPONENT_LIMIT:
+    days = settle.days_to_settle(state.active, added, removed)
+    if left <= COMPONENT_LIMIT and not days:
         seeds = list(added)
         for eid in sorted(set(lost)):
             seeds.extend(state.active.refs[m] for m in state.event_members(eid, True)
                          if m not in gone)
         region = state.active.component(seeds, limit=COMPONENT_LIMIT)
     if region is None:  # too dense to recluster at a bounded cost: maintain the events in place
-        updates, dissolved, repairs = maintain(state.active, state, state.owner, added, removed)
+        updates, dissolved, repairs = maintain(state.active, state, state.owner, added, removed,
+                                               partial(settle.settle_days, days))
         state.repairs += repairs
         released: Iterable[str] = gone
     else:

@@ -38,6 +38,9 @@ CANDIDATES = 128  # candidates of one mention at most, when looking for its comp
 WEEK = 7
 PAGE_DAYS = WEEK  # a page of the index, made whole from the store after a restart: 7 days
 HOT_MENTIONS = 20_000  # mention refs kept resident between two articles (bounded mode)
+# A day bucket also files every mention that has a feature under this key (never a feature:
+# those are "e:..." and "k:..."), so a day's size and mentions are one block (`day_mentions`).
+DAY_ALL = "*"
 
 Bucket = tuple[str, int] | tuple[str, str, int, int]
 Loader = Callable[[str], MentionRef | None]
@@ -111,6 +114,14 @@ def stored_buckets(r: MentionRef) -> list[Bucket]:
     if lo == hi:
         return [("d", lo)]
     return [("w", w) for w in range(lo // WEEK, hi // WEEK + 1)]
+
+
+def filed_under(bucket: Bucket, feats: frozenset[str] | set[str]) -> Iterator[str]:
+    """The keys a mention with these features is filed under in a bucket: its features, and
+    `DAY_ALL` in a day bucket."""
+    yield from feats
+    if feats and bucket[0] == "d":
+        yield DAY_ALL
 
 
 def probed_buckets(r: MentionRef) -> Iterator[Bucket]:
@@ -189,7 +200,7 @@ class ActiveMentions:
             key = (_rank(r.mention.mention_id), r.mention.mention_id)
             for bucket in stored_buckets(r):
                 if page_of(bucket) == page:
-                    for f in features(r.mention):
+                    for f in filed_under(bucket, features(r.mention)):
                         blocks.setdefault((bucket, f), []).append(key)
         self.blocks.fill(blocks)
 
@@ -222,7 +233,7 @@ class ActiveMentions:
             key = (_rank(mid), mid)
             feats = self._features(r)
             for bucket in buckets:
-                for f in feats:
+                for f in filed_under(bucket, feats):
                     self.blocks.insert((bucket, f), key)
 
     def remove(self, refs: Iterable[MentionRef]) -> None:
@@ -237,8 +248,18 @@ class ActiveMentions:
             self.feats.pop(mid, None)
             key = (_rank(mid), mid)
             for bucket in buckets:
-                for f in feats:
+                for f in filed_under(bucket, feats):
                     self.blocks.remove((bucket, f), key)
+
+    def day_size(self, day: int) -> int:
+        """How many mentions with a feature a day holds (day-granularity mentions only)."""
+        self._touch([("d", day)])
+        return self.blocks.get((("d", day), DAY_ALL))[0]
+
+    def day_mentions(self, day: int) -> list[str]:
+        """Those mentions' ids (a settle reads them all: `processors.resolution.settle`)."""
+        self._touch([("d", day)])
+        return [mid for _, mid in self.blocks.members((("d", day), DAY_ALL))]
 
     def candidates(self, r: MentionRef, cap: int | None = None, same_span: bool = False) -> Lookup:
         """Active mentions that share a feature with r and whose interval overlaps r's.

@@ -57,10 +57,10 @@ def test_a_hot_story_folded_by_summaries_keeps_the_events_its_members_describe(
     refs = refs_of(arts)
     bounded, gone = [], []
 
-    def maintain(active, events, owners, added, removed):
+    def maintain(active, events, owners, added, removed, then=None):
         bounded.append(1)
         gone.extend(removed)
-        return _maintain(active, events, owners, added, removed)
+        return _maintain(active, events, owners, added, removed, then)
 
     monkeypatch.setattr(timeline, "maintain", maintain)
     plain = TimelineState()

@@ -1,0 +1,84 @@
+"""A dense day settled from its mentions alone (`processors.resolution.settle`): the same events
+whatever order its mentions came in, and events that still follow the bounded path's rules."""
+
+import random
+from collections import Counter
+
+from processors.resolution import settle
+from processors.resolution.fold import TimelineState, fold_all
+from processors.resolution.settle import day_of, settle_sizes
+from tests.unit.test_dense_resolution import hot_story
+from tests.unit.test_event_summaries import assert_events_are_their_members, refs_of
+
+ARTICLES = 600
+
+
+def day_events(state: TimelineState, day: int) -> set[frozenset[str]]:
+    """The day-granularity events of one day, as sets of mention ids."""
+    refs = state.active.refs
+    return {frozenset(ev.mention_ids) for ev in state.events.values()
+            if ev.granularity == "day" and day_of(refs[ev.mention_ids[0]]) == day}
+
+
+def densest_day(state: TimelineState) -> tuple[int, int]:
+    """(day, its size) of the day holding most mentions at the end of a fold."""
+    sizes = Counter(d for r in state.active.refs.resident.values()
+                    if (d := day_of(r)) is not None and state.active._features(r))
+    day, _ = sizes.most_common(1)[0]
+    return day, state.active.day_size(day)
+
+
+def test_settle_sizes_grow_geometrically_up_to_the_cap(monkeypatch):
+    assert list(settle_sizes())[:3] == [settle.SETTLE_FROM, 2 * settle.SETTLE_FROM,
+                                        4 * settle.SETTLE_FROM]
+    assert max(settle_sizes()) <= settle.SETTLE_CAP
+    monkeypatch.setattr(settle, "SETTLE_FROM", 0)
+    assert list(settle_sizes()) == []
+
+
+def test_a_day_settled_on_its_last_mention_has_the_same_events_in_any_order(monkeypatch):
+    """The densest day of 600 hot-story articles is settled when its last mention arrives (its
+    final size made the only settle size): two shuffled orders then hold the same events for
+    that day, which they do not without the settle."""
+    arts = list(hot_story()[:ARTICLES])
+    monkeypatch.setattr(settle, "SETTLE_FROM", 0)
+    day, size = densest_day(fold_all(arts))
+    assert size > 400
+    shuffles = []
+    for seed in (1, 2):
+        order = list(arts)
+        random.Random(seed).shuffle(order)
+        shuffles.append(order)
+    unsettled = [day_events(fold_all(order), day) for order in shuffles]
+    assert unsettled[0] != unsettled[1]  # the bounded path alone depends on the order
+    monkeypatch.setattr(settle, "SETTLE_FROM", size)
+    monkeypatch.setattr(settle, "SETTLE_CAP", size)
+    settled = []
+    for order in shuffles:
+        state = fold_all(order)
+        assert len(state.active.day_mentions(day)) == size
+        settled.append(day_events(state, day))
+    assert settled[0] == settled[1]
+    assert set(state.active.day_mentions(day)) <= {m for e in settled[0] for m in e}
+
+
+def test_settled_events_keep_the_rules_and_describe_their_members(monkeypatch):
+    """Settled often (from 16 mentions, every half again): every event holds each sentence
+    once and one common interval, owners name it, and it is what `event_state` makes of its
+    members (the summaries the settle moved members between were kept right)."""
+    monkeypatch.setattr(settle, "SETTLE_FROM", 16)
+    monkeypatch.setattr(settle, "SETTLE_FACTOR", 1.5)
+    arts = list(hot_story()[:ARTICLES])
+    random.Random(3).shuffle(arts)
+    settles = []
+    real = settle.settle_day
+    monkeypatch.setattr(settle, "settle_day", lambda work, day: settles.append(day) or
+                        real(work, day))
+    state = fold_all(arts)
+    assert len(settles) > 10
+    refs = refs_of(arts)
+    for ev in state.events.values():
+        members = [refs[m] for m in ev.mention_ids]
+        assert len({r.sentence_key for r in members}) == len(members)
+        assert max(r.mention.start for r in members) <= min(r.mention.end for r in members)
+    assert_events_are_their_members(state.events, state.owner, refs)
