@@ -396,3 +396,36 @@ def test_cache_caps_scale_every_cap_of_the_resolver():
     assert full == {f.name: f.default for f in fields(Resolver) if f.name in full}
     assert all(small[name] == max(1, round(cap * 0.05)) for name, cap in full.items())
     assert min(cache_caps(1e-9).values()) == 1
+
+
+def test_days_settled_through_the_resolvers_store_give_the_unbounded_timeline(tmp_path,
+                                                                              monkeypatch):
+    """The settle of dense days (`processors/resolution/settle.py`) reads a day's mentions from
+    the index's day block, on disk in the worker: with settles from 16 mentions a day, 200
+    dense articles through the resolver with small caches give the events the unbounded fold
+    gives with the same settles, and settles did happen."""
+    import asyncio
+
+    from processors.resolution import settle
+
+    monkeypatch.setattr(settle, "SETTLE_FROM", 16)
+    monkeypatch.setattr(settle, "SETTLE_CAP", 256)
+    settled: list[int] = []
+    real = settle.settle_day
+    monkeypatch.setattr(settle, "settle_day", lambda work, day: (settled.append(day),
+                                                                   real(work, day))[1])
+    arts = dense()[:200]
+    full = fold_all(arts)
+    in_memory = len(settled)
+
+    async def main():
+        store, r = await resolved(tmp_path / "store.sqlite", arts, hot_mentions=300,
+                                  hot_blocks=1200, hot_summaries=20, event_cache=10,
+                                  owner_cache=100)
+        events = dict(r.loaded().events)
+        store.close()
+        return events
+
+    got = asyncio.run(main())
+    assert in_memory > 3 and len(settled) == 2 * in_memory, (in_memory, len(settled))
+    assert got == full.events
