@@ -105,6 +105,43 @@ def tree_cpu_seconds(pid: int) -> float:
     return total
 
 
+def tree_sched_seconds(pid: int) -> dict[str, float]:
+    """Seconds the threads of a process tree ran on a CPU and waited, runnable, for one
+    (/proc/<tid>/schedstat), and the same for the process's main thread (the worker's event
+    loop). A stack that waits for a CPU about as long as it runs is limited by the machine's
+    other jobs, not by its own code; time neither running nor runnable is spent waiting for
+    I/O, a lock (the GIL) or a timer."""
+    out = {"run_s": 0.0, "runnable_s": 0.0, "main_run_s": 0.0, "main_runnable_s": 0.0}
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return out
+    for task in tasks:
+        try:
+            run_ns, wait_ns = (int(x) for x in (task / "schedstat").read_text().split()[:2])
+            kids = (task / "children").read_text().split()
+        except (OSError, ValueError):
+            continue
+        out["run_s"] += run_ns / 1e9
+        out["runnable_s"] += wait_ns / 1e9
+        if task.name == str(pid):
+            out["main_run_s"], out["main_runnable_s"] = run_ns / 1e9, wait_ns / 1e9
+        for kid in kids:
+            sub = tree_sched_seconds(int(kid))
+            out["run_s"] += sub["run_s"]
+            out["runnable_s"] += sub["runnable_s"]
+    return out
+
+
+def cpu_pressure_s() -> float | None:
+    """The machine's CPU pressure: seconds during which some task waited for a CPU (PSI)."""
+    try:
+        line = Path("/proc/pressure/cpu").read_text().splitlines()[0]
+    except (OSError, IndexError):
+        return None
+    return int(line.rsplit("total=", 1)[1]) / 1e6
+
+
 def children(pid: int) -> dict[str, int]:
     """The stack's processes by role: worker, sink, broker (from their command lines)."""
     out = {"api": pid}
@@ -221,6 +258,8 @@ def run_phase(spec: str, docs: list[dict], producer: Producer, vis: Visibility,
     del docs[:n]
     cpu0 = {role: tree_cpu_seconds(pid) for role, pid in pids.items() if role != "api"}
     cpu0["api"] = cpu_seconds(pids["api"])  # not its children: they are the other roles
+    sched0 = {role: tree_sched_seconds(pid) for role, pid in pids.items() if role != "api"}
+    pressure0 = cpu_pressure_s()
     spy = start_profile(pids, *profile) if profile else None
     sent: list[str] = []
     samples: list[dict] = []
@@ -266,6 +305,9 @@ def run_phase(spec: str, docs: list[dict], producer: Producer, vis: Visibility,
         spy.wait()
     cpu = {role: round((cpu_seconds(pid) if role == "api" else tree_cpu_seconds(pid))
                        - cpu0[role], 2) for role, pid in pids.items()}
+    sched = {role: {k: round(v - sched0[role][k], 2)
+                    for k, v in tree_sched_seconds(pids[role]).items()} for role in sched0}
+    pressure1 = cpu_pressure_s()
     lat = [vis.visible_at[v] - producer.accepted_at[v] for v in sent if v in vis.visible_at]
     done = [vis.visible_at[v] for v in sent if v in vis.visible_at]
     settled_s = (max(done) - t0) if done else None
@@ -276,13 +318,21 @@ def run_phase(spec: str, docs: list[dict], producer: Producer, vis: Visibility,
         "produced_per_s": round(unique / produced_s, 1) if produced_s else None,
         "settled_s": round(settled_s, 2) if settled_s else None,
         "settled_per_s": round(len(lat) / settled_s, 1) if settled_s else None,
-        "latency_s": quantiles(lat), "cpu_s": cpu,
+        "latency_s": quantiles(lat), "cpu_s": cpu, "sched_s": sched,
+        "cpu_pressure_s": (round(pressure1 - pressure0, 2)
+                           if pressure0 is not None and pressure1 is not None else None),
+        "wall_s": round(time.time() - t0, 2),
         "cpu_ms_per_article": {r: round(1000 * c / max(1, len(lat)), 1) for r, c in cpu.items()},
         "cpu_ms_per_article_total": round(1000 * sum(cpu.values()) / max(1, len(lat)), 1),
         "backlog": samples, "load_avg": os.getloadavg(),
     }
     out["backlog_trend"] = trend(samples, produced_s)
     return out
+
+
+def runnable(row: dict[str, Any]) -> dict[str, str]:
+    """Per role, seconds waiting for a CPU / seconds on one, over the phase."""
+    return {role: f"{s['runnable_s']} / {s['run_s']}" for role, s in row["sched_s"].items()}
 
 
 def trend(samples: list[dict], produced_s: float) -> dict[str, Any]:
@@ -469,7 +519,7 @@ def stack_run(args: argparse.Namespace, phases: list[str], docs: list[dict], tre
             print(f"{spec}: {row['visible']}/{row['articles']} visible, produced "
                   f"{row['produced_per_s']}/s, settled {row['settled_per_s']}/s, latency "
                   f"{row['latency_s']}, backlog {row['backlog_trend']}, CPU ms/article "
-                  f"{row['cpu_ms_per_article']}", flush=True)
+                  f"{row['cpu_ms_per_article']}, runnable / run s {runnable(row)}", flush=True)
     finally:
         vis.stop.set()
         os.killpg(proc.pid, signal.SIGINT)
