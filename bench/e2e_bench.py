@@ -301,13 +301,14 @@ def run_phase(spec: str, docs: list[dict], producer: Producer, vis: Visibility,
     stop_sampling.set()
     sampling.join()
     sample()
+    sched1 = {role: tree_sched_seconds(pids[role]) for role in sched0}  # until settled
+    pressure1, sched_wall_s = cpu_pressure_s(), time.time() - t0
     if spy:
         spy.wait()
     cpu = {role: round((cpu_seconds(pid) if role == "api" else tree_cpu_seconds(pid))
                        - cpu0[role], 2) for role, pid in pids.items()}
-    sched = {role: {k: round(v - sched0[role][k], 2)
-                    for k, v in tree_sched_seconds(pids[role]).items()} for role in sched0}
-    pressure1 = cpu_pressure_s()
+    sched = {role: {k: round(v - sched0[role][k], 2) for k, v in sched1[role].items()}
+             for role in sched0}
     lat = [vis.visible_at[v] - producer.accepted_at[v] for v in sent if v in vis.visible_at]
     done = [vis.visible_at[v] for v in sent if v in vis.visible_at]
     settled_s = (max(done) - t0) if done else None
@@ -318,10 +319,10 @@ def run_phase(spec: str, docs: list[dict], producer: Producer, vis: Visibility,
         "produced_per_s": round(unique / produced_s, 1) if produced_s else None,
         "settled_s": round(settled_s, 2) if settled_s else None,
         "settled_per_s": round(len(lat) / settled_s, 1) if settled_s else None,
-        "latency_s": quantiles(lat), "cpu_s": cpu, "sched_s": sched,
+        "latency_s": quantiles(lat), "cpu_s": cpu,
+        "sched_s": {**sched, "wall_s": round(sched_wall_s, 2)},
         "cpu_pressure_s": (round(pressure1 - pressure0, 2)
                            if pressure0 is not None and pressure1 is not None else None),
-        "wall_s": round(time.time() - t0, 2),
         "cpu_ms_per_article": {r: round(1000 * c / max(1, len(lat)), 1) for r, c in cpu.items()},
         "cpu_ms_per_article_total": round(1000 * sum(cpu.values()) / max(1, len(lat)), 1),
         "backlog": samples, "load_avg": os.getloadavg(),
@@ -332,7 +333,8 @@ def run_phase(spec: str, docs: list[dict], producer: Producer, vis: Visibility,
 
 def runnable(row: dict[str, Any]) -> dict[str, str]:
     """Per role, seconds waiting for a CPU / seconds on one, over the phase."""
-    return {role: f"{s['runnable_s']} / {s['run_s']}" for role, s in row["sched_s"].items()}
+    return {role: f"{s['runnable_s']} / {s['run_s']}" for role, s in row["sched_s"].items()
+            if isinstance(s, dict)}
 
 
 def trend(samples: list[dict], produced_s: float) -> dict[str, Any]:
@@ -509,9 +511,10 @@ def stack_run(args: argparse.Namespace, phases: list[str], docs: list[dict], tre
                                   for role, path in ((r, profile[1] / f"{r}.collapsed")
                                                      for r in ("worker", "sink")) if path.exists()}
                 kept = ROOT / "test-artifacts" / "e2e"  # the stacks themselves, for flame graphs
+                label = "-".join([tree.name, *(f"{k}={v}" for k, v in (variant or {}).items())])
                 kept.mkdir(parents=True, exist_ok=True)
                 for path in profile[1].glob("*.collapsed"):
-                    shutil.copy(path, kept / f"{tree.name}-{path.name}")
+                    shutil.copy(path, kept / f"{label}-{path.name}")
             metrics = data_dir / ".sink" / "metrics.json"
             row["sink_metrics"] = json.loads(metrics.read_text()) if metrics.exists() else None
             rows.append(row)
