@@ -89,14 +89,18 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def threads(pid: int) -> list[Path]:
+    """A process's threads (/proc/<pid>/task/<tid>); none once it is gone."""
+    try:
+        return list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return []
+
+
 def tree_cpu_seconds(pid: int) -> float:
     """CPU of a process and of its live descendants (the worker's analysis processes)."""
     total = cpu_seconds(pid)
-    try:
-        tasks = list(Path(f"/proc/{pid}/task").iterdir())
-    except OSError:
-        return total
-    for task in tasks:
+    for task in threads(pid):
         try:
             kids = (task / "children").read_text().split()
         except OSError:
@@ -112,11 +116,7 @@ def tree_sched_seconds(pid: int) -> dict[str, float]:
     other jobs, not by its own code; time neither running nor runnable is spent waiting for
     I/O, a lock (the GIL) or a timer."""
     out = {"run_s": 0.0, "runnable_s": 0.0, "main_run_s": 0.0, "main_runnable_s": 0.0}
-    try:
-        tasks = list(Path(f"/proc/{pid}/task").iterdir())
-    except OSError:
-        return out
-    for task in tasks:
+    for task in threads(pid):
         try:
             run_ns, wait_ns = (int(x) for x in (task / "schedstat").read_text().split()[:2])
             kids = (task / "children").read_text().split()
