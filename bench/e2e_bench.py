@@ -114,7 +114,8 @@ def tree_sched_seconds(pid: int) -> dict[str, float]:
     (/proc/<tid>/schedstat), and the same for the process's main thread (the worker's event
     loop). A stack that waits for a CPU about as long as it runs is limited by the machine's
     other jobs, not by its own code; time neither running nor runnable is spent waiting for
-    I/O, a lock (the GIL) or a timer."""
+    I/O, a lock (the GIL) or a timer. Threads that ended are not counted (the worker's threads
+    live as long as it does)."""
     out = {"run_s": 0.0, "runnable_s": 0.0, "main_run_s": 0.0, "main_runnable_s": 0.0}
     for task in threads(pid):
         try:

@@ -18,18 +18,25 @@ SPIN_S = 0.2
 pytestmark = pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="Linux /proc")
 
 
-def _spin() -> None:
-    start = time.thread_time()
-    while time.thread_time() - start < SPIN_S:
-        pass
-
-
 def test_a_threads_cpu_counts_for_the_process_and_not_for_its_main_thread():
+    spun, done = threading.Event(), threading.Event()
+
+    def spin() -> None:  # then stays alive: an ended thread's times leave /proc with it
+        start = time.thread_time()
+        while time.thread_time() - start < SPIN_S:
+            pass
+        spun.set()
+        done.wait()
+
+    worker = threading.Thread(target=spin)
     before = tree_sched_seconds(os.getpid())
-    worker = threading.Thread(target=_spin)
     worker.start()
-    worker.join()
-    after = tree_sched_seconds(os.getpid())
+    try:
+        assert spun.wait(60)
+        after = tree_sched_seconds(os.getpid())
+    finally:
+        done.set()
+        worker.join()
     assert after["run_s"] - before["run_s"] >= SPIN_S * 0.95
     assert after["main_run_s"] - before["main_run_s"] < SPIN_S / 2  # the main thread waited
     assert after["runnable_s"] >= before["runnable_s"] >= 0
