@@ -89,20 +89,58 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def threads(pid: int) -> list[Path]:
+    """A process's threads (/proc/<pid>/task/<tid>); none once it is gone."""
+    try:
+        return list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return []
+
+
 def tree_cpu_seconds(pid: int) -> float:
     """CPU of a process and of its live descendants (the worker's analysis processes)."""
     total = cpu_seconds(pid)
-    try:
-        tasks = list(Path(f"/proc/{pid}/task").iterdir())
-    except OSError:
-        return total
-    for task in tasks:
+    for task in threads(pid):
         try:
             kids = (task / "children").read_text().split()
         except OSError:
             continue
         total += sum(tree_cpu_seconds(int(k)) for k in kids)
     return total
+
+
+def tree_sched_seconds(pid: int) -> dict[str, float]:
+    """Seconds the threads of a process tree ran on a CPU and waited, runnable, for one
+    (/proc/<tid>/schedstat), and the same for the process's main thread (the worker's event
+    loop). A stack that waits for a CPU about as long as it runs is limited by the machine's
+    other jobs, not by its own code; time neither running nor runnable is spent waiting for
+    I/O, a lock (the GIL) or a timer. Threads that ended are not counted (the worker's threads
+    live as long as it does)."""
+    out = {"run_s": 0.0, "runnable_s": 0.0, "main_run_s": 0.0, "main_runnable_s": 0.0}
+    for task in threads(pid):
+        try:
+            run_ns, wait_ns = (int(x) for x in (task / "schedstat").read_text().split()[:2])
+            kids = (task / "children").read_text().split()
+        except (OSError, ValueError):
+            continue
+        out["run_s"] += run_ns / 1e9
+        out["runnable_s"] += wait_ns / 1e9
+        if task.name == str(pid):
+            out["main_run_s"], out["main_runnable_s"] = run_ns / 1e9, wait_ns / 1e9
+        for kid in kids:
+            sub = tree_sched_seconds(int(kid))
+            out["run_s"] += sub["run_s"]
+            out["runnable_s"] += sub["runnable_s"]
+    return out
+
+
+def cpu_pressure_s() -> float | None:
+    """The machine's CPU pressure: seconds during which some task waited for a CPU (PSI)."""
+    try:
+        line = Path("/proc/pressure/cpu").read_text().splitlines()[0]
+    except (OSError, IndexError):
+        return None
+    return int(line.rsplit("total=", 1)[1]) / 1e6
 
 
 def children(pid: int) -> dict[str, int]:
@@ -221,6 +259,8 @@ def run_phase(spec: str, docs: list[dict], producer: Producer, vis: Visibility,
     del docs[:n]
     cpu0 = {role: tree_cpu_seconds(pid) for role, pid in pids.items() if role != "api"}
     cpu0["api"] = cpu_seconds(pids["api"])  # not its children: they are the other roles
+    sched0 = {role: tree_sched_seconds(pid) for role, pid in pids.items() if role != "api"}
+    pressure0 = cpu_pressure_s()
     spy = start_profile(pids, *profile) if profile else None
     sent: list[str] = []
     samples: list[dict] = []
@@ -262,10 +302,14 @@ def run_phase(spec: str, docs: list[dict], producer: Producer, vis: Visibility,
     stop_sampling.set()
     sampling.join()
     sample()
+    sched1 = {role: tree_sched_seconds(pids[role]) for role in sched0}  # until settled
+    pressure1, sched_wall_s = cpu_pressure_s(), time.time() - t0
     if spy:
         spy.wait()
     cpu = {role: round((cpu_seconds(pid) if role == "api" else tree_cpu_seconds(pid))
                        - cpu0[role], 2) for role, pid in pids.items()}
+    sched = {role: {k: round(v - sched0[role][k], 2) for k, v in sched1[role].items()}
+             for role in sched0}
     lat = [vis.visible_at[v] - producer.accepted_at[v] for v in sent if v in vis.visible_at]
     done = [vis.visible_at[v] for v in sent if v in vis.visible_at]
     settled_s = (max(done) - t0) if done else None
@@ -277,12 +321,21 @@ def run_phase(spec: str, docs: list[dict], producer: Producer, vis: Visibility,
         "settled_s": round(settled_s, 2) if settled_s else None,
         "settled_per_s": round(len(lat) / settled_s, 1) if settled_s else None,
         "latency_s": quantiles(lat), "cpu_s": cpu,
+        "sched_s": {**sched, "wall_s": round(sched_wall_s, 2)},
+        "cpu_pressure_s": (round(pressure1 - pressure0, 2)
+                           if pressure0 is not None and pressure1 is not None else None),
         "cpu_ms_per_article": {r: round(1000 * c / max(1, len(lat)), 1) for r, c in cpu.items()},
         "cpu_ms_per_article_total": round(1000 * sum(cpu.values()) / max(1, len(lat)), 1),
         "backlog": samples, "load_avg": os.getloadavg(),
     }
     out["backlog_trend"] = trend(samples, produced_s)
     return out
+
+
+def runnable(row: dict[str, Any]) -> dict[str, str]:
+    """Per role, seconds waiting for a CPU / seconds on one, over the phase."""
+    return {role: f"{s['runnable_s']} / {s['run_s']}" for role, s in row["sched_s"].items()
+            if isinstance(s, dict)}
 
 
 def trend(samples: list[dict], produced_s: float) -> dict[str, Any]:
@@ -459,9 +512,10 @@ def stack_run(args: argparse.Namespace, phases: list[str], docs: list[dict], tre
                                   for role, path in ((r, profile[1] / f"{r}.collapsed")
                                                      for r in ("worker", "sink")) if path.exists()}
                 kept = ROOT / "test-artifacts" / "e2e"  # the stacks themselves, for flame graphs
+                label = "-".join([tree.name, *(f"{k}={v}" for k, v in (variant or {}).items())])
                 kept.mkdir(parents=True, exist_ok=True)
                 for path in profile[1].glob("*.collapsed"):
-                    shutil.copy(path, kept / f"{tree.name}-{path.name}")
+                    shutil.copy(path, kept / f"{label}-{path.name}")
             metrics = data_dir / ".sink" / "metrics.json"
             row["sink_metrics"] = json.loads(metrics.read_text()) if metrics.exists() else None
             rows.append(row)
@@ -469,7 +523,7 @@ def stack_run(args: argparse.Namespace, phases: list[str], docs: list[dict], tre
             print(f"{spec}: {row['visible']}/{row['articles']} visible, produced "
                   f"{row['produced_per_s']}/s, settled {row['settled_per_s']}/s, latency "
                   f"{row['latency_s']}, backlog {row['backlog_trend']}, CPU ms/article "
-                  f"{row['cpu_ms_per_article']}", flush=True)
+                  f"{row['cpu_ms_per_article']}, runnable / run s {runnable(row)}", flush=True)
     finally:
         vis.stop.set()
         os.killpg(proc.pid, signal.SIGINT)
