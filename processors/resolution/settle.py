@@ -40,7 +40,7 @@ from processors.resolution.summary import Summary
 SETTLE_FROM = 512
 SETTLE_FACTOR = 1.5
 SETTLE_CAP = 4096
-SETTLE_CANDIDATES = 40  # candidates per mention in a settle's replay (48 before: the same events)
+SETTLE_CANDIDATES = 40  # candidates per replayed mention (48 gave the same events: docs)
 # A replay merges two parts only when 0.8 of the smaller one's probe links to the larger (the
 # streaming rule's MERGE_SHARE, 0.55, would do it on 5 of 8): a merge on fewer was most often
 # a sub-story joined to the day's main event, decided by which reports the set held. With
