@@ -105,6 +105,7 @@ class Working:
     held_at_merge: dict[str, int] = field(default_factory=dict)
     repairs: int = 0
     width: int = 0  # candidates per lookup (0: `ATTACH_CANDIDATES`; a settle's replay: fewer)
+    share: float = 0.0  # share of a probe that must link for a merge (0: `MERGE_SHARE`)
 
     def owner_of(self, mid: str) -> str | None:
         """The working group of a mention (without loading it)."""
@@ -239,7 +240,7 @@ class Working:
                         (self.active.scores(x, self.active.refs[mid]) or -1.0) >= MERGE_LINK:
                     linked += 1
                     break
-        if linked < MERGE_SHARE * max(len(probe), MERGE_MIN_PROBE):
+        if linked < (self.share or MERGE_SHARE) * max(len(probe), MERGE_MIN_PROBE):
             if TRACE is not None:
                 TRACE("refuse", self.ids(small), self.ids(big), "support", linked, len(probe))
             return a

@@ -1,12 +1,15 @@
 """A dense day settled from its mentions alone (`processors.resolution.settle`): the same events
 whatever order its mentions came in, and events that still follow the bounded path's rules."""
 
+import math
 import random
 from collections import Counter
 
 from processors.resolution import settle
+from processors.resolution.bounded import Working
 from processors.resolution.fold import TimelineState, fold_all
 from processors.resolution.settle import day_of, settle_sizes
+from processors.resolution.summary import Summary
 from tests.unit.test_dense_resolution import hot_story
 from tests.unit.test_event_summaries import assert_events_are_their_members, refs_of
 
@@ -29,8 +32,9 @@ def densest_day(state: TimelineState) -> tuple[int, int]:
 
 
 def test_settle_sizes_grow_geometrically_up_to_the_cap(monkeypatch):
-    assert list(settle_sizes())[:3] == [settle.SETTLE_FROM, 2 * settle.SETTLE_FROM,
-                                        4 * settle.SETTLE_FROM]
+    first = settle.SETTLE_FROM
+    second = math.ceil(first * settle.SETTLE_FACTOR)
+    assert list(settle_sizes())[:3] == [first, second, math.ceil(second * settle.SETTLE_FACTOR)]
     assert max(settle_sizes()) <= settle.SETTLE_CAP
     monkeypatch.setattr(settle, "SETTLE_FROM", 0)
     assert list(settle_sizes()) == []
@@ -82,3 +86,38 @@ def test_settled_events_keep_the_rules_and_describe_their_members(monkeypatch):
         assert len({r.sentence_key for r in members}) == len(members)
         assert max(r.mention.start for r in members) <= min(r.mention.end for r in members)
     assert_events_are_their_members(state.events, state.owner, refs)
+
+
+def test_a_replay_merges_only_on_a_larger_share_of_its_probe(monkeypatch):
+    """A group of eight, six of them reports of the day's main event and two that link to
+    nothing in it: the streaming rule merges it (6 of 8 is more than half), a settle's replay
+    (`SETTLE_SHARE` 0.8 of the probe) does not, and `replay` folds with that share."""
+    state = fold_all(hot_story()[:ARTICLES])
+    refs = state.active.refs
+    day_events_ = [e for e in state.events.values() if e.granularity == "day"]
+    big = max(day_events_, key=lambda e: (len(e.mention_ids), e.event_id))
+    day = day_of(refs[big.mention_ids[0]])
+    members = sorted((refs[m] for m in big.mention_ids), key=lambda r: r.order_key)
+    singles = [refs[e.mention_ids[0]] for e in day_events_
+               if len(e.mention_ids) == 1 and day_of(refs[e.mention_ids[0]]) == day]
+
+    def merged(part: list, share: float = 0.0) -> bool:
+        rest = [r for r in members if r not in part]
+        work = Working(state.active, state, {}, share=share)
+        work.groups["big"], work.groups["small"] = Summary.of(rest), Summary.of(part)
+        work.owner.update({r.mention.mention_id: "big" for r in rest})
+        work.owner.update({r.mention.mention_id: "small" for r in part})
+        return work.merge("big", "small") == "big" and work.groups["small"] is None
+
+    unlinked = [s for s in singles if not merged([s], share=0.01)]
+    strays = [s for s in unlinked if s.version_id not in {r.version_id for r in members[-6:]}]
+    part = members[-6:] + [strays[0], next(s for s in strays if s.version_id !=
+                                           strays[0].version_id)]
+    assert merged(part)  # 6 of 8 linked: more than half
+    assert settle.SETTLE_SHARE == 0.8
+    assert not merged(part, share=settle.SETTLE_SHARE)
+    shares = []
+    monkeypatch.setattr(settle, "Working", lambda *a, **k: shares.append(k["share"]) or
+                        Working(*a, **k))
+    settle.replay(Working(state.active, state, {}), members[:20])
+    assert shares == [settle.SETTLE_SHARE]
