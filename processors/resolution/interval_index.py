@@ -32,7 +32,7 @@ from processors.resolution.block_store import (
     HotBlocks,
     MemoryBlocks,
 )
-from processors.resolution.coreference import COARSE, MentionRef, PairScores, features
+from processors.resolution.coreference import COARSE, MentionRef, PairScores, Score, features
 
 CANDIDATES = 128  # candidates of one mention at most, when looking for its component
 WEEK = 7
@@ -163,7 +163,7 @@ class ActiveMentions:
     feats: dict[str, frozenset[str]] = field(default_factory=dict)  # of resident mentions
     built: set[int] = field(default_factory=set)  # lazy: pages made since the start
     builds: int = 0  # pages made from the store (lazy; for the benches)
-    scores: PairScores = field(default_factory=PairScores)  # `compatible` of its mentions
+    scores: Score = field(default_factory=PairScores)  # `compatible` of its mentions (remembered)
     blocks: HotBlocks | MemoryBlocks = field(init=False)
     refs: Refs = field(init=False)
 

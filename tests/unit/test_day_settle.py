@@ -7,6 +7,7 @@ from collections import Counter
 
 from processors.resolution import settle
 from processors.resolution.bounded import Working
+from processors.resolution.coreference import MentionRef, compatible
 from processors.resolution.fold import TimelineState, fold_all
 from processors.resolution.settle import day_of, settle_sizes
 from processors.resolution.summary import Summary
@@ -121,3 +122,40 @@ def test_a_replay_merges_only_on_a_larger_share_of_its_probe(monkeypatch):
                         Working(*a, **k))
     settle.replay(Working(state.active, state, {}), members[:20])
     assert shares == [settle.SETTLE_SHARE]
+
+
+def variants(r: MentionRef, k: int) -> MentionRef:
+    """r with what `compatible` reads changed, k picking how: its predicate, its anchor, its
+    places (some of its names made places) or its keywords dropped."""
+    m = r.mention
+    change = [{"predicate_kind": ("report", "event", None)[k % 3]},
+              {"anchor": "narrative"},
+              {"places": [*m.entities, *m.context_entities][: 1 + k % 5]},
+              {"keywords": []}][k % 4]
+    return MentionRef(m.model_copy(update={**change, "mention_id": f"{m.mention_id}~{k}"}),
+                      r.version_id, r.canonical_url, r.language, r.published_at)
+
+
+def test_a_replay_scores_every_pair_as_compatible_does():
+    """`DayScores` (a replay's scores, on bits of the day's names) gives `compatible`'s very
+    value for every pair of the densest day of the hot story and of variants of its mentions
+    (other predicates, anchors, places, keywords), and hands a pair it was not made for (a
+    mention of another interval) to its fallback."""
+    state = fold_all(hot_story()[:ARTICLES])
+    refs = state.active.refs
+    day, _ = densest_day(state)
+    ones = [refs[m] for m in state.active.day_mentions(day)]
+    ones += [variants(r, k) for k, r in enumerate(ones[:300])]
+    scores = settle.DayScores(ones, compatible)
+    values = Counter()
+    for i, a in enumerate(ones):
+        for b in ones[i:]:
+            assert scores(a, b) == compatible(a, b)
+            values[compatible(a, b) is None] += 1
+    assert values[True] and values[False] > 1000  # both answers were compared
+    others = [r for r in refs.resident.values() if day_of(r) != day][:50]
+    asked = []
+    fallback = settle.DayScores(ones, lambda a, b: asked.append(b) or compatible(a, b))
+    for b in others:
+        assert fallback(ones[0], b) == compatible(ones[0], b)
+    assert asked == others
