@@ -137,6 +137,9 @@ def probed_buckets(r: MentionRef) -> Iterator[Bucket]:
         yield ("w", w)
 
 
+Block = tuple[int, Bucket, str, list[tuple[int, str]]]  # size, bucket, feature, first members
+
+
 @dataclass
 class Lookup:
     """Candidates of one mention, and whether a block was read as a sample only."""
@@ -268,10 +271,11 @@ class ActiveMentions:
         rank them), each block at most `BLOCK_SAMPLE` deep, until `cap` candidates are found.
         `same_span`: only mentions of exactly r's interval.
         """
-        m = r.mention
-        own = m.mention_id
-        cap = CANDIDATES if cap is None else cap
-        lo, hi = m.start.toordinal(), m.end.toordinal()
+        return self._read(r, self._blocks(r, same_span), cap, same_span)
+
+    def _blocks(self, r: MentionRef, same_span: bool = False) -> list[Block]:
+        """The non-empty blocks a lookup of r reads, (size, bucket, feature, first members),
+        smallest first."""
         buckets = stored_buckets(r) if same_span else list(probed_buckets(r))
         self._touch(buckets)
         wanted = self._features(r)
@@ -282,7 +286,15 @@ class ActiveMentions:
                 if size:
                     found.append((size, bucket, f, block))
         found.sort(key=lambda b: (b[0], b[1], b[2]))
-        seen: set[str] = {own}
+        return found
+
+    def _read(self, r: MentionRef, found: list[Block], cap: int | None = None,
+              same_span: bool = False) -> Lookup:
+        """`candidates` from the blocks `_blocks` found."""
+        m = r.mention
+        cap = CANDIDATES if cap is None else cap
+        lo, hi = m.start.toordinal(), m.end.toordinal()
+        seen: set[str] = {m.mention_id}
         out: list[str] = []
         sampled = False
         for size, bucket, _, block in found:
@@ -323,9 +335,20 @@ class ActiveMentions:
             out.add(r.mention.mention_id)
         if limit is not None and len(out) > limit:
             return None
+        # Every seed is expanded unless the answer is None, so a seed with a block larger than
+        # a sample makes it None whatever the order: told from the blocks' sizes alone, before
+        # any member is read or scored (most dense articles' components end here).
+        seed_blocks = {}
+        for r in frontier:
+            found = seed_blocks[r.mention.mention_id] = self._blocks(r)
+            if found and found[-1][0] > BLOCK_SAMPLE:
+                return None
         while frontier:
             r = frontier.pop()
-            found = self.candidates(r)
+            blocks = seed_blocks.pop(r.mention.mention_id, None) or self._blocks(r)
+            if blocks and blocks[-1][0] > BLOCK_SAMPLE:  # its lookup would be sampled
+                return None
+            found = self._read(r, blocks)
             if found.sampled:
                 return None
             for mid in found.ids:
