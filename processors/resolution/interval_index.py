@@ -224,7 +224,10 @@ class ActiveMentions:
         """Nothing to order: heads and refs are dropped by recency of use."""
 
     def add(self, refs: Iterable[MentionRef]) -> None:
-        """Index mentions."""
+        """Index mentions. Their block entries are written together (`insert_many`), after
+        every page they touch is made: a page is made from the store and fills only its own
+        blocks, so the blocks end the same as with each mention's entries written in turn."""
+        entries: list[tuple[tuple[Bucket, str], tuple[int, str]]] = []
         for r in refs:
             mid = r.mention.mention_id
             buckets = stored_buckets(r)
@@ -236,8 +239,8 @@ class ActiveMentions:
             key = (_rank(mid), mid)
             feats = self._features(r)
             for bucket in buckets:
-                for f in filed_under(bucket, feats):
-                    self.blocks.insert((bucket, f), key)
+                entries.extend(((bucket, f), key) for f in filed_under(bucket, feats))
+        self.blocks.insert_many(entries)
 
     def remove(self, refs: Iterable[MentionRef]) -> None:
         """Forget mentions."""

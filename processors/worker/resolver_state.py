@@ -547,7 +547,10 @@ class Store:
         """A version's rows in the derived indexes (inside the caller's transaction)."""
         pages, bands = index_rows(art)
         self.con.executemany("INSERT OR REPLACE INTO index_pages VALUES (?, ?)", pages)
-        self.con.executemany("INSERT OR REPLACE INTO bands VALUES (?, ?, ?)", bands)
+        if bands:  # an article's 32 rows in one statement (rows of one statement go in order)
+            self.con.execute("INSERT OR REPLACE INTO bands VALUES "  # noqa: S608 - placeholders
+                             + ",".join(["(?, ?, ?)"] * len(bands)),
+                             [v for row in bands for v in row])
         self.con.execute("INSERT INTO newest VALUES (0, ?, ?) ON CONFLICT (id) DO UPDATE SET "
                          "micros = excluded.micros, at = excluded.at "
                          "WHERE excluded.micros > newest.micros",
