@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import zlib
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from processors.resolution.block_store import (
@@ -227,7 +227,7 @@ class ActiveMentions:
         """Index mentions. Their block entries are written together (`insert_many`), after
         every page they touch is made: a page is made from the store and fills only its own
         blocks, so the blocks end the same as with each mention's entries written in turn."""
-        entries: list[tuple[tuple[Bucket, str], tuple[int, str]]] = []
+        entries: list[tuple[Hashable, tuple[int, str]]] = []
         for r in refs:
             mid = r.mention.mention_id
             buckets = stored_buckets(r)
@@ -341,14 +341,14 @@ class ActiveMentions:
         # Every seed is expanded unless the answer is None, so a seed with a block larger than
         # a sample makes it None whatever the order: told from the blocks' sizes alone, before
         # any member is read or scored (most dense articles' components end here).
-        seed_blocks = {}
+        seed_blocks: dict[str, list[Block]] = {}
         for r in frontier:
-            found = seed_blocks[r.mention.mention_id] = self._blocks(r)
-            if found and found[-1][0] > BLOCK_SAMPLE:
+            blocks = seed_blocks[r.mention.mention_id] = self._blocks(r)
+            if blocks and blocks[-1][0] > BLOCK_SAMPLE:
                 return None
         while frontier:
             r = frontier.pop()
-            blocks = seed_blocks.pop(r.mention.mention_id, None) or self._blocks(r)
+            blocks = seed_blocks.pop(r.mention.mention_id, []) or self._blocks(r)
             if blocks and blocks[-1][0] > BLOCK_SAMPLE:  # its lookup would be sampled
                 return None
             found = self._read(r, blocks)
