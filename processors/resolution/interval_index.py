@@ -33,6 +33,7 @@ from processors.resolution.block_store import (
     MemoryBlocks,
 )
 from processors.resolution.coreference import COARSE, MentionRef, PairScores, features
+from schemas.articles import Mention
 
 CANDIDATES = 128  # candidates of one mention at most, when looking for its component
 WEEK = 7
@@ -107,7 +108,11 @@ def _rank(mention_id: str) -> int:
 
 def stored_buckets(r: MentionRef) -> list[Bucket]:
     """Where a mention is filed: its day, the weeks its span covers, or its exact coarse span."""
-    m = r.mention
+    return mention_buckets(r.mention)
+
+
+def mention_buckets(m: Mention) -> list[Bucket]:
+    """`stored_buckets` of a mention, from the mention alone (no `MentionRef` to make)."""
     lo, hi = m.start.toordinal(), m.end.toordinal()
     if m.granularity in COARSE:
         return [("c", m.granularity, lo, hi)]

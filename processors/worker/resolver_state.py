@@ -94,6 +94,7 @@ from processors.resolution.fold import (
 from processors.resolution.interval_index import (
     HOT_BLOCKS,
     HOT_MENTIONS,
+    mention_buckets,
     page_of,
     stored_buckets,
 )
@@ -233,7 +234,7 @@ def index_rows(art: ArticleAnalysed) -> tuple[list[tuple[int, str]], list[tuple[
     pages of the active-mention index its mentions are filed in, and its LSH bands with its
     publication time (none for an empty text, as `Copies.index`)."""
     vid = art.version_id
-    pages = sorted({page_of(b) for r in refs_of(art) for b in stored_buckets(r)})
+    pages = sorted({page_of(b) for m in art.mentions for b in mention_buckets(m)})
     published = micros(art.published_at)
     bands = [] if _empty(art) else [(b, published, vid) for b in lsh_bands(art.signature)]
     return [(p, vid) for p in pages], bands
