@@ -229,6 +229,8 @@ class HotBlocks(_Blocks):
         each was about 32 per dense article). The heads are read before any row is written,
         as `insert` reads each before its first row; if a member was there already, one at
         a time instead."""
+        if not items:
+            return
         heads = []
         for key, _ in items:
             h = self._head(key)

@@ -345,7 +345,7 @@ class ActiveMentions:
             return None
         # Every seed is expanded unless the answer is None, so a seed with a block larger than
         # a sample makes it None whatever the order: told from the blocks' sizes alone, before
-        # any member is read or scored (most dense articles' components end here).
+        # any member is read or scored.
         seed_blocks: dict[str, list[Block]] = {}
         for r in frontier:
             blocks = seed_blocks[r.mention.mention_id] = self._blocks(r)
