@@ -109,7 +109,7 @@ def compatible(a: MentionRef, b: MentionRef) -> float | None:
 
     Depends on a and b alone, never on what else is known: that is what lets the resolver
     recompute only the part of the timeline an article touches. The evidence is counted only
-    once the dates have not ruled the pair out (most candidate pairs are ruled out by them).
+    once the anchors and the dates have not ruled the pair out.
     """
     ma, mb = a.mention, b.mention
     if a.sentence_key == b.sentence_key:
