@@ -33,17 +33,21 @@ and on this tree, taking turns for `--rounds` rounds, each in a fresh process, a
 CPU per article of each and whether the digests agree. `--profile FILE` runs cProfile over the
 articles and prints the top functions (by own time and by cumulated time). The JSON counts the
 `compatible` pairs the resolver asked for and computed (`pair_scores_*`; `--pair-scores N` sets
-how many `PairScores` keeps).
+how many `PairScores` keeps). `--statements` counts the SQLite statements per article, on the
+resolver's store and on the index's temporary database (tracing each costs CPU: take the times
+from a run without it).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import json
 import os
 import platform
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -87,8 +91,37 @@ class Timed:
             self.totals[self.name] += time.process_time() - t0
 
 
-def run(raws: list[bytes], profile: str | None, group: int = 1) -> dict[str, Any]:
-    """The worker's per-article path over `raws`; CPU per stage and the digest of the output."""
+class Statements:
+    """Counts the SQLite statements the worker runs (one per row of an `executemany`, as SQLite
+    steps them): on the resolver's store file, and on the index's private temporary database
+    (`ColdBlocks`, opened on ""). Each is a step of SQLite's that releases the GIL, which the
+    worker's analysis thread then takes (`docs/measurements.md`, *What limits the settled
+    rate*)."""
+
+    def __init__(self) -> None:
+        self.counts = {"store": 0, "index": 0}
+        self.connect = sqlite3.connect
+
+    def __enter__(self) -> Statements:
+        def connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+            con = self.connect(*args, **kwargs)
+            which = "index" if args and args[0] == "" else "store"
+            con.set_trace_callback(lambda _sql: self.counts.__setitem__(
+                which, self.counts[which] + 1))
+            return con
+
+        sqlite3.connect = connect  # type: ignore[assignment]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        sqlite3.connect = self.connect  # type: ignore[assignment]
+
+
+def run(raws: list[bytes], profile: str | None, group: int = 1,
+        statements: bool = False) -> dict[str, Any]:
+    """The worker's per-article path over `raws`; CPU per stage and the digest of the output.
+    `statements`: also count the SQLite statements (`Statements`; the tracing costs CPU, so
+    the times of such a run are not comparable with others)."""
     from processors.worker import resolver_state
     from processors.worker.analysis_pool import analyse_value
     from processors.worker.resolver_state import Resolver, Store
@@ -163,8 +196,10 @@ def run(raws: list[bytes], profile: str | None, group: int = 1) -> dict[str, Any
     for name, fn in store_fns.items():
         setattr(resolver_state.Store, name,
                 lambda self, *a, _fn=fn: Timed(cpu, "store", _fn)(self, *a))
+    counted = Statements() if statements else None
     try:
-        with tempfile.TemporaryDirectory(prefix="worker-costs-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="worker-costs-") as tmp, \
+                counted or contextlib.nullcontext():
             wall = _timed_run(main, Path(tmp), profile)
     finally:
         resolver_state.apply_article = fold  # type: ignore[assignment]
@@ -174,6 +209,9 @@ def run(raws: list[bytes], profile: str | None, group: int = 1) -> dict[str, Any
     total = cpu["analyse"] + cpu["decode"] + cpu["resolve"]
     per = {k: round(1000 * v / n, 2) for k, v in cpu.items()}
     per["journal_and_rest"] = round(per["resolve"] - per["fold"] - per["store"], 2)
+    if counted is not None:
+        counts["sqlite_statements_per_article"] = {  # type: ignore[assignment]
+            k: round(v / n, 1) for k, v in counted.counts.items()}
     return {"articles": n, "wall_s": round(wall, 2), "cpu_s": round(total, 2),
             "cpu_ms_per_article": round(1000 * total / n, 2), "stages_ms_per_article": per,
             **counts, "digest": digest.hexdigest()}
@@ -220,7 +258,8 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
             for rev, tree in trees.items():
                 out = subprocess.run(
                     [sys.executable, __file__, "--articles", str(args.articles),
-                     "--seed", str(args.seed), "--group", str(args.group)],
+                     "--seed", str(args.seed), "--group", str(args.group),
+                     *(["--statements"] if args.statements else [])],
                     env={**os.environ, "WORKER_COSTS_TREE": str(tree), "PYTHONHASHSEED": "0"}, check=True,
                     capture_output=True, text=True).stdout
                 runs[rev].append(json.loads(out.strip().splitlines()[-1]))
@@ -244,6 +283,8 @@ def main() -> None:
     parser.add_argument("--pair-scores", type=int, help="pairs a PairScores keeps (its cap)")
     parser.add_argument("--group", type=int, default=1,
                         help="articles resolved as one group (Resolver.handle_group)")
+    parser.add_argument("--statements", action="store_true",
+                        help="count the SQLite statements per article (its times are slower)")
     args = parser.parse_args()
     if args.pair_scores is not None:
         from processors.resolution import coreference
@@ -252,7 +293,8 @@ def main() -> None:
     if args.before:
         out = compare(args)
     else:
-        out = run(raw_records(args.articles, args.seed), args.profile, max(1, args.group))
+        out = run(raw_records(args.articles, args.seed), args.profile, max(1, args.group),
+                  args.statements)
         if args.profile:
             print_profile(args.profile)
     out = {"date": datetime.now(UTC).isoformat(timespec="seconds"),

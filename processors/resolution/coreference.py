@@ -84,8 +84,14 @@ def evidence(a: Mention, b: Mention) -> Evidence:
 
 
 def _evidence(a: _Sets, b: _Sets) -> Evidence:
-    # Counted by set sizes rather than summed name by name (the resolver's hottest function):
-    # every weight is a multiple of 0.25, so the score is exactly the same float.
+    return Evidence(*_weights(a, b))
+
+
+def _weights(a: _Sets, b: _Sets) -> tuple[float, int, int, int]:
+    """`Evidence`'s fields as a tuple (score, named, places, keywords): the resolver's hottest
+    function, made without building the dataclass."""
+    # Counted by set sizes rather than summed name by name: every weight is a multiple of
+    # 0.25, so the score is exactly the same float.
     places = a.places | b.places
     shared = a.own & b.own
     context = (a.near & b.near) - shared
@@ -95,38 +101,38 @@ def _evidence(a: _Sets, b: _Sets) -> Evidence:
     named = len(shared) - shared_places + len(context) - context_places
     score = (len(shared) - shared_places + 0.5 * shared_places
              + 0.5 * (len(context) - context_places) + 0.25 * context_places + 0.5 * kws)
-    return Evidence(score, named, shared_places, kws)
+    return score, named, shared_places, kws
 
 
 def compatible(a: MentionRef, b: MentionRef) -> float | None:
     """Evidence that a and b are one event, or None when they cannot be.
 
     Depends on a and b alone, never on what else is known: that is what lets the resolver
-    recompute only the part of the timeline an article touches.
+    recompute only the part of the timeline an article touches. The evidence is counted only
+    once the anchors and the dates have not ruled the pair out.
     """
     ma, mb = a.mention, b.mention
     if a.sentence_key == b.sentence_key:
         return None
     if ma.end < mb.start or mb.end < ma.start:
         return None
-    ev = _evidence(a.sets, b.sets)
-    # Places alone are weak (a story's places recur in all its events): a shared place needs to
-    # be in both sentences and come with a shared keyword.
-    specific = ev.named >= 1 or (ev.places >= 1 and ev.keywords >= 1)
-    strong = ev.score >= COARSE_EVIDENCE and ev.named >= 1 and ev.keywords >= 1
+    if ma.anchor != "explicit" or mb.anchor != "explicit":
+        # A mention dated from elsewhere is an event of its own (see `features`).
+        return None
     # What each date dates: a statement (said, indiqué) and what it is about (travel, se rendre)
     # share the sentence's names and words, but are two events.
     contrary = (ma.predicate_kind is not None and mb.predicate_kind is not None
                 and ma.predicate_kind != mb.predicate_kind)
-    if ma.anchor != "explicit" or mb.anchor != "explicit":
-        # A mention dated from elsewhere is an event of its own (see `features`).
-        return None
-    if (ma.start, ma.end) == (mb.start, mb.end):
+    if ma.start == mb.start and ma.end == mb.end:
+        score, named, places, keywords = _weights(a.sets, b.sets)
         # A year is no precise date: two reports of one year that share a name ("Ford ... this
         # year") are two of its events unless they share words too.
         if contrary or ma.granularity in COARSE:
-            return ev.score if strong else None
-        return ev.score if ev.score >= SAME_DATE_EVIDENCE and specific else None
+            return score if _strong(score, named, keywords) else None
+        # Places alone are weak (a story's places recur in all its events): a shared place
+        # needs to be in both sentences and come with a shared keyword.
+        specific = named >= 1 or (places >= 1 and keywords >= 1)
+        return score if score >= SAME_DATE_EVIDENCE and specific else None
     if contrary:
         return None
     if "year" in (ma.granularity, mb.granularity) or "decade" in (ma.granularity, mb.granularity):
@@ -138,7 +144,13 @@ def compatible(a: MentionRef, b: MentionRef) -> float | None:
     # Two dates of different precision in one article are two things the article tells apart.
     if a.version_id == b.version_id:
         return None
-    return ev.score if strong else None
+    score, named, _, keywords = _weights(a.sets, b.sets)
+    return score if _strong(score, named, keywords) else None
+
+
+def _strong(score: float, named: int, keywords: int) -> bool:
+    """Evidence strong enough for an imprecise report to join a precise one."""
+    return score >= COARSE_EVIDENCE and named >= 1 and keywords >= 1
 
 
 Score = Callable[[MentionRef, MentionRef], "float | None"]

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import zlib
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from processors.resolution.block_store import (
@@ -33,6 +33,7 @@ from processors.resolution.block_store import (
     MemoryBlocks,
 )
 from processors.resolution.coreference import COARSE, MentionRef, PairScores, Score, features
+from schemas.articles import Mention
 
 CANDIDATES = 128  # candidates of one mention at most, when looking for its component
 WEEK = 7
@@ -107,7 +108,11 @@ def _rank(mention_id: str) -> int:
 
 def stored_buckets(r: MentionRef) -> list[Bucket]:
     """Where a mention is filed: its day, the weeks its span covers, or its exact coarse span."""
-    m = r.mention
+    return mention_buckets(r.mention)
+
+
+def mention_buckets(m: Mention) -> list[Bucket]:
+    """`stored_buckets` of a mention, from the mention alone (no `MentionRef` to make)."""
     lo, hi = m.start.toordinal(), m.end.toordinal()
     if m.granularity in COARSE:
         return [("c", m.granularity, lo, hi)]
@@ -135,6 +140,9 @@ def probed_buckets(r: MentionRef) -> Iterator[Bucket]:
         yield ("d", day)
     for w in range(lo // WEEK, hi // WEEK + 1):
         yield ("w", w)
+
+
+Block = tuple[int, Bucket, str, list[tuple[int, str]]]  # size, bucket, feature, first members
 
 
 @dataclass
@@ -221,7 +229,10 @@ class ActiveMentions:
         """Nothing to order: heads and refs are dropped by recency of use."""
 
     def add(self, refs: Iterable[MentionRef]) -> None:
-        """Index mentions."""
+        """Index mentions. Their block entries are written together (`insert_many`), after
+        every page they touch is made: a page is made from the store and fills only its own
+        blocks, so the blocks end the same as with each mention's entries written in turn."""
+        entries: list[tuple[Hashable, tuple[int, str]]] = []
         for r in refs:
             mid = r.mention.mention_id
             buckets = stored_buckets(r)
@@ -233,8 +244,8 @@ class ActiveMentions:
             key = (_rank(mid), mid)
             feats = self._features(r)
             for bucket in buckets:
-                for f in filed_under(bucket, feats):
-                    self.blocks.insert((bucket, f), key)
+                entries.extend(((bucket, f), key) for f in filed_under(bucket, feats))
+        self.blocks.insert_many(entries)
 
     def remove(self, refs: Iterable[MentionRef]) -> None:
         """Forget mentions."""
@@ -268,10 +279,11 @@ class ActiveMentions:
         rank them), each block at most `BLOCK_SAMPLE` deep, until `cap` candidates are found.
         `same_span`: only mentions of exactly r's interval.
         """
-        m = r.mention
-        own = m.mention_id
-        cap = CANDIDATES if cap is None else cap
-        lo, hi = m.start.toordinal(), m.end.toordinal()
+        return self._read(r, self._blocks(r, same_span), cap, same_span)
+
+    def _blocks(self, r: MentionRef, same_span: bool = False) -> list[Block]:
+        """The non-empty blocks a lookup of r reads, (size, bucket, feature, first members),
+        smallest first."""
         buckets = stored_buckets(r) if same_span else list(probed_buckets(r))
         self._touch(buckets)
         wanted = self._features(r)
@@ -282,7 +294,15 @@ class ActiveMentions:
                 if size:
                     found.append((size, bucket, f, block))
         found.sort(key=lambda b: (b[0], b[1], b[2]))
-        seen: set[str] = {own}
+        return found
+
+    def _read(self, r: MentionRef, found: list[Block], cap: int | None = None,
+              same_span: bool = False) -> Lookup:
+        """`candidates` from the blocks `_blocks` found."""
+        m = r.mention
+        cap = CANDIDATES if cap is None else cap
+        lo, hi = m.start.toordinal(), m.end.toordinal()
+        seen: set[str] = {m.mention_id}
         out: list[str] = []
         sampled = False
         for size, bucket, _, block in found:
@@ -323,9 +343,20 @@ class ActiveMentions:
             out.add(r.mention.mention_id)
         if limit is not None and len(out) > limit:
             return None
+        # Every seed is expanded unless the answer is None, so a seed with a block larger than
+        # a sample makes it None whatever the order: told from the blocks' sizes alone, before
+        # any member is read or scored.
+        seed_blocks: dict[str, list[Block]] = {}
+        for r in frontier:
+            blocks = seed_blocks[r.mention.mention_id] = self._blocks(r)
+            if blocks and blocks[-1][0] > BLOCK_SAMPLE:
+                return None
         while frontier:
             r = frontier.pop()
-            found = self.candidates(r)
+            blocks = seed_blocks.pop(r.mention.mention_id, []) or self._blocks(r)
+            if blocks and blocks[-1][0] > BLOCK_SAMPLE:  # its lookup would be sampled
+                return None
+            found = self._read(r, blocks)
             if found.sampled:
                 return None
             for mid in found.ids:

@@ -94,6 +94,7 @@ from processors.resolution.fold import (
 from processors.resolution.interval_index import (
     HOT_BLOCKS,
     HOT_MENTIONS,
+    mention_buckets,
     page_of,
     stored_buckets,
 )
@@ -233,7 +234,7 @@ def index_rows(art: ArticleAnalysed) -> tuple[list[tuple[int, str]], list[tuple[
     pages of the active-mention index its mentions are filed in, and its LSH bands with its
     publication time (none for an empty text, as `Copies.index`)."""
     vid = art.version_id
-    pages = sorted({page_of(b) for r in refs_of(art) for b in stored_buckets(r)})
+    pages = sorted({page_of(b) for m in art.mentions for b in mention_buckets(m)})
     published = micros(art.published_at)
     bands = [] if _empty(art) else [(b, published, vid) for b in lsh_bands(art.signature)]
     return [(p, vid) for p in pages], bands
@@ -547,7 +548,10 @@ class Store:
         """A version's rows in the derived indexes (inside the caller's transaction)."""
         pages, bands = index_rows(art)
         self.con.executemany("INSERT OR REPLACE INTO index_pages VALUES (?, ?)", pages)
-        self.con.executemany("INSERT OR REPLACE INTO bands VALUES (?, ?, ?)", bands)
+        if bands:  # an article's 32 rows in one statement (rows of one statement go in order)
+            self.con.execute("INSERT OR REPLACE INTO bands VALUES "  # noqa: S608 - placeholders
+                             + ",".join(["(?, ?, ?)"] * len(bands)),
+                             [v for row in bands for v in row])
         self.con.execute("INSERT INTO newest VALUES (0, ?, ?) ON CONFLICT (id) DO UPDATE SET "
                          "micros = excluded.micros, at = excluded.at "
                          "WHERE excluded.micros > newest.micros",

@@ -180,6 +180,49 @@ def test_a_lookup_reads_no_interval_in_a_bucket_of_one_interval():
     assert found > 100  # the lookups had members to check
 
 
+def test_an_articles_block_entries_are_written_in_a_few_statements():
+    """`ActiveMentions.add` writes its mentions' block entries to the cold tier together (about
+    32 one-row INSERTs per dense article before): 300 statements' worth of rows in a couple of
+    statements, and the blocks, sizes and heads the unbounded index has. Entries there already
+    (a mention added twice) are written one at a time, each kept once."""
+    state, refs = current_refs(dense()[:120])
+    cold = ColdBlocks()
+    statements = []
+    cold.con.set_trace_callback(statements.append)
+    index = ActiveMentions(spill=cold, loader=state.active_ref, hot_mentions=0, hot_blocks=0)
+    plain = ActiveMentions()
+    index.add(refs[:40])
+    plain.add(refs[:40])
+    written = cold.rows_written
+    assert written > 60
+    member_inserts = [s for s in statements if "INTO members" in s]
+    assert 1 <= len(member_inserts) <= 1 + written // 300
+    index.add(refs[30:120])  # ten of them there already
+    plain.add(refs[40:120])
+    heads_hold_their_prefix(index)
+    index.blocks.evict(0)
+    assert cold.dump() == plain.blocks.blocks
+    for r in refs[::5]:
+        assert index.candidates(r) == plain.candidates(r)
+
+
+def test_a_component_with_a_sampled_seed_is_none_before_any_pair_is_scored():
+    """`ActiveMentions.component` is None when any seed's lookup samples a block (the seeds
+    are all expanded otherwise): it says so from the blocks' sizes, before expanding another
+    seed and scoring its pairs. The answers are the unbounded index's."""
+    state, refs = current_refs(dense()[:300])
+    index, plain = bounded_and_plain(state, refs, hot_mentions=0, hot_blocks=0)
+    big = next(r for r in refs if plain.candidates(r).sampled)
+    small = next(r for r in refs if not plain.candidates(r).sampled and plain.candidates(r).ids
+                  and any(plain.scores(r, plain.refs[m]) is not None
+                          for m in plain.candidates(r).ids))
+    calls = index.scores.calls
+    assert index.component([big, small], limit=200) is None
+    assert index.scores.calls == calls  # nothing scored: `small` was not expanded
+    assert plain.component([big, small], limit=200) is None
+    assert index.component([small], limit=10_000) == plain.component([small], limit=10_000)
+
+
 def bounded_and_plain(state, refs, **caps):
     """(bounded index over a cold tier with these caps, trimmed; unbounded index), both of refs."""
     index = ActiveMentions(spill=ColdBlocks(), loader=state.active_ref, **caps)

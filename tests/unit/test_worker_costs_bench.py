@@ -32,6 +32,21 @@ def test_articles_resolved_in_groups_give_the_same_output():
     assert {n: getattr(resolver_state.Store, n) for n in steps} == steps
 
 
+def test_statements_are_counted_on_both_databases_with_the_same_output():
+    """`--statements`: SQLite statements per article on the store and on the index's temporary
+    database, the output unchanged and `sqlite3.connect` restored after the run."""
+    import sqlite3
+
+    connect = sqlite3.connect
+    raws = raw_records(20, 15)
+    plain, counted = run(raws, None, group=10), run(raws, None, group=10, statements=True)
+    assert counted["digest"] == plain["digest"]
+    per = counted["sqlite_statements_per_article"]
+    assert per["store"] > 10 and per["index"] > 1
+    assert "sqlite_statements_per_article" not in plain
+    assert sqlite3.connect is connect
+
+
 def test_the_command_writes_its_json(tmp_path):
     out = tmp_path / "costs.json"
     subprocess.run([sys.executable, str(ROOT / "bench" / "worker_costs.py"), "--articles", "12",
