@@ -16,9 +16,9 @@ whatever order they came in; reports that arrive later attach to it as before.
 
 Cost: a settle of n mentions is n attaches (at most `SETTLE_CANDIDATES` scored pairs each) plus
 the moves of the mentions whose event changes; sizes grow by `SETTLE_FACTOR`, so over a day's
-life the settles replay about factor / (factor - 1) times its mentions (five times; more when its size
-crosses a settle size back and forth, a copy or an update taking mentions out), and no
-settle reads more than `SETTLE_CAP` mentions (past it, a day is maintained as before).
+life the settles replay about factor / (factor - 1) times its mentions (five times; more when
+its size crosses a settle size back and forth, a copy or an update taking mentions out), and
+no settle reads more than `SETTLE_CAP` mentions (past it, a day is maintained as before).
 """
 
 from __future__ import annotations
@@ -30,10 +30,10 @@ from processors.resolution import bounded
 from processors.resolution.bounded import PENDING, Working
 from processors.resolution.coreference import (
     COARSE,
-    COARSE_EVIDENCE,
     SAME_DATE_EVIDENCE,
     MentionRef,
     Score,
+    _strong,
 )
 from processors.resolution.interval_index import ActiveMentions, stored_buckets
 from processors.resolution.summary import Summary
@@ -95,7 +95,7 @@ class DayScores:
 
     Why: a replay of n mentions scores about 40 n pairs, more than `PairScores` remembers, so
     nearly all of them were scored again from the frozensets at every settle of the day (half
-    of a replay's time). The score is the same float (`_evidence`'s formula, every weight a
+    of a replay's time). The score is the same float (`_weights`' formula, every weight a
     multiple of 0.25, on the same counts); a pair of other intervals goes to `fallback`.
     """
 
@@ -123,7 +123,7 @@ class DayScores:
         fb = self.facts.get(b.mention.mention_id)
         if fa is None or fb is None or fa[0] != fb[0] or a.mention.granularity in COARSE:
             return self.fallback(a, b)
-        span, sentence, explicit, kind, own_a, near_a, places_a, kws_a = fa
+        _, sentence, explicit, kind, own_a, near_a, places_a, kws_a = fa
         if sentence == fb[1] or not (explicit and fb[2]):
             return None
         _, _, _, kind_b, own_b, near_b, places_b, kws_b = fb
@@ -139,7 +139,7 @@ class DayScores:
                  + 0.5 * (n_context - context_places) + 0.25 * context_places + 0.5 * kws)
         if kind is not None and kind_b is not None and kind != kind_b:
             # A statement and what it is about, on one date: one event only on strong evidence.
-            return score if score >= COARSE_EVIDENCE and named >= 1 and kws >= 1 else None
+            return score if _strong(score, named, kws) else None
         specific = named >= 1 or (shared_places >= 1 and kws >= 1)
         return score if score >= SAME_DATE_EVIDENCE and specific else None
 
