@@ -8,14 +8,17 @@ The articles come from `bench/dense_workload.py` (real analysis of generated new
 re-stamped beyond the pool). They arrive roughly in publication order with 2% late articles, as
 JSON, and are decoded one at a time as the faust agent does (decoding is timed apart). At each
 size the bench reports the last slice (`--slice` articles before that size): articles/s of the
-fold and microseconds per article, events so far, and the resident memory per article (growth
-of the process's RSS since the fold started, divided by the articles folded: that is the
-resolver's state, versions included). `--budget` stops the run after a slice that took longer
-than that many seconds (today's resolver is super-quadratic on this workload), and the JSON says
-where it stopped. `--orders` instead folds the same articles in two shuffled orders and reports
-the pairwise F1 between the two sets of events (mention pairs in one event), the CPU time of
-the folds per article, and (dense workload) each order's pairwise precision and recall against
-the generator's own grouping (`gold_pairs`), so that an agreement bought by lumping shows.
+fold and microseconds per article, events so far, and the resident memory per article (growth of
+the process's RSS since the fold started, divided by the articles folded: that is the resolver's
+state, versions included), and the spread of one article's fold (`fold_ms_by_article`: p50, p99,
+p999, max, articles over 100 ms, the slowest, and the full garbage collections that ran inside a
+fold: a day's settle lands on one article's fold, and so does a collection). `--budget` stops the
+run after a slice that took longer than that many seconds (today's resolver is super-quadratic on
+this workload), and the JSON says where it stopped. `--orders` instead folds the same articles in
+two shuffled orders and reports the pairwise F1 between the two sets of events (mention pairs in
+one event), the CPU time of the folds per article, and (dense workload) each order's pairwise
+precision and recall against the generator's own grouping (`gold_pairs`), so that an agreement
+bought by lumping shows.
 """
 
 from __future__ import annotations
@@ -85,6 +88,48 @@ def workload(args: argparse.Namespace, n: int) -> list[ArticleAnalysed]:
     return arrival_order(arts, args.seed)
 
 
+def article_spread(each: list[float], pauses: list[tuple[int, float]]) -> dict:
+    """Percentiles of the articles' fold CPU (ms): the latency one article adds to the
+    worker's loop, whose worst cases the mean hides; and the oldest generation's garbage
+    collections that ran inside a fold (`pauses`: position in the slice, seconds), which
+    account for the slowest of them as the heap grows."""
+    ranked = sorted(each)
+
+    def at(q: float) -> float:
+        return round(1e3 * ranked[min(len(ranked) - 1, int(q * len(ranked)))], 2)
+
+    return {"p50": at(0.5), "p99": at(0.99), "p999": at(0.999), "max": round(1e3 * ranked[-1], 2),
+            "over_100ms": sum(1 for t in each if t > 0.1),
+            "slowest": [[i, round(1e3 * t, 2)] for i, t in sorted(  # [position in slice, ms]
+                enumerate(each), key=lambda it: -it[1])[:8]],
+            "full_gc": [[i, round(1e3 * t, 1)] for i, t in pauses]}
+
+
+class FullCollections:
+    """Times the garbage collector's oldest-generation passes (`gc.callbacks`), each with the
+    position of the article whose fold it ran in."""
+
+    def __init__(self) -> None:
+        self.at = 0
+        self.pauses: list[tuple[int, float]] = []
+        self._start = 0.0
+
+    def __call__(self, phase: str, info: dict) -> None:
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            self._start = time.process_time()
+        else:
+            self.pauses.append((self.at, time.process_time() - self._start))
+
+    def __enter__(self) -> FullCollections:
+        gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self)
+
+
 def fold_sizes(arts: list[ArticleAnalysed], sizes: list[int], slice_len: int,
                budget: float, rows: list[dict], save: Callable[[], None]) -> None:
     """Fold in order; at each size, figures of the slice that ends there (saved as they come)."""
@@ -100,15 +145,20 @@ def fold_sizes(arts: list[ArticleAnalysed], sizes: list[int], slice_len: int,
         raw = [a.model_dump_json() for a in arts[start:size]]
         decode = fold = 0.0
         mentions = 0
+        each: list[float] = []  # each article's fold: a day's settle lands on one article
         wall = time.perf_counter()
-        for r in raw:
-            t0 = time.process_time()
-            art = ArticleAnalysed.model_validate_json(r)
-            t1 = time.process_time()
-            apply_article(state, art)
-            fold += time.process_time() - t1
-            decode += t1 - t0
-            mentions += len(art.mentions)
+        with FullCollections() as full:
+            for r in raw:
+                t0 = time.process_time()
+                art = ArticleAnalysed.model_validate_json(r)
+                t1 = time.process_time()
+                full.at = len(each)
+                apply_article(state, art)
+                t2 = time.process_time()
+                each.append(t2 - t1)
+                fold += t2 - t1
+                decode += t1 - t0
+                mentions += len(art.mentions)
         wall = time.perf_counter() - wall
         done = size
         gc.collect()
@@ -117,6 +167,7 @@ def fold_sizes(arts: list[ArticleAnalysed], sizes: list[int], slice_len: int,
                "mentions_per_article": round(mentions / n, 2),
                "articles_per_s": round(n / fold, 1), "us_per_article": round(1e6 * fold / n),
                "decode_us_per_article": round(1e6 * decode / n),
+               "fold_ms_by_article": article_spread(each, full.pauses),
                "wall_s": round(wall, 2), "cpu_s": round(fold + decode, 2),
                "rss_mb": round(rss_bytes() / 1e6),
                "kb_per_article": round((rss_bytes() - rss0) / size / 1e3, 1)}

@@ -13,7 +13,8 @@ by line as the `resolve` agent reads the analysed topic, decodes each article an
 
 At each size: RSS (VmRSS), RSS growth per 1,000 articles since the start and over the slice
 since the previous size (`slice_rss_growth_kb_per_1k`: flat memory is a slice growth near 0),
-CPU per article, the store's file size, and in store mode the active-mention index's resident
+CPU per article, the store's file size, the garbage collector's full passes between two sizes
+(`full_gc_ms`, each a pause of the loop), and in store mode the active-mention index's resident
 mentions and block heads, and what it read back (`index_figures`). `--tracemalloc` adds the traced Python
 allocations (slower: use it on small sizes); `--sizeof` adds the MB reachable from each
 in-memory structure of the resolver's state (`structures_mb`), and store mode the reads of the
@@ -49,6 +50,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.dense_resolver_bench import FullCollections  # noqa: E402
 from bench.dense_workload import (  # noqa: E402
     _pool_weeks,
     add_workload_arguments,
@@ -285,6 +287,8 @@ def run(stream: Path, sizes: list[int], mode: str, store_path: Path, hot_mention
             rss0 = last_rss = rss_mb()
         cpu = time.process_time()
         last_cpu, last_n = cpu, start
+        full = FullCollections()  # the collector's full passes between two sizes
+        gc.callbacks.append(full)
         with stream.open(encoding="utf-8") as f:
             for offset, line in enumerate(f):
                 if offset >= sizes[-1]:
@@ -292,13 +296,16 @@ def run(stream: Path, sizes: list[int], mode: str, store_path: Path, hot_mention
                 if offset < start:  # folded by the run this one resumes
                     continue
                 art = ArticleAnalysed.model_validate_json(line)
+                full.at = offset
                 if resolver is not None:
                     await resolver.handle(offset, art)
                 else:
                     apply_article(state, art)
                 n = offset + 1
                 if n in sizes:
+                    pauses = [round(1e3 * t, 1) for _, t in full.pauses]
                     gc.collect()
+                    full.pauses.clear()  # not the bench's own collection
                     now = time.process_time()
                     rss = rss_mb()
                     row = {"mode": mode, "articles": n, "rss_mb": round(rss, 1),
@@ -312,6 +319,7 @@ def run(stream: Path, sizes: list[int], mode: str, store_path: Path, hot_mention
                            "slice_rss_growth_kb_per_1k":
                                round((rss - last_rss) * 1024 / (n - last_n) * 1000)}
                     row["native"] = native_memory()
+                    row["full_gc_ms"] = pauses  # the collector's own, each a pause of the loop
                     if mode == "store":
                         row.update(heap_trim_every=PROCESS_HEAP.every,
                                    heap_trims=PROCESS_HEAP.trims,
@@ -484,8 +492,13 @@ def main() -> None:
                              "on after its position; RSS growth is then counted from the resume")
     parser.add_argument("--fresh", type=int, default=20,
                         help="restart: articles folded after it (the first one timed)")
+    parser.add_argument("--gc-threshold", metavar="G0,G1,G2",
+                        help="the collector's thresholds in the fold's process (Python's: "
+                             "700,10,10), to weigh its full passes (`full_gc_ms`)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.gc_threshold:
+        gc.set_threshold(*(int(x) for x in args.gc_threshold.split(",")))
     sizes = sorted(int(s) for s in args.sizes.split(","))
     n = max(sizes[-1], args.stream_articles or 0)
     stream = args.cache / (f"resolver-stream-{args.seed}-{args.pool}-{args.pool_weeks}-"

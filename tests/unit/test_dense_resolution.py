@@ -1,13 +1,14 @@
 """The resolver on a dense story (the bounded path): orders agree, summaries match, bench runs."""
 
 import argparse
+import gc
 import json
 import random
 import subprocess
 import sys
 from functools import cache
 
-from bench.dense_resolver_bench import orders, pairwise_f1, workload
+from bench.dense_resolver_bench import FullCollections, orders, pairwise_f1, workload
 from bench.dense_workload import CACHE, adversarial_pool, analyse_all, expand, raw_pool
 from processors.resolution import bounded
 from processors.resolution import fold as timeline
@@ -137,8 +138,22 @@ def test_the_dense_bench_smoke_run_writes_its_figures(tmp_path):
     assert [row["articles"] for row in figures["sizes"]] == [100, 200, 400]
     for row in figures["sizes"]:
         assert row["articles_per_s"] > 0 and row["events"] > 0 and row["kb_per_article"] > 0
+        spread = row["fold_ms_by_article"]
+        assert 0 < spread["p50"] <= spread["p99"] <= spread["p999"] <= spread["max"]
+        assert len(spread["slowest"]) == 8 and spread["slowest"][0][1] == spread["max"]
+        assert all(0 <= at < row["slice"] for at, _ in spread["slowest"] + spread["full_gc"])
     subprocess.run(cmd + ["--orders"], check=True, capture_output=True, timeout=600)
     assert 0.9 <= json.loads(out.read_text())["orders"]["pairwise_f1"] <= 1.0
+
+
+def test_full_collections_are_timed_with_the_article_they_ran_in():
+    with FullCollections() as full:
+        full.at = 3
+        gc.collect()  # an oldest-generation pass, as the collector runs one inside a fold
+        full.at = 4
+        gc.collect(0)  # a young one: not counted
+    assert [at for at, _ in full.pauses] == [3] and full.pauses[0][1] >= 0
+    assert full not in gc.callbacks
 
 
 def test_two_whole_stream_shuffles_of_the_dense_workload_agree(monkeypatch):

@@ -34,9 +34,11 @@ def test_a_resumed_run_goes_on_after_the_store_position_and_ends_where_a_straigh
         tmp_path):
     straight = bench(tmp_path, "straight.sqlite", "150")
     assert [r["articles"] for r in straight] == [150] and "resumed_from" not in straight[0]
+    assert all(ms >= 0 for ms in straight[0]["full_gc_ms"])  # the collector's passes, timed
 
-    first = bench(tmp_path, "resumed.sqlite", "70")
+    first = bench(tmp_path, "resumed.sqlite", "70", "--gc-threshold", "1,1,1")
     assert [r["articles"] for r in first] == [70]
+    assert first[0]["full_gc_ms"], "a full pass every few allocations, none timed"
     second = bench(tmp_path, "resumed.sqlite", "50,100,150", "--resume")
     # 50 was folded by the first run: only the sizes past the resume point are measured
     assert [(r["articles"], r["resumed_from"]) for r in second] == [(100, 70), (150, 70)]
