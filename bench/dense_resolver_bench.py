@@ -143,7 +143,7 @@ def fold_sizes(arts: list[ArticleAnalysed], sizes: list[int], slice_len: int,
         for a in arts[done:start]:
             apply_article(state, ArticleAnalysed.model_validate_json(a.model_dump_json()))
         raw = [a.model_dump_json() for a in arts[start:size]]
-        decode = fold = 0.0
+        decode = 0.0
         mentions = 0
         each: list[float] = []  # each article's fold: a day's settle lands on one article
         wall = time.perf_counter()
@@ -156,10 +156,10 @@ def fold_sizes(arts: list[ArticleAnalysed], sizes: list[int], slice_len: int,
                 apply_article(state, art)
                 t2 = time.process_time()
                 each.append(t2 - t1)
-                fold += t2 - t1
                 decode += t1 - t0
                 mentions += len(art.mentions)
         wall = time.perf_counter() - wall
+        fold = sum(each)
         done = size
         gc.collect()
         n = len(raw)
