@@ -73,7 +73,10 @@ def up(settings: Settings, demo: bool) -> int:
 def worker(settings: Settings) -> int:
     """`newsline worker`: the faust processors."""
     from processors.app import create_app
+    from processors.worker.heap import collect_less_often
     from processors.worker.resolver_state import close_open_stores
+
+    collect_less_often(settings.gc_thresholds)
 
     app = create_app(str(settings.bootstrap_servers), data_dir=str(settings.data_dir),
                      session_timeout_s=settings.session_timeout_s,

@@ -1,9 +1,17 @@
 """The worker trims malloc's free heap every N resolved records (processors/worker/heap.py): the
-resolver calls the hook, the production configuration trims, and without glibc it is a no-op."""
+resolver calls the hook, the production configuration trims, and without glibc it is a no-op; the
+worker sets its garbage collector's thresholds from its settings.
 
 import asyncio
+import gc
 import logging
 
+import pytest
+from pydantic import ValidationError
+
+import processors.app
+from newsline import commands
+from newsline.settings import Settings
 from processors.worker import heap
 from processors.worker.heap import PROCESS_HEAP, TRIM_EVERY, HeapTrim, glibc_malloc_trim
 from processors.worker.resolver_state import MemoryJournal, Resolver, Store
@@ -68,3 +76,34 @@ def test_every_zero_never_trims():
     assert trim.calls == 0
     h.trim_now()
     assert trim.calls == 1
+
+
+def test_the_worker_sets_its_collectors_thresholds_before_it_builds_its_app(monkeypatch):
+    class Built(Exception):
+        pass
+
+    seen: list[tuple[int, int, int]] = []
+
+    def create_app(*args, **kwargs):
+        seen.append(gc.get_threshold())
+        raise Built
+
+    before = gc.get_threshold()
+    monkeypatch.setattr(processors.app, "create_app", create_app)
+    try:
+        with pytest.raises(Built):
+            commands.worker(Settings(bootstrap_servers="localhost:1"))
+        assert seen == [(10000, 50, 100)]  # the default
+        gc.set_threshold(*before)
+        with pytest.raises(Built):
+            commands.worker(Settings(bootstrap_servers="localhost:1", gc_thresholds=""))
+        assert seen[-1] == before  # "" keeps what Python had
+    finally:
+        gc.set_threshold(*before)
+
+
+def test_gc_thresholds_must_be_three_integers():
+    for wrong in ("10000,50", "a,b,c", "10000 50 100"):
+        with pytest.raises(ValidationError):
+            Settings(gc_thresholds=wrong)
+    assert Settings(gc_thresholds="700,10,10").gc_thresholds == "700,10,10"
