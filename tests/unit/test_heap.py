@@ -1,6 +1,6 @@
 """The worker trims malloc's free heap every N resolved records (processors/worker/heap.py): the
 resolver calls the hook, the production configuration trims, and without glibc it is a no-op; the
-worker sets its garbage collector's thresholds from its settings.
+worker sets its garbage collector's thresholds from its settings."""
 
 import asyncio
 import gc
