@@ -65,6 +65,8 @@ from ecbplus_eval import (  # noqa: E402
 from mention_tokens import locate, mention_word  # noqa: E402
 from scorch import scores  # noqa: E402
 
+from processors.analysis.predicates import dated_predicate  # noqa: E402
+from schemas.articles import Mention  # noqa: E402
 from schemas.identity import canonical_url  # noqa: E402
 
 TEST_TOPICS = frozenset(range(36, 46))
@@ -163,7 +165,7 @@ def align(analysed: Sequence, gold: dict[str, GoldDocument], doc_of_url: dict[st
             if (doc.doc_id, numbers[index]) not in validated:
                 result.outside += 1
                 continue
-            at = mention_word(word, token_lists[index], first, last) if word is mention else last
+            at = event_token(mention, token_lists, index, first, last) if word is mention else last
             key = None if at is None else owner.get((doc.doc_id, doc.sentences[numbers[index]][at][0]))
             elements = result.element_of.setdefault(mention.mention_id, [])
             if key is not None and key not in taken:
@@ -174,6 +176,20 @@ def align(analysed: Sequence, gold: dict[str, GoldDocument], doc_of_url: dict[st
                 elements.append(f"{doc.doc_id}/newsline:{mention.mention_id}:{word.start_char}")
                 result.twinless += 1
     return result
+
+
+def event_token(mention: Mention, token_lists: list[list[str]], index: int, first: int,
+                last: int) -> int | None:
+    """The token of a mention's event word: for a date, the last token of the predicate the
+    analysis ties it to (``predicates.dated_predicate``, as ``semeval_official.mention_spot``)
+    when it is in the same sentence, else ``mention_word``'s."""
+    if mention.anchor == "explicit":
+        s = mention.sentence_start
+        tied = dated_predicate(mention.sentence, mention.start_char - s, mention.end_char - s, "en")
+        spot = None if tied is None else locate(mention, token_lists, (tied.start, tied.end))
+        if spot is not None and spot[0] == index:
+            return spot[2]
+    return mention_word(mention, token_lists[index], first, last)
 
 
 def system_clusters(events: Iterable, element_of: dict[str, list[str]]) -> list[Cluster]:
