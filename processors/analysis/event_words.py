@@ -22,11 +22,11 @@ import regex
 from processors.analysis.entities import stem
 from processors.analysis.predicates import Found, _found, _fold, _words, verb_like
 
-# Nominal suffixes dropped after ``entities.stem``: "election" -> "elect", « arrestation » ->
-# « arrest », "payment" -> "pay".
+# Nominal suffixes dropped after ``entities.stem`` (which takes "-ation" off): "election" ->
+# "elect", "payment" -> "pay", « arrestation » -> « arrest ».
 _NOMINAL = {
-    "en": ("tion", "sion", "ion", "ment", "al", "ure"),
-    "fr": ("ation", "tion", "sion", "ion", "ment", "age", "ure"),
+    "en": ("ion", "ment", "al", "ure"),
+    "fr": ("ation", "ion", "ment", "age", "ure"),
 }
 _MIN_KEY = 3
 _LETTERS = regex.compile(r"\p{L}{3,}")

@@ -183,7 +183,7 @@ _AUXILIARIES = {
     "en": frozenset("will would shall should can could may might must has have had having is are "
                     "was were be been being did does do to".split()),
     "fr": frozenset("a ont avait avaient aura auront aurait auraient est sont etait etaient sera "
-                    "seront serait seraient va vont allait devrait pourrait doit".split()),
+                    "seront serait seraient va vont allait devrait pourrait doit ete".split()),
 }
 _IRREGULAR_PAST = frozenset(
     "won sold lost made took gave got began bought brought built came fell flew found grew hit kept "
