@@ -272,7 +272,7 @@ def undated(text: str, spans: Sequence[tuple[int, int]],
             anchor_of = None
         anchor_of = dated.get(index, anchor_of)
         if index in with_dates or not (_story_sentence(text[s:e])
-                                       or _headline(text[s:e], title if index else text[s:e])):
+                                       or _headline(text[s:e], _title(title, index, text[s:e]))):
             continue
         found = main_predicate(text[s:e], language)
         if found is None or unreal(text[s:e], found.start, language):
@@ -306,6 +306,12 @@ def _headline(sentence: str, title: str | None) -> bool:
     """The article's title repeated in its text (a headline has no final stop but reports the
     story's main event)."""
     return title is not None and " ".join(sentence.split()) == " ".join(title.split())
+
+
+def _title(title: str | None, index: int, sentence: str) -> str | None:
+    """The article's title; for an article without one, its text's opening line (scraped texts
+    open with their headline: "Lindsay Lohan checks into Betty Ford Center")."""
+    return sentence if title is None and index == 0 else title
 
 
 def _story_sentence(sentence: str) -> bool:

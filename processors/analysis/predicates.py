@@ -208,7 +208,8 @@ _FR_PARTICIPLE = regex.compile(r"\p{L}{2,}(?:e|ee|es|ees|i|ie|is|ies|u|ue|us|ues
 _ADVERBS = {
     "en": frozenset("also already still not never just now further again recently reportedly "
                     "since then even once yet both almost nearly all".split()),
-    "fr": frozenset("pas plus deja aussi encore toujours jamais bien finalement".split()),
+    "fr": frozenset("pas plus deja aussi encore toujours jamais bien finalement ensuite egalement "
+                    "notamment alors enfin aussitot".split()),
 }
 # A superlative after a copula is no verb ("Chrysler was hardest hit"); these verbs end alike.
 _SUPERLATIVE = regex.compile(r"\p{L}+(?:[^aeiou\W]est|iest)")
