@@ -20,7 +20,7 @@ from collections.abc import Iterable
 import regex
 
 from processors.analysis.entities import stem
-from processors.analysis.predicates import Found, _found, _fold, _words, verb_like
+from processors.analysis.predicates import Found, _fold, _found, _words, verb_like
 
 # Nominal suffixes dropped after ``entities.stem`` (which takes "-ation" off): "election" ->
 # "elect", "payment" -> "pay", « arrestation » -> « arrest ».
@@ -48,7 +48,7 @@ def event_key(word: str, language: str) -> str:
 
 def verb_keys(sentences: Iterable[str], language: str) -> frozenset[str]:
     """The keys of the words the article uses as verbs (``verb_like``), for ``more_event_words``."""
-    keys = set()
+    keys: set[str] = set()
     for sentence in sentences:
         words = _words(sentence)
         keys.update(event_key(w.text, language) for i, w in enumerate(words)

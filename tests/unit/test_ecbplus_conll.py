@@ -91,8 +91,8 @@ def test_a_mentions_references_are_scored_in_its_cluster(tmp_path):
     (tmp_path / "1_1ecb.xml").write_text(ecb_xml("1_1ecb", "ACT1", tokens), encoding="utf-8")
     validated = {("1_1ecb", 1)}
     gold = {"1_1ecb": conll.read_gold(tmp_path / "1_1ecb.xml", validated)}
-    doc = ecbplus_eval.Document("1_1ecb", "1", "1_ecb", "URL\nTara Reid checked into rehab in Malibu.\n"
-                                "Tara Reid checked into rehab in Malibu once again.", date(2008, 9, 5), "text")
+    text = "URL\nTara Reid checked into rehab in Malibu.\nTara Reid checked into rehab in Malibu once again."
+    doc = ecbplus_eval.Document("1_1ecb", "1", "1_ecb", text, date(2008, 9, 5), "text")
     art = ecbplus_eval.analyse(doc)
     checked = [m for m in art.mentions if m.references]
     assert [(m.expression, [r.expression for r in m.references]) for m in checked] == [
