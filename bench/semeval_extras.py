@@ -42,8 +42,8 @@ from semeval_official import (  # noqa: E402
     file_name,
     in_half,
     mention_field,
-    reference_fields,
     read_given_events,
+    reference_fields,
     timeline_lines,
 )
 from semeval_words import report_forms  # noqa: E402
