@@ -30,7 +30,7 @@ def test_a_verb_and_its_nominalisation_share_a_key():
     assert event_key("killed", "en") == event_key("killing", "en") == event_key("kills", "en")
     assert event_key("elected", "en") == event_key("election", "en")
     assert event_key("stopped", "en") == event_key("stop", "en")
-    assert event_key("shooting", "en") != event_key("shot", "en")  # no irregular forms
+    assert event_key("shooting", "en") == event_key("shot", "en")  # an irregular past, its base
     assert event_key("arrestation", "fr") == event_key("arrestations", "fr")
 
 
@@ -43,6 +43,8 @@ def test_every_event_word_of_a_sentence():
     verbs = verb_keys(["He murdered his neighbour.", sentence], "en")
     assert words(sentence, verbs) == ["murder", "shocked"]
     assert words("Le suspect a été arrêté lundi.", language="fr") == ["arrêté"]
+    # an -ing noun after a determiner or a preposition
+    assert words("Police arrived soon after the shooting.") == ["arrived", "shooting"]
 
 
 def test_a_later_reference_to_an_event_is_folded_into_its_first_mention():
