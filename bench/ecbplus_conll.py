@@ -5,7 +5,7 @@ Runs the production pipeline on the raw ECB+ texts exactly as ``bench/ecbplus_ev
 articles one timeline), aligns Newsline's mentions with ECB+'s gold event mentions, and scores
 the clusters with the PyPI package ``scorch`` (Pradhan et al. 2014 definitions):
 
-    python bench/ecbplus_conll.py [--topics test|all] [--xml DIR] [--sentences CSV] [--json]
+    python bench/ecbplus_conll.py [--topics test|all|LIST] [--xml DIR] [--sentences CSV] [--json]
 
 Gold (Cybulska & Vossen 2014, the usual evaluation setting of ECB+ event coreference):
 
@@ -13,7 +13,8 @@ Gold (Cybulska & Vossen 2014, the usual evaluation setting of ECB+ event corefer
   sentences of ``ECBplus_coreference_sentences.csv`` (the validated sentences) only;
 - clusters: one per ``CROSS_DOC_COREF`` instance (its ``note``), one per ``INTRA_DOC_COREF``
   chain, every other mention a singleton;
-- ``--topics test`` (default): topics 36 to 45, the usual test split; ``all``: the 43 topics.
+- ``--topics test`` (default): topics 36 to 45, the usual test split; ``all``: the 43 topics; or
+  a list of topic numbers and ranges (``1-35``, ``2,5,12``): tune on topics outside the test ones.
 
 System mentions: every Newsline mention (a dated expression with the event role) in a validated
 sentence. Alignment rule: the mention's event word is picked from its sentence's tokens by
@@ -64,6 +65,8 @@ from ecbplus_eval import (  # noqa: E402
 from mention_tokens import locate, mention_word  # noqa: E402
 from scorch import scores  # noqa: E402
 
+from processors.analysis.predicates import dated_predicate  # noqa: E402
+from schemas.articles import Mention  # noqa: E402
 from schemas.identity import canonical_url  # noqa: E402
 
 TEST_TOPICS = frozenset(range(36, 46))
@@ -134,7 +137,7 @@ def gold_clusters(docs: Iterable[GoldDocument]) -> list[Cluster]:
 class Alignment:
     """Newsline's mentions as scored elements, and how they were aligned."""
 
-    element_of: dict[str, str]  # Newsline mention id -> gold mention key or its own id
+    element_of: dict[str, list[str]]  # Newsline mention id -> its words' gold keys or own ids
     aligned: int = 0
     twinless: int = 0
     unplaced: int = 0
@@ -143,7 +146,8 @@ class Alignment:
 
 def align(analysed: Sequence, gold: dict[str, GoldDocument], doc_of_url: dict[str, str],
           validated: set[tuple[str, int]]) -> Alignment:
-    """Apply the alignment rule of the module docstring to every Newsline mention."""
+    """Apply the alignment rule of the module docstring to every Newsline mention and to each
+    of its ``references`` (the article's later words for the same event: their last token)."""
     result = Alignment({})
     taken: set[str] = set()
     for art in analysed:
@@ -151,8 +155,9 @@ def align(analysed: Sequence, gold: dict[str, GoldDocument], doc_of_url: dict[st
         numbers = sorted(doc.sentences)
         token_lists = [[text for _, text in doc.sentences[n]] for n in numbers]
         owner = {(doc.doc_id, t_id): key for key, t_ids in doc.mentions.items() for t_id in t_ids}
-        for mention in sorted(art.mentions, key=lambda m: m.start_char):
-            place = locate(mention, token_lists)
+        words = [(w, m) for m in art.mentions for w in (m, *m.references)]
+        for word, mention in sorted(words, key=lambda wm: wm[0].start_char):
+            place = locate(word, token_lists)
             if place is None:
                 result.unplaced += 1
                 continue
@@ -160,21 +165,36 @@ def align(analysed: Sequence, gold: dict[str, GoldDocument], doc_of_url: dict[st
             if (doc.doc_id, numbers[index]) not in validated:
                 result.outside += 1
                 continue
-            word = mention_word(mention, token_lists[index], first, last)
-            key = None if word is None else owner.get((doc.doc_id, doc.sentences[numbers[index]][word][0]))
+            at = event_token(mention, token_lists, index, first, last) if word is mention else last
+            key = None if at is None else owner.get((doc.doc_id, doc.sentences[numbers[index]][at][0]))
+            elements = result.element_of.setdefault(mention.mention_id, [])
             if key is not None and key not in taken:
                 taken.add(key)
-                result.element_of[mention.mention_id] = key
+                elements.append(key)
                 result.aligned += 1
             else:
-                result.element_of[mention.mention_id] = f"{doc.doc_id}/newsline:{mention.mention_id}"
+                elements.append(f"{doc.doc_id}/newsline:{mention.mention_id}:{word.start_char}")
                 result.twinless += 1
     return result
 
 
-def system_clusters(events: Iterable, element_of: dict[str, str]) -> list[Cluster]:
+def event_token(mention: Mention, token_lists: list[list[str]], index: int, first: int,
+                last: int) -> int | None:
+    """The token of a mention's event word: for a date, the last token of the predicate the
+    analysis ties it to (``predicates.dated_predicate``, as ``semeval_official.mention_spot``)
+    when it is in the same sentence, else ``mention_word``'s."""
+    if mention.anchor == "explicit":
+        s = mention.sentence_start
+        tied = dated_predicate(mention.sentence, mention.start_char - s, mention.end_char - s, "en")
+        spot = None if tied is None else locate(mention, token_lists, (tied.start, tied.end))
+        if spot is not None and spot[0] == index:
+            return spot[2]
+    return mention_word(mention, token_lists[index], first, last)
+
+
+def system_clusters(events: Iterable, element_of: dict[str, list[str]]) -> list[Cluster]:
     """Newsline's events as clusters of the scored elements of their mentions."""
-    found = [frozenset(element_of[m] for m in ev.mention_ids if m in element_of) for ev in events]
+    found = [frozenset(e for m in ev.mention_ids for e in element_of.get(m, ())) for ev in events]
     return [c for c in found if c]
 
 
@@ -199,10 +219,25 @@ def conll(key: Sequence[Cluster], response: Sequence[Cluster]) -> dict[str, dict
     return out
 
 
+def topic_numbers(topics: str) -> frozenset[int] | None:
+    """The topics ``--topics`` names: ``test`` (36-45), ``all`` (None: every topic), or a list of
+    numbers and ranges (``1-35``, ``2,5,12-14``)."""
+    if topics == "all":
+        return None
+    if topics == "test":
+        return TEST_TOPICS
+    numbers: set[int] = set()
+    for part in topics.split(","):
+        first, _, last = part.strip().partition("-")
+        numbers.update(range(int(first), int(last or first) + 1))
+    return frozenset(numbers)
+
+
 def evaluate(topics: str, xml_dir: Path, sentences: Path) -> dict[str, object]:
     """Run Newsline on the topics' articles and score it at mention and article level."""
     validated = read_validated(sentences)
-    docs = [d for d in read_corpus(CORPUS) if topics == "all" or int(d.topic) in TEST_TOPICS]
+    wanted = topic_numbers(topics)
+    docs = [d for d in read_corpus(CORPUS) if wanted is None or int(d.topic) in wanted]
     gold = {d.doc_id: read_gold(xml_dir / d.topic / f"{d.doc_id}.xml", validated) for d in docs}
     analysed = [analyse(d) for d in docs]
     state = fold(analysed)
@@ -255,7 +290,7 @@ def print_report(found: dict[str, object]) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the evaluation; exit 2 when the XML files or the sentence list are missing."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--topics", choices=("test", "all"), default="test")
+    parser.add_argument("--topics", default="test", help="test (36-45), all, or a list: 1-35, 2,5,12")
     parser.add_argument("--xml", type=Path, default=GOLD / "xml", help="ECB+ XML folder (<topic>/*.xml)")
     parser.add_argument("--sentences", type=Path, default=GOLD / "ECBplus_coreference_sentences.csv")
     parser.add_argument("--json", action="store_true")

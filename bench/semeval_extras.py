@@ -43,6 +43,7 @@ from semeval_official import (  # noqa: E402
     in_half,
     mention_field,
     read_given_events,
+    reference_fields,
     timeline_lines,
 )
 from semeval_words import report_forms  # noqa: E402
@@ -58,7 +59,8 @@ ORIGINS = ("explicit", "undated main", "co-event")
 
 def origin(m: Mention) -> str:
     """How a mention was made: an explicit date, an undated sentence's main predicate, or a
-    co-event of its sentence (any other event word of a sentence that gives a mention)."""
+    co-event of its sentence (any other event word of a sentence that gives a mention); a word
+    of its ``references`` is counted as ``reference`` (``diagnose``)."""
     if m.anchor == "explicit":
         return "explicit"
     found = main_predicate(m.sentence, "en")
@@ -78,7 +80,7 @@ def diagnose(run: CorpusRun, half: str | None) -> tuple[Counter[tuple[str, ...]]
         for m in art.mentions:
             found = mention_field(doc, m)
             if found:
-                fields[m.mention_id], made[m.mention_id] = (found,), m
+                fields[m.mention_id], made[m.mention_id] = (found, *reference_fields(doc, m)), m
     gold = {e: _anchored(CORPUS / run.corpus / "TimeLines_Gold_Standard" / file_name(e))
             for e in run.gold}
     counts: Counter[tuple[str, ...]] = Counter()
@@ -92,8 +94,9 @@ def diagnose(run: CorpusRun, half: str | None) -> tuple[Counter[tuple[str, ...]]
             for mid in ev.mention_ids:
                 if mid in fields:
                     mine = keys & {name_key(n) for n in made[mid].entities}
-                    if fields[mid][0] not in by_field or mine:
-                        by_field[fields[mid][0]] = made[mid]
+                    for field in fields[mid]:
+                        if field not in by_field or mine:
+                            by_field[field] = made[mid]
         for line in timeline_lines(events, fields):
             _, when, *written = line.split("\t")
             for field in written:
@@ -114,10 +117,11 @@ def diagnose(run: CorpusRun, half: str | None) -> tuple[Counter[tuple[str, ...]]
                     case = "not an event"
                 m = by_field[field]
                 names = "names it" if keys & {name_key(n) for n in m.entities} else "via its event"
-                counts[(case, names, origin(m))] += 1
+                how = origin(m) if field == fields[m.mention_id][0] else "reference"
+                counts[(case, names, how)] += 1
                 if index >= 0:
                     marked = " ".join(f"[{t}]" if i == index else t for i, t in enumerate(tokens))
-                    examples[case].append(f"{field} {entity} ({names}, {origin(m)}, {when}): {marked}")
+                    examples[case].append(f"{field} {entity} ({names}, {how}, {when}): {marked}")
     return counts, examples
 
 

@@ -118,6 +118,14 @@ def mention_field(doc: Document, mention: Mention) -> str | None:
     return None if spot is None else token_field(doc, *spot)
 
 
+def reference_fields(doc: Document, mention: Mention) -> tuple[str, ...]:
+    """``docid-sentence-word`` of each of a mention's ``references`` (the article's later words
+    for its event: the last token of each)."""
+    tokens = [s.split() for s in doc.sentences]
+    places = (locate(r, tokens) for r in mention.references)  # type: ignore[arg-type]
+    return tuple(token_field(doc, p[0], p[2]) for p in places if p is not None)
+
+
 def token_field(doc: Document, number: int, index: int) -> str:
     """``docid-sentence-word`` of a token of the gold text."""
     return f"{doc.doc_id}-{number}-{doc.sentences[number].split()[index]}"
@@ -262,7 +270,7 @@ def write_run(run: CorpusRun, gold_dir: Path, system_dir: Path, prefix: str = ""
                 located.add(f"{doc.doc_id}-{place[0]}")
             found = mention_field(doc, m) if given is None else None
             if found:
-                fields[m.mention_id] = (found,)
+                fields[m.mention_id] = (found, *reference_fields(doc, m))
         if given is not None:
             fields.update(given_fields(doc, art.mentions, given))
     source = CORPUS / run.corpus / "TimeLines_Gold_Standard"

@@ -105,6 +105,19 @@ PredicateKind = Literal["report", "event"]
 Anchor = Literal["explicit", "narrative", "publication", "none"]
 
 
+class Reference(BaseModel):
+    """Another word of the article that names the same event as its mention ("killed" ... "the
+    killing"): where it is, so a reader or a scorer can find it; it is no report of its own."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sentence: str
+    sentence_start: int = Field(ge=0, description="Offset of the sentence in the clean text")
+    expression: str
+    start_char: int = Field(ge=0, description="Offset of the word in the clean text")
+    end_char: int = Field(ge=0)
+
+
 class Mention(BaseModel):
     """A dated expression with role `event` in a story sentence: one report of something."""
 
@@ -147,6 +160,10 @@ class Mention(BaseModel):
         "reports (the names of its word's clause: \"SIA says that it will be compensated by "
         "Airbus\": `says` is SIA's); None: all of them. An event's entities are its mentions' "
         "participants; resolution's evidence stays `entities`")
+    references: list[Reference] = Field(
+        default_factory=list, description="The article's later words for this same event (the "
+        "same predicate or its nominalisation, the same participants), joined here so that the "
+        "event holds each report once")
 
     @model_validator(mode="after")
     def _in_order(self) -> Mention:

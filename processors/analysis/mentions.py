@@ -11,6 +11,7 @@ import regex
 
 from processors.analysis.descriptions import Description, described_names, described_verb
 from processors.analysis.entities import article_names, entity_key, entity_spans, keywords
+from processors.analysis.event_words import more_event_words, verb_keys
 from processors.analysis.participants import Named, participants, surnames, with_full_names
 from processors.analysis.predicates import (
     Found,
@@ -22,6 +23,7 @@ from processors.analysis.predicates import (
     unreal,
 )
 from processors.analysis.pronouns import name_before, subject_pronoun
+from processors.analysis.references import join_repeated
 from processors.analysis.sentences import split_sentences
 from processors.analysis.temporal import TemporalExpression
 from processors.analysis.temporal.engine import is_future_clause, tagger_for
@@ -165,22 +167,24 @@ def build_mentions(text: str, expressions: Sequence[TemporalExpression], *, lang
                                         found.predicate, anchor))
     if spans:
         names_of(len(spans) - 1)  # every sentence's descriptions
-    for index, found, dates, anchor in co_events(text, spans, mentions, language, described):
+    verbs = verb_keys((text[s:e] for s, e in spans), language)
+    for index, found, dates, anchor in co_events(text, spans, mentions, language, described, verbs):
         if entities_of(index):
             s = spans[index][0]
             mentions.append(mention(index, s + found.start, s + found.end, dates,
                                     found.predicate, anchor))
-    return mentions
+    return join_repeated(mentions, language)
 
 
 def co_events(text: str, spans: Sequence[tuple[int, int]], made: Sequence[Mention],
               language: str, described: dict[int, list[Description]] | None = None,
-              ) -> Iterator[tuple[int, Found, Dates, str]]:
+              verbs: frozenset[str] | None = None) -> Iterator[tuple[int, Found, Dates, str]]:
     """(sentence index, event word, dates, anchor) of each other event a sentence with a mention
     reports (``event_words``: "GM filed for bankruptcy and Chapter 11 protection", "says that it
     will be compensated"; and the verb of each of its ``described`` descriptions,
     ``descriptions.described_verb``: "as the aircraft was leaving"), dated like the sentence's
-    mention whose words are nearest to it.
+    mention whose words are nearest to it. With ``verbs`` (the article's, ``event_words.verb_keys``),
+    then every other event word of the sentence (``event_words.more_event_words``).
 
     Beside an explicit mention it is ``narrative``: its sentence's date is tied to another
     predicate (``dated_predicate``), so it dates this event from the text around it, and the
@@ -203,7 +207,9 @@ def co_events(text: str, spans: Sequence[tuple[int, int]], made: Sequence[Mentio
         # its words, and every mention's own span: a mention id is its version and first char
         taken = [(a, b) for _, a, b in own] + [(m.start_char - s, m.end_char - s) for m, _, _ in own]
         subjects = [described_verb(text[s:e], d, language) for d in (described or {}).get(index, [])]
-        for found in [*event_words(text[s:e], language), *(f for f in subjects if f is not None)]:
+        more = [] if verbs is None else more_event_words(text[s:e], language, verbs)
+        for found in [*event_words(text[s:e], language), *(f for f in subjects if f is not None),
+                      *more]:
             if any(a < found.end and found.start < b for a, b in taken) \
                     or unreal(text[s:e], found.start, language):
                 continue
@@ -265,7 +271,8 @@ def undated(text: str, spans: Sequence[tuple[int, int]],
         if index > 0 and PASSAGE_BREAK in text[spans[index - 1][1]:s]:
             anchor_of = None
         anchor_of = dated.get(index, anchor_of)
-        if index in with_dates or not (_story_sentence(text[s:e]) or _headline(text[s:e], title)):
+        if index in with_dates or not (_story_sentence(text[s:e])
+                                       or _headline(text[s:e], _title(title, index, text[s:e]))):
             continue
         found = main_predicate(text[s:e], language)
         if found is None or unreal(text[s:e], found.start, language):
@@ -299,6 +306,12 @@ def _headline(sentence: str, title: str | None) -> bool:
     """The article's title repeated in its text (a headline has no final stop but reports the
     story's main event)."""
     return title is not None and " ".join(sentence.split()) == " ".join(title.split())
+
+
+def _title(title: str | None, index: int, sentence: str) -> str | None:
+    """The article's title; for an article without one, its text's opening line (scraped texts
+    open with their headline: "Lindsay Lohan checks into Betty Ford Center")."""
+    return sentence if title is None and index == 0 else title
 
 
 def _story_sentence(sentence: str) -> bool:

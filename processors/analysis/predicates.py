@@ -183,7 +183,7 @@ _AUXILIARIES = {
     "en": frozenset("will would shall should can could may might must has have had having is are "
                     "was were be been being did does do to".split()),
     "fr": frozenset("a ont avait avaient aura auront aurait auraient est sont etait etaient sera "
-                    "seront serait seraient va vont allait devrait pourrait doit".split()),
+                    "seront serait seraient va vont allait devrait pourrait doit ete".split()),
 }
 _IRREGULAR_PAST = frozenset(
     "won sold lost made took gave got began bought brought built came fell flew found grew hit kept "
@@ -208,7 +208,8 @@ _FR_PARTICIPLE = regex.compile(r"\p{L}{2,}(?:e|ee|es|ees|i|ie|is|ies|u|ue|us|ues
 _ADVERBS = {
     "en": frozenset("also already still not never just now further again recently reportedly "
                     "since then even once yet both almost nearly all".split()),
-    "fr": frozenset("pas plus deja aussi encore toujours jamais bien finalement".split()),
+    "fr": frozenset("pas plus deja aussi encore toujours jamais bien finalement ensuite egalement "
+                    "notamment alors enfin aussitot".split()),
 }
 # A superlative after a copula is no verb ("Chrysler was hardest hit"); these verbs end alike.
 _SUPERLATIVE = regex.compile(r"\p{L}+(?:[^aeiou\W]est|iest)")

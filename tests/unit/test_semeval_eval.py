@@ -46,7 +46,9 @@ PINNED_PAIRS = {"gold": 313, "system": 183, "correct": 74}
 # last-name and pronoun-run rules above.
 # 293 / 157 before "he" and "she" stood for a person, after an opening phrase too (pronouns.py).
 # 294 / 157 before definite descriptions stood for the thing named before.
-PINNED_ALL_DATES = {"gold": 297, "system": 301, "correct": 159}
+# 301 / 159 before every event word of a sentence with a mention, the opening headline and the
+# folded references (docs/evaluation-ecbplus.md, "7 December 2026"; now P 0.506 R 0.545 F1 0.525).
+PINNED_ALL_DATES = {"gold": 297, "system": 320, "correct": 162}
 NOON = datetime(2005, 6, 13, 12, tzinfo=UTC)
 
 

@@ -39,7 +39,10 @@ semeval_eval = load_bench("semeval_eval")
 # before, and their verbs were its events (descriptions.py).
 # (22.58, 20.54, 25.07) before a mention was written once and coarser dates ranked first
 # (bench/semeval_official.py, timeline_lines).
-PINNED_CORPUS_1 = (22.87, 20.82, 25.36)
+# (22.87, 20.82, 25.36) before every event word of a sentence with a mention, the opening line
+# read as a headline and an article's repeated references folded into one mention
+# (docs/evaluation-ecbplus.md, "7 December 2026").
+PINNED_CORPUS_1 = (20.85, 15.35, 32.48)
 NOON = datetime(2005, 6, 13, 12, tzinfo=UTC)
 
 
