@@ -60,6 +60,7 @@ def join_repeated(mentions: Sequence[Mention], language: str) -> list[Mention]:
     own joins the first lead of its key whose participants fit; the rest keep their order."""
     leads: dict[str, list[int]] = {}
     folded: dict[int, list[Reference]] = {}
+    dropped: set[int] = set()
     order = sorted(range(len(mentions)),
                    key=lambda i: (_ANCHOR_RANK[mentions[i].anchor], mentions[i].start_char))
     for i in order:
@@ -73,9 +74,9 @@ def join_repeated(mentions: Sequence[Mention], language: str) -> list[Mention]:
         if lead is None or m.anchor == "explicit":
             leads.setdefault(key, []).append(i)
             continue
+        dropped.add(i)
         folded.setdefault(lead, []).append(Reference(
             sentence=m.sentence, sentence_start=m.sentence_start, expression=m.expression,
             start_char=m.start_char, end_char=m.end_char))
-    dropped = {m.start_char for refs in folded.values() for m in refs}
     return [m.model_copy(update={"references": sorted(folded[i], key=lambda r: r.start_char)})
-            if i in folded else m for i, m in enumerate(mentions) if m.start_char not in dropped]
+            if i in folded else m for i, m in enumerate(mentions) if i not in dropped]
