@@ -17,6 +17,7 @@ corpus: the verbs of the article itself say which of its nouns name events.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 import regex
 
@@ -48,6 +49,7 @@ _IRREGULAR = dict(pair.split(":") for pair in (
 _LETTERS = regex.compile(r"\p{L}{3,}")
 
 
+@lru_cache(maxsize=1 << 16)  # pure, and called on every lower-case word of a sentence with a mention
 def event_key(word: str, language: str) -> str:
     """The key two words of one article share when they name one event by the same verb or its
     nominalisation: the stem (``entities.stem``, of the base of an English irregular form)
