@@ -46,7 +46,7 @@ from processors.resolution.summary import Summary
 # day last on more of its final mentions (at least 4/5 of them, rather than 2/3 or 1/2), so the
 # two orders' last replays see more alike sets (0.9804 -> 0.9875 at 10,000 articles); the
 # extra replays are paid by `DayScores`. With each day's high-water mark (a size settled once
-# is not settled again: 38% fewer replays), 1.2 (its last replay on at least 5/6 of the day)
+# is not settled again: 38% fewer mentions replayed), 1.2 (its last replay on at least 5/6 of the day)
 # costs less than 1.25 without it and agrees a little more (0.98789), precision up in both
 # orders: docs/event-resolution-at-scale.md.
 SETTLE_FROM = 512
