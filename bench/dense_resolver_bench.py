@@ -203,11 +203,12 @@ def pairwise_f1(a: TimelineState, b: TimelineState) -> dict:
 _STORY = re.compile(r"/(\d+)-\d+(?:~(\d+))?$")  # story id, instance (`dense_workload.restamp`)
 
 
-def gold_pairs(state: TimelineState) -> dict:
+def gold_pairs(state: TimelineState, owner: dict[str, str] | None = None) -> dict:
     """Pairwise precision and recall of the events against the generator's grouping: the
     mentions of one story instance (from the article's URL) with one date (start, end,
     granularity). Approximate: two happenings of a story on one day are one gold event, and a
-    date the analysis gets wrong counts against the resolver."""
+    date the analysis gets wrong counts against the resolver. `owner`: mention -> event to
+    score instead of the state's events (`order_diff.py --small-days`)."""
     gold: dict[str, tuple] = {}
     for vid, art in state.versions.items():
         found = _STORY.search(art.canonical_url)
@@ -215,7 +216,9 @@ def gold_pairs(state: TimelineState) -> dict:
             continue
         for m in art.mentions:
             gold[m.mention_id] = (found.group(1), found.group(2), m.start, m.end, m.granularity)
-    own = {m: eid for eid, ev in state.events.items() for m in ev.mention_ids if m in gold}
+    if owner is None:
+        owner = {m: eid for eid, ev in state.events.items() for m in ev.mention_ids}
+    own = {m: eid for m, eid in owner.items() if m in gold}
 
     def pairs(counts: Counter) -> int:
         return sum(c * (c - 1) // 2 for c in counts.values())
