@@ -580,8 +580,8 @@ class Store:
 
     def settled(self) -> dict[int, int]:
         """Each settled day's high-water mark (`settle.days_to_settle`). Read whole: one row
-        per day that ever reached `SETTLE_FROM` mentions, bounded by the calendar, not by the
-        articles."""
+        per day that ever reached its first settle size (`settle.settle_sizes`), bounded by the
+        calendar, not by the articles."""
         return dict(self.con.execute("SELECT day, size FROM settled").fetchall())
 
     def newest(self) -> datetime | None:

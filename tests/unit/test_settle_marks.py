@@ -6,6 +6,8 @@ unbroken one."""
 import asyncio
 from functools import cache
 
+import pytest
+
 from processors.resolution import settle
 from processors.resolution.fold import fold_all
 from processors.worker.resolver_state import Crash, MemoryJournal, Record, Resolver, Store
@@ -101,13 +103,18 @@ def resolve(tmp_path, faults=None):
     return asyncio.run(main()), list(journal.records), sink.changes
 
 
-def test_a_crash_anywhere_keeps_the_marks(tmp_path, monkeypatch):
+@pytest.mark.parametrize("rules", [{"SETTLE_FROM": FIRST},
+                                   {"SMALL_FROM": FIRST, "SETTLE_FROM": 64}],
+                         ids=["dense days", "small days"])
+def test_a_crash_anywhere_keeps_the_marks(tmp_path, monkeypatch, rules):
     """Crashed in every article (before and after its record is journalled, between the
     store's statements, after its commit, during recovery): the unbroken run's store (marks
     included), journal and changes. It fails if the store does not read its marks back or a
     record applied from the journal does not write them: the restarted fold settles a day
-    again at a size it had settled, a record the unbroken run does not have."""
-    monkeypatch.setattr(settle, "SETTLE_FROM", FIRST)
+    again at a size it had settled, a record the unbroken run does not have. The small days'
+    series (`SMALL_FROM` below `SETTLE_FROM`) keeps its marks the same way."""
+    for name, value in rules.items():
+        monkeypatch.setattr(settle, name, value)
     clean = resolve(tmp_path / "clean")
     marks = clean[0]["settled"]
     assert marks == fold_all(stream()).settled
