@@ -339,7 +339,7 @@ def _resolve_region(state: TimelineState, added: list[MentionRef], removed: list
     left = len(added) + sum(state.stored_summary(e).count for e in set(lost)) - len(lost)
     region = None
     days = settle.days_to_settle(state.active, added, removed, state.settled)
-    if left <= COMPONENT_LIMIT and not days:
+    if left <= COMPONENT_LIMIT and not settle.dense(state.active, days):
         seeds = list(added)
         for eid in sorted(set(lost)):
             seeds.extend(state.active.refs[m] for m in state.event_members(eid, True)

@@ -129,6 +129,15 @@ def days_to_settle(active: ActiveMentions, added: Iterable[MentionRef],
     return out
 
 
+def dense(active: ActiveMentions, days: list[int]) -> bool:
+    """Whether one of these days (to settle) holds `SETTLE_FROM` mentions or more: the article
+    then takes the bounded path. Days under it only are settled if the article takes that path
+    anyway; where its component is small enough to be clustered exactly, that is already a
+    function of the set, and more precise than a replay (ECB+'s articles without a date, on one
+    day: article-pair recall 0.513 -> 0.493 when their day was replayed instead)."""
+    return any(active.day_size(day) >= SETTLE_FROM for day in days)
+
+
 class DayScores:
     """`compatible` for the mentions of one day, as a replay asks it: every pair it scores is
     two reports of that day, and the day's names and keywords are numbered so that a mention's
