@@ -112,14 +112,16 @@ def test_a_crash_anywhere_keeps_the_marks(tmp_path, monkeypatch, rules):
     included), journal and changes. It fails if the store does not read its marks back or a
     record applied from the journal does not write them: the restarted fold settles a day
     again at a size it had settled, a record the unbroken run does not have. The small days'
-    series (`SMALL_FROM` below `SETTLE_FROM`) keeps its marks the same way."""
+    series (`SMALL_FROM` below `SETTLE_FROM`) keeps its marks the same way (its marks are
+    raised where the article is clustered exactly and the day not replayed, too)."""
     for name, value in rules.items():
         monkeypatch.setattr(settle, name, value)
     clean = resolve(tmp_path / "clean")
     marks = clean[0]["settled"]
     assert marks == fold_all(stream()).settled
-    assert sum(1 for raw in clean[1] if Record.parse(raw).settled) < \
-        len(settles(monkeypatch, memory=False))  # repeats were skipped
+    if "SMALL_FROM" not in rules:  # (a small day's mark is raised on the exact path too)
+        assert sum(1 for raw in clean[1] if Record.parse(raw).settled) < \
+            len(settles(monkeypatch, memory=False))  # repeats were skipped
     faults = EveryThird()
     crashed = resolve(tmp_path / "crashed", faults)
     assert faults.crashes == EveryThird.STEPS
