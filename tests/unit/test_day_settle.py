@@ -32,6 +32,16 @@ def densest_day(state: TimelineState) -> tuple[int, int]:
     return day, state.active.day_size(day)
 
 
+def two_shuffles(arts: list) -> list[list]:
+    """The articles in two shuffled orders (seeds 1 and 2)."""
+    shuffles = []
+    for seed in (1, 2):
+        order = list(arts)
+        random.Random(seed).shuffle(order)
+        shuffles.append(order)
+    return shuffles
+
+
 def test_settle_sizes_grow_geometrically_up_to_the_cap(monkeypatch):
     first = settle.SETTLE_FROM
     second = math.ceil(first * settle.SETTLE_FACTOR)
@@ -64,11 +74,7 @@ def test_a_small_day_settled_on_its_last_mention_has_the_same_events_in_any_orde
     monkeypatch.setattr(settle, "SMALL_FROM", 0)
     day, size = densest_day(fold_all(arts))
     assert 200 < size < settle.SETTLE_FROM
-    shuffles = []
-    for seed in (1, 2):
-        order = list(arts)
-        random.Random(seed).shuffle(order)
-        shuffles.append(order)
+    shuffles = two_shuffles(arts)
     unsettled = [day_events(fold_all(order), day) for order in shuffles]
     assert unsettled[0] != unsettled[1]
     monkeypatch.setattr(settle, "SMALL_FROM", size)
@@ -85,11 +91,7 @@ def test_a_day_settled_on_its_last_mention_has_the_same_events_in_any_order(monk
     monkeypatch.setattr(settle, "SMALL_FROM", 0)
     day, size = densest_day(fold_all(arts))
     assert size > 400
-    shuffles = []
-    for seed in (1, 2):
-        order = list(arts)
-        random.Random(seed).shuffle(order)
-        shuffles.append(order)
+    shuffles = two_shuffles(arts)
     unsettled = [day_events(fold_all(order), day) for order in shuffles]
     assert unsettled[0] != unsettled[1]  # the bounded path alone depends on the order
     monkeypatch.setattr(settle, "SETTLE_FROM", size)
