@@ -3,6 +3,7 @@
     .venv/bin/python bench/order_diff.py --articles 3000
     .venv/bin/python bench/order_diff.py --articles 10000 --json out.json
     .venv/bin/python bench/order_diff.py --articles 3000 --rule MERGE_MIN_PROBE=4
+    .venv/bin/python bench/order_diff.py --articles 10000 --small-days
 
 Folds the same articles in the two shuffled orders of `dense_resolver_bench.py --orders` (same
 pool, seed and shuffles) with `bounded.TRACE` set, so every decision is logged: an exact
@@ -13,6 +14,12 @@ event of A and in two of B (A's pairwise false positives with B as the reference
 attributed to the decision of A that put the pair together (the last one, if several did), and
 classified by what B did with the two events of B they ended in: a merge of those two was
 checked and refused, or never checked at all.
+
+`--small-days` adds where the pairs are by the final size of their day, what the agreement and
+each order's precision and recall against the generator would be if every day under
+`settle.SETTLE_FROM` held the events a settle's replay makes of its final mentions (a
+function of the set, as a recomputation on every change would give), and what such a replay
+on every change would read (the sizes of the days under `SETTLE_FROM` each article changes).
 """
 
 from __future__ import annotations
@@ -23,23 +30,28 @@ import random
 import sys
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.dense_resolver_bench import pairwise_f1, set_rules, workload  # noqa: E402
+from bench.dense_resolver_bench import gold_pairs, pairwise_f1, set_rules, workload  # noqa: E402
 from bench.dense_workload import add_workload_arguments  # noqa: E402
-from processors.resolution import bounded  # noqa: E402
+from processors.resolution import bounded, settle  # noqa: E402
 from processors.resolution import fold as timeline  # noqa: E402
+from processors.resolution.bounded import Working  # noqa: E402
 from processors.resolution.coreference import MentionRef, compatible  # noqa: E402
-from processors.resolution.fold import TimelineState, apply_article  # noqa: E402
+from processors.resolution.fold import TimelineState, _refs, apply_article  # noqa: E402
 
 
-def traced_fold(arts: list) -> tuple[TimelineState, list[tuple]]:
-    """Fold in this order, logging every decision (mention ids only)."""
+def traced_fold(arts: list) -> tuple[TimelineState, list[tuple], int]:
+    """Fold in this order, logging every decision (mention ids only); and the sizes, summed
+    over the articles, of the days under `SETTLE_FROM` each one changes (what a replay of
+    such a day on every change would read)."""
     log: list[tuple] = []
+    touched = 0
 
     def trace(what: str, *args: Any) -> None:
         if what == "join":
@@ -65,9 +77,12 @@ def traced_fold(arts: list) -> tuple[TimelineState, list[tuple]]:
         state = TimelineState()
         for a in arts:
             apply_article(state, a)
+            sizes = (state.active.day_size(d) for d in {settle.day_of(r) for r in _refs(a)}
+                     if d is not None)
+            touched += sum(n for n in sizes if n < settle.SETTLE_FROM)
     finally:
         bounded.TRACE = None
-    return state, log
+    return state, log, touched
 
 
 def owners(state: TimelineState) -> dict[str, str]:
@@ -204,6 +219,89 @@ def attribute(log: list[tuple], own_a: dict, own_b: dict, log_b: list[tuple],
             "first_mixed_in_A_by": dict(mixed.most_common(25))}
 
 
+def day_sizes(state: TimelineState) -> dict[str, int]:
+    """Mention id -> the final size of its day, for the mentions a day's size counts."""
+    refs, out = state.active.refs, {}
+    sizes: dict[int, int] = {}
+    for ev in state.events.values():
+        for m in ev.mention_ids:
+            r = refs.get(m)
+            day = None if r is None or not state.active._features(r) else settle.day_of(r)
+            if day is not None:
+                if day not in sizes:
+                    sizes[day] = state.active.day_size(day)
+                out[m] = sizes[day]
+    return out
+
+
+def by_day_size(own_a: dict, own_b: dict, size_of: dict[str, int]) -> dict[str, int]:
+    """The mention pairs in one event of A and two of B, by the final size of the event's day
+    (of its first mention)."""
+    by_a: dict[str, Counter] = defaultdict(Counter)
+    first: dict[str, str] = {}
+    for m in sorted(own_a):
+        if m in own_b:
+            by_a[own_a[m]][own_b[m]] += 1
+            first.setdefault(own_a[m], m)
+    out: Counter[str] = Counter()
+    for eid, counts in by_a.items():
+        n = sum(counts.values())
+        pairs = (n * n - sum(c * c for c in counts.values())) // 2
+        if pairs:
+            size = size_of.get(first[eid])
+            out["not of one day" if size is None else "day of " + _day_bin(size)] += pairs
+    return dict(sorted(out.items()))
+
+
+def _day_bin(n: int) -> str:
+    for top in (64, 128, 256, 512):
+        if n < top:
+            return f"under {top}"
+    return "512 or more"
+
+
+def replayed_small_days(state: TimelineState, size_of: dict[str, int]) -> dict[str, str]:
+    """Mention id -> event, each day under `SETTLE_FROM` made the events a settle's replay
+    makes of its final mentions (`settle.replay`)."""
+    own = {m: eid for eid, ev in state.events.items() for m in ev.mention_ids}
+    work = Working(state.active, state, state.owner)
+    days = {settle.day_of(state.active.refs[m]) for m, n in size_of.items()
+            if n < settle.SETTLE_FROM}
+    for day in sorted(d for d in days if d is not None):
+        refs = sorted((state.active.refs[m] for m in state.active.day_mentions(day)),
+                      key=lambda r: r.order_key)
+        for n, part in enumerate(settle.replay(work, refs)):
+            for r in part:
+                own[r.mention.mention_id] = f"replay:{day}:{n}"
+    return own
+
+
+def small_days(states: list[TimelineState], touched: list[int]) -> dict:
+    """`--small-days`: see the module's docstring."""
+    own = [owners(s) for s in states]
+    size_of = day_sizes(states[0])
+    replayed = [replayed_small_days(s, size_of) for s in states]
+    return {"by_day_size_A_against_B": by_day_size(own[0], own[1], size_of),
+            "by_day_size_B_against_A": by_day_size(own[1], own[0], size_of),
+            "replay_on_every_change_reads": touched,
+            "small_days_replayed_on_their_final_mentions": {
+                "pairwise_f1": round(owner_f1(*replayed), 5),
+                "by_day_size_A_against_B": by_day_size(replayed[0], replayed[1], size_of),
+                "by_day_size_B_against_A": by_day_size(replayed[1], replayed[0], size_of),
+                "against_generator": [gold_pairs(s, o) for s, o in zip(states, replayed, strict=True)]}}
+
+
+def owner_f1(own_a: dict, own_b: dict) -> float:
+    """`pairwise_f1` of two mention -> event maps."""
+    both = Counter((e, own_b.get(m)) for m, e in own_a.items())
+
+    def pairs(counts: Iterable[int]) -> int:
+        return sum(c * (c - 1) // 2 for c in counts)
+
+    pa, pb = pairs(Counter(own_a.values()).values()), pairs(Counter(own_b.values()).values())
+    return 2 * pairs(both.values()) / (pa + pb) if pa + pb else 1.0
+
+
 def _size(n: int) -> str:
     return str(n) if n < 4 else "4-9" if n < 10 else "10-49" if n < 50 else ">= 50"
 
@@ -220,6 +318,8 @@ def main() -> None:
     add_workload_arguments(parser)
     parser.add_argument("--component-limit", type=int)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--small-days", action="store_true",
+                        help="the pairs by day size, and the days under SETTLE_FROM replayed")
     parser.add_argument("--rule", action="append", default=[], metavar="NAME=VALUE",
                         help="override a constant of processors/resolution/bounded.py or "
                              "settle.py (MERGE_MIN_PROBE=4...), as dense_resolver_bench.py does")
@@ -229,12 +329,13 @@ def main() -> None:
         timeline.COMPONENT_LIMIT = args.component_limit
     set_rules(args.rule)
     arts = workload(args, args.articles)[: args.articles]
-    states, logs = [], []
+    states, logs, touched = [], [], []
     for k in (1, 2):  # the shuffles of `dense_resolver_bench.orders`
         order = list(arts)
         random.Random(args.seed + k).shuffle(order)
         t0 = time.perf_counter()
-        state, log = traced_fold(order)
+        state, log, reads = traced_fold(order)
+        touched.append(reads)
         print(f"order {k}: {time.perf_counter() - t0:.0f} s, {Counter(op[0] for op in log)}",
               flush=True)
         states.append(state)
@@ -243,6 +344,8 @@ def main() -> None:
     own = [owners(s) for s in states]
     out["A_against_B"] = attribute(logs[0], own[0], own[1], logs[1], states[1])
     out["B_against_A"] = attribute(logs[1], own[1], own[0], logs[0], states[0])
+    if args.small_days:
+        out["small_days"] = small_days(states, touched)
     for k, log in enumerate(logs):
         out[f"decisions_{k + 1}"] = dict(Counter(
             op[0] + (":" + op[3] if op[0] == "refuse" else "") for op in log))

@@ -174,10 +174,8 @@ class Working:
         best: dict[str, float] = defaultdict(float)
         # Only reports of the same interval: which of a week's many events "this week" means
         # is what arrival order would decide here (the exact path weighs all pairs at once).
-        for mid in self.active.candidates(r, self.width or ATTACH_CANDIDATES, same_span=True).ids:
-            s = self.active.scores(r, self.active.refs[mid])
-            if s is None:
-                continue
+        ids = self.active.candidates(r, self.width or ATTACH_CANDIDATES, same_span=True).ids
+        for mid, s in self.active.scored(r, ids):
             key = self.group_of(mid)
             if key is not None and key != PENDING:
                 score[key] += s

@@ -96,6 +96,9 @@ class TimelineState(Copies):
     leaving: dict[str, MentionRef] = field(default_factory=dict)
     derived: int = 0  # summaries derived from their members (for the benches)
     repairs: int = 0  # summaries whose named member left (`Summary.repair`)
+    # day -> the largest size it was settled at (`settle.days_to_settle`); persisted: the
+    # resolver's store keeps it with each article's record, so a restart skips the same sizes
+    settled: dict[int, int] = field(default_factory=dict)
 
     def bound(self, spill: Spill, hot_mentions: int = HOT_MENTIONS,
               hot_summaries: int = HOT_SUMMARIES, builder: Builder | None = None,
@@ -221,6 +224,7 @@ class Transition:
     changes: list[Change] = field(default_factory=list)
     statuses: dict[str, Status] = field(default_factory=dict)
     events: dict[str, EventUpdate | None] = field(default_factory=dict)
+    settled: dict[int, int] = field(default_factory=dict)  # the days' new high-water marks
 
 
 def _refs(art: ArticleAnalysed) -> list[MentionRef]:
@@ -323,7 +327,8 @@ def _mention_moves(state: TimelineState, changed: dict[str, tuple[Status | None,
 
 
 def _resolve_region(state: TimelineState, added: list[MentionRef], removed: list[MentionRef],
-                    base: dict[str, Any]) -> tuple[list[Change], dict[str, EventUpdate | None]]:
+                    base: dict[str, Any]
+                    ) -> tuple[list[Change], dict[str, EventUpdate | None], list[int]]:
     state.active.remove(removed)
     state.active.add(added)
     # Seeds: the new mentions, and what is left of every event that lost a mention; more than
@@ -333,8 +338,8 @@ def _resolve_region(state: TimelineState, added: list[MentionRef], removed: list
     lost = [state.owner[m] for m in sorted(gone) if m in state.owner]
     left = len(added) + sum(state.stored_summary(e).count for e in set(lost)) - len(lost)
     region = None
-    days = settle.days_to_settle(state.active, added, removed)
-    if left <= COMPONENT_LIMIT and not days:
+    days = settle.days_to_settle(state.active, added, removed, state.settled)
+    if left <= COMPONENT_LIMIT and not settle.dense(state.active, days):
         seeds = list(added)
         for eid in sorted(set(lost)):
             seeds.extend(state.active.refs[m] for m in state.event_members(eid, True)
@@ -377,7 +382,7 @@ def _resolve_region(state: TimelineState, added: list[MentionRef], removed: list
     state.leaving = {}
     touched: dict[str, EventUpdate | None] = {e: None for e in dissolved}
     touched.update({e: u for e, u in updates.items() if u.created or u.changed})
-    return diff_events(updates, dissolved, base), touched
+    return diff_events(updates, dissolved, base), touched, days
 
 
 def apply_article(state: TimelineState, art: ArticleAnalysed) -> Transition:
@@ -398,7 +403,8 @@ def apply_article(state: TimelineState, art: ArticleAnalysed) -> Transition:
                                                   superseded_by=s.superseded_by,
                                                   duplicate_of=s.duplicate_of))
     added, removed = _mention_moves(state, changed)
-    event_changes, t.events = _resolve_region(state, added, removed, base)
+    event_changes, t.events, days = _resolve_region(state, added, removed, base)
+    t.settled = {day: state.settled[day] for day in days}
     t.changes.extend(event_changes)
     own = state.statuses[art.version_id]
     t.changes.append(ArticleVersionRecorded(

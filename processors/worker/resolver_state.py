@@ -107,7 +107,8 @@ from schemas.timeline import EventState
 
 log = logging.getLogger(__name__)
 
-RECORD_VERSION = 3  # 3: `after`; 2: event writes are deltas (`event_write`); 1, 2 still parsed
+# 4: `settled`; 3: `after`; 2: event writes are deltas (`event_write`); 1 to 3 still parsed
+RECORD_VERSION = 4
 VERSION_CACHE = 512  # analysed articles kept parsed in memory (most recently used)
 # Articles resolved as one group (`Resolver.handle_group`): one wait for the journal's acks, one
 # for the changes', one store commit. The cap bounds what a group holds back (its first article
@@ -148,6 +149,10 @@ class Record:
     # chain (-1: the first). None in records of versions 1 and 2. Replay applies a record only
     # if it follows the position this way (`Resolver.follows`).
     after: int | None = None
+    # The days this article settled, each with its new high-water mark (the largest size it
+    # was settled at: `settle.days_to_settle`); the store keeps them (`settled` rows), so a
+    # restart skips the sizes an unbroken run skips. Empty in records of versions 1 to 3.
+    settled: dict[int, int] = field(default_factory=dict)
     # The article as JSON, made once: the record and the store's `versions` row hold the same
     # text (`article_json`; 6 KB of mentions on the dense workload, about 0.04 ms to encode).
     _article_json: str | None = field(default=None, repr=False, compare=False)
@@ -157,13 +162,14 @@ class Record:
         """A record of this version or of version 1 (whose event writes are whole states:
         `Store.apply` takes both). The changes are the bytes that were sent."""
         d = json.loads(raw)
-        if d.get("v") not in (1, 2, RECORD_VERSION):
+        if d.get("v") not in (1, 2, 3, RECORD_VERSION):
             raise ValueError(f"journal record of version {d.get('v')!r}, expected {RECORD_VERSION}")
         states = d.get("states", {})
         changes = [(k, v.replace(_STATE_REF, _EVENT + states[k], 1) if k in states else v)
                    for k, v in d["changes"]]
         return cls(d["source_offset"], d["version_id"], d["article"], d["statuses"], d["events"],
-                   changes, states, d.get("after"))
+                   changes, states, d.get("after"),
+                   {int(day): size for day, size in d.get("settled", {}).items()})
 
     def encode(self) -> bytes:
         # Statuses and events sorted by key: the fold fills them in a set's iteration order,
@@ -187,6 +193,7 @@ class Record:
         tail = json.dumps({"statuses": dict(sorted(self.statuses.items())),
                            "events": dict(sorted(self.events.items())),
                            "states": dict(sorted(states.items())),
+                           "settled": {str(d): n for d, n in sorted(self.settled.items())},
                            "changes": changes}, separators=(",", ":"))
         return f'{head[:-1]},"article":{self.article_json()},{tail[1:]}'.encode()
 
@@ -300,6 +307,7 @@ class Store:
             CREATE TABLE IF NOT EXISTS events (eid TEXT PRIMARY KEY, event BLOB NOT NULL);
             CREATE TABLE IF NOT EXISTS position (id INTEGER PRIMARY KEY CHECK (id = 0),
                 journal_offset INTEGER NOT NULL, source_offset INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS settled (day INTEGER PRIMARY KEY, size INTEGER NOT NULL);
         """)
         self._derived_tables()
         self.fault: Callable[[str], None] = lambda step: None  # tests inject crashes here
@@ -466,6 +474,8 @@ class Store:
         con.executemany("INSERT OR REPLACE INTO statuses VALUES (?, ?, ?, ?)",
                         [(vid, s["status"], s["superseded_by"], s["duplicate_of"])
                          for vid, s in record.statuses.items()])
+        con.executemany("INSERT OR REPLACE INTO settled VALUES (?, ?)",
+                        sorted(record.settled.items()))
         self.fault("store:statuses")
         times: dict[str, tuple[datetime, dict[str, int]]] = {}
         if article is not None:
@@ -567,6 +577,12 @@ class Store:
         nothing to read when nothing is old."""
         self.con.execute("DELETE FROM bands WHERE published < "
                          "(SELECT micros FROM newest) - ?", (_HORIZON_MICROS,))
+
+    def settled(self) -> dict[int, int]:
+        """Each settled day's high-water mark (`settle.days_to_settle`). Read whole: one row
+        per day that ever reached its first settle size (`settle.settle_sizes`), bounded by the
+        calendar, not by the articles."""
+        return dict(self.con.execute("SELECT day, size FROM settled").fetchall())
 
     def newest(self) -> datetime | None:
         """The newest publication among the versions."""
@@ -689,6 +705,7 @@ class Store:
             "index_pages": sorted(con.execute("SELECT page, vid FROM index_pages").fetchall()),
             "bands": sorted(con.execute("SELECT band, published, vid FROM bands").fetchall()),
             "newest": con.execute("SELECT micros, at FROM newest").fetchall(),
+            "settled": self.settled(),
             "position": self.position(),
         }
 
@@ -1088,6 +1105,7 @@ class Resolver:
             s.summaries = self.summaries
             s.members = store.event_members
             s.newest = store.newest()
+            s.settled = store.settled()
             self.bands = StoredBands(store, lambda: s.newest)
             s.bands = self.bands  # type: ignore[assignment]
             log.info("resolver state opened on %s (newest publication %s)", self.store.path,
@@ -1247,7 +1265,7 @@ class Resolver:
                      for e in change_envelopes(t.changes, art.version_id)],
             states={eid: u.facts.model_dump_json() for eid, u in t.events.items()
                     if u is not None},
-            after=after)
+            after=after, settled=t.settled)
         summaries = self.summaries.pending if self.summaries is not None else {}
         self.store.write(record, art, {
             eid: None if s is _DELETED else s.dumps() for eid, s in summaries.items()})

@@ -32,13 +32,54 @@ def densest_day(state: TimelineState) -> tuple[int, int]:
     return day, state.active.day_size(day)
 
 
+def two_shuffles(arts: list) -> list[list]:
+    """The articles in two shuffled orders (seeds 1 and 2)."""
+    shuffles = []
+    for seed in (1, 2):
+        order = list(arts)
+        random.Random(seed).shuffle(order)
+        shuffles.append(order)
+    return shuffles
+
+
 def test_settle_sizes_grow_geometrically_up_to_the_cap(monkeypatch):
     first = settle.SETTLE_FROM
     second = math.ceil(first * settle.SETTLE_FACTOR)
-    assert list(settle_sizes())[:3] == [first, second, math.ceil(second * settle.SETTLE_FACTOR)]
+    large = [s for s in settle_sizes() if s >= first]
+    assert large[:3] == [first, second, math.ceil(second * settle.SETTLE_FACTOR)]
     assert max(settle_sizes()) <= settle.SETTLE_CAP
     monkeypatch.setattr(settle, "SETTLE_FROM", 0)
     assert list(settle_sizes()) == []
+
+
+def test_small_days_are_settled_on_a_series_of_their_own(monkeypatch):
+    """Below `SETTLE_FROM` a day is settled from `SMALL_FROM`, growing by `SMALL_FACTOR`; the
+    sizes from `SETTLE_FROM` on are those without it (a dense day's settles fall at the same
+    sizes, so they see the same sets)."""
+    small = [s for s in settle_sizes() if s < settle.SETTLE_FROM]
+    assert small[0] == settle.SMALL_FROM > 0
+    assert all(b == max(a + 1, math.ceil(a * settle.SMALL_FACTOR))
+               for a, b in zip(small, small[1:], strict=False))
+    assert math.ceil(small[-1] * settle.SMALL_FACTOR) >= settle.SETTLE_FROM
+    large = [s for s in settle_sizes() if s >= settle.SETTLE_FROM]
+    monkeypatch.setattr(settle, "SMALL_FROM", 0)
+    assert list(settle_sizes()) == large
+
+
+def test_a_small_day_settled_on_its_last_mention_has_the_same_events_in_any_order(monkeypatch):
+    """The first 200 hot-story articles hold a day of some 400 mentions, under `SETTLE_FROM`:
+    settled when its last mention arrives (`SMALL_FROM` its final size), two shuffled orders
+    hold the same events for it, which they do not without the small days' settles."""
+    arts = list(hot_story()[:200])
+    monkeypatch.setattr(settle, "SMALL_FROM", 0)
+    day, size = densest_day(fold_all(arts))
+    assert 200 < size < settle.SETTLE_FROM
+    shuffles = two_shuffles(arts)
+    unsettled = [day_events(fold_all(order), day) for order in shuffles]
+    assert unsettled[0] != unsettled[1]
+    monkeypatch.setattr(settle, "SMALL_FROM", size)
+    settled = [day_events(fold_all(order), day) for order in shuffles]
+    assert settled[0] == settled[1]
 
 
 def test_a_day_settled_on_its_last_mention_has_the_same_events_in_any_order(monkeypatch):
@@ -47,13 +88,10 @@ def test_a_day_settled_on_its_last_mention_has_the_same_events_in_any_order(monk
     that day, which they do not without the settle."""
     arts = list(hot_story()[:ARTICLES])
     monkeypatch.setattr(settle, "SETTLE_FROM", 0)
+    monkeypatch.setattr(settle, "SMALL_FROM", 0)
     day, size = densest_day(fold_all(arts))
     assert size > 400
-    shuffles = []
-    for seed in (1, 2):
-        order = list(arts)
-        random.Random(seed).shuffle(order)
-        shuffles.append(order)
+    shuffles = two_shuffles(arts)
     unsettled = [day_events(fold_all(order), day) for order in shuffles]
     assert unsettled[0] != unsettled[1]  # the bounded path alone depends on the order
     monkeypatch.setattr(settle, "SETTLE_FROM", size)
@@ -121,7 +159,11 @@ def test_a_replay_merges_only_on_a_larger_share_of_its_probe(monkeypatch):
     monkeypatch.setattr(settle, "Working", lambda *a, **k: shares.append(k["share"]) or
                         Working(*a, **k))
     settle.replay(Working(state.active, state, {}), members[:20])
-    assert shares == [settle.SETTLE_SHARE]
+    assert shares == [settle.SMALL_SHARE]  # a day under SETTLE_FROM: the small days' share
+    whole = sorted((refs[m] for m in state.active.day_mentions(day)), key=lambda r: r.order_key)
+    assert len(whole) >= settle.SETTLE_FROM
+    settle.replay(Working(state.active, state, {}), whole)
+    assert shares[1:] == [settle.SETTLE_SHARE]
 
 
 def variants(r: MentionRef, k: int) -> MentionRef:
