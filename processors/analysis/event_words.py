@@ -66,13 +66,19 @@ def event_key(word: str, language: str) -> str:
     return key
 
 
+@lru_cache(maxsize=1 << 10)  # read by `verb_keys`, then again by `more_event_words`
+def _verbs_at(sentence: str, language: str) -> frozenset[int]:
+    """The positions of the sentence's words (``predicates._words``) that look like verbs."""
+    words = _words(sentence)
+    return frozenset(i for i in range(len(words)) if verb_like(words, i, language))
+
+
 def verb_keys(sentences: Iterable[str], language: str) -> frozenset[str]:
     """The keys of the words the article uses as verbs (``verb_like``), for ``more_event_words``."""
     keys: set[str] = set()
     for sentence in sentences:
         words = _words(sentence)
-        keys.update(event_key(w.text, language) for i, w in enumerate(words)
-                    if verb_like(words, i, language))
+        keys.update(event_key(words[i].text, language) for i in _verbs_at(sentence, language))
     return frozenset(keys)
 
 
@@ -93,6 +99,7 @@ def more_event_words(sentence: str, language: str, verbs: frozenset[str]) -> lis
     verb-like word, and each other lower-case word whose key is among ``verbs`` (the article's
     verbs: a noun of one of its verbs names that event)."""
     words = _words(sentence)
+    verb_like_at = _verbs_at(sentence, language)
     found: list[Found] = []
     i = 0
     while i < len(words):
@@ -102,7 +109,7 @@ def more_event_words(sentence: str, language: str, verbs: frozenset[str]) -> lis
             i += hit[1]
             continue
         w = words[i]
-        if verb_like(words, i, language) or _gerund(words, i, language) or (
+        if i in verb_like_at or _gerund(words, i, language) or (
                 not w.capital and _LETTERS.fullmatch(w.text) is not None
                 and event_key(w.text, language) in verbs):
             found.append(Found(None, w.start, w.end))
