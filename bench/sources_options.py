@@ -40,7 +40,7 @@ BASE = """CREATE TABLE events_base AS SELECT 'ev-' || md5('e' || i) AS event_id,
     ['Entity ' || (hash(i + 1) % 2000)] AS entities,
     ['https://a.example/' || i, 'https://b.example/' || i] AS sources FROM range({n}) t(i)"""
 MERGED = ("list_sort(list_distinct(list_concat(list_filter(coalesce(o.sources, []::VARCHAR[]), "
-          "x -> NOT list_contains(p.sources_removed, x)), r.sources)))")
+          "lambda x: NOT list_contains(p.sources_removed, x)), r.sources)))")
 VIEWS = {
     "replicas": "SELECT b.* FROM events_base b ANTI JOIN moved m ON m.event_id = b.event_id "
                 "UNION ALL SELECT * FROM recent",

@@ -1,6 +1,7 @@
 -- Question: where does each event come from? One row per mention attached to an event: the
 -- outlet, article and version, the dated expression as written and the sentence that reports it,
--- plus the outlets that syndicated that article (their copies are not counted as sources).
+-- who takes part in it (NULL: everyone the sentence names), the article's other words for the same
+-- event, plus the outlets that syndicated that article (their copies are not counted as sources).
 -- Parameters:
 --   event_id  VARCHAR  default NULL (all)  one event (ids as in the `events` table)
 --   on_date   DATE     default NULL (all)  only events whose interval contains this day
@@ -25,6 +26,8 @@ SELECT e.start_date,
        m.start_date AS mention_start_date,
        m.end_date AS mention_end_date,
        m.sentence,
+       m.participants,
+       list_transform(coalesce(m.same_event_words, []), lambda w: w.expression) AS same_event_words,
        coalesce(c.copied_by, []) AS copied_by,
        a.canonical_url,
        m.version_id,

@@ -71,12 +71,18 @@ CREATE TABLE IF NOT EXISTS mentions (
     known_at       TIMESTAMPTZ NOT NULL,
     predicate      VARCHAR,
     predicate_kind VARCHAR,
-    anchor         VARCHAR NOT NULL DEFAULT 'explicit'
+    anchor         VARCHAR NOT NULL DEFAULT 'explicit',
+    participants   VARCHAR[],
+    same_event_words STRUCT(expression VARCHAR, start_char INTEGER, end_char INTEGER,
+                            sentence VARCHAR, sentence_start INTEGER)[]
 );
--- Files written before these columns existed get them (rows then were all explicit).
+-- Files written before these columns existed get them (rows then were all explicit; their
+-- participants and words are NULL until `newsline replay` rebuilds the tables from the log).
 ALTER TABLE mentions ADD COLUMN IF NOT EXISTS predicate VARCHAR;
 ALTER TABLE mentions ADD COLUMN IF NOT EXISTS predicate_kind VARCHAR;
 ALTER TABLE mentions ADD COLUMN IF NOT EXISTS anchor VARCHAR DEFAULT 'explicit';
+ALTER TABLE mentions ADD COLUMN IF NOT EXISTS participants VARCHAR[];
+ALTER TABLE mentions ADD COLUMN IF NOT EXISTS same_event_words STRUCT(expression VARCHAR, start_char INTEGER, end_char INTEGER, sentence VARCHAR, sentence_start INTEGER)[];
 COMMENT ON TABLE mentions IS 'Each dated expression reporting an event, in a story sentence of an article version.';
 COMMENT ON COLUMN mentions.mention_id IS 'version_id:offset of the expression.';
 COMMENT ON COLUMN mentions.version_id IS 'The article version it was found in.';
@@ -97,6 +103,8 @@ COMMENT ON COLUMN mentions.known_at IS 'When Newsline accepted the article.';
 COMMENT ON COLUMN mentions.predicate IS 'What the date dates, as a cross-language key (say, travel, attack...); null when unknown.';
 COMMENT ON COLUMN mentions.predicate_kind IS 'report (a statement: the date is when it was said) or event (what happened); null when unknown.';
 COMMENT ON COLUMN mentions.anchor IS 'How it was dated: explicit (a date in its sentence; expression is that date), narrative (the nearest dated sentence before it in the passage, else the story''s day; or its own sentence''s date, tied to another predicate), publication (its article''s day: on or before it), none. For the last three, expression is the predicate''s words.';
+COMMENT ON COLUMN mentions.participants IS 'Those of entities that take part in the event (the names of its word''s clause); NULL: all of them.';
+COMMENT ON COLUMN mentions.same_event_words IS 'The article''s later words for this same event ("killed" ... "the killing"), folded into this mention so the event holds each report once: each word, its offsets in the clean text and its sentence. Empty when none.';
 
 CREATE TABLE IF NOT EXISTS events (
     event_id          VARCHAR PRIMARY KEY,
@@ -249,7 +257,7 @@ CREATE OR REPLACE MACRO timeline_as_of(ts, anchors := ['explicit']) AS TABLE
                     json_array_length(data->'$.event.sources')::INTEGER) AS source_count,
            list_sort(list_concat(
                list_filter(coalesce(w.sources, []::VARCHAR[]),
-                           x -> NOT list_contains(coalesce(m.removed, []::VARCHAR[]), x)
+                           lambda x: NOT list_contains(coalesce(m.removed, []::VARCHAR[]), x)
                                 AND NOT list_contains(coalesce(m.added, []::VARCHAR[]), x)),
                coalesce(m.added, []::VARCHAR[]))) AS sources,
            from_json(data->'$.event.languages', '["VARCHAR"]') AS languages,

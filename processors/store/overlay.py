@@ -108,7 +108,7 @@ def merged_sources(base: str, added: str, removed: str) -> str:
     entered (`added`) and left (`removed`) since: (base - removed) + added, sorted as the
     resolver sorts them (DuckDB compares VARCHARs by their UTF-8 bytes: Python's order of str)."""
     return (f"list_sort(list_distinct(list_concat(list_filter(coalesce({base}, []::VARCHAR[]), "
-            f"x -> NOT list_contains({removed}, x)), {added})))")
+            f"lambda x: NOT list_contains({removed}, x)), {added})))")
 
 
 def _view(table: str, key: str, pending: bool = False) -> str:
@@ -163,6 +163,11 @@ def layout_schema(pending: bool = False) -> str:
         if table == "events" and pending:
             parts.append(f"CREATE TABLE IF NOT EXISTS {STORE}.events_pending (event_id VARCHAR "
                          "NOT NULL, sources_removed VARCHAR[] NOT NULL);")
+        # A column added since a file was written: added to both parts before the view, whose
+        # `SELECT *` then reads it (the parts' columns stay in one order).
+        added = re.findall(rf"ALTER TABLE {table} (ADD COLUMN[^;]*);\n", sql)
+        parts += [f"ALTER TABLE {STORE}.{table}_{part} {column};"
+                  for column in added for part in ("base", "recent")]
         parts.append(_view(table, key, pending))
         sql = sql[:found.start()] + "\n".join(parts) + sql[found.end():]
         sql = re.sub(rf"ALTER TABLE {table} ADD COLUMN[^;]*;\n", "", sql)
@@ -272,7 +277,7 @@ def _delta_sources(prior: str) -> str:
     before the batch, NULL for none); sorted."""
     return ("CASE WHEN d.whole THEN list_sort(d.sources_added) ELSE list_sort(list_filter("
             f"list_distinct(list_concat(coalesce({prior}, []::VARCHAR[]), d.sources_added)), "
-            "x -> NOT list_contains(d.sources_removed, x))) END")
+            "lambda x: NOT list_contains(d.sources_removed, x))) END")
 
 
 def apply_event_deltas(con: duckdb.DuckDBPyConnection, events: dict[str, EventDelta],
@@ -331,7 +336,7 @@ def _deferred_event_rows(con: duckdb.DuckDBPyConnection, store: str, deltas: str
     cols = ", ".join(f"{_delta_sources('r.sources')} AS sources" if c == "sources" else f"d.{c}"
                      for c in column_types(con, "events"))
     removed = ("list_sort(list_distinct(list_concat(list_filter(coalesce(p.sources_removed, "
-               "[]::VARCHAR[]), x -> NOT list_contains(d.sources_added, x)), "
+               "[]::VARCHAR[]), lambda x: NOT list_contains(d.sources_added, x)), "
                "d.sources_removed)))")
     con.execute(f"CREATE OR REPLACE TEMP TABLE event_rows AS SELECT {cols}, NOT d.whole AND ("
                 "p.event_id IS NOT NULL OR (r.event_id IS NULL AND d.event_id NOT IN (SELECT "

@@ -159,6 +159,8 @@ def fold(changes: list[tuple[int, Envelope[Any]]], batch: ProjectionBatch | None
                 "granularity": m.granularity, "value": m.value, "entities": m.entities,
                 "keywords": m.keywords, "summary": m.summary, "known_at": _iso(data.known_at),
                 "predicate": m.predicate, "predicate_kind": m.predicate_kind, "anchor": m.anchor,
+                "participants": m.participants,
+                "same_event_words": [r.model_dump() for r in m.references],
             }
         elif isinstance(data, EventChange):
             delta = out.events.get(data.event_id)

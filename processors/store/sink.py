@@ -34,6 +34,7 @@ import duckdb
 from processors.analysis.entities import alias_rows
 from processors.store.keys import key_lists
 from processors.store.overlay import (
+    STORE,
     catalog,
     copy_into,
     due_for_fold,
@@ -68,7 +69,10 @@ def open_writer(path: Path, threads: int | None = None,
         con = upgrade_writer(con, path, threads)
     if memory_limit:
         con.execute("SET memory_limit = ?", [memory_limit])
+    without_words = _without_mention_words(con)
     con.execute(layout_schema(pending=True))
+    if without_words:
+        fill_mention_words(con)
     first: dict[tuple[str, str], str] = {}  # (alias, name) once, as its key did before
     for a, name, kind in alias_rows():
         first.setdefault((a, name), kind)
@@ -106,6 +110,38 @@ def _keyed(con: duckdb.DuckDBPyConnection) -> bool:
                       "current_database() AND schema_name = 'main' AND table_name = 'events'"
                       ).fetchone()
     return bool(row and row[0])
+
+
+def _without_mention_words(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether this writer's mentions predate their `participants` and `same_event_words`
+    columns (8 December 2026): `layout_schema` adds them empty, `fill_mention_words` fills them."""
+    row = con.execute("SELECT count(*) FILTER (table_name = 'mentions_base'), count(*) FILTER "
+                      "(table_name = 'mentions_base' AND column_name = 'same_event_words') FROM "
+                      "duckdb_columns() WHERE database_name = current_database() AND "
+                      f"schema_name = '{STORE}'").fetchone()
+    return bool(row and row[0] and not row[1])
+
+
+def fill_mention_words(con: duckdb.DuckDBPyConnection) -> None:
+    """Fill the mentions' `participants` and `same_event_words` stored before those columns
+    existed, from the changelog table's `mention.recorded` changes (the last of each mention,
+    as the projection keeps it): one transaction, once per data folder, so that the tables
+    stay the changelog's projection (`newsline replay` finds them identical)."""
+    words = "same_event_words"
+    row = con.execute("SELECT data_type FROM duckdb_columns() WHERE database_name = "
+                      f"current_database() AND schema_name = '{STORE}' AND table_name = "
+                      f"'mentions_base' AND column_name = '{words}'").fetchone()
+    kind = row[0] if row else None
+    recorded = ("SELECT data->>'$.mention.mention_id' AS mention_id, arg_max(data->'$.mention', "
+                "log_offset) AS m FROM main.changelog WHERE type = "
+                "'org.newsline.mention.recorded' GROUP BY 1")
+    con.execute("BEGIN TRANSACTION")
+    for part in ("base", "recent"):
+        con.execute(f"UPDATE {STORE}.mentions_{part} t SET participants = CAST(r.m->'participants' "
+                    f"AS VARCHAR[]), {words} = coalesce(CAST(r.m->'references' AS {kind}), []) "
+                    f"FROM ({recorded}) r WHERE r.mention_id = t.mention_id")
+    con.execute("COMMIT")
+    log.warning("filled the stored mentions' participants and same_event_words from the changelog")
 
 
 def upgrade_writer(con: duckdb.DuckDBPyConnection, path: Path,

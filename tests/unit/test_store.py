@@ -186,3 +186,49 @@ def test_a_fold_leaves_the_small_tables_empty_in_the_catalogs_estimates(tmp_path
     apply_batch(con, b, topic=TOPIC, epoch="e1")
     assert len(folds) == 1
     assert not overlay.due_for_fold(con, min_rows=0, share=0.0)
+
+
+def worded_articles():
+    """`ARTICLES` with the seed-like first mention carrying who takes part and a later word of
+    the article for the same event (`Mention.references`)."""
+    from schemas.articles import Reference
+
+    first, *rest = ARTICLES
+    m = first.mentions[0]
+    word = Reference(sentence="The talks went on.", sentence_start=200, expression="talks",
+                     start_char=204, end_char=209)
+    worded = m.model_copy(update={"participants": m.entities[:1], "references": [word]})
+    return [first.model_copy(update={"mentions": [worded, *first.mentions[1:]]}), *rest]
+
+
+def test_a_mentions_participants_and_same_event_words_reach_the_analysts(tmp_path):
+    records = changelog_records(worded_articles())
+    con = project(tmp_path / "w.duckdb", records, batch=3)
+    m = worded_articles()[0].mentions[0]
+    row = con.execute("SELECT participants, same_event_words FROM mentions WHERE mention_id = ?",
+                      [m.mention_id]).fetchone()
+    assert row == (m.entities[:1], [{"expression": "talks", "start_char": 204, "end_char": 209,
+                                     "sentence": "The talks went on.", "sentence_start": 200}])
+    others = con.execute("SELECT DISTINCT participants, same_event_words FROM mentions WHERE "
+                         "mention_id <> ?", [m.mention_id]).fetchall()
+    assert others == [(None, [])]  # None: every entity takes part; no other word
+
+
+def test_a_writer_from_before_the_mention_words_gets_them_from_its_changelog(tmp_path):
+    """A data folder of the layout before `participants` and `same_event_words` (8 December
+    2026): opened, both columns are added to its stored mentions and filled from the changelog
+    table, so its tables equal one projection of the whole log (what `newsline replay` checks)."""
+    records = changelog_records(worded_articles())
+    path = tmp_path / ".sink" / "writer.duckdb"
+    old = project(path, records[:8], batch=3)
+    for part in ("base", "recent"):
+        for column in ("participants", "same_event_words"):
+            old.execute(f"ALTER TABLE newsline_sink.mentions_{part} DROP COLUMN {column}")
+    old.execute("CREATE OR REPLACE VIEW mentions AS SELECT * FROM newsline_sink.mentions_base "
+                "UNION ALL SELECT * FROM newsline_sink.mentions_recent")
+    old.close()
+    upgraded = project(path, records[8:], batch=3)
+    once = project(tmp_path / "once.duckdb", records, batch=3)
+    assert table(once, "mentions", "mention_id") == table(upgraded, "mentions", "mention_id")
+    assert upgraded.execute("SELECT count(*) FROM mentions WHERE len(same_event_words) = 1"
+                            ).fetchone()[0] == 1
