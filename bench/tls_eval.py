@@ -220,7 +220,7 @@ def evaluate_topic(topic: Topic, anchors: Sequence[str] = DEFAULT_ANCHORS,
         "newsline days": len(mine), "baseline days": len(base),
         "newsline": score_timeline(mine, topic.reference),
         "baseline": score_timeline(base, topic.reference),
-        "newsline misses": misses(mine, topic.reference, events),
+        "newsline misses": misses(mine, topic.reference, [e for e in events if e.anchor in anchors]),
         # the days only: the summaries are the collection's sentences, which are not committed
         "newsline chosen days": [d.isoformat() for d in sorted(mine)],
     }
