@@ -39,6 +39,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from itertools import zip_longest
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -149,10 +150,11 @@ def newsline_events(topic: Topic, language: str = "fr") -> tuple[list[EventState
     return list(state.events.values()), dead
 
 
-def _weight(events: Iterable[EventState]) -> tuple[int, int]:
-    """(independent sources, mentions) of a group of events: the ranking key of a day."""
+def heaviest_first(events: Iterable[EventState]) -> tuple[int, int]:
+    """The sort key of a day's (or one event's) events, heaviest first: most independent sources
+    (distinct original articles), then most mentions."""
     group = list(events)
-    return len({url for e in group for url in e.sources}), sum(len(e.mention_ids) for e in group)
+    return -len({url for e in group for url in e.sources}), -sum(len(e.mention_ids) for e in group)
 
 
 def newsline_timeline(events: Iterable[EventState], k: int, c: int,
@@ -162,15 +164,15 @@ def newsline_timeline(events: Iterable[EventState], k: int, c: int,
     for ev in events:
         if ev.granularity == "day" and ev.anchor in anchors:
             by_day.setdefault(ev.start, []).append(ev)
-    ranked = sorted(by_day, key=lambda d: (tuple(-w for w in _weight(by_day[d])), d))
+    ranked = sorted(by_day, key=lambda d: (heaviest_first(by_day[d]), d))
     timeline = {}
     for day in ranked[:k]:
-        ordered = sorted(by_day[day], key=lambda e: (tuple(-w for w in _weight([e])), e.event_id))
+        ordered = sorted(by_day[day], key=lambda e: (heaviest_first([e]), e.event_id))
         timeline[day] = list(dict.fromkeys(e.summary for e in ordered))[:c]
     return timeline
 
 
-def first_sentences(text: str, language: str = "fr") -> list[str]:
+def sentences_of(text: str, language: str = "fr") -> list[str]:
     """An article's sentences, as Newsline cleans and splits it."""
     clean = clean_article(text=text, html=None, language=language).text
     return [clean[a:b] for a, b in split_sentences(clean)]
@@ -185,9 +187,9 @@ def baseline_timeline(documents: Iterable[Document], k: int, c: int,
     ranked = sorted(by_day, key=lambda d: (-len(by_day[d]), d))
     timeline = {}
     for day in ranked[:k]:
-        sentences = [first_sentences(d.text, language) for d in by_day[day]]
-        turns = (s[i] for i in range(max(map(len, sentences), default=0)) for s in sentences if i < len(s))
-        timeline[day] = list(dict.fromkeys(turns))[:c]
+        # every article's first sentence, then every article's second...
+        turns = zip_longest(*(sentences_of(d.text, language) for d in by_day[day]))
+        timeline[day] = list(dict.fromkeys(s for turn in turns for s in turn if s is not None))[:c]
     return timeline
 
 
