@@ -62,7 +62,7 @@ SELECT printf('v%d:%d', i, k * 10), printf('v%d', i), printf('k%d', i), 'A sente
        0, 'Monday', 2, 8, DATE '2015-01-01' + CAST(hash(i) % 3650 AS INTEGER),
        DATE '2015-01-01' + CAST(hash(i) % 3650 AS INTEGER), 'day', NULL, ['Entity ' || (i % 2000)],
        ['kw'], 'A sentence ' || i, TIMESTAMPTZ '2015-01-01 00:00:00+00' + to_seconds(i), NULL,
-       NULL, 'explicit'
+       NULL, 'explicit', NULL, []
 FROM range({lo}, {hi}) t(i), range(2) s(k);
 """
 

@@ -55,7 +55,7 @@ SELECT md5('m' || i), md5('v' || (i // 4)), 'k' || (i // 4), 'A sentence of arti
        0, 'Monday', 10, 16, DATE '2015-01-01' + CAST(hash(i) % 3650 AS INTEGER),
        DATE '2015-01-01' + CAST(hash(i) % 3650 AS INTEGER), 'day', NULL, ['Entity 1'], ['said'],
        'summary', TIMESTAMPTZ '2015-01-01 00:00:00+00' + to_seconds(i), 'said', 'reporting',
-       'explicit'
+       'explicit', NULL, []
 FROM range(2 * {lo}, 2 * {hi}) t(i);
 INSERT INTO {articles}
 SELECT md5('v' || i), 'k' || i, 'https://a.example/' || i, 'https://a.example/' || i, 'Title',
