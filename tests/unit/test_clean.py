@@ -160,3 +160,32 @@ def test_empty_inputs():
 def test_rule_table_loads_for_both_languages():
     languages = {rule.language for rule in boilerplate_rules()}
     assert {"fr", "en", "*"} <= languages
+
+
+def _cleaned_line(line: str) -> str:
+    text = ("Un premier paragraphe de l'article, assez long pour compter comme texte.\n\n" + line
+            + "\n\nLa suite de l'article, elle aussi assez longue pour compter.")
+    return clean_article(text=text, html=None, language="fr").text
+
+
+@pytest.mark.parametrize("line", [
+    "Par Jeanne Martin Publié le 12 mars 2014 à 10h05 - Mis à jour le 13 mars 2014 à 08h12",
+    "Le Journal avec AFP Publié le 08 février 2014 à 12h58 - Mis à jour le 08 février 2014",
+    "— Mis à jour le 01/12/14 à 11h46",
+    "Publié le 19 mai 2014 par Jean Dupont - Article du nº 31",
+    "Mis à jour le 27/06/2014 | 10:45publié le 27/06/2014 | 10:44",
+    "Daté du mardi 3 juin",
+])
+def test_a_byline_led_by_its_author_or_a_dash_and_a_print_stamp_are_dropped(line):
+    # Scraped pages carry them; each gave the timeline an event on the page's own day.
+    assert line not in _cleaned_line(line)
+
+
+@pytest.mark.parametrize("line", [
+    "Le rapport, publié le 3 juin par l'ONU, dénonce des exactions.",
+    "Dans un communiqué daté du 5 juin, la FAO tire la sonnette d'alarme.",
+    "Le rapport publié le 3 juin à Genève accable le régime",  # a headline: no stop
+    "Le rapport publié le 3 juin accable le régime",
+])
+def test_a_sentence_or_a_headline_with_a_publication_date_stays(line):
+    assert line in _cleaned_line(line)
