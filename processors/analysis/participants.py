@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import regex
 
-from processors.analysis.predicates import CLAUSE_OPENERS, _words
+from processors.analysis.predicates import CLAUSE_OPENERS, _found, _Word, _words, verb_like
 
 
 class Named(NamedTuple):
@@ -89,11 +89,13 @@ _SUBJECT_PRONOUNS = {
 def participants(sentence: str, start: int, end: int, names: Sequence[Named],
                  language: str) -> frozenset[str]:
     """The names that take part in the event written at ``sentence[start:end]``: those of its
-    clause but a name it is compared with ("more orders than Airbus"), and the sentence's
+    clause up to the next predicate after it (``_next_predicate``) but a name it is compared
+    with ("more orders than Airbus"), and the sentence's
     subject when the clause opens with a subject pronoun ("SIA says that it will be
     compensated"). A clause that names no one gives no one: "Speaking to reporters, he said
     that Boeing would win" is not Boeing's statement."""
     lo, hi = clause_bounds(sentence, start, end)
+    hi = _next_predicate(sentence, end, hi, language)
     inside = {n.name for n in names if lo <= n.start and n.end <= hi
               and not _compared(sentence, n.start)}
     if lo > 0:
@@ -103,6 +105,50 @@ def participants(sentence: str, start: int, end: int, names: Sequence[Named],
             if subject is not None:
                 inside.add(subject.name)
     return frozenset(inside)
+
+
+def _predicate(words: tuple[_Word, ...], i: int, language: str) -> bool:
+    """Whether word i is a predicate: a form of the table, or a word that looks like a verb."""
+    return _found(words, i) is not None or verb_like(words, i, language)
+
+
+def _next_predicate(sentence: str, end: int, hi: int, language: str) -> int:
+    """Where the next predicate after ``end`` starts within the clause ending at ``hi``: a name
+    after it is that predicate's ("Boeing received a letter and thanked Airbus": the thanks
+    are Airbus', the letter is not)."""
+    words = _words(sentence)
+    return next((w.start for i, w in enumerate(words)
+                 if end <= w.start and w.end <= hi and _predicate(words, i, language)), hi)
+
+
+# How far from a word, in words, its subject and object are written ("Boeing has now received",
+# "the purchase of 22 new Boeing"), tuned on the even half of SemEval-2015 Task 4.
+ARGUMENT_WORDS = 4
+
+
+def arguments(sentence: str, start: int, end: int, names: Sequence[Named],
+              language: str) -> frozenset[str]:
+    """The participants of a word found by its form alone (``event_words.more_event_words``):
+    its subject, the nearest name before it, and its object, the nearest name after it, each
+    within ``ARGUMENT_WORDS`` words of its clause, with no comma and no other predicate between
+    ("Ford Motor Company sales dropped": Ford's; "Boeing received a congratulatory letter from
+    Airbus. ... a day to celebrate": nobody's). Such a word is every word of a sentence that
+    looks like an event; the sentence naming someone does not make it their event."""
+    lo, hi = clause_bounds(sentence, start, end)
+    words = _words(sentence)
+    subject = next((n for n in reversed(names) if lo <= n.start and n.end <= start), None)
+    object_ = next((n for n in names if end <= n.start and n.end <= hi), None)
+    return frozenset(n.name for n, a, b in ((subject, None, start), (object_, end, None))
+                     if n is not None and _adjacent(sentence, words, n.end if a is None else a,
+                                                    n.start if b is None else b, language))
+
+
+def _adjacent(sentence: str, words: tuple[_Word, ...], a: int, b: int, language: str) -> bool:
+    """Whether ``sentence[a:b]``, between a word and a name, is short and crosses no comma and
+    no predicate."""
+    between = [i for i, w in enumerate(words) if a <= w.start and w.end <= b]
+    return ("," not in sentence[a:b] and len(between) <= ARGUMENT_WORDS
+            and not any(_predicate(words, i, language) for i in between))
 
 
 def _compared(sentence: str, start: int) -> bool:
