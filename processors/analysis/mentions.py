@@ -165,7 +165,7 @@ def build_mentions(text: str, expressions: Sequence[TemporalExpression], *, lang
         dates = Dates(expr.start, expr.end, expr.granularity, expr.value, expr.mod)
         mentions.append(mention(index, expr.start_char, expr.end_char, dates,
                                 predicate_of(text[s:spans[index][1]], expr.start_char - s,
-                                             expr.end_char - s)))
+                                             expr.end_char - s, language)))
     if published_at is not None:
         for index, found, dates, anchor in undated(text, spans, expressions, mentions,
                                                     published_at, language, title):

@@ -102,9 +102,11 @@ class Found(NamedTuple):
     end: int
 
 
-def predicate_of(sentence: str, start: int, end: int) -> Predicate | None:
-    """The predicate the expression at ``sentence[start:end]`` dates, or None if none is known."""
-    found = dated_predicate(sentence, start, end)
+def predicate_of(sentence: str, start: int, end: int,
+                 language: str | None = None) -> Predicate | None:
+    """The predicate the expression at ``sentence[start:end]`` dates, or None if none is known
+    (with ``language``: a verb the table does not know, ``dated_predicate``)."""
+    found = dated_predicate(sentence, start, end, language)
     return None if found is None else found.predicate
 
 
