@@ -6,7 +6,9 @@ names the participants of its event word (``Mention.entities``); the sentence's 
 are its context (``Mention.context_entities``), as the neighbouring sentences' are. No parser:
 a clause runs between the clause openers of ``predicates.CLAUSE_OPENERS`` (``that``, ``que``,
 ``which``, ``qui``, quotes, brackets...), and a clause that names no one keeps the sentence's
-names (no evidence either way).
+names (no evidence either way). Every other event word of a sentence, found by its form alone,
+names only its own subject and object (``arguments``): a sentence naming someone does not make
+each of its words that person's event.
 """
 
 from __future__ import annotations

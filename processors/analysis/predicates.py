@@ -6,8 +6,10 @@ rendre en Russie ce mois-ci » dates two things: the statement (``indiqué``: ``
 date runs between clause openers (``que``, ``that``, ``qui``, ``which``...) and strong
 punctuation; its predicate is the nearest form of ``data/predicates.tsv`` before the date in
 that clause, else the first one after it (a date put first: « Lundi 4 septembre, la
-Maison-Blanche a indiqué... »). Keys are English, so a French and an English report of one
-statement get the same key.
+Maison-Blanche a indiqué... »). With the article's language, a verb the table does not know
+counts too, and the nearest predicate wins (``_attached``: "Lindsay Lohan checked into rehab on
+Tuesday, her lawyer said" dates the stay). Keys are English, so a French and an English report
+of one statement get the same key.
 """
 
 from __future__ import annotations
