@@ -112,6 +112,10 @@ def test_track_b_writes_each_given_event_with_the_nearest_mention_of_its_sentenc
     # alone, the dated mention writes every given event of its sentence
     assert official.given_fields(doc, [dated], given) == {
         "v:90": ("120554-2-filed", "120554-2-bankruptcy", "120554-2-fell")}
+    # a mention that is no one's event (no participants) writes none: the dated one does
+    nobody = fell.model_copy(update={"participants": []})
+    assert official.given_fields(doc, [dated, nobody], given) == {
+        "v:90": ("120554-2-filed", "120554-2-bankruptcy", "120554-2-fell")}
 
 
 def test_halves_and_where_the_gold_mentions_go(tmp_path):
