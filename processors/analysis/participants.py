@@ -140,9 +140,29 @@ def arguments(sentence: str, start: int, end: int, names: Sequence[Named],
     words = _words(sentence)
     subject = next((n for n in reversed(names) if lo <= n.start and n.end <= start), None)
     object_ = next((n for n in names if end <= n.start and n.end <= hi), None)
-    return frozenset(n.name for n, a, b in ((subject, None, start), (object_, end, None))
-                     if n is not None and _adjacent(sentence, words, n.end if a is None else a,
-                                                    n.start if b is None else b, language))
+    found = {n.name for n, a, b in ((subject, None, start), (object_, end, None))
+             if n is not None and _adjacent(sentence, words, n.end if a is None else a,
+                                            n.start if b is None else b, language)}
+    if (subject is None or subject.name not in found) and _non_finite(words, start, language):
+        first = next((n for n in names if lo <= n.start and n.end <= start and n.kind != "place"),
+                     None)
+        if first is not None:
+            found.add(first.name)
+    return frozenset(found)
+
+
+_DETERMINER_BEFORE = frozenset("the a an its his her their this that these those".split())
+
+
+def _non_finite(words: tuple[_Word, ...], start: int, language: str) -> bool:
+    """Whether the English word at ``start`` is an infinitive after ``to`` or an -ing participle
+    (not a noun after a determiner): it has no subject of its own but its clause's ("The Nikkei
+    dropped 9.62 % to reach a 20 year low", "the Nasdaq lost 53.5 points, closing at")."""
+    at = next((i for i, w in enumerate(words) if w.start == start), None)
+    if language != "en" or at is None or at == 0:
+        return False
+    before = words[at - 1].text
+    return before == "to" or (words[at].text.endswith("ing") and before not in _DETERMINER_BEFORE)
 
 
 def _adjacent(sentence: str, words: tuple[_Word, ...], a: int, b: int, language: str) -> bool:

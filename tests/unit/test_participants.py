@@ -79,6 +79,11 @@ def test_a_word_found_by_its_form_takes_its_own_subject_and_object_only():
     assert taking_part(sentence, "purchase", whose=arguments) == {"Boeing"}  # its object
     assert taking_part("Ford Motor Company sales dropped 42 percent.", "dropped",
                        whose=arguments) == {"Ford"}  # its subject
+    # an infinitive or an -ing participle has its clause's subject
+    assert taking_part("The Nikkei dropped 9.62 percent to reach a 20 year low.", "reach",
+                       whose=arguments) == {"Nikkei 225"}
+    assert taking_part("The Nasdaq Composite lost 53.5 points, closing at 1,387.7.", "closing",
+                       whose=arguments) == {"NASDAQ Composite"}
     # a comma ends them: the lawyer's saying is not Lohan's event
     assert taking_part("Lindsay Lohan checked into rehab, her lawyer said.", "said",
                        whose=arguments) == set()
