@@ -42,7 +42,9 @@ semeval_eval = load_bench("semeval_eval")
 # (22.87, 20.82, 25.36) before every event word of a sentence with a mention, the opening line
 # read as a headline and an article's repeated references folded into one mention
 # (docs/evaluation-ecbplus.md, "7 December 2026").
-PINNED_CORPUS_1 = (20.85, 15.35, 32.48)
+# (20.85, 15.35, 32.48) before a word found by its form named its own arguments only and a
+# date dated the predicate it modifies (docs/evaluation-semeval.md, "Whose event every word is").
+PINNED_CORPUS_1 = (24.18, 19.92, 30.77)
 NOON = datetime(2005, 6, 13, 12, tzinfo=UTC)
 
 
