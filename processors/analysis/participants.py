@@ -14,6 +14,7 @@ each of its words that person's event.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import NamedTuple
 
 import regex
@@ -109,9 +110,13 @@ def participants(sentence: str, start: int, end: int, names: Sequence[Named],
     return frozenset(inside)
 
 
-def _predicate(words: tuple[_Word, ...], i: int, language: str) -> bool:
-    """Whether word i is a predicate: a form of the table, or a word that looks like a verb."""
-    return _found(words, i) is not None or verb_like(words, i, language)
+@lru_cache(maxsize=1 << 10)  # read for every mention of a sentence
+def _predicates(sentence: str, language: str) -> frozenset[int]:
+    """The indices of the sentence's words (``predicates._words``) that are predicates: a form
+    of the table, or a word that looks like a verb."""
+    words = _words(sentence)
+    return frozenset(i for i in range(len(words))
+                     if _found(words, i) is not None or verb_like(words, i, language))
 
 
 def _next_predicate(sentence: str, end: int, hi: int, language: str) -> int:
@@ -119,8 +124,9 @@ def _next_predicate(sentence: str, end: int, hi: int, language: str) -> int:
     after it is that predicate's ("Boeing received a letter and thanked Airbus": the thanks
     are Airbus', the letter is not)."""
     words = _words(sentence)
+    found = _predicates(sentence, language)
     return next((w.start for i, w in enumerate(words)
-                 if end <= w.start and w.end <= hi and _predicate(words, i, language)), hi)
+                 if end <= w.start and w.end <= hi and i in found), hi)
 
 
 # How far from a word, in words, its subject and object are written ("Boeing has now received",
@@ -170,7 +176,7 @@ def _adjacent(sentence: str, words: tuple[_Word, ...], a: int, b: int, language:
     no predicate."""
     between = [i for i, w in enumerate(words) if a <= w.start and w.end <= b]
     return ("," not in sentence[a:b] and len(between) <= ARGUMENT_WORDS
-            and not any(_predicate(words, i, language) for i in between))
+            and _predicates(sentence, language).isdisjoint(between))
 
 
 def _compared(sentence: str, start: int) -> bool:
