@@ -33,8 +33,8 @@ What a timeline line is made of (the scorer matches event mentions as strings):
   line. A mention dated from elsewhere spans its predicate: its last word.
 - track B (``--track B``, the task's events given): each given event of a sentence is written
   with the Newsline mention of that sentence whose event word is nearest to it, among those
-  that are someone's event (``given_fields``), so it is that mention's event, on its timelines, at its date; sentences
-  without a Newsline mention write none.
+  that are someone's event (``given_fields``), so it is that mention's event, on its
+  timelines, at its date; sentences without such a mention write none.
 
 The three quirks of the scorer's README are handled: the gold folder given to it holds one file
 per listed target with ``s&p_500.txt`` left out (its identical ``s_and_p_500.txt`` is scored), a
