@@ -125,9 +125,14 @@ def build_mentions(text: str, expressions: Sequence[TemporalExpression], *, lang
         s, e = spans[index]
         sentence = text[s:e]
         own = entities_of(index)
-        whose = arguments if by_form else participants
-        taking_part = whose(sentence, start_char - s, end_char - s,
-                            with_full_names(names_of(index), people), language)
+        named = with_full_names(names_of(index), people)
+        if by_form:
+            taking_part = arguments(sentence, start_char - s, end_char - s, named, language)
+        else:
+            tied = dated_predicate(sentence, start_char - s, end_char - s, language) \
+                if anchor == "explicit" else None
+            taking_part = participants(sentence, start_char - s, end_char - s, named, language,
+                                       None if tied is None else tied.end)
         context = dict(title_entities)
         for neighbour in (index - 1, index + 1):
             if 0 <= neighbour < len(spans):

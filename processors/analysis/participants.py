@@ -90,15 +90,16 @@ _SUBJECT_PRONOUNS = {
 
 
 def participants(sentence: str, start: int, end: int, names: Sequence[Named],
-                 language: str) -> frozenset[str]:
+                 language: str, word_end: int | None = None) -> frozenset[str]:
     """The names that take part in the event written at ``sentence[start:end]``: those of its
-    clause up to the next predicate after it (``_next_predicate``) but a name it is compared
+    clause up to the next predicate after it (``_next_predicate``; for a date, after
+    ``word_end``, the end of the predicate it dates) but a name it is compared
     with ("more orders than Airbus"), and the sentence's
     subject when the clause opens with a subject pronoun ("SIA says that it will be
     compensated"). A clause that names no one gives no one: "Speaking to reporters, he said
     that Boeing would win" is not Boeing's statement."""
     lo, hi = clause_bounds(sentence, start, end)
-    hi = _next_predicate(sentence, end, hi, language)
+    hi = _next_predicate(sentence, max(end, word_end or end), hi, language)
     inside = {n.name for n in names if lo <= n.start and n.end <= hi
               and not _compared(sentence, n.start)}
     if lo > 0:
