@@ -32,9 +32,9 @@ What a timeline line is made of (the scorer matches event mentions as strings):
   a word right after an auxiliary, a modal or ``to``. A mention with no such token gives no
   line. A mention dated from elsewhere spans its predicate: its last word.
 - track B (``--track B``, the task's events given): each given event of a sentence is written
-  with the Newsline mention of that sentence whose event word is nearest to it
-  (``given_fields``), so it is that mention's event, on its timelines, at its date; sentences
-  without a Newsline mention write none.
+  with the Newsline mention of that sentence whose event word is nearest to it, among those
+  that are someone's event (``given_fields``), so it is that mention's event, on its
+  timelines, at its date; sentences without such a mention write none.
 
 The three quirks of the scorer's README are handled: the gold folder given to it holds one file
 per listed target with ``s&p_500.txt`` left out (its identical ``s_and_p_500.txt`` is scored), a
@@ -154,11 +154,14 @@ def given_fields(doc: Document, mentions: Iterable[Mention],
     """Track B: mention id -> the given events it writes. Each given event of a sentence goes to
     the Newsline mention of that sentence whose event word (``mention_spot``; else its date
     expression) is nearest to it, the one before on a tie: it is that mention's event, on its
-    timelines at its date. A sentence where Newsline has no mention writes none of its events;
-    a mention no given event is nearest to writes nothing."""
+    timelines at its date. A mention that is no one's event (``participants`` empty: a word
+    whose arguments name no one) takes none. A sentence where Newsline has no such mention
+    writes none of its events; a mention no given event is nearest to writes nothing."""
     tokens = [s.split() for s in doc.sentences]
     by_sentence: dict[int, list[tuple[int, str]]] = {}
     for m in mentions:
+        if m.participants == []:  # nobody's event: a given event beside it is another word's
+            continue
         spot = mention_spot(doc, m)
         place = locate(m, tokens) if spot is None else None
         if spot is None and place is not None:

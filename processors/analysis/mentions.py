@@ -12,7 +12,13 @@ import regex
 from processors.analysis.descriptions import Description, described_names, described_verb
 from processors.analysis.entities import article_names, entity_key, entity_spans, keywords
 from processors.analysis.event_words import more_event_words, verb_keys
-from processors.analysis.participants import Named, participants, surnames, with_full_names
+from processors.analysis.participants import (
+    Named,
+    arguments,
+    participants,
+    surnames,
+    with_full_names,
+)
 from processors.analysis.predicates import (
     Found,
     Predicate,
@@ -114,12 +120,19 @@ def build_mentions(text: str, expressions: Sequence[TemporalExpression], *, lang
         return _entities(names_of(index))
 
     def mention(index: int, start_char: int, end_char: int, dates: Dates,
-                predicate: Predicate | None, anchor: str = "explicit") -> Mention:
+                predicate: Predicate | None, anchor: str = "explicit",
+                by_form: bool = False) -> Mention:
         s, e = spans[index]
         sentence = text[s:e]
         own = entities_of(index)
-        taking_part = participants(sentence, start_char - s, end_char - s,
-                                   with_full_names(names_of(index), people), language)
+        named = with_full_names(names_of(index), people)
+        if by_form:
+            taking_part = arguments(sentence, start_char - s, end_char - s, named, language)
+        else:
+            tied = dated_predicate(sentence, start_char - s, end_char - s, language) \
+                if anchor == "explicit" else None
+            taking_part = participants(sentence, start_char - s, end_char - s, named, language,
+                                       None if tied is None else tied.end)
         context = dict(title_entities)
         for neighbour in (index - 1, index + 1):
             if 0 <= neighbour < len(spans):
@@ -157,7 +170,7 @@ def build_mentions(text: str, expressions: Sequence[TemporalExpression], *, lang
         dates = Dates(expr.start, expr.end, expr.granularity, expr.value, expr.mod)
         mentions.append(mention(index, expr.start_char, expr.end_char, dates,
                                 predicate_of(text[s:spans[index][1]], expr.start_char - s,
-                                             expr.end_char - s)))
+                                             expr.end_char - s, language)))
     if published_at is not None:
         for index, found, dates, anchor in undated(text, spans, expressions, mentions,
                                                     published_at, language, title):
@@ -168,23 +181,26 @@ def build_mentions(text: str, expressions: Sequence[TemporalExpression], *, lang
     if spans:
         names_of(len(spans) - 1)  # every sentence's descriptions
     verbs = verb_keys((text[s:e] for s, e in spans), language)
-    for index, found, dates, anchor in co_events(text, spans, mentions, language, described, verbs):
+    for index, found, dates, anchor, by_form in co_events(text, spans, mentions, language,
+                                                          described, verbs):
         if entities_of(index):
             s = spans[index][0]
             mentions.append(mention(index, s + found.start, s + found.end, dates,
-                                    found.predicate, anchor))
+                                    found.predicate, anchor, by_form))
     return join_repeated(mentions, language)
 
 
 def co_events(text: str, spans: Sequence[tuple[int, int]], made: Sequence[Mention],
               language: str, described: dict[int, list[Description]] | None = None,
-              verbs: frozenset[str] | None = None) -> Iterator[tuple[int, Found, Dates, str]]:
-    """(sentence index, event word, dates, anchor) of each other event a sentence with a mention
+              verbs: frozenset[str] | None = None) -> Iterator[tuple[int, Found, Dates, str, bool]]:
+    """(sentence index, event word, dates, anchor, found by form alone) of each other event a
+    sentence with a mention
     reports (``event_words``: "GM filed for bankruptcy and Chapter 11 protection", "says that it
     will be compensated"; and the verb of each of its ``described`` descriptions,
     ``descriptions.described_verb``: "as the aircraft was leaving"), dated like the sentence's
     mention whose words are nearest to it. With ``verbs`` (the article's, ``event_words.verb_keys``),
-    then every other event word of the sentence (``event_words.more_event_words``).
+    then every other event word of the sentence (``event_words.more_event_words``), found by its
+    form alone: its participants are its own arguments (``participants.arguments``).
 
     Beside an explicit mention it is ``narrative``: its sentence's date is tied to another
     predicate (``dated_predicate``), so it dates this event from the text around it, and the
@@ -208,15 +224,15 @@ def co_events(text: str, spans: Sequence[tuple[int, int]], made: Sequence[Mentio
         taken = [(a, b) for _, a, b in own] + [(m.start_char - s, m.end_char - s) for m, _, _ in own]
         subjects = [described_verb(text[s:e], d, language) for d in (described or {}).get(index, [])]
         more = [] if verbs is None else more_event_words(text[s:e], language, verbs)
-        for found in [*event_words(text[s:e], language), *(f for f in subjects if f is not None),
-                      *more]:
+        known = [*event_words(text[s:e], language), *(f for f in subjects if f is not None)]
+        for n, found in enumerate([*known, *more]):
             if any(a < found.end and found.start < b for a, b in taken) \
                     or unreal(text[s:e], found.start, language):
                 continue
             taken.append((found.start, found.end))  # a description's verb may be one of them
             m = min(own, key=lambda o: abs(o[0].start_char - s - found.start))[0]
             yield (index, found, Dates(m.start, m.end, m.granularity, m.value, m.mod),
-                   "narrative" if m.anchor == "explicit" else m.anchor)
+                   "narrative" if m.anchor == "explicit" else m.anchor, n >= len(known))
 
 
 _DEADLINE = {

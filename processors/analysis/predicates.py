@@ -6,8 +6,10 @@ rendre en Russie ce mois-ci » dates two things: the statement (``indiqué``: ``
 date runs between clause openers (``que``, ``that``, ``qui``, ``which``...) and strong
 punctuation; its predicate is the nearest form of ``data/predicates.tsv`` before the date in
 that clause, else the first one after it (a date put first: « Lundi 4 septembre, la
-Maison-Blanche a indiqué... »). Keys are English, so a French and an English report of one
-statement get the same key.
+Maison-Blanche a indiqué... »). With the article's language, a verb the table does not know
+counts too, and the nearest predicate wins (``_attached``: "Lindsay Lohan checked into rehab on
+Tuesday, her lawyer said" dates the stay). Keys are English, so a French and an English report
+of one statement get the same key.
 """
 
 from __future__ import annotations
@@ -102,23 +104,71 @@ class Found(NamedTuple):
     end: int
 
 
-def predicate_of(sentence: str, start: int, end: int) -> Predicate | None:
-    """The predicate the expression at ``sentence[start:end]`` dates, or None if none is known."""
-    found = dated_predicate(sentence, start, end)
+def predicate_of(sentence: str, start: int, end: int,
+                 language: str | None = None) -> Predicate | None:
+    """The predicate the expression at ``sentence[start:end]`` dates, or None if none is known
+    (with ``language``: a verb the table does not know, ``dated_predicate``)."""
+    found = dated_predicate(sentence, start, end, language)
     return None if found is None else found.predicate
 
 
 def dated_predicate(sentence: str, start: int, end: int,
                     language: str | None = None) -> Found | None:
     """The predicate the expression at ``sentence[start:end]`` dates and where its words are
-    (``predicate_of``); with ``language``, when the table has none in the clause, the verb-like
-    word of the clause nearest to the expression (``verb_like``, else a headline's present; the
-    event noun that is its subject instead, ``_event_subject``), with no known predicate; or
-    None."""
-    found = _tied_form(sentence, start, end)
-    if found is None and language is not None:
-        return _nearest_verb(sentence, start, end, language)
-    return found
+    (``predicate_of``); with ``language``, the predicate it modifies (``_attached``): a form of
+    the table or a verb-like word (``verb_like``, the event noun that is its subject instead,
+    ``_event_subject``), else a headline's present; or None."""
+    if language is None:
+        return _tied_form(sentence, start, end)
+    return _attached(sentence, start, end, language)
+
+
+def _attached(sentence: str, start: int, end: int, language: str) -> Found | None:
+    """The predicate a date modifies, by position and punctuation (no parser): the nearest
+    predicate before it in its clause, else the nearest after it. English and French put a
+    date after its verb ("Lindsay Lohan checked into rehab on Tuesday, her lawyer said": the
+    stay, not the saying; « a indiqué lundi 4 septembre que »: the statement), or first
+    in the sentence, before it (« Lundi 4 septembre, la Maison-Blanche a indiqué »). A verb of
+    saying is a date's only when it is the nearest: "The White House said on Monday that"."""
+    words = _words(sentence)
+    before, after = _clause_around(words, start, end)
+    for side in (before, after):
+        for i in side:
+            form = _form_covering(words, i, end if side is after else None, start)
+            if form is not None:
+                return form
+            if verb_like(words, i, language) and not _aside(sentence, words, i):
+                return _verb_or_subject(words, i, language)
+    return _nearest_verb(sentence, start, end, language)  # a headline's present
+
+
+def _aside(sentence: str, words: tuple[_Word, ...], i: int) -> bool:
+    """Whether verb i opens an aside set between commas ("On Monday, Airbus, delayed by
+    strikes, signed the deal"): a participle right after a comma, with another comma after
+    it in its clause."""
+    if i == 0 or "," not in sentence[words[i - 1].end:words[i].start]:
+        return False
+    for w in words[i + 1:]:
+        if "," in sentence[words[i].end:w.start]:
+            return True
+        if w.text in CLAUSE_OPENERS:
+            return False
+    return "," in sentence[words[i].end:]
+
+
+def _form_covering(words: tuple[_Word, ...], i: int, after: int | None,
+                   before: int) -> Found | None:
+    """The table form that holds word i, on the expression's side of it (ending before
+    ``before``, or starting after ``after``), or None."""
+    _, longest, _ = predicate_table()
+    for j in range(max(0, i - longest + 1), i + 1):
+        hit = _found(words, j)
+        if hit is None or j + hit[1] - 1 < i:
+            continue
+        first, last = words[j], words[j + hit[1] - 1]
+        if (after is None and last.end <= before) or (after is not None and first.start >= after):
+            return Found(hit[0], first.start, last.end)
+    return None
 
 
 def _clause_around(words: tuple[_Word, ...], start: int, end: int) -> tuple[list[int], list[int]]:

@@ -29,7 +29,9 @@ ecbplus_eval = load_bench("ecbplus_eval")
 # yet reached dated no event (issue 12, precision).
 # 3172 / 2856 -> 3171 / 2855 when "he" and "she" stood for a person, after an opening phrase too
 # (processors/analysis/pronouns.py; one correct link between an undated and a dated article fewer).
-PINNED = {"linked": 3171, "gold": 5568, "correct": 2855, "cross_subtopic": 52, "cross_topic": 264}
+# 3171 / 2855 (52, 264) -> 3184 / 2864 (53, 267) when a mention's predicate key became the one
+# its date modifies (docs/evaluation-semeval.md, "Whose event every word is").
+PINNED = {"linked": 3184, "gold": 5568, "correct": 2864, "cross_subtopic": 53, "cross_topic": 267}
 NOON = datetime(2008, 12, 9, 12, tzinfo=UTC)
 
 

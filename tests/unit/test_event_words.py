@@ -83,3 +83,26 @@ def test_the_colon_of_a_time_of_day_opens_no_clause():
     assert found is not None and found.predicate == Predicate("say", "report")
     # a colon between words still ends a clause
     assert dated_word("The chief executive said: on Monday the plant closed.", "Monday") == "closed"
+
+
+@pytest.mark.parametrize(("sentence", "expression", "language", "expected"), [
+    # a date after its verb is that verb's, not a verb of saying after a comma
+    ("Lindsay Lohan checked into rehab on Tuesday, her lawyer said.", "on Tuesday", "en",
+     "checked"),
+    ("Lohan est entrée en cure mardi, a indiqué son avocat.", "mardi", "fr", "entrée"),
+    # a table form after a nearer verb-like word: the date modifies the nearer one
+    ("GM said it will cut 13,000 jobs in 2010.", "in 2010", "en", "cut"),
+    # a relative clause's date is its verb's
+    ("Lohan, who checked into rehab on Tuesday, said she was fine.", "on Tuesday", "en",
+     "checked"),
+    # a verb of saying keeps the date that is its own
+    ("The White House said on Monday that Kim expects to travel to Russia this month.",
+     "on Monday", "en", "said"),
+    ("La Maison Blanche a indiqué lundi 4 septembre que Kim se rendrait en Russie ce mois-ci.",
+     "lundi 4 septembre", "fr", "indiqué"),
+    ("On Tuesday, her lawyer said Lohan checked into rehab.", "On Tuesday", "en", "said"),
+    # a participle set between commas is an aside, not the verb a leading date modifies
+    ("On Monday, Airbus, delayed by strikes, signed the deal.", "On Monday", "en", "signed"),
+])
+def test_a_date_dates_the_predicate_it_modifies(sentence, expression, language, expected):
+    assert dated_word(sentence, expression, language) == expected

@@ -3,8 +3,9 @@
 One case per rule of ``processors.analysis.participants``; each fails with its rule taken out:
 the word's clause, the sentence's subject for a clause opening with a subject pronoun, a
 relative clause set between commas, a comma before "however" or "but" after the word, a clause
-that names no one, a name something is compared
-with; then the mention and the event: an event's entities are its mentions' participants,
+that names no one, a name something is compared with, a name after the next predicate; a
+word found by its form alone (every event word of a sentence) takes its own subject and object
+only; then the mention and the event: an event's entities are its mentions' participants,
 while resolution's evidence keeps all the sentence's names.
 """
 
@@ -12,7 +13,7 @@ from datetime import UTC, date, datetime
 
 from processors.analysis.entities import entity_spans
 from processors.analysis.mentions import build_mentions
-from processors.analysis.participants import Named, participants
+from processors.analysis.participants import Named, arguments, participants
 from processors.analysis.temporal import extract_dates
 from processors.resolution.bounded import Summary
 from processors.resolution.coreference import MentionRef, event_state, features
@@ -20,11 +21,11 @@ from processors.resolution.coreference import MentionRef, event_state, features
 PUBLISHED = datetime(2009, 6, 4, 12, 0, tzinfo=UTC)
 
 
-def taking_part(sentence: str, word: str, language: str = "en") -> set[str]:
+def taking_part(sentence: str, word: str, language: str = "en", whose=participants) -> set[str]:
     """The participants of the first ``word`` of the sentence, with the names the analysis finds."""
     names = [Named(e.name, e.kind, a, b) for e, a, b in entity_spans(sentence, language)]
     at = sentence.index(word)
-    return set(participants(sentence, at, at + len(word), names, language))
+    return set(whose(sentence, at, at + len(word), names, language))
 
 
 def test_a_word_takes_the_names_of_its_own_clause():
@@ -64,6 +65,37 @@ def test_a_clause_that_names_no_one_gives_no_participant():
 def test_a_name_something_is_compared_with_takes_no_part():
     assert taking_part("Boeing has received more orders than Airbus this year.", "received") == {
         "Boeing"}
+
+
+def test_a_name_after_the_next_predicate_is_that_predicates():
+    assert taking_part("Boeing received a letter and thanked Airbus.", "received") == {"Boeing"}
+
+
+def test_a_word_found_by_its_form_takes_its_own_subject_and_object_only():
+    sentence = "In May, Aeroflot signed the contract after months of talks stalled by bad relations."
+    assert taking_part(sentence, "stalled") == {"Aeroflot"}  # its clause
+    assert taking_part(sentence, "stalled", whose=arguments) == set()  # a predicate between
+    sentence = "In May, Aeroflot negotiated the purchase of new Boeing jets."
+    assert taking_part(sentence, "purchase", whose=arguments) == {"Boeing"}  # its object
+    assert taking_part("Ford Motor Company sales dropped 42 percent.", "dropped",
+                       whose=arguments) == {"Ford"}  # its subject
+    # an infinitive or an -ing participle has its clause's subject
+    assert taking_part("The Nikkei dropped 9.62 percent to reach a 20 year low.", "reach",
+                       whose=arguments) == {"Nikkei 225"}
+    assert taking_part("The Nasdaq Composite lost 53.5 points, closing at 1,387.7.", "closing",
+                       whose=arguments) == {"NASDAQ Composite"}
+    # a comma ends them: the lawyer's saying is not Lohan's event
+    assert taking_part("Lindsay Lohan checked into rehab, her lawyer said.", "said",
+                       whose=arguments) == set()
+
+
+def test_every_event_word_of_a_sentence_is_on_the_timelines_of_its_own_arguments():
+    text = "Lindsay Lohan checked into rehab on Tuesday, her lawyer said."
+    found = {m.expression: m for m in mentions(text)}
+    assert found["Tuesday"].predicate is None  # the stay, not the saying
+    assert found["said"].anchor == "narrative" and found["said"].predicate == "say"
+    assert found["said"].participants == []  # on no timeline of Lindsay Lohan's
+    assert found["said"].entities == ["Lindsay Lohan"]  # evidence: the sentence's names
 
 
 def mentions(text: str) -> list:
