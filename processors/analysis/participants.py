@@ -99,7 +99,8 @@ def participants(sentence: str, start: int, end: int, names: Sequence[Named],
     compensated"). A clause that names no one gives no one: "Speaking to reporters, he said
     that Boeing would win" is not Boeing's statement."""
     lo, hi = clause_bounds(sentence, start, end)
-    hi = _next_predicate(sentence, max(end, word_end or end), hi, language)
+    hi = _next_predicate(sentence, max(end, word_end or end), hi, language,
+                         frozenset(n.start for n in names))
     inside = {n.name for n in names if lo <= n.start and n.end <= hi
               and not _compared(sentence, n.start)}
     if lo > 0:
@@ -120,14 +121,40 @@ def _predicates(sentence: str, language: str) -> frozenset[int]:
                      if _found(words, i) is not None or verb_like(words, i, language))
 
 
-def _next_predicate(sentence: str, end: int, hi: int, language: str) -> int:
+# Words before an infinitive that makes it the complement of the predicate before it ("gave
+# the junta a week to reinstate Bazoum", « ont ordonné l'activation de la force pour rétablir
+# l'ordre au Niger »): what it names is what that predicate is about.
+_COMPLEMENT = {"en": frozenset({"to"}), "fr": frozenset({"pour", "afin"})}
+# Words before a verb that make it a new predicate of the clause's subject ("... and thanked
+# President Obama"), not a participle qualifying the title and name after it.
+_COORDINATION = frozenset("and then but et puis mais".split())
+# Words before an event noun that make it the object of the predicate before it ("denounced
+# the visit of Shoigu", « a dénoncé la visite du ministre »): no new clause.
+_DETERMINERS = frozenset("the a an its his her their this these le la les l du des un une "
+                         "son sa ses leur leurs ce cette".split())
+
+
+def _next_predicate(sentence: str, end: int, hi: int, language: str,
+                    name_starts: frozenset[int] = frozenset()) -> int:
     """Where the next predicate after ``end`` starts within the clause ending at ``hi``: a name
     after it is that predicate's ("Boeing received a letter and thanked Airbus": the thanks
-    are Airbus', the letter is not)."""
+    are Airbus', the letter is not). No boundary: an infinitive complement (``_COMPLEMENT``),
+    an event noun after a determiner (``_DETERMINERS``), and a participle that qualifies the
+    title and name written next ("elected President Mohamed Bazoum": ``name_starts``)."""
     words = _words(sentence)
     found = _predicates(sentence, language)
+    complement = _COMPLEMENT.get(language, frozenset())
+
+    def qualifies_a_name(i: int) -> bool:
+        ahead = words[i + 1:i + 3]
+        return (len(ahead) == 2 and sentence[ahead[0].start].isupper()
+                and ahead[1].start in name_starts
+                and (i == 0 or words[i - 1].text.lower() not in _COORDINATION))
+
     return next((w.start for i, w in enumerate(words)
-                 if end <= w.start and w.end <= hi and i in found), hi)
+                 if end <= w.start and w.end <= hi and i in found
+                 and not (i > 0 and words[i - 1].text.lower() in complement | _DETERMINERS)
+                 and not qualifies_a_name(i)), hi)
 
 
 # How far from a word, in words, its subject and object are written ("Boeing has now received",

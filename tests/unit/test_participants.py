@@ -114,3 +114,14 @@ def test_an_event_names_its_participants_and_resolution_keeps_the_sentences_name
     assert event_state([ref]).entities == ["Singapore Airlines"]
     assert Summary.of([ref]).facts().entities == ["Singapore Airlines"]  # the bounded path too
     assert said.start == date(2009, 6, 1)
+
+
+def test_a_date_s_names_run_on_through_its_predicate_s_object_and_complement():
+    # What a dated predicate is about is still its event: the object noun after a determiner,
+    # an infinitive complement, a participle qualifying a title and name.
+    sentence = "On Sunday the leaders gave the junta a week to reinstate ousted President Mohamed Bazoum."
+    assert "Mohamed Bazoum" in taking_part(sentence, "gave")
+    sentence = "On Monday the White House denounced the visit of Sergei Shoigu to North Korea."
+    assert "Sergei Shoigu" in taking_part(sentence, "denounced")
+    assert taking_part("Boeing received a letter and thanked President Obama.", "received") \
+        == {"Boeing"}  # a coordinated verb is a new predicate
