@@ -11,7 +11,9 @@ participants that fit (``Mention.participants``, else the sentence's names: a sh
 none named on one side). A mention with a
 date of its own (``explicit``) is never folded: two dates are two events, and it is what
 resolution compares. Verbs of saying are not joined either: each statement is an event. All of
-it reads one article alone, so arrival order cannot change it.
+it reads one article alone, so arrival order cannot change it. Each mention kept carries its
+word's key (``Mention.event_key``): resolution reads it to let a mention without a date of its
+own join another article's report of the same event word.
 """
 
 from __future__ import annotations

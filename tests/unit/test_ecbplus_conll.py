@@ -17,8 +17,9 @@ ecbplus_eval = load_bench("ecbplus_eval")
 # 7.9 and (1780, 180, 151) before issue 12's parts 1-2 (predicates, mentions dated from elsewhere);
 # 15.3 and (1780, 436, 387) before every event word, the opening headline, the references folded
 # into one mention and the date's tied predicate as its event word (docs/evaluation-ecbplus.md,
-# "7 December 2026"; Newsline's count is of words: mentions and their references).
-PINNED_CROSS_CONLL = 29.7
+# "7 December 2026"; Newsline's count is of words: mentions and their references); 29.7 before
+# mentions without a date of their own joined other articles ("8 December 2026").
+PINNED_CROSS_CONLL = 34.5
 PINNED_MENTIONS = (1780, 935, 817)
 
 TOKENS = "Tara Reid checked into rehab on Tuesday , her rep said .".split()

@@ -42,7 +42,9 @@ semeval_eval = load_bench("semeval_eval")
 # (22.87, 20.82, 25.36) before every event word of a sentence with a mention, the opening line
 # read as a headline and an article's repeated references folded into one mention
 # (docs/evaluation-ecbplus.md, "7 December 2026").
-PINNED_CORPUS_1 = (20.85, 15.35, 32.48)
+# (20.85, 15.35, 32.48) before mentions without a date of their own joined other articles'
+# events (docs/evaluation-ecbplus.md, "8 December 2026").
+PINNED_CORPUS_1 = (21.00, 15.45, 32.76)
 NOON = datetime(2005, 6, 13, 12, tzinfo=UTC)
 
 
