@@ -18,9 +18,10 @@ ecbplus_eval = load_bench("ecbplus_eval")
 # 15.3 and (1780, 436, 387) before every event word, the opening headline, the references folded
 # into one mention and the date's tied predicate as its event word (docs/evaluation-ecbplus.md,
 # "7 December 2026"; Newsline's count is of words: mentions and their references); 29.7 before
-# mentions without a date of their own joined other articles ("8 December 2026").
+# mentions without a date of their own joined other articles, and (1780, 935, 817) before month
+# abbreviations were no names ("8 December 2026").
 PINNED_CROSS_CONLL = 34.5
-PINNED_MENTIONS = (1780, 935, 817)
+PINNED_MENTIONS = (1780, 934, 816)
 
 TOKENS = "Tara Reid checked into rehab on Tuesday , her rep said .".split()
 
