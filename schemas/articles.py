@@ -160,6 +160,12 @@ class Mention(BaseModel):
         "reports (the names of its word's clause: \"SIA says that it will be compensated by "
         "Airbus\": `says` is SIA's); None: all of them. An event's entities are its mentions' "
         "participants; resolution's evidence stays `entities`")
+    event_key: str | None = Field(
+        default=None, description="Key of the event word the mention reports, the same in every "
+        "article and language that names the event by the same verb or its nominalisation "
+        "(`predicate` for a table form, else the word's stem: \"killed\", \"the killing\": "
+        "`kill`); None for a verb of saying or when no word is known. Resolution lets a mention "
+        "without a date of its own join another article's event only on the same key")
     references: list[Reference] = Field(
         default_factory=list, description="The article's later words for this same event (the "
         "same predicate or its nominalisation, the same participants), joined here so that the "

@@ -11,7 +11,9 @@ participants that fit (``Mention.participants``, else the sentence's names: a sh
 none named on one side). A mention with a
 date of its own (``explicit``) is never folded: two dates are two events, and it is what
 resolution compares. Verbs of saying are not joined either: each statement is an event. All of
-it reads one article alone, so arrival order cannot change it.
+it reads one article alone, so arrival order cannot change it. Each mention kept carries its
+word's key (``Mention.event_key``): resolution reads it to let a mention without a date of its
+own join another article's report of the same event word.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ def join_repeated(mentions: Sequence[Mention], language: str) -> list[Mention]:
     (module docstring): best anchored first, then in text order, a mention without a date of its
     own joins the first lead of its key whose participants fit; the rest keep their order."""
     leads: dict[str, list[int]] = {}
+    keys: dict[int, str] = {}
     folded: dict[int, list[Reference]] = {}
     dropped: set[int] = set()
     order = sorted(range(len(mentions)),
@@ -68,6 +71,7 @@ def join_repeated(mentions: Sequence[Mention], language: str) -> list[Mention]:
         key = word_key(m, language)
         if key is None:
             continue
+        keys[i] = key
         own = _taking_part(m)
         lead = next((j for j in leads.get(key, ())
                      if _same_participants(_taking_part(mentions[j]), own)), None)
@@ -78,5 +82,16 @@ def join_repeated(mentions: Sequence[Mention], language: str) -> list[Mention]:
         folded.setdefault(lead, []).append(Reference(
             sentence=m.sentence, sentence_start=m.sentence_start, expression=m.expression,
             start_char=m.start_char, end_char=m.end_char))
-    return [m.model_copy(update={"references": sorted(folded[i], key=lambda r: r.start_char)})
-            if i in folded else m for i, m in enumerate(mentions) if i not in dropped]
+    return [_keyed(m, keys.get(i), folded.get(i, []))
+            for i, m in enumerate(mentions) if i not in dropped]
+
+
+def _keyed(m: Mention, key: str | None, references: list[Reference]) -> Mention:
+    """The mention with its word's key (``Mention.event_key``, resolution's evidence for a
+    mention without a date of its own) and the references folded into it."""
+    if key is None and not references:
+        return m
+    update: dict[str, object] = {"event_key": key}
+    if references:
+        update["references"] = sorted(references, key=lambda r: r.start_char)
+    return m.model_copy(update=update)

@@ -20,6 +20,10 @@ GRANULARITY_RANK = {"day": 0, "week": 1, "part-of-month": 2, "month": 3, "season
                     "quarter": 5, "year": 6, "decade": 7}
 SAME_DATE_EVIDENCE = 1.0      # two reports of one precise date: one shared entity or two keywords
 COARSE_EVIDENCE = 2.0         # an imprecise report joins a precise event only on strong evidence
+# A mention without a date of its own joins a report of another article only on evidence this
+# strong (two names and two keywords, three names...; tuned on ECB+ topics 1-35: 1.5 and 2.5
+# linked more article pairs at a lower precision, docs/evaluation-ecbplus.md)
+UNDATED_EVIDENCE = 3.0
 # How a mention was dated, best first: a date in its own sentence, the passage's last date,
 # its article's day, none.
 ANCHOR_RANK = {"explicit": 0, "narrative": 1, "publication": 2, "none": 3}
@@ -117,8 +121,7 @@ def compatible(a: MentionRef, b: MentionRef) -> float | None:
     if ma.end < mb.start or mb.end < ma.start:
         return None
     if ma.anchor != "explicit" or mb.anchor != "explicit":
-        # A mention dated from elsewhere is an event of its own (see `features`).
-        return None
+        return _undated_join(a, b)
     # What each date dates: a statement (said, indiqué) and what it is about (travel, se rendre)
     # share the sentence's names and words, but are two events.
     contrary = (ma.predicate_kind is not None and mb.predicate_kind is not None
@@ -146,6 +149,24 @@ def compatible(a: MentionRef, b: MentionRef) -> float | None:
         return None
     score, named, _, keywords = _weights(a.sets, b.sets)
     return score if _strong(score, named, keywords) else None
+
+
+def _undated_join(a: MentionRef, b: MentionRef) -> float | None:
+    """Evidence that a mention without a date of its own (dated from its passage or its
+    article's day) reports the same event as a mention of another article, or None.
+
+    Only a report of exactly its dates that names the event by the same word (`event_key`:
+    "died", "the death"; a verb of saying has none) and shares a name: an undated report of an
+    event joins the dated event it reports; the mention's borrowed date never makes an event of
+    another day or precision (an event's date comes from its best-anchored mentions).
+    """
+    ma, mb = a.mention, b.mention
+    if a.canonical_url == b.canonical_url or (ma.start, ma.end) != (mb.start, mb.end):
+        return None
+    if ma.event_key is None or ma.event_key != mb.event_key:
+        return None
+    score, named, _, _ = _weights(a.sets, b.sets)
+    return score if named >= 1 and score >= UNDATED_EVIDENCE else None
 
 
 def _strong(score: float, named: int, keywords: int) -> bool:
@@ -252,15 +273,17 @@ def taking_part(m: Mention) -> list[str]:
 def features(m: Mention) -> set[str]:
     """Names and keywords: two mentions with none in common are never one event.
 
-    A mention dated from elsewhere (anchor other than explicit) has none: it joins nothing and
-    is found by nothing. Joining them to explicit events on strong evidence was measured
-    precise (ECB+ pairs P 0.885, R 0.616) but cost the dense bounded path its arrival-order
-    agreement (hot-story pairwise F1 0.950 < 0.99), even when they joined only explicit reports
-    of their exact dates: as candidates they crowd the sampled blocks. Left for later.
+    A mention without a date of its own (anchor other than explicit) is filed only under its
+    names qualified by its word's key (`e:Name|kill`): it is compared only with reports of the
+    same event word that share a name (`_undated_join`), and it never crowds the blocks the
+    dated reports are looked up in. A dated report with a key is filed under those too, so an
+    undated report finds it; one without a key (a verb of saying) joins nothing undated.
     """
+    names = {f"e:{e}" for e in (*m.entities, *m.context_entities)}
+    keyed = set() if m.event_key is None else {f"{n}|{m.event_key}" for n in names}
     if m.anchor != "explicit":
-        return set()
-    return {f"e:{e}" for e in (*m.entities, *m.context_entities)} | {f"k:{k}" for k in m.keywords}
+        return keyed
+    return names | {f"k:{k}" for k in m.keywords} | keyed
 
 
 def candidate_pairs(refs: list[MentionRef], score_of: Score = compatible
@@ -331,10 +354,15 @@ def event_id_for(founding: MentionRef) -> str:
     """Stable id of an event: derived from its earliest-reported mention.
 
     From what the mention says and where (article URL, sentence, expression), not from the
-    version id: when an update keeps the sentence, the event keeps its id.
+    version id: when an update keeps the sentence, the event keeps its id. An expression written
+    twice in its sentence ("said ... said") adds its place in the sentence, or two events would
+    have one id and one of them would be lost.
     """
-    key = "\x1f".join((founding.canonical_url, " ".join(founding.mention.sentence.split()),
-                        founding.mention.expression))
+    m = founding.mention
+    parts = [founding.canonical_url, " ".join(m.sentence.split()), m.expression]
+    if m.sentence.count(m.expression) > 1:
+        parts.append(str(m.start_char - m.sentence_start))
+    key = "\x1f".join(parts)
     return "ev-" + hashlib.sha256(key.encode()).hexdigest()[:16]
 
 

@@ -41,7 +41,11 @@ PAGE_DAYS = WEEK  # a page of the index, made whole from the store after a resta
 HOT_MENTIONS = 20_000  # mention refs kept resident between two articles (bounded mode)
 # A day bucket also files every mention that has a feature under this key (never a feature:
 # those are "e:..." and "k:..."), so a day's size and mentions are one block (`day_mentions`).
+# A mention without a date of its own goes under DAY_UNDATED instead: a day's size (what
+# decides its settles and its path) stays the count of its dated reports, and a settle still
+# replays every mention of the day.
 DAY_ALL = "*"
+DAY_UNDATED = "~"
 
 Bucket = tuple[str, int] | tuple[str, str, int, int]
 Loader = Callable[[str], MentionRef | None]
@@ -121,12 +125,17 @@ def mention_buckets(m: Mention) -> list[Bucket]:
     return [("w", w) for w in range(lo // WEEK, hi // WEEK + 1)]
 
 
-def filed_under(bucket: Bucket, feats: frozenset[str] | set[str]) -> Iterator[str]:
+def filed_under(bucket: Bucket, feats: frozenset[str] | set[str], dated: bool = True
+                ) -> Iterator[str]:
     """The keys a mention with these features is filed under in a bucket: its features, and
-    `DAY_ALL` in a day bucket."""
+    `DAY_ALL` in a day bucket (`DAY_UNDATED` for a mention without a date of its own)."""
     yield from feats
     if feats and bucket[0] == "d":
-        yield DAY_ALL
+        yield DAY_ALL if dated else DAY_UNDATED
+
+
+def _dated(r: MentionRef) -> bool:
+    return r.mention.anchor == "explicit"
 
 
 def probed_buckets(r: MentionRef) -> Iterator[Bucket]:
@@ -208,7 +217,7 @@ class ActiveMentions:
             key = (_rank(r.mention.mention_id), r.mention.mention_id)
             for bucket in stored_buckets(r):
                 if page_of(bucket) == page:
-                    for f in filed_under(bucket, features(r.mention)):
+                    for f in filed_under(bucket, features(r.mention), _dated(r)):
                         blocks.setdefault((bucket, f), []).append(key)
         self.blocks.fill(blocks)
 
@@ -244,7 +253,8 @@ class ActiveMentions:
             key = (_rank(mid), mid)
             feats = self._features(r)
             for bucket in buckets:
-                entries.extend(((bucket, f), key) for f in filed_under(bucket, feats))
+                entries.extend(((bucket, f), key)
+                               for f in filed_under(bucket, feats, _dated(r)))
         self.blocks.insert_many(entries)
 
     def remove(self, refs: Iterable[MentionRef]) -> None:
@@ -259,18 +269,21 @@ class ActiveMentions:
             self.feats.pop(mid, None)
             key = (_rank(mid), mid)
             for bucket in buckets:
-                for f in filed_under(bucket, feats):
+                for f in filed_under(bucket, feats, _dated(r)):
                     self.blocks.remove((bucket, f), key)
 
     def day_size(self, day: int) -> int:
-        """How many mentions with a feature a day holds (day-granularity mentions only)."""
+        """How many mentions with a date of their own and a feature a day holds
+        (day-granularity mentions only)."""
         self._touch([("d", day)])
         return self.blocks.get((("d", day), DAY_ALL))[0]
 
     def day_mentions(self, day: int) -> list[str]:
-        """Those mentions' ids (a settle reads them all: `processors.resolution.settle`)."""
+        """Those mentions' ids and those of the day's mentions without a date of their own
+        (a settle reads them all: `processors.resolution.settle`)."""
         self._touch([("d", day)])
-        return [mid for _, mid in self.blocks.members((("d", day), DAY_ALL))]
+        return [mid for key in (DAY_ALL, DAY_UNDATED)
+                for _, mid in self.blocks.members((("d", day), key))]
 
     def candidates(self, r: MentionRef, cap: int | None = None, same_span: bool = False) -> Lookup:
         """Active mentions that share a feature with r and whose interval overlaps r's.

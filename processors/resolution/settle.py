@@ -190,7 +190,11 @@ class DayScores:
                 if (s := self.fallback(a, self.refs[mid])) is not None:
                     out.append((mid, s))
                 continue
-            if sentence == fb[1] or not (explicit and fb[2]):
+            if sentence == fb[1]:
+                continue
+            if not (explicit and fb[2]):  # a mention without a date of its own: rarer rules
+                if (s := self.fallback(a, self.refs[mid])) is not None:
+                    out.append((mid, s))
                 continue
             _, _, _, kind_b, own_b, near_b, places_b, kws_b = fb
             places = places_a | places_b
