@@ -21,9 +21,11 @@ ecbplus_eval = load_bench("ecbplus_eval")
 # 29.7 and (1780, 935, 817) before every event word named its own arguments only and a date
 # dated the predicate it modifies (docs/evaluation-semeval.md, "Whose event every word is");
 # 29.8 and (1780, 934, 817) before mentions without a date of their own joined other articles
-# and month abbreviations were no names (docs/evaluation-ecbplus.md, "8 December 2026").
-PINNED_CROSS_CONLL = 34.5
-PINNED_MENTIONS = (1780, 934, 816)
+# and month abbreviations were no names (docs/evaluation-ecbplus.md, "8 December 2026");
+# 34.5 and (1780, 934, 816) on that branch, before a date's names ran on through its
+# predicate's object and complement (docs/evaluation-semeval.md, "Whose event every word is").
+PINNED_CROSS_CONLL = 34.6
+PINNED_MENTIONS = (1780, 933, 816)
 
 TOKENS = "Tara Reid checked into rehab on Tuesday , her rep said .".split()
 

@@ -230,6 +230,10 @@ def test_date_revisions_and_merges(dev_db, story_db):
         ("date revised", "2023-08-01", "2023-08-30", "2023-08-10", "2023-08-10", "true",
          "Outlet B"),
         ("merged", "2023-08-10", "2023-08-10", "2023-08-10", "2023-08-10", "false", "Outlet C"),
+        # Outlet C's undated words "ordered" and "restore" join Outlet B's: the same event word,
+        # dated by the same day, strong evidence (docs/evaluation-ecbplus.md, "8 December 2026")
+        ("merged", "2023-08-10", "2023-08-10", "2023-08-10", "2023-08-10", "false", "Outlet C"),
+        ("merged", "2023-08-10", "2023-08-10", "2023-08-10", "2023-08-10", "false", "Outlet C"),
     ]
     assert got[1]["merged_event_id"] == got[0]["event_id"]
     assert (got[0]["still_on_timeline"], got[1]["still_on_timeline"]) == ("false", "true")
@@ -273,7 +277,7 @@ def test_event_lineage_finds_what_retired_ids_became(dev_db, story_db):
     assert got == [] and alive
     story = rows(run_cli("event_lineage.sql", story_db))
     assert [(r["fate"], r["last_start_date"], r["retired_by_outlet"]) for r in story] == [
-        ("merged", "2023-08-10", "Outlet C")]
+        ("merged", "2023-08-10", "Outlet C")] * 3  # the founding report and two undated words
 
 
 def test_the_schema_page_matches_the_comments_in_the_file(dev_db):

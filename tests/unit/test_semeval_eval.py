@@ -33,10 +33,13 @@ semeval_eval = load_bench("semeval_eval")
 # names ended at its next predicate (docs/evaluation-semeval.md, "Whose event every word is":
 # explicit events leave the timelines of names written after another verb; P 0.544 -> 0.552,
 # R 0.253 -> 0.249).
-PINNED_DATES = {"gold": 297, "system": 134, "correct": 74}
+# 134 / 74 dates and 179 / 73 pairs before a date's names ran on through its predicate's object
+# and complement and mentions without a date of their own joined other articles (8 December:
+# P 0.552 -> 0.551, R 0.249 -> 0.256, F1 0.343 -> 0.349).
+PINNED_DATES = {"gold": 297, "system": 138, "correct": 76}
 # 285 system pairs before two reports of one year needed more than one shared name (fewer
 # year events gather several articles).
-PINNED_PAIRS = {"gold": 313, "system": 179, "correct": 73}
+PINNED_PAIRS = {"gold": 313, "system": 183, "correct": 75}
 # `--anchor all`: the events dated from elsewhere too (micro date P 0.449 R 0.508 F1 0.477;
 # 330 / 148, P 0.448 R 0.498 F1 0.472, before the event-word rules of predicates.py moved the
 # words of undated sentences; 253 / 114, P 0.451 R 0.384 F1 0.415, before undated sentences whose
@@ -53,8 +56,9 @@ PINNED_PAIRS = {"gold": 313, "system": 179, "correct": 73}
 # 301 / 159 before every event word of a sentence with a mention, the opening headline and the
 # folded references (docs/evaluation-ecbplus.md, "7 December 2026").
 # 320 / 162 (P 0.506 R 0.545 F1 0.525) before every event word named its own arguments only and
-# a date dated the predicate it modifies (now P 0.524 R 0.542 F1 0.533).
-PINNED_ALL_DATES = {"gold": 297, "system": 307, "correct": 161}
+# a date dated the predicate it modifies (then P 0.524 R 0.542 F1 0.533).
+# 307 / 161 before the two changes of 8 December above (now P 0.519 R 0.542 F1 0.530).
+PINNED_ALL_DATES = {"gold": 297, "system": 310, "correct": 161}
 NOON = datetime(2005, 6, 13, 12, tzinfo=UTC)
 
 
