@@ -25,7 +25,6 @@ from processors.analysis.predicates import (
     dated_predicate,
     event_words,
     main_predicate,
-    predicate_of,
     unreal,
 )
 from processors.analysis.pronouns import name_before, subject_pronoun
@@ -121,7 +120,8 @@ def build_mentions(text: str, expressions: Sequence[TemporalExpression], *, lang
 
     def mention(index: int, start_char: int, end_char: int, dates: Dates,
                 predicate: Predicate | None, anchor: str = "explicit",
-                by_form: bool = False) -> Mention:
+                by_form: bool = False, word_end: int | None = None) -> Mention:
+        """`word_end`: an explicit mention's dated predicate's end in its sentence."""
         s, e = spans[index]
         sentence = text[s:e]
         own = entities_of(index)
@@ -129,10 +129,8 @@ def build_mentions(text: str, expressions: Sequence[TemporalExpression], *, lang
         if by_form:
             taking_part = arguments(sentence, start_char - s, end_char - s, named, language)
         else:
-            tied = dated_predicate(sentence, start_char - s, end_char - s, language) \
-                if anchor == "explicit" else None
             taking_part = participants(sentence, start_char - s, end_char - s, named, language,
-                                       None if tied is None else tied.end)
+                                       word_end)
         context = dict(title_entities)
         for neighbour in (index - 1, index + 1):
             if 0 <= neighbour < len(spans):
@@ -168,9 +166,11 @@ def build_mentions(text: str, expressions: Sequence[TemporalExpression], *, lang
                                                   published_at.date(), language):
             continue
         dates = Dates(expr.start, expr.end, expr.granularity, expr.value, expr.mod)
+        tied = dated_predicate(text[s:spans[index][1]], expr.start_char - s,
+                               expr.end_char - s, language)
         mentions.append(mention(index, expr.start_char, expr.end_char, dates,
-                                predicate_of(text[s:spans[index][1]], expr.start_char - s,
-                                             expr.end_char - s, language)))
+                                None if tied is None else tied.predicate,
+                                word_end=None if tied is None else tied.end))
     if published_at is not None:
         for index, found, dates, anchor in undated(text, spans, expressions, mentions,
                                                     published_at, language, title):
