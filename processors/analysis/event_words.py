@@ -66,8 +66,8 @@ def event_key(word: str, language: str) -> str:
     return key
 
 
-@lru_cache(maxsize=1 << 10)  # read by `verb_keys`, then again by `more_event_words`
-def _verbs_at(sentence: str, language: str) -> frozenset[int]:
+@lru_cache(maxsize=1 << 10)  # read by `verb_keys`, `more_event_words` and `participants`
+def verb_positions(sentence: str, language: str) -> frozenset[int]:
     """The positions of the sentence's words (``predicates._words``) that look like verbs."""
     words = _words(sentence)
     return frozenset(i for i in range(len(words)) if verb_like(words, i, language))
@@ -78,7 +78,7 @@ def verb_keys(sentences: Iterable[str], language: str) -> frozenset[str]:
     keys: set[str] = set()
     for sentence in sentences:
         words = _words(sentence)
-        keys.update(event_key(words[i].text, language) for i in _verbs_at(sentence, language))
+        keys.update(event_key(words[i].text, language) for i in verb_positions(sentence, language))
     return frozenset(keys)
 
 
@@ -99,7 +99,7 @@ def more_event_words(sentence: str, language: str, verbs: frozenset[str]) -> lis
     verb-like word, and each other lower-case word whose key is among ``verbs`` (the article's
     verbs: a noun of one of its verbs names that event)."""
     words = _words(sentence)
-    verb_like_at = _verbs_at(sentence, language)
+    verb_like_at = verb_positions(sentence, language)
     found: list[Found] = []
     i = 0
     while i < len(words):

@@ -19,7 +19,8 @@ from typing import NamedTuple
 
 import regex
 
-from processors.analysis.predicates import CLAUSE_OPENERS, _found, _Word, _words, verb_like
+from processors.analysis.event_words import verb_positions
+from processors.analysis.predicates import CLAUSE_OPENERS, _found, _Word, _words
 
 
 class Named(NamedTuple):
@@ -117,8 +118,8 @@ def _predicates(sentence: str, language: str) -> frozenset[int]:
     """The indices of the sentence's words (``predicates._words``) that are predicates: a form
     of the table, or a word that looks like a verb."""
     words = _words(sentence)
-    return frozenset(i for i in range(len(words))
-                     if _found(words, i) is not None or verb_like(words, i, language))
+    forms = (i for i in range(len(words)) if _found(words, i) is not None)
+    return verb_positions(sentence, language).union(forms)
 
 
 # Words before an infinitive that makes it the complement of the predicate before it ("gave
